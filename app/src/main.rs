@@ -1,0 +1,138 @@
+//! The demo server.
+//!
+//! With no `WORKOS_API_KEY` in the environment it starts the built-in WorkOS emulator
+//! (seeded from `seeds/demo.yaml`) in-process and points itself at it; with the real
+//! `WORKOS_*` variables it talks to WorkOS. Either way the same crate code runs.
+
+use authkit_demo::app::{shell, App};
+use authkit_demo::DemoContext;
+use authkit_leptos::emulator::{Emulator, Seed};
+use authkit_leptos::{AuthKit, AuthKitConfig};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use leptos::config::get_configuration;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::process::ExitCode;
+
+/// The pages the AuthKit layer covers (server functions under /api are covered too).
+const MATCHER: [&str; 6] = ["/", "/profile/:path*", "/dashboard/:path*", "/protected/:path*", "/data/:path*", "/features/:path*"];
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("authkit-demo: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    // Leptos.toml holds the site layout so the binary runs without Cargo.toml; the
+    // LEPTOS_* variables that cargo-leptos sets take precedence over it.
+    let config_path = std::env::var("AUTHKIT_DEMO_CONFIG").unwrap_or_else(|_| "Leptos.toml".to_owned());
+    let conf = get_configuration(Some(&config_path)).map_err(|e| {
+        format!("cannot read {config_path}: {e} (run from the repository root, or set AUTHKIT_DEMO_CONFIG)")
+    })?;
+    let leptos_options = conf.leptos_options;
+    let addr = leptos_options.site_addr;
+    let public_url = std::env::var("AUTHKIT_DEMO_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
+
+    let (authkit, emulator) = if std::env::var_os("WORKOS_API_KEY").is_some() {
+        println!("authkit-demo: using WorkOS at the WORKOS_* settings");
+        (AuthKit::new(AuthKitConfig::from_env()?)?, None)
+    } else {
+        let seed_path = std::env::var("AUTHKIT_DEMO_SEED").unwrap_or_else(|_| "seeds/demo.yaml".to_owned());
+        let seed = if std::path::Path::new(&seed_path).exists() {
+            Seed::from_file(&seed_path)?
+        } else {
+            Seed::demo()?
+        };
+        let emulator = Emulator::builder().seed(seed).start().await?;
+        println!("authkit-demo: no WORKOS_API_KEY set, using the built-in WorkOS emulator at {}", emulator.base_url());
+        let password = std::env::var("WORKOS_COOKIE_PASSWORD").unwrap_or_else(|_| random_password());
+        let config = emulator
+            .config_builder()
+            .redirect_uri(format!("{public_url}/callback"))
+            .cookie_password(password)
+            .build()?;
+        (AuthKit::new(config)?, Some(emulator))
+    };
+
+    let routes = generate_route_list(App);
+    let context = {
+        let authkit = authkit.clone();
+        let demo = DemoContext { public_url: public_url.clone() };
+        move || {
+            provide_context(authkit.clone());
+            provide_context(demo.clone());
+        }
+    };
+    let app = Router::new()
+        .leptos_routes_with_context(&leptos_options, routes, context, {
+            let leptos_options = leptos_options.clone();
+            move || shell(leptos_options.clone())
+        })
+        .route("/demo-api/data", get(demo_api).with_state(authkit.clone()))
+        .merge(authkit.routes())
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(authkit.layer().matcher(MATCHER)?)
+        .with_state(leptos_options);
+
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    println!("authkit-demo listening on {public_url}");
+    axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    if let Some(emulator) = emulator {
+        emulator.shutdown().await;
+    }
+    Ok(())
+}
+
+/// The "third-party API" of the data page: it accepts a WorkOS access token as a bearer
+/// token and verifies it against the JWKS, as your own backend would.
+async fn demo_api(State(authkit): State<AuthKit>, headers: HeaderMap) -> impl IntoResponse {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let Some(token) = token else {
+        return (StatusCode::UNAUTHORIZED, Json(serde_json::json!({ "error": "missing bearer token" })));
+    };
+    match authkit.verifier().verify(token).await {
+        Ok(claims) => (
+            StatusCode::OK,
+            Json(serde_json::json!({
+                "message": "Hello from the demo API",
+                "user_id": claims.sub,
+                "organization_id": claims.org_id,
+                "permissions": claims.permissions,
+            })),
+        ),
+        Err(e) => (StatusCode::UNAUTHORIZED, Json(serde_json::json!({ "error": e.to_string() }))),
+    }
+}
+
+/// A fresh cookie password per run when none is configured (signing in again after a
+/// restart is fine for a demo).
+fn random_password() -> String {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    (0..4)
+        .map(|_| {
+            let mut h = RandomState::new().build_hasher();
+            h.write_u64(std::process::id().into());
+            format!("{:016x}", h.finish())
+        })
+        .collect()
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every test of authkit-leptos, as CI does:
+#   formatting, clippy (server side and the wasm32 hydrate side, -D warnings),
+#   unit + integration tests with cargo nextest (the router, the emulator over loopback,
+#   the real iron-session / @workos-inc/node / jose from npm), and the Playwright suite
+#   driving the demo in Debian's Chromium via `cargo leptos end-to-end`.
+# It runs scripts/setup.sh first (about a second when everything is installed).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash scripts/setup.sh
+# shellcheck source=/dev/null
+. scripts/env.sh
+
+step() { printf '\n==> %s\n' "$*"; }
+t0=$SECONDS
+LOG_DIR="$(mktemp -d)"
+trap 'rm -rf "$LOG_DIR"' EXIT
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "clippy (server side, all features, all targets)"
+cargo clippy --workspace --all-targets --features authkit-leptos/cli,authkit-demo/ssr -- -D warnings
+
+step "clippy (hydrate side, wasm32, no server dependency)"
+cargo clippy --target wasm32-unknown-unknown -p authkit-leptos -p authkit-demo --lib \
+  --features authkit-demo/hydrate -- -D warnings
+
+step "cargo nextest (unit, integration, interop)"
+cargo nextest run --workspace --features authkit-leptos/cli --no-fail-fast 2>&1 | tee "$LOG_DIR/nextest.log"
+
+step "end-to-end (cargo leptos end-to-end + Playwright in Chromium)"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+LEPTOS_SITE_ADDR="127.0.0.1:$(free_port)" LEPTOS_RELOAD_PORT="$(free_port)" \
+  cargo leptos end-to-end 2>&1 | tee "$LOG_DIR/e2e.log"
+
+# One closing line over both runners.
+rust_passed=$(sed -n 's/.* tests run: \([0-9]*\) passed.*/\1/p' "$LOG_DIR/nextest.log" | tail -1)
+e2e_passed=$(sed -n 's/^ *\([0-9][0-9]*\) passed.*/\1/p' "$LOG_DIR/e2e.log" | tail -1)
+printf '\nall tests green in %ss (nextest %s, Playwright %s)\n' "$((SECONDS - t0))" "${rust_passed:-?}" "${e2e_passed:-?}"
+printf '%s passed, 0 failed\n' "$(( ${rust_passed:-0} + ${e2e_passed:-0} ))"

@@ -1,0 +1,494 @@
+//! Reading and changing the session from server functions and during SSR: [`with_auth`],
+//! [`ensure_signed_in`], sign-in links, refresh, organization switching, custom flows and
+//! token helpers — the server side of authkit-nextjs, typed.
+//!
+//! Every function here reads the [`RequestAuth`] that [`AuthKitLayer`](crate::AuthKitLayer)
+//! put into the request's extensions, through the `http::request::Parts` leptos_axum
+//! provides as context, so SSR and server functions in one request see the same session,
+//! including one refreshed earlier in that request.
+
+use crate::authkit::{unix_now, AuthKit};
+use crate::error::AuthError;
+use crate::jwt::{decode_unverified, AccessTokenClaims};
+use crate::middleware::RequestAuth;
+use crate::session::Session;
+use crate::user::{Impersonator, User};
+use crate::workos::{AuthenticateResponse, ScreenHint};
+use leptos::prelude::use_context;
+use serde::de::DeserializeOwned;
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A WorkOS access token. `Debug` does not show it; call [`as_str`](Self::as_str) where
+/// you send it (e.g. `Authorization: Bearer …`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessToken(String);
+
+impl AccessToken {
+    pub(crate) fn from_string(token: String) -> Self {
+        Self(token)
+    }
+
+    /// The JWT.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessToken([redacted])")
+    }
+}
+
+/// The current session, as `withAuth()` returns it in authkit-nextjs. Every field is empty
+/// when the visitor is signed out (`user` is `None`).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Auth {
+    /// The signed-in user.
+    pub user: Option<User>,
+    /// The session id (`sid`).
+    pub session_id: Option<String>,
+    /// The organization the session is in (`org_id`).
+    pub organization_id: Option<String>,
+    /// The access token, for calling your APIs.
+    pub access_token: Option<AccessToken>,
+    /// The user's role in the organization.
+    pub role: Option<String>,
+    /// All of the user's roles.
+    pub roles: Vec<String>,
+    /// The permissions those roles grant.
+    pub permissions: Vec<String>,
+    /// The organization's entitlements.
+    pub entitlements: Vec<String>,
+    /// The feature flags enabled for the user.
+    pub feature_flags: Vec<String>,
+    /// Present when an admin is impersonating the user.
+    pub impersonator: Option<Impersonator>,
+}
+
+/// The session of a signed-in user: [`ensure_signed_in`] returns it, so code holding one
+/// never has to check for a missing user.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct SignedIn {
+    /// The signed-in user.
+    pub user: User,
+    /// The session id (`sid`).
+    pub session_id: String,
+    /// The organization the session is in.
+    pub organization_id: Option<String>,
+    /// The access token.
+    pub access_token: AccessToken,
+    /// The user's role in the organization.
+    pub role: Option<String>,
+    /// All of the user's roles.
+    pub roles: Vec<String>,
+    /// The permissions those roles grant.
+    pub permissions: Vec<String>,
+    /// The organization's entitlements.
+    pub entitlements: Vec<String>,
+    /// The feature flags enabled for the user.
+    pub feature_flags: Vec<String>,
+    /// Present when an admin is impersonating the user.
+    pub impersonator: Option<Impersonator>,
+}
+
+impl SignedIn {
+    fn new(session: Session, claims: AccessTokenClaims) -> Self {
+        Self {
+            user: session.user,
+            session_id: claims.sid,
+            organization_id: claims.org_id,
+            access_token: AccessToken(session.access_token),
+            role: claims.role,
+            roles: claims.roles,
+            permissions: claims.permissions,
+            entitlements: claims.entitlements,
+            feature_flags: claims.feature_flags,
+            impersonator: session.impersonator,
+        }
+    }
+
+    /// Whether the user has `permission` in the current organization.
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
+    }
+
+    /// Whether `flag` is enabled for the user.
+    pub fn has_feature_flag(&self, flag: &str) -> bool {
+        self.feature_flags.iter().any(|f| f == flag)
+    }
+}
+
+impl From<SignedIn> for Auth {
+    fn from(s: SignedIn) -> Self {
+        Self {
+            user: Some(s.user),
+            session_id: Some(s.session_id),
+            organization_id: s.organization_id,
+            access_token: Some(s.access_token),
+            role: s.role,
+            roles: s.roles,
+            permissions: s.permissions,
+            entitlements: s.entitlements,
+            feature_flags: s.feature_flags,
+            impersonator: s.impersonator,
+        }
+    }
+}
+
+impl Auth {
+    /// The signed-in session, if there is one.
+    pub fn signed_in(self) -> Option<SignedIn> {
+        Some(SignedIn {
+            user: self.user?,
+            session_id: self.session_id?,
+            organization_id: self.organization_id,
+            access_token: self.access_token?,
+            role: self.role,
+            roles: self.roles,
+            permissions: self.permissions,
+            entitlements: self.entitlements,
+            feature_flags: self.feature_flags,
+            impersonator: self.impersonator,
+        })
+    }
+
+    /// Whether `flag` is enabled for the user.
+    pub fn has_feature_flag(&self, flag: &str) -> bool {
+        self.feature_flags.iter().any(|f| f == flag)
+    }
+
+    /// Whether the user has `permission`.
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
+    }
+}
+
+impl RequestAuth {
+    /// The session as [`Auth`].
+    pub fn auth(&self) -> Auth {
+        self.current()
+            .map(|(s, c)| SignedIn::new(s, c).into())
+            .unwrap_or_default()
+    }
+
+    /// The session, if signed in.
+    pub fn signed_in(&self) -> Option<SignedIn> {
+        self.current().map(|(s, c)| SignedIn::new(s, c))
+    }
+}
+
+/// Options for sign-in and sign-up links.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignInOptions {
+    /// Where to return after signing in (reduced to a same-origin path and query).
+    pub return_to: Option<String>,
+    /// Sign in to this organization.
+    pub organization_id: Option<String>,
+    /// Pre-fill the email address.
+    pub login_hint: Option<String>,
+    /// OIDC `prompt` (`consent`, …).
+    pub prompt: Option<String>,
+    /// Your own state, handed back to the callback's `on_success`.
+    pub state: Option<String>,
+    /// Require an authentication no older than this many seconds.
+    pub max_age: Option<u64>,
+}
+
+/// The request's [`RequestAuth`], from the leptos_axum request context.
+pub fn request_auth() -> Result<RequestAuth, AuthError> {
+    let parts = use_context::<http::request::Parts>().ok_or(AuthError::NoRequestContext)?;
+    parts
+        .extensions
+        .get::<RequestAuth>()
+        .cloned()
+        .ok_or_else(|| AuthError::not_covered(parts.uri.path()))
+}
+
+/// The current session: `user` is `None` when signed out.
+///
+/// Works in server functions and while rendering (SSR); errors only when the request is
+/// not covered by the AuthKit layer (add its path to the matcher) or when called outside
+/// a request.
+///
+/// ```no_run
+/// use authkit_leptos::with_auth;
+/// use leptos::prelude::*;
+///
+/// #[server]
+/// pub async fn greeting() -> Result<String, ServerFnError> {
+///     let auth = with_auth().await?;
+///     Ok(match auth.user {
+///         Some(user) => format!("Welcome, {}", user.display_name()),
+///         None => "Not signed in".to_owned(),
+///     })
+/// }
+/// ```
+pub async fn with_auth() -> Result<Auth, AuthError> {
+    Ok(request_auth()?.auth())
+}
+
+/// The signed-in session, or a redirect to sign-in.
+///
+/// For a signed-out visitor: a page request (or a plain form post) is answered with a
+/// `302` to the sign-in flow, keeping the path and query to return to; a WebAssembly
+/// server-function call gets [`AuthError::SignInRequired`] carrying that URL. Either way
+/// the function returns `Err`, so the code after `?` only runs for a signed-in user.
+/// Don't swallow the error: return it (Leptos renders no protected content for it).
+pub async fn ensure_signed_in() -> Result<SignedIn, AuthError> {
+    let auth = request_auth()?;
+    if let Some(signed_in) = auth.signed_in() {
+        return Ok(signed_in);
+    }
+    let return_to = return_path(&auth);
+    let sign_in_url = auth.authkit().start_url(
+        ScreenHint::SignIn,
+        &SignInOptions {
+            return_to: Some(return_to),
+            ..Default::default()
+        },
+    );
+    if auth.is_document_request() {
+        leptos_axum::redirect(&sign_in_url);
+    }
+    Err(AuthError::SignInRequired { sign_in_url })
+}
+
+/// Where a sign-in started from this request should return to: the page itself, or for a
+/// server-function call the page that made it.
+fn return_path(auth: &RequestAuth) -> String {
+    let path = auth.path_and_query();
+    let server_fn = path.starts_with("/api/");
+    match (server_fn, auth.referer_path()) {
+        (true, Some(referer)) => referer.to_owned(),
+        (true, None) => "/".to_owned(),
+        (false, _) => path.to_owned(),
+    }
+}
+
+fn authkit() -> Result<AuthKit, AuthError> {
+    if let Some(kit) = use_context::<AuthKit>() {
+        return Ok(kit);
+    }
+    request_auth().map(|a| a.authkit().clone())
+}
+
+/// A same-origin link that starts signing in (works without JavaScript; sets no cookie
+/// while a page renders — the start route does that when followed).
+pub async fn get_sign_in_url(options: SignInOptions) -> Result<String, AuthError> {
+    Ok(authkit()?.start_url(ScreenHint::SignIn, &options))
+}
+
+/// Like [`get_sign_in_url`], opening the sign-up screen.
+pub async fn get_sign_up_url(options: SignInOptions) -> Result<String, AuthError> {
+    Ok(authkit()?.start_url(ScreenHint::SignUp, &options))
+}
+
+/// Refreshes the session now (optionally into another organization) and returns it. The
+/// new cookie is written by the layer; later reads in this request see the new session.
+pub async fn refresh_session(organization_id: Option<&str>) -> Result<SignedIn, AuthError> {
+    let auth = request_auth()?;
+    let Some((session, claims)) = auth.current() else {
+        return Err(AuthError::SignInRequired {
+            sign_in_url: auth.authkit().start_url(ScreenHint::SignIn, &SignInOptions {
+                return_to: Some(return_path(&auth)),
+                ..Default::default()
+            }),
+        });
+    };
+    let org = organization_id.or(claims.org_id.as_deref());
+    match auth.authkit().refresh(&session, org).await {
+        Ok(update) => {
+            auth.update(&update);
+            Ok(SignedIn::new(update.session.clone(), update.claims.clone()))
+        }
+        Err(e) => {
+            if !e.is_transient() && e.workos().is_some_and(|w| !w.is_authentication_required()) {
+                auth.clear();
+            }
+            Err(refresh_error(&e, auth.authkit(), organization_id, &return_path(&auth)))
+        }
+    }
+}
+
+fn refresh_error(
+    e: &crate::authkit::RefreshError,
+    kit: &AuthKit,
+    organization_id: Option<&str>,
+    return_to: &str,
+) -> AuthError {
+    if let Some(w) = e.workos() {
+        if let Some(url) = w.http().and_then(|h| h.authkit_redirect_url()) {
+            return AuthError::ReauthenticationRequired { url: url.to_owned() };
+        }
+        if w.is_authentication_required() {
+            return AuthError::ReauthenticationRequired {
+                url: kit.start_url(ScreenHint::SignIn, &SignInOptions {
+                    organization_id: organization_id.map(str::to_owned),
+                    return_to: Some(return_to.to_owned()),
+                    ..Default::default()
+                }),
+            };
+        }
+    }
+    AuthError::Refresh {
+        message: e.to_string(),
+        transient: e.is_transient(),
+    }
+}
+
+/// Switches the session to another organization the user belongs to. When WorkOS needs
+/// the user to authenticate again for it (SSO, MFA enrollment) the error is
+/// [`AuthError::ReauthenticationRequired`]; on a page request the browser is also
+/// redirected there.
+pub async fn switch_to_organization(organization_id: &str) -> Result<SignedIn, AuthError> {
+    let result = refresh_session(Some(organization_id)).await;
+    if let Err(AuthError::ReauthenticationRequired { url }) = &result {
+        if request_auth().is_ok_and(|a| a.is_document_request()) {
+            leptos_axum::redirect(url);
+        }
+    }
+    result
+}
+
+/// Stores a session obtained by a custom flow (magic auth, email verification, …): the
+/// layer writes the cookie, and later reads in this request see it.
+pub async fn save_session(response: AuthenticateResponse) -> Result<SignedIn, AuthError> {
+    let auth = request_auth()?;
+    let update = auth
+        .authkit()
+        .session_update(response, None)
+        .await
+        .map_err(|e| AuthError::internal(e.to_string()))?;
+    auth.update(&update);
+    Ok(SignedIn::new(update.session, update.claims))
+}
+
+/// The current access token's claims as your own type (standard and custom claims), or
+/// `None` when signed out. The token was verified by the layer.
+///
+/// ```no_run
+/// # async fn f() -> Result<(), authkit_leptos::AuthError> {
+/// #[derive(serde::Deserialize)]
+/// struct Claims { sid: String, department: Option<String> }
+/// let claims: Option<Claims> = authkit_leptos::get_token_claims().await?;
+/// # Ok(()) }
+/// ```
+pub async fn get_token_claims<T: DeserializeOwned>() -> Result<Option<T>, AuthError> {
+    let Some((session, _)) = request_auth()?.current() else {
+        return Ok(None);
+    };
+    let (_, claims) = decode_unverified(&session.access_token).map_err(|e| AuthError::internal(e.to_string()))?;
+    serde_json::from_value(claims)
+        .map(Some)
+        .map_err(|e| AuthError::internal(format!("token claims do not match the requested type: {e}")))
+}
+
+/// How recently the user authenticated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecentAuth {
+    /// When they last authenticated (`auth_time`), if the token says.
+    pub authenticated_at: Option<SystemTime>,
+    /// Whether that is longer ago than the allowed age (or unknown: fails closed).
+    pub is_stale: bool,
+}
+
+/// Whether the user authenticated within `max_age` (for sensitive actions). A token
+/// without `auth_time` counts as stale; a future `auth_time` as recent.
+pub async fn check_recent_auth(max_age: Duration) -> Result<RecentAuth, AuthError> {
+    let auth = request_auth()?;
+    Ok(recent_auth(auth.current().and_then(|(_, c)| c.auth_time), max_age, unix_now()))
+}
+
+pub(crate) fn recent_auth(auth_time: Option<u64>, max_age: Duration, now: u64) -> RecentAuth {
+    match auth_time {
+        None => RecentAuth {
+            authenticated_at: None,
+            is_stale: true,
+        },
+        Some(t) => RecentAuth {
+            authenticated_at: UNIX_EPOCH.checked_add(Duration::from_secs(t)),
+            is_stale: now.saturating_sub(t) > max_age.as_secs(),
+        },
+    }
+}
+
+/// Validates the request's `Authorization: Bearer <key>` as a WorkOS API key. `None`
+/// when there is no bearer token or WorkOS does not know the key.
+pub async fn validate_api_key() -> Result<Option<crate::workos::ApiKey>, AuthError> {
+    let auth = request_auth()?;
+    let Some(key) = auth.authorization().and_then(bearer_token) else {
+        return Ok(None);
+    };
+    auth.authkit()
+        .client()
+        .validate_api_key(key)
+        .await
+        .map_err(|e| AuthError::WorkOs(e.to_string()))
+}
+
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
+pub(crate) fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Auth {
+    type Rejection = (http::StatusCode, String);
+
+    async fn from_request_parts(parts: &mut http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<RequestAuth>()
+            .map(RequestAuth::auth)
+            .ok_or_else(|| {
+                (
+                    http::StatusCode::INTERNAL_SERVER_ERROR,
+                    AuthError::not_covered(parts.uri.path()).to_string(),
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recent_auth_boundaries() {
+        let max = Duration::from_secs(300);
+        assert!(recent_auth(None, max, 1000).is_stale);
+        assert!(!recent_auth(Some(700), max, 1000).is_stale, "exactly max_age is still recent");
+        assert!(recent_auth(Some(699), max, 1000).is_stale);
+        assert!(!recent_auth(Some(2000), max, 1000).is_stale, "a future auth_time counts as recent");
+        assert_eq!(
+            recent_auth(Some(700), max, 1000).authenticated_at,
+            UNIX_EPOCH.checked_add(Duration::from_secs(700))
+        );
+    }
+
+    #[test]
+    fn bearer_parsing() {
+        assert_eq!(bearer_token("Bearer sk_1"), Some("sk_1"));
+        assert_eq!(bearer_token("bearer   sk_1 "), Some("sk_1"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("Bearer"), None);
+        assert_eq!(bearer_token(""), None);
+    }
+
+    #[test]
+    fn access_token_debug_is_redacted() {
+        let t = AccessToken("eyJhbGciOi.secret.sig".into());
+        assert!(!format!("{t:?}").contains("secret"));
+        let auth = Auth {
+            access_token: Some(t),
+            ..Default::default()
+        };
+        assert!(!format!("{auth:?}").contains("secret"));
+    }
+}

@@ -1,0 +1,521 @@
+//! [`AuthKit`]: the one handle an app builds at start-up. It owns the validated
+//! configuration, the WorkOS client, the token verifier (with its JWKS cache) and the
+//! refresh gate, and hands out the axum layer and routes.
+//!
+//! ```no_run
+//! use authkit_leptos::{AuthKit, AuthKitConfig};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let authkit = AuthKit::new(AuthKitConfig::from_env()?)?;
+//! let app: axum::Router = axum::Router::new()
+//!     // .leptos_routes(...)
+//!     .merge(authkit.routes())
+//!     .layer(authkit.layer().matcher(["/", "/dashboard/:path*", "/profile/:path*"])?);
+//! # Ok(()) }
+//! ```
+
+use crate::config::AuthKitConfig;
+use crate::jwt::{decode_unverified, AccessTokenClaims, JwtError, TokenVerifier};
+use crate::refresh::{RefreshGate, DEFAULT_GRACE};
+use crate::session::Session;
+use crate::user::{Impersonator, User};
+use crate::workos::{AuthenticateResponse, WorkOsClient, WorkOsError};
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Where the sign-in start route is mounted by default.
+pub const DEFAULT_SIGN_IN_PATH: &str = "/auth/sign-in";
+/// Where the sign-up start route is mounted by default.
+pub const DEFAULT_SIGN_UP_PATH: &str = "/auth/sign-up";
+
+/// Called after every successful refresh (once per exchange, however many requests
+/// waited for it).
+pub type RefreshSuccessHook = Arc<dyn Fn(&RefreshSuccess<'_>) + Send + Sync>;
+/// Called after every failed refresh.
+pub type RefreshErrorHook = Arc<dyn Fn(&RefreshFailure<'_>) + Send + Sync>;
+
+/// What a successful refresh hook sees. No tokens: hooks tend to log.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct RefreshSuccess<'a> {
+    /// The user.
+    pub user: &'a User,
+    /// The session's organization after the refresh.
+    pub organization_id: Option<&'a str>,
+    /// The impersonator, if any.
+    pub impersonator: Option<&'a Impersonator>,
+    /// The session id.
+    pub session_id: &'a str,
+}
+
+/// What a failed refresh hook sees.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct RefreshFailure<'a> {
+    /// Why it failed.
+    pub error: &'a RefreshError,
+    /// The user whose session it was.
+    pub user_id: &'a str,
+}
+
+/// A refresh failed.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RefreshError {
+    /// WorkOS refused or could not be reached.
+    #[error("refreshing the session failed: {0}")]
+    WorkOs(Arc<WorkOsError>),
+    /// The new tokens could not be stored.
+    #[error("the refreshed session could not be sealed: {0}")]
+    Seal(String),
+    /// WorkOS returned tokens for someone else, or a token that cannot be read.
+    #[error("the refreshed session is inconsistent: {0}")]
+    Invalid(&'static str),
+    /// The refresh task stopped without a result.
+    #[error("the refresh was interrupted")]
+    Interrupted,
+}
+
+impl RefreshError {
+    /// Temporary failures keep the cookie (408, 429, 5xx, network, timeout).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::WorkOs(e) => e.is_transient(),
+            Self::Interrupted => true,
+            Self::Seal(_) | Self::Invalid(_) => false,
+        }
+    }
+
+    /// The WorkOS error, when WorkOS answered.
+    pub fn workos(&self) -> Option<&WorkOsError> {
+        match self {
+            Self::WorkOs(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// A refreshed (or newly saved) session, sealed once for every request that shares it.
+#[derive(Clone)]
+pub struct SessionUpdate {
+    pub(crate) session: Session,
+    pub(crate) claims: AccessTokenClaims,
+    pub(crate) sealed: String,
+}
+
+impl fmt::Debug for SessionUpdate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionUpdate")
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) type RefreshOutcome = Result<Arc<SessionUpdate>, RefreshError>;
+
+/// Builds an [`AuthKit`] with non-default options.
+pub struct AuthKitBuilder {
+    config: AuthKitConfig,
+    client: Option<WorkOsClient>,
+    refresh_buffer: Option<Duration>,
+    refresh_grace: Duration,
+    jwks_cooldown: Option<Duration>,
+    sign_in_path: String,
+    sign_up_path: String,
+    on_refresh_success: Option<RefreshSuccessHook>,
+    on_refresh_error: Option<RefreshErrorHook>,
+}
+
+impl fmt::Debug for AuthKitBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthKitBuilder")
+            .field("config", &self.config)
+            .field("refresh_buffer", &self.refresh_buffer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthKitBuilder {
+    /// Refresh an access token this long before it expires. Default: 30 s for tokens
+    /// that live 5 minutes or less, else 60 s (as authkit-nextjs). Zero disables
+    /// proactive refresh (tokens are then refreshed once expired).
+    pub fn refresh_buffer(mut self, buffer: Duration) -> Self {
+        self.refresh_buffer = Some(buffer);
+        self
+    }
+
+    /// How long a finished refresh keeps answering requests that still carry the old
+    /// cookie (default 30 s). See [`crate::refresh`].
+    pub fn refresh_grace(mut self, grace: Duration) -> Self {
+        self.refresh_grace = grace;
+        self
+    }
+
+    /// The least time between two JWKS fetches triggered by an unknown key id (default
+    /// 30 s, as `jose`): a token signed with a key newer than the cache is accepted once
+    /// this has passed since the last fetch.
+    pub fn jwks_refetch_cooldown(mut self, cooldown: Duration) -> Self {
+        self.jwks_cooldown = Some(cooldown);
+        self
+    }
+
+    /// Where [`AuthKit::routes`] mounts the sign-in start route (default `/auth/sign-in`).
+    pub fn sign_in_path(mut self, path: impl Into<String>) -> Self {
+        self.sign_in_path = path.into();
+        self
+    }
+
+    /// Where [`AuthKit::routes`] mounts the sign-up start route (default `/auth/sign-up`).
+    pub fn sign_up_path(mut self, path: impl Into<String>) -> Self {
+        self.sign_up_path = path.into();
+        self
+    }
+
+    /// Called once per successful refresh.
+    pub fn on_refresh_success(mut self, hook: impl Fn(&RefreshSuccess<'_>) + Send + Sync + 'static) -> Self {
+        self.on_refresh_success = Some(Arc::new(hook));
+        self
+    }
+
+    /// Called once per failed refresh (with whether it was transient).
+    pub fn on_refresh_error(mut self, hook: impl Fn(&RefreshFailure<'_>) + Send + Sync + 'static) -> Self {
+        self.on_refresh_error = Some(Arc::new(hook));
+        self
+    }
+
+    /// Uses this WorkOS client instead of one built from the configuration.
+    pub fn client(mut self, client: WorkOsClient) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Builds the handle.
+    pub fn build(self) -> Result<AuthKit, WorkOsError> {
+        let client = match self.client {
+            Some(c) => c,
+            None => WorkOsClient::new(&self.config)?,
+        };
+        let jwks_client = client.clone();
+        let mut verifier = TokenVerifier::builder(move || {
+            let client = jwks_client.clone();
+            async move { client.fetch_jwks().await }
+        });
+        if let Some(cooldown) = self.jwks_cooldown {
+            verifier = verifier.refetch_cooldown(cooldown);
+        }
+        let verifier = verifier.build();
+        for path in [&self.sign_in_path, &self.sign_up_path] {
+            if !path.starts_with('/') {
+                return Err(WorkOsError::Setup {
+                    reason: format!("route path `{path}` must start with `/`"),
+                });
+            }
+        }
+        Ok(AuthKit {
+            inner: Arc::new(Inner {
+                config: self.config,
+                client,
+                verifier,
+                gate: RefreshGate::new(self.refresh_grace),
+                refresh_buffer: self.refresh_buffer,
+                sign_in_path: self.sign_in_path,
+                sign_up_path: self.sign_up_path,
+                on_refresh_success: self.on_refresh_success,
+                on_refresh_error: self.on_refresh_error,
+            }),
+        })
+    }
+}
+
+struct Inner {
+    config: AuthKitConfig,
+    client: WorkOsClient,
+    verifier: TokenVerifier,
+    gate: RefreshGate<RefreshOutcome>,
+    refresh_buffer: Option<Duration>,
+    sign_in_path: String,
+    sign_up_path: String,
+    on_refresh_success: Option<RefreshSuccessHook>,
+    on_refresh_error: Option<RefreshErrorHook>,
+}
+
+/// The AuthKit handle: configuration, WorkOS client, token verifier and refresh gate.
+/// Cheap to clone; build one per process.
+#[derive(Clone)]
+pub struct AuthKit {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for AuthKit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthKit")
+            .field("config", &self.inner.config)
+            .field("sign_in_path", &self.inner.sign_in_path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the layer concluded about one request's cookie.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum CookieAction {
+    /// Leave the cookie as it is.
+    Keep,
+    /// Write this sealed session.
+    Set(String),
+    /// Delete it (unreadable, foreign, or the session ended).
+    Delete,
+}
+
+/// The session as resolved for one request.
+#[derive(Clone, Debug)]
+pub(crate) struct Resolved {
+    pub(crate) session: Option<Session>,
+    pub(crate) claims: Option<AccessTokenClaims>,
+    pub(crate) cookie: CookieAction,
+}
+
+impl Resolved {
+    fn signed_out(cookie: CookieAction) -> Self {
+        Self {
+            session: None,
+            claims: None,
+            cookie,
+        }
+    }
+}
+
+impl AuthKit {
+    /// An AuthKit with default options.
+    pub fn new(config: AuthKitConfig) -> Result<Self, WorkOsError> {
+        Self::builder(config).build()
+    }
+
+    /// Starts an AuthKit with options.
+    pub fn builder(config: AuthKitConfig) -> AuthKitBuilder {
+        AuthKitBuilder {
+            config,
+            client: None,
+            refresh_buffer: None,
+            refresh_grace: DEFAULT_GRACE,
+            jwks_cooldown: None,
+            sign_in_path: DEFAULT_SIGN_IN_PATH.to_owned(),
+            sign_up_path: DEFAULT_SIGN_UP_PATH.to_owned(),
+            on_refresh_success: None,
+            on_refresh_error: None,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AuthKitConfig {
+        &self.inner.config
+    }
+
+    /// The WorkOS client.
+    pub fn client(&self) -> &WorkOsClient {
+        &self.inner.client
+    }
+
+    /// The access-token verifier (and its JWKS cache).
+    pub fn verifier(&self) -> &TokenVerifier {
+        &self.inner.verifier
+    }
+
+    /// The sign-in start route's path.
+    pub fn sign_in_path(&self) -> &str {
+        &self.inner.sign_in_path
+    }
+
+    /// The sign-up start route's path.
+    pub fn sign_up_path(&self) -> &str {
+        &self.inner.sign_up_path
+    }
+
+    /// The callback route's path (the redirect URI's path).
+    pub fn callback_path(&self) -> &str {
+        self.inner.config.redirect_uri().path()
+    }
+
+    /// Whether `claims` are due for a proactive refresh at `now`.
+    pub(crate) fn is_expiring(&self, claims: &AccessTokenClaims, now: u64) -> bool {
+        let buffer = match self.inner.refresh_buffer {
+            Some(b) => b.as_secs(),
+            None if claims.lifetime_secs() <= 300 => 30,
+            None => 60,
+        };
+        buffer > 0 && claims.exp < now.saturating_add(buffer)
+    }
+
+    /// Reads one request's session cookie value: unseal, check the token against the
+    /// user, verify it, and refresh when it is expired or about to expire.
+    pub(crate) async fn resolve(&self, cookie_value: Option<&str>) -> Resolved {
+        let Some(value) = cookie_value.filter(|v| !v.is_empty()) else {
+            return Resolved::signed_out(CookieAction::Keep);
+        };
+        let session = match Session::unseal(value, self.inner.config.passwords()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::debug!(error = %e, "session cookie does not unseal; treating the visitor as signed out");
+                return Resolved::signed_out(CookieAction::Delete);
+            }
+        };
+        let now = unix_now();
+        let (current, org) = match self.inner.verifier.verify_allow_expired(&session.access_token).await {
+            Ok(v) => {
+                if v.claims.sub != session.user.id {
+                    tracing::debug!("access token subject differs from the sealed user; signed out");
+                    return Resolved::signed_out(CookieAction::Delete);
+                }
+                if !v.expired && !self.is_expiring(&v.claims, now) {
+                    return Resolved {
+                        session: Some(session),
+                        claims: Some(v.claims),
+                        cookie: CookieAction::Keep,
+                    };
+                }
+                let org = v.claims.org_id.clone();
+                (if v.expired { None } else { Some(v.claims) }, org)
+            }
+            Err(e) if e.is_transient() => {
+                // The keys cannot be fetched: nothing can be verified, but the session
+                // may well be fine. Signed out for this request; the cookie stays.
+                tracing::warn!(error = %e, "cannot verify the access token (JWKS unavailable); keeping the cookie");
+                return Resolved::signed_out(CookieAction::Keep);
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "access token does not verify; trying a refresh");
+                (None, unverified_org(&session.access_token))
+            }
+        };
+
+        match self.refresh(&session, org.as_deref()).await {
+            Ok(update) => Resolved {
+                session: Some(update.session.clone()),
+                claims: Some(update.claims.clone()),
+                cookie: CookieAction::Set(update.sealed.clone()),
+            },
+            Err(e) => {
+                if let Some(claims) = current.filter(|c| c.exp > unix_now()) {
+                    // A proactive refresh failed but the token still works: serve it.
+                    tracing::debug!(error = %e, "proactive refresh failed; the current token is still valid");
+                    return Resolved {
+                        session: Some(session),
+                        claims: Some(claims),
+                        cookie: CookieAction::Keep,
+                    };
+                }
+                if e.is_transient() {
+                    tracing::warn!(error = %e, "session refresh failed transiently; keeping the cookie");
+                    Resolved::signed_out(CookieAction::Keep)
+                } else {
+                    tracing::debug!(error = %e, "session refresh failed; signing out");
+                    Resolved::signed_out(CookieAction::Delete)
+                }
+            }
+        }
+    }
+
+    /// Exchanges the session's refresh token, sharing one exchange among concurrent
+    /// callers with the same token and organization (see [`crate::refresh`]).
+    pub(crate) async fn refresh(&self, session: &Session, organization_id: Option<&str>) -> RefreshOutcome {
+        let key = RefreshGate::<RefreshOutcome>::key(&session.refresh_token, organization_id);
+        let kit = self.clone();
+        let session = session.clone();
+        let org = organization_id.map(str::to_owned);
+        let user_id = session.user.id.clone();
+        let outcome = self
+            .inner
+            .gate
+            .run(key, move || async move { kit.exchange(session, org).await }, |r| r.is_ok())
+            .await
+            .unwrap_or(Err(RefreshError::Interrupted));
+        if let Err(e) = &outcome {
+            if let Some(hook) = &self.inner.on_refresh_error {
+                hook(&RefreshFailure { error: e, user_id: &user_id });
+            }
+        }
+        outcome
+    }
+
+    /// The refresh exchange itself (runs on the gate's task): one retry on 429,
+    /// honouring `Retry-After` within 1–10 s.
+    async fn exchange(self, old: Session, org: Option<String>) -> RefreshOutcome {
+        let client = &self.inner.client;
+        let mut response = client.authenticate_with_refresh_token(&old.refresh_token, org.as_deref()).await;
+        if let Err(e) = &response {
+            if e.status().map(|s| s.as_u16()) == Some(429) {
+                let wait = e
+                    .retry_after()
+                    .unwrap_or(Duration::from_secs(1))
+                    .clamp(Duration::from_secs(1), Duration::from_secs(10));
+                tracing::debug!(?wait, "WorkOS rate-limited the refresh; retrying once");
+                tokio::time::sleep(wait).await;
+                response = client.authenticate_with_refresh_token(&old.refresh_token, org.as_deref()).await;
+            }
+        }
+        let response = response.map_err(|e| RefreshError::WorkOs(Arc::new(e)))?;
+        let update = self.session_update(response, old.authentication_method).await?;
+        if let Some(hook) = &self.inner.on_refresh_success {
+            hook(&RefreshSuccess {
+                user: &update.session.user,
+                organization_id: update.claims.org_id.as_deref(),
+                impersonator: update.session.impersonator.as_ref(),
+                session_id: &update.claims.sid,
+            });
+        }
+        Ok(Arc::new(update))
+    }
+
+    /// Turns an authenticate response into a sealed session (the whitelist of fields).
+    pub(crate) async fn session_update(
+        &self,
+        response: AuthenticateResponse,
+        previous_method: Option<String>,
+    ) -> Result<SessionUpdate, RefreshError> {
+        // The tokens come straight from WorkOS over TLS; verify them anyway when the keys
+        // are at hand, and fall back to reading the claims if the JWKS is unreachable
+        // (the refresh token was already spent: losing the result would sign the user out).
+        let claims = match self.inner.verifier.verify(&response.access_token).await {
+            Ok(c) => c,
+            Err(e) if e.is_transient() => claims_unverified(&response.access_token)
+                .ok_or(RefreshError::Invalid("the new access token cannot be decoded"))?,
+            Err(JwtError::Expired { claims }) => *claims,
+            Err(e) => {
+                tracing::warn!(error = %e, "the access token WorkOS returned does not verify");
+                return Err(RefreshError::Invalid("the new access token does not verify"));
+            }
+        };
+        if claims.sub != response.user.id {
+            return Err(RefreshError::Invalid("the new access token belongs to another user"));
+        }
+        let session = Session {
+            access_token: response.access_token,
+            refresh_token: response.refresh_token,
+            user: response.user,
+            impersonator: response.impersonator,
+            authentication_method: response.authentication_method.or(previous_method),
+        };
+        let sealed = session
+            .seal(self.inner.config.passwords())
+            .map_err(|e| RefreshError::Seal(e.to_string()))?;
+        Ok(SessionUpdate { session, claims, sealed })
+    }
+}
+
+/// The `org_id` of a token that did not verify, to keep the organization on refresh.
+fn unverified_org(token: &str) -> Option<String> {
+    let (_, claims) = decode_unverified(token).ok()?;
+    claims.get("org_id")?.as_str().map(str::to_owned)
+}
+
+fn claims_unverified(token: &str) -> Option<AccessTokenClaims> {
+    let (_, claims) = decode_unverified(token).ok()?;
+    serde_json::from_value(claims).ok()
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}

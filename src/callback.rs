@@ -1,0 +1,360 @@
+//! The callback route: where WorkOS sends the browser back with `?code=…&state=…`.
+//!
+//! A plain axum handler, not a server function (leptos_axum would turn an error into a
+//! redirect to the `Referer`). It checks the flow's state against the per-flow verifier
+//! cookie (login CSRF), unseals the state (tamper-proof, 10-minute lifetime), exchanges
+//! the code with the PKCE verifier, stores the session cookie, deletes the verifier
+//! cookie, and redirects to the return path — reduced to a path and query on this site,
+//! whatever the state says. Failures never show a stack trace: the default error page
+//! says what happened and offers to sign in again; `on_error` replaces it.
+
+use crate::authkit::AuthKit;
+use crate::middleware::{redirect, PRIVATE_NO_STORE};
+use crate::oauth_state::{sanitize_return_path, FlowState};
+use crate::session::{find_cookie_in_headers, pkce_cookie_name, pkce_delete_cookie, session_set_cookie, PKCE_COOKIE_PREFIX};
+use crate::user::{Impersonator, User};
+use crate::workos::{OauthTokens, WorkOsError};
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use serde::Deserialize;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use url::Url;
+
+/// Why a callback failed (the codes authkit-nextjs uses, plus the WorkOS ones).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallbackErrorCode {
+    /// `code` or `state` is missing from the query.
+    MissingAuthParams,
+    /// The flow's verifier cookie is gone (blocked cookies, another browser, > 10 min).
+    MissingPkceCookie,
+    /// The `state` does not match the cookie.
+    OauthStateMismatch,
+    /// The state cannot be unsealed (tampered with, expired, or another password).
+    InvalidState,
+    /// The user cancelled, or WorkOS refused (`?error=…`).
+    AccessDenied,
+    /// WorkOS refused the code (expired, replayed, wrong verifier) or could not be reached.
+    AuthenticationFailed,
+    /// WorkOS answered without tokens.
+    MissingTokens,
+}
+
+impl CallbackErrorCode {
+    /// The machine-readable code, e.g. `missing_pkce_cookie`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MissingAuthParams => "missing_auth_params",
+            Self::MissingPkceCookie => "missing_pkce_cookie",
+            Self::OauthStateMismatch => "oauth_state_mismatch",
+            Self::InvalidState => "invalid_state",
+            Self::AccessDenied => "access_denied",
+            Self::AuthenticationFailed => "authentication_failed",
+            Self::MissingTokens => "missing_tokens",
+        }
+    }
+
+    fn status(self) -> StatusCode {
+        match self {
+            Self::AuthenticationFailed | Self::MissingTokens => StatusCode::BAD_GATEWAY,
+            Self::AccessDenied => StatusCode::FORBIDDEN,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            Self::MissingAuthParams => "The sign-in response is incomplete.",
+            Self::MissingPkceCookie => "Sign-in session could not be verified. Please try signing in again.",
+            Self::OauthStateMismatch | Self::InvalidState => {
+                "This sign-in link does not belong to this browser session, or it has expired. Please try signing in again."
+            }
+            Self::AccessDenied => "Sign-in was cancelled.",
+            Self::AuthenticationFailed => "We couldn't complete your sign-in. Please try again.",
+            Self::MissingTokens => "We couldn't complete your sign-in: no session was returned.",
+        }
+    }
+}
+
+/// A failed callback, for `on_error`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct CallbackError {
+    /// What failed.
+    pub code: CallbackErrorCode,
+    /// The WorkOS error, when the code exchange failed.
+    pub workos: Option<WorkOsError>,
+    /// `error_description` from WorkOS, when it sent `?error=…`.
+    pub description: Option<String>,
+    /// Whether the request carried `code` / `state`.
+    pub has_code: bool,
+    /// See `has_code`.
+    pub has_state: bool,
+}
+
+impl fmt::Display for CallbackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AuthKit callback failed: {}", self.code.as_str())?;
+        if let Some(w) = &self.workos {
+            write!(f, " ({w})")?;
+        }
+        Ok(())
+    }
+}
+
+/// What `on_success` receives once the session is stored.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct CallbackSuccess {
+    /// The user.
+    pub user: User,
+    /// The organization signed into.
+    pub organization_id: Option<String>,
+    /// The impersonator, for an impersonation session.
+    pub impersonator: Option<Impersonator>,
+    /// How the user authenticated.
+    pub authentication_method: Option<String>,
+    /// The access token.
+    pub access_token: crate::auth::AccessToken,
+    /// The identity provider's tokens, when WorkOS returned them.
+    pub oauth_tokens: Option<OauthTokens>,
+    /// The custom state passed to the sign-in link.
+    pub state: Option<String>,
+}
+
+impl fmt::Debug for CallbackSuccess {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackSuccess")
+            .field("user", &self.user.id)
+            .field("organization_id", &self.organization_id)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+type SuccessHook = Arc<dyn Fn(CallbackSuccess) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+type ErrorHook = Arc<dyn Fn(CallbackError) -> Response + Send + Sync>;
+
+/// Options of the callback route (authkit-nextjs `handleAuth`).
+#[derive(Clone, Default)]
+pub struct CallbackOptions {
+    return_pathname: Option<String>,
+    base_url: Option<Url>,
+    on_success: Option<SuccessHook>,
+    on_error: Option<ErrorHook>,
+}
+
+impl fmt::Debug for CallbackOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackOptions")
+            .field("return_pathname", &self.return_pathname)
+            .field("base_url", &self.base_url.as_ref().map(Url::as_str))
+            .finish_non_exhaustive()
+    }
+}
+
+impl CallbackOptions {
+    /// Where to go after signing in when the flow did not say (default `/`).
+    pub fn return_pathname(mut self, path: impl Into<String>) -> Self {
+        self.return_pathname = Some(path.into());
+        self
+    }
+
+    /// The public origin to redirect to (behind a proxy that rewrites the host).
+    /// Fails on a string that is not an absolute http(s) URL.
+    pub fn base_url(mut self, url: &str) -> Result<Self, url::ParseError> {
+        let parsed = Url::parse(url)?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(url::ParseError::RelativeUrlWithoutBase);
+        }
+        self.base_url = Some(parsed);
+        Ok(self)
+    }
+
+    /// Runs after the session is stored, before the redirect.
+    pub fn on_success<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(CallbackSuccess) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.on_success = Some(Arc::new(move |s| Box::pin(hook(s))));
+        self
+    }
+
+    /// Builds the response for a failed callback (the verifier cookie is still deleted).
+    pub fn on_error(mut self, hook: impl Fn(CallbackError) -> Response + Send + Sync + 'static) -> Self {
+        self.on_error = Some(Arc::new(hook));
+        self
+    }
+}
+
+/// The callback's query.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+pub(crate) async fn handle(
+    State((kit, options)): State<(AuthKit, CallbackOptions)>,
+    headers: HeaderMap,
+    query: Result<Query<CallbackQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    let secure_url = Some(kit.config().redirect_uri().as_str().to_owned());
+    let cookie = kit.config().cookie();
+    // Whatever happens, the flow's verifier cookie is spent.
+    let mut cookies = Vec::new();
+    if let Some(state) = query.state.as_deref().filter(|s| !s.is_empty()) {
+        cookies.push(pkce_delete_cookie(cookie, &pkce_cookie_name(state), secure_url.as_deref()));
+    }
+    match complete(&kit, &options, &headers, &query).await {
+        Ok((location, session_cookie)) => {
+            cookies.push(session_cookie);
+            redirect(StatusCode::TEMPORARY_REDIRECT, &location, cookies)
+        }
+        Err(error) => {
+            tracing::warn!(code = error.code.as_str(), workos = ?error.workos.as_ref().map(ToString::to_string), "AuthKit callback failed");
+            let mut response = match &options.on_error {
+                Some(hook) => hook(error),
+                None => error_page(&kit, &error),
+            };
+            let h = response.headers_mut();
+            for c in cookies {
+                if let Ok(v) = HeaderValue::from_str(&c) {
+                    h.append(SET_COOKIE, v);
+                }
+            }
+            h.insert(CACHE_CONTROL, HeaderValue::from_static(PRIVATE_NO_STORE));
+            response
+        }
+    }
+}
+
+async fn complete(
+    kit: &AuthKit,
+    options: &CallbackOptions,
+    headers: &HeaderMap,
+    query: &CallbackQuery,
+) -> Result<(String, String), CallbackError> {
+    let fail = |code| CallbackError {
+        code,
+        workos: None,
+        description: None,
+        has_code: query.code.as_deref().is_some_and(|c| !c.is_empty()),
+        has_state: query.state.as_deref().is_some_and(|s| !s.is_empty()),
+    };
+    if query.error.is_some() {
+        let mut e = fail(CallbackErrorCode::AccessDenied);
+        e.description = query.error_description.clone().or_else(|| query.error.clone());
+        return Err(e);
+    }
+    let (Some(code), Some(state)) = (
+        query.code.as_deref().filter(|c| !c.is_empty()),
+        query.state.as_deref().filter(|s| !s.is_empty()),
+    ) else {
+        return Err(fail(CallbackErrorCode::MissingAuthParams));
+    };
+    let cookie_value = find_cookie_in_headers(headers, &pkce_cookie_name(state))
+        .or_else(|| find_cookie_in_headers(headers, PKCE_COOKIE_PREFIX))
+        .ok_or_else(|| fail(CallbackErrorCode::MissingPkceCookie))?;
+    if !constant_time_eq(cookie_value.as_bytes(), state.as_bytes()) {
+        return Err(fail(CallbackErrorCode::OauthStateMismatch));
+    }
+    let flow = FlowState::unseal(state, kit.config()).map_err(|_| fail(CallbackErrorCode::InvalidState))?;
+    let response = kit
+        .client()
+        .authenticate_with_code(code, Some(&flow.code_verifier))
+        .await
+        .map_err(|e| {
+            let code = match e {
+                WorkOsError::MissingTokens { .. } => CallbackErrorCode::MissingTokens,
+                _ => CallbackErrorCode::AuthenticationFailed,
+            };
+            CallbackError {
+                workos: Some(e),
+                ..fail(code)
+            }
+        })?;
+    let oauth_tokens = response.oauth_tokens.clone();
+    let update = kit
+        .session_update(response, None)
+        .await
+        .map_err(|_| fail(CallbackErrorCode::AuthenticationFailed))?;
+    let secure_url = kit.config().redirect_uri().as_str();
+    let session_cookie = session_set_cookie(kit.config().cookie(), &update.sealed, Some(secure_url));
+
+    if let Some(hook) = &options.on_success {
+        hook(CallbackSuccess {
+            user: update.session.user.clone(),
+            organization_id: update.claims.org_id.clone(),
+            impersonator: update.session.impersonator.clone(),
+            authentication_method: update.session.authentication_method.clone(),
+            access_token: crate::auth::AccessToken::from_string(update.session.access_token.clone()),
+            oauth_tokens,
+            state: flow.custom_state.clone(),
+        })
+        .await;
+    }
+
+    let path = sanitize_return_path(
+        flow.return_pathname
+            .as_deref()
+            .or(options.return_pathname.as_deref())
+            .unwrap_or("/"),
+    );
+    let base = options
+        .base_url
+        .clone()
+        .unwrap_or_else(|| kit.config().redirect_uri().clone());
+    let location = base.join(&path).map(String::from).unwrap_or(path);
+    Ok((location, session_cookie))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
+}
+
+fn error_page(kit: &AuthKit, error: &CallbackError) -> Response {
+    let retry = escape(kit.sign_in_path());
+    let detail = error.description.as_deref().map(escape).unwrap_or_default();
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>Sign-in problem</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1c2024}}\
+a{{color:#6e56cf}}code{{color:#60646c}}</style></head><body><h1>Couldn't sign you in</h1><p>{message}</p>{detail_html}\
+<p><a href=\"{retry}\">Sign in again</a> · <a href=\"/\">Home</a></p><p><code>{code}</code></p></body></html>",
+        message = error.code.message(),
+        detail_html = if detail.is_empty() { String::new() } else { format!("<p>{detail}</p>") },
+        code = error.code.as_str(),
+    );
+    let mut response = Body::from(html).into_response();
+    *response.status_mut() = error.code.status();
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    response
+}
+
+/// Escapes text for HTML.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,674 @@
+//! Configuration: read once from the WorkOS environment variables or built in code,
+//! validated once at start-up.
+//!
+//! | variable | meaning | default |
+//! | --- | --- | --- |
+//! | `WORKOS_CLIENT_ID` | your client id (`client_…`) | required |
+//! | `WORKOS_API_KEY` | your API key (`sk_…`) | required |
+//! | `WORKOS_REDIRECT_URI` | the callback URL registered with WorkOS | required |
+//! | `WORKOS_COOKIE_PASSWORD` | seals the session cookie; at least 32 characters | required |
+//! | `WORKOS_COOKIE_NAME` | the session cookie's name | `wos-session` |
+//! | `WORKOS_COOKIE_MAX_AGE` | its lifetime in seconds | `34560000` (400 days) |
+//! | `WORKOS_COOKIE_DOMAIN` | its `Domain` attribute | host-only |
+//! | `WORKOS_COOKIE_SAMESITE` | `lax`, `strict` or `none` | `lax` |
+//! | `WORKOS_API_HOSTNAME` | the WorkOS API host | `api.workos.com` |
+//! | `WORKOS_API_HTTPS` | `true` for https; any other value means http | `true` |
+//! | `WORKOS_API_PORT` | the API port | the scheme's |
+//!
+//! `NEXT_PUBLIC_WORKOS_REDIRECT_URI` is read when `WORKOS_REDIRECT_URI` is unset, so an
+//! `.env` file shared with a Next.js app works as it is.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+use url::Url;
+
+/// The shortest cookie password WorkOS (and iron-session) accept.
+pub const MIN_COOKIE_PASSWORD_LEN: usize = 32;
+/// The session cookie's default name.
+pub const DEFAULT_COOKIE_NAME: &str = "wos-session";
+/// The session cookie's default lifetime: 400 days, as authkit-nextjs.
+pub const DEFAULT_COOKIE_MAX_AGE: u64 = 34_560_000;
+/// The WorkOS API's host.
+pub const DEFAULT_API_HOSTNAME: &str = "api.workos.com";
+
+/// A secret string: compared and used normally, never shown by `Debug` or `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The secret itself. Call it only where the value is sent or used as a key.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+/// The cookie `SameSite` attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SameSite {
+    /// `SameSite=Lax` (the default).
+    #[default]
+    Lax,
+    /// `SameSite=Strict`.
+    Strict,
+    /// `SameSite=None` (always sent with `Secure`).
+    None,
+}
+
+impl SameSite {
+    /// Parses `lax`, `strict` or `none`, in any case.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.to_ascii_lowercase().as_str() {
+            "lax" => Some(Self::Lax),
+            "strict" => Some(Self::Strict),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
+    /// The attribute value as written in `Set-Cookie` (`Lax`, `Strict`, `None`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Lax => "Lax",
+            Self::Strict => "Strict",
+            Self::None => "None",
+        }
+    }
+}
+
+/// How the session cookie is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CookieConfig {
+    /// Its name (`wos-session`).
+    pub name: String,
+    /// `Max-Age` in seconds.
+    pub max_age: u64,
+    /// `Domain`, or host-only when `None`.
+    pub domain: Option<String>,
+    /// `SameSite`.
+    pub same_site: SameSite,
+}
+
+impl Default for CookieConfig {
+    fn default() -> Self {
+        Self {
+            name: DEFAULT_COOKIE_NAME.to_owned(),
+            max_age: DEFAULT_COOKIE_MAX_AGE,
+            domain: None,
+            same_site: SameSite::Lax,
+        }
+    }
+}
+
+/// The passwords that seal cookies, by id. Sealing uses the numerically largest id;
+/// unsealing picks the password named in the seal, so old cookies stay readable while
+/// a new password is rolled out.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordMap {
+    entries: BTreeMap<String, Secret>,
+    current: String,
+}
+
+impl PasswordMap {
+    /// One password with id `"1"`, as authkit-nextjs and iron-session use.
+    pub fn single(password: impl Into<Secret>) -> Self {
+        let mut entries = BTreeMap::new();
+        entries.insert("1".to_owned(), password.into());
+        Self {
+            entries,
+            current: "1".to_owned(),
+        }
+    }
+
+    /// Several passwords by id. Returns `None` when empty. Ids that are all digits
+    /// compare as numbers when choosing the one to seal with.
+    pub fn from_entries<I, K, V>(entries: I) -> Option<Self>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<Secret>,
+    {
+        let entries: BTreeMap<String, Secret> = entries
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        let current = entries
+            .keys()
+            .max_by(|a, b| id_order(a, b))
+            .cloned()?;
+        Some(Self { entries, current })
+    }
+
+    /// The id and password new seals use.
+    pub fn current(&self) -> (&str, &Secret) {
+        let secret = &self.entries[&self.current];
+        (&self.current, secret)
+    }
+
+    /// The password for a seal's id (an empty id means `"default"`, as in iron).
+    pub fn get(&self, id: &str) -> Option<&Secret> {
+        let id = if id.is_empty() { "default" } else { id };
+        self.entries.get(id)
+    }
+
+    /// Every (id, password) pair.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Secret)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+}
+
+fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<u128>(), b.parse::<u128>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        (Ok(_), Err(_)) => std::cmp::Ordering::Greater,
+        (Err(_), Ok(_)) => std::cmp::Ordering::Less,
+        (Err(_), Err(_)) => a.cmp(b),
+    }
+}
+
+impl fmt::Debug for PasswordMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordMap")
+            .field("ids", &self.entries.keys().collect::<Vec<_>>())
+            .field("current", &self.current)
+            .finish()
+    }
+}
+
+/// One thing wrong with the configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// The environment variable (or builder field) at fault.
+    pub variable: &'static str,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+/// The configuration is missing something or has a bad value. Lists every problem at once.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub struct ConfigError {
+    /// Each problem found.
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid AuthKit configuration:")?;
+        for p in &self.problems {
+            write!(f, " {}: {};", p.variable, p.message)?;
+        }
+        write!(
+            f,
+            " (see https://workos.com/docs/user-management/vanilla/nodejs for where to find these values)"
+        )
+    }
+}
+
+/// Validated AuthKit configuration. Build it with [`AuthKitConfig::from_env`] or
+/// [`AuthKitConfig::builder`]; once built it is known to be complete and well-formed.
+#[derive(Clone, Debug)]
+pub struct AuthKitConfig {
+    client_id: String,
+    api_key: Secret,
+    redirect_uri: Url,
+    passwords: PasswordMap,
+    cookie: CookieConfig,
+    api_base_url: Url,
+    http_timeout: Duration,
+}
+
+impl AuthKitConfig {
+    /// Reads the WorkOS environment variables (table in the module docs).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env), reading variables through `get` (for tests
+    /// and for config sources other than the process environment).
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| get(name).filter(|v| !v.is_empty());
+        let mut b = Self::builder();
+        let mut problems = Vec::new();
+        if let Some(v) = get("WORKOS_CLIENT_ID") {
+            b = b.client_id(v);
+        }
+        if let Some(v) = get("WORKOS_API_KEY") {
+            b = b.api_key(v);
+        }
+        if let Some(v) = get("WORKOS_REDIRECT_URI").or_else(|| get("NEXT_PUBLIC_WORKOS_REDIRECT_URI")) {
+            b.redirect_uri = Some(v);
+        }
+        if let Some(v) = get("WORKOS_COOKIE_PASSWORD") {
+            b = b.cookie_password(v);
+        }
+        if let Some(v) = get("WORKOS_COOKIE_NAME") {
+            b = b.cookie_name(v);
+        }
+        if let Some(v) = get("WORKOS_COOKIE_MAX_AGE") {
+            match v.trim().parse::<u64>() {
+                Ok(n) => b = b.cookie_max_age(n),
+                Err(_) => problems.push(ConfigProblem {
+                    variable: "WORKOS_COOKIE_MAX_AGE",
+                    message: format!("`{v}` is not a whole number of seconds"),
+                }),
+            }
+        }
+        if let Some(v) = get("WORKOS_COOKIE_DOMAIN") {
+            b = b.cookie_domain(v);
+        }
+        if let Some(v) = get("WORKOS_COOKIE_SAMESITE") {
+            match SameSite::parse(&v) {
+                Some(s) => b = b.cookie_same_site(s),
+                None => problems.push(ConfigProblem {
+                    variable: "WORKOS_COOKIE_SAMESITE",
+                    message: format!("invalid SameSite value `{v}`: use lax, strict or none"),
+                }),
+            }
+        }
+        if let Some(v) = get("WORKOS_API_HOSTNAME") {
+            b.api_hostname = Some(v);
+        }
+        if let Some(v) = get("WORKOS_API_HTTPS") {
+            // As the WorkOS SDKs: only the string "true" means https.
+            b.api_https = Some(v == "true");
+        }
+        if let Some(v) = get("WORKOS_API_PORT") {
+            match v.trim().parse::<u16>() {
+                Ok(p) if p > 0 => b.api_port = Some(p),
+                _ => problems.push(ConfigProblem {
+                    variable: "WORKOS_API_PORT",
+                    message: format!("`{v}` is not a port number (1-65535)"),
+                }),
+            }
+        }
+        b.problems = problems;
+        b.build()
+    }
+
+    /// Starts a configuration in code.
+    pub fn builder() -> AuthKitConfigBuilder {
+        AuthKitConfigBuilder::default()
+    }
+
+    /// The WorkOS client id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+    /// The WorkOS API key.
+    pub fn api_key(&self) -> &Secret {
+        &self.api_key
+    }
+    /// The callback URL.
+    pub fn redirect_uri(&self) -> &Url {
+        &self.redirect_uri
+    }
+    /// The cookie passwords.
+    pub fn passwords(&self) -> &PasswordMap {
+        &self.passwords
+    }
+    /// The session cookie settings.
+    pub fn cookie(&self) -> &CookieConfig {
+        &self.cookie
+    }
+    /// The WorkOS API's base URL (no trailing slash in its path).
+    pub fn api_base_url(&self) -> &Url {
+        &self.api_base_url
+    }
+    /// The timeout applied to every WorkOS call.
+    pub fn http_timeout(&self) -> Duration {
+        self.http_timeout
+    }
+}
+
+/// Builds an [`AuthKitConfig`]; [`build`](Self::build) validates everything at once.
+#[derive(Clone, Default)]
+pub struct AuthKitConfigBuilder {
+    client_id: Option<String>,
+    api_key: Option<Secret>,
+    redirect_uri: Option<String>,
+    passwords: Option<PasswordMap>,
+    cookie: CookieConfig,
+    api_base_url: Option<String>,
+    api_hostname: Option<String>,
+    api_https: Option<bool>,
+    api_port: Option<u16>,
+    http_timeout: Option<Duration>,
+    problems: Vec<ConfigProblem>,
+}
+
+impl fmt::Debug for AuthKitConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthKitConfigBuilder")
+            .field("client_id", &self.client_id)
+            .field("redirect_uri", &self.redirect_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthKitConfigBuilder {
+    /// `WORKOS_CLIENT_ID`.
+    pub fn client_id(mut self, v: impl Into<String>) -> Self {
+        self.client_id = Some(v.into());
+        self
+    }
+    /// `WORKOS_API_KEY`.
+    pub fn api_key(mut self, v: impl Into<Secret>) -> Self {
+        self.api_key = Some(v.into());
+        self
+    }
+    /// `WORKOS_REDIRECT_URI`.
+    pub fn redirect_uri(mut self, v: impl Into<String>) -> Self {
+        self.redirect_uri = Some(v.into());
+        self
+    }
+    /// `WORKOS_COOKIE_PASSWORD` (id `"1"`).
+    pub fn cookie_password(mut self, v: impl Into<Secret>) -> Self {
+        self.passwords = Some(PasswordMap::single(v));
+        self
+    }
+    /// Several cookie passwords for rotation (see [`PasswordMap`]).
+    pub fn cookie_passwords(mut self, map: PasswordMap) -> Self {
+        self.passwords = Some(map);
+        self
+    }
+    /// `WORKOS_COOKIE_NAME`.
+    pub fn cookie_name(mut self, v: impl Into<String>) -> Self {
+        self.cookie.name = v.into();
+        self
+    }
+    /// `WORKOS_COOKIE_MAX_AGE`, in seconds.
+    pub fn cookie_max_age(mut self, seconds: u64) -> Self {
+        self.cookie.max_age = seconds;
+        self
+    }
+    /// `WORKOS_COOKIE_DOMAIN`.
+    pub fn cookie_domain(mut self, v: impl Into<String>) -> Self {
+        self.cookie.domain = Some(v.into());
+        self
+    }
+    /// `WORKOS_COOKIE_SAMESITE`.
+    pub fn cookie_same_site(mut self, v: SameSite) -> Self {
+        self.cookie.same_site = v;
+        self
+    }
+    /// The WorkOS API's base URL, e.g. `http://127.0.0.1:8787` for the emulator.
+    /// Overrides the hostname/https/port variables.
+    pub fn api_base_url(mut self, v: impl Into<String>) -> Self {
+        self.api_base_url = Some(v.into());
+        self
+    }
+    /// The timeout for each WorkOS call (default 10 s).
+    pub fn http_timeout(mut self, v: Duration) -> Self {
+        self.http_timeout = Some(v);
+        self
+    }
+
+    /// Validates and returns the configuration, or every problem found.
+    pub fn build(self) -> Result<AuthKitConfig, ConfigError> {
+        let mut problems = self.problems;
+        let mut problem = |variable: &'static str, message: String| {
+            problems.push(ConfigProblem { variable, message })
+        };
+        let client_id = match self.client_id {
+            Some(v) if !v.trim().is_empty() => Some(v),
+            _ => {
+                problem("WORKOS_CLIENT_ID", "missing: set it to your WorkOS client id (client_…)".into());
+                None
+            }
+        };
+        let api_key = match self.api_key {
+            Some(v) if !v.expose().trim().is_empty() => Some(v),
+            _ => {
+                problem("WORKOS_API_KEY", "missing: set it to your WorkOS API key (sk_…)".into());
+                None
+            }
+        };
+        let redirect_uri = match self.redirect_uri.as_deref().map(str::trim) {
+            None | Some("") => {
+                problem(
+                    "WORKOS_REDIRECT_URI",
+                    "missing: set it to your callback URL, e.g. http://localhost:3000/callback".into(),
+                );
+                None
+            }
+            Some(v) => match Url::parse(v) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Some(u),
+                Ok(_) => {
+                    problem("WORKOS_REDIRECT_URI", format!("`{v}` must be an http(s) URL with a host"));
+                    None
+                }
+                Err(e) => {
+                    problem("WORKOS_REDIRECT_URI", format!("`{v}` is not a URL ({e})"));
+                    None
+                }
+            },
+        };
+        let passwords = match self.passwords {
+            None => {
+                problem(
+                    "WORKOS_COOKIE_PASSWORD",
+                    format!("missing: set it to a random string of at least {MIN_COOKIE_PASSWORD_LEN} characters (e.g. `openssl rand -base64 32`)"),
+                );
+                None
+            }
+            Some(map) => {
+                let short: Vec<&str> = map
+                    .iter()
+                    .filter(|(_, p)| p.expose().chars().count() < MIN_COOKIE_PASSWORD_LEN)
+                    .map(|(id, _)| id)
+                    .collect();
+                if short.is_empty() {
+                    Some(map)
+                } else {
+                    problem(
+                        "WORKOS_COOKIE_PASSWORD",
+                        format!(
+                            "must be at least {MIN_COOKIE_PASSWORD_LEN} characters long (password id {} is shorter)",
+                            short.join(", ")
+                        ),
+                    );
+                    None
+                }
+            }
+        };
+        if self.cookie.name.is_empty()
+            || !self
+                .cookie
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+        {
+            problem(
+                "WORKOS_COOKIE_NAME",
+                format!("`{}` is not a valid cookie name", self.cookie.name),
+            );
+        }
+        if let Some(d) = &self.cookie.domain {
+            if d.bytes().any(|b| b.is_ascii_whitespace() || b == b';' || b == b',') {
+                problem("WORKOS_COOKIE_DOMAIN", format!("`{d}` is not a valid cookie domain"));
+            }
+        }
+        let api_base_url = match &self.api_base_url {
+            Some(v) => Some(v.clone()),
+            None => {
+                let https = self.api_https.unwrap_or(true);
+                let host = self.api_hostname.as_deref().unwrap_or(DEFAULT_API_HOSTNAME);
+                let port = self.api_port.map(|p| format!(":{p}")).unwrap_or_default();
+                Some(format!("{}://{host}{port}", if https { "https" } else { "http" }))
+            }
+        }
+        .and_then(|v| match Url::parse(&v) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Some(u),
+            _ => {
+                problem("WORKOS_API_HOSTNAME", format!("`{v}` is not a usable API base URL"));
+                None
+            }
+        });
+        match (client_id, api_key, redirect_uri, passwords, api_base_url) {
+            (Some(client_id), Some(api_key), Some(redirect_uri), Some(passwords), Some(api_base_url))
+                if problems.is_empty() =>
+            {
+                Ok(AuthKitConfig {
+                    client_id,
+                    api_key,
+                    redirect_uri,
+                    passwords,
+                    cookie: self.cookie,
+                    api_base_url,
+                    http_timeout: self.http_timeout.unwrap_or(Duration::from_secs(10)),
+                })
+            }
+            _ => Err(ConfigError { problems }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PW: &str = "0123456789abcdef0123456789abcdef";
+
+    fn vars<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    }
+
+    fn base() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("WORKOS_CLIENT_ID", "client_123"),
+            ("WORKOS_API_KEY", "sk_test_abc"),
+            ("WORKOS_REDIRECT_URI", "http://localhost:3000/callback"),
+            ("WORKOS_COOKIE_PASSWORD", PW),
+        ]
+    }
+
+    fn with(extra: &[(&'static str, &'static str)]) -> Result<AuthKitConfig, ConfigError> {
+        let mut v = base();
+        for (k, val) in extra {
+            v.retain(|(kk, _)| kk != k);
+            v.push((k, val));
+        }
+        AuthKitConfig::from_vars(vars(&v))
+    }
+
+    fn problem_vars(e: &ConfigError) -> Vec<&'static str> {
+        e.problems.iter().map(|p| p.variable).collect()
+    }
+
+    #[test]
+    fn defaults_match_authkit_nextjs() {
+        let c = with(&[]).unwrap();
+        assert_eq!(c.cookie().name, "wos-session");
+        assert_eq!(c.cookie().max_age, 34_560_000);
+        assert_eq!(c.cookie().domain, None);
+        assert_eq!(c.cookie().same_site, SameSite::Lax);
+        assert_eq!(c.api_base_url().as_str(), "https://api.workos.com/");
+        assert_eq!(c.passwords().current().0, "1");
+    }
+
+    #[test]
+    fn every_missing_variable_is_named_at_once() {
+        let e = AuthKitConfig::from_vars(|_| None).unwrap_err();
+        assert_eq!(
+            problem_vars(&e),
+            ["WORKOS_CLIENT_ID", "WORKOS_API_KEY", "WORKOS_REDIRECT_URI", "WORKOS_COOKIE_PASSWORD"]
+        );
+        let text = e.to_string();
+        assert!(text.contains("WORKOS_COOKIE_PASSWORD: missing"), "{text}");
+    }
+
+    #[test]
+    fn short_password_is_rejected_with_its_length_rule() {
+        let e = with(&[("WORKOS_COOKIE_PASSWORD", "too-short")]).unwrap_err();
+        assert_eq!(problem_vars(&e), ["WORKOS_COOKIE_PASSWORD"]);
+        assert!(e.to_string().contains("at least 32 characters"));
+        // 32 characters counted as characters, not bytes.
+        assert!(with(&[("WORKOS_COOKIE_PASSWORD", "ééééééééééééééééééééééééééééééé")]).is_err());
+        assert!(with(&[("WORKOS_COOKIE_PASSWORD", "éééééééééééééééééééééééééééééééé")]).is_ok());
+    }
+
+    #[test]
+    fn redirect_uri_must_be_an_http_url() {
+        for bad in ["callback", "/callback", "ftp://x/callback", "http://"] {
+            let e = with(&[("WORKOS_REDIRECT_URI", bad)]).unwrap_err();
+            assert_eq!(problem_vars(&e), ["WORKOS_REDIRECT_URI"], "{bad}");
+        }
+    }
+
+    #[test]
+    fn next_public_redirect_uri_is_a_fallback() {
+        let mut v = base();
+        v.retain(|(k, _)| *k != "WORKOS_REDIRECT_URI");
+        v.push(("NEXT_PUBLIC_WORKOS_REDIRECT_URI", "https://app.example.com/callback"));
+        let c = AuthKitConfig::from_vars(vars(&v)).unwrap();
+        assert_eq!(c.redirect_uri().as_str(), "https://app.example.com/callback");
+    }
+
+    #[test]
+    fn same_site_is_case_insensitive_and_validated() {
+        assert_eq!(with(&[("WORKOS_COOKIE_SAMESITE", "STRICT")]).unwrap().cookie().same_site, SameSite::Strict);
+        assert_eq!(with(&[("WORKOS_COOKIE_SAMESITE", "none")]).unwrap().cookie().same_site, SameSite::None);
+        let e = with(&[("WORKOS_COOKIE_SAMESITE", "sideways")]).unwrap_err();
+        assert!(e.to_string().contains("invalid SameSite value `sideways`"));
+    }
+
+    #[test]
+    fn bad_numbers_are_named() {
+        let e = with(&[("WORKOS_COOKIE_MAX_AGE", "soon"), ("WORKOS_API_PORT", "99999")]).unwrap_err();
+        assert_eq!(problem_vars(&e), ["WORKOS_COOKIE_MAX_AGE", "WORKOS_API_PORT"]);
+    }
+
+    #[test]
+    fn api_host_https_and_port_build_the_base_url() {
+        let c = with(&[
+            ("WORKOS_API_HOSTNAME", "127.0.0.1"),
+            ("WORKOS_API_HTTPS", "false"),
+            ("WORKOS_API_PORT", "8787"),
+        ])
+        .unwrap();
+        assert_eq!(c.api_base_url().as_str(), "http://127.0.0.1:8787/");
+        // Only the exact string "true" means https, as in the WorkOS SDKs.
+        let c = with(&[("WORKOS_API_HTTPS", "TRUE")]).unwrap();
+        assert_eq!(c.api_base_url().scheme(), "http");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let c = with(&[]).unwrap();
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains(PW), "{dbg}");
+        assert!(!dbg.contains("sk_test_abc"), "{dbg}");
+        assert!(dbg.contains("client_123"));
+    }
+
+    #[test]
+    fn password_map_seals_with_the_largest_numeric_id() {
+        let m = PasswordMap::from_entries([("2", PW), ("10", PW), ("9", PW)]).unwrap();
+        assert_eq!(m.current().0, "10");
+        assert!(m.get("2").is_some());
+        assert!(m.get("3").is_none());
+        assert!(PasswordMap::from_entries(Vec::<(String, String)>::new()).is_none());
+    }
+}

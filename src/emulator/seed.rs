@@ -1,0 +1,1141 @@
+//! Seed data: who exists in the emulator when it starts.
+//!
+//! A seed is read from a YAML or JSON file ([`Seed::from_file`]) or built in Rust
+//! ([`Seed::new`] and the `Seed*` builders). It lists users (with pinnable ids, names,
+//! password, metadata), organizations (with entitlements, feature flags and an optional error
+//! to raise when a session switches into them), memberships with roles, roles with their
+//! permissions, organization API keys, and which users may impersonate others.
+//!
+//! A seed written for WorkOS's own emulator (`users`, `organizations` with nested
+//! `memberships`, `roles`, `permissions`, `apiKeys`) loads unchanged where the fields overlap;
+//! fields this emulator does not model (`connections`, `webhookEndpoints`, …) are ignored.
+//!
+//! ```yaml
+//! users:
+//!   - email: ada@example.com
+//!     first_name: Ada
+//!     password: analytical-engine
+//!     can_impersonate: true
+//! organizations:
+//!   - name: Acme
+//!     feature_flags: [new-feature]
+//!     memberships:
+//!       - email: ada@example.com
+//!         role: admin
+//! roles:
+//!   - slug: admin
+//!     permissions: [posts:read, posts:write]
+//! ```
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer};
+
+use crate::config::Secret;
+use crate::user::Impersonator;
+
+/// The demo seed shipped with the crate (`seeds/demo.yaml`).
+const DEMO_SEED: &str = include_str!("../../seeds/demo.yaml");
+
+/// Why a seed could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SeedError {
+    /// The seed file could not be read.
+    #[error("cannot read the seed file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The seed is not valid YAML/JSON or has a field of the wrong type.
+    #[error("the seed {origin} is malformed: {message}")]
+    Parse {
+        /// The file, or "text" for a seed given as a string.
+        origin: String,
+        /// What the parser said, with the position.
+        message: String,
+    },
+    /// The seed parsed but is inconsistent (duplicate email, unknown organization, …).
+    #[error("the seed is invalid at `{field}`: {message}")]
+    Invalid {
+        /// Where, e.g. `organizations[1].memberships[0].email`.
+        field: String,
+        /// What to fix.
+        message: String,
+    },
+}
+
+fn invalid(field: impl Into<String>, message: impl Into<String>) -> SeedError {
+    SeedError::Invalid {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// The error a refresh that switches a session into an organization gets, as WorkOS
+/// answers when the organization demands more than the session has proven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SwitchError {
+    /// The organization requires SSO: `{"error":"sso_required", …}`.
+    SsoRequired,
+    /// The organization requires MFA: `{"error":"mfa_enrollment", …}`.
+    MfaEnrollment,
+}
+
+impl SwitchError {
+    /// The wire code (`sso_required` or `mfa_enrollment`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::SsoRequired => "sso_required",
+            Self::MfaEnrollment => "mfa_enrollment",
+        }
+    }
+}
+
+/// A membership's status; only `active` memberships can be signed into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MembershipStatus {
+    /// The user can sign into the organization.
+    #[default]
+    Active,
+    /// Deactivated.
+    Inactive,
+    /// Invited, not yet accepted.
+    Pending,
+}
+
+impl MembershipStatus {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Inactive => "inactive",
+            Self::Pending => "pending",
+        }
+    }
+}
+
+/// Everything the emulator knows at start. See the [module docs](self) for the file format.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[non_exhaustive]
+pub struct Seed {
+    /// Pins the client id (`WORKOS_CLIENT_ID`); the builder's value wins over it.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Pins the API key (`WORKOS_API_KEY`); the builder's value wins over it.
+    #[serde(default, deserialize_with = "de_opt_secret")]
+    pub api_key: Option<Secret>,
+    /// The only redirect URIs `authorize` accepts; empty accepts any http(s) URL.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Access-token lifetime in seconds (default 300).
+    #[serde(default)]
+    pub token_ttl_seconds: Option<u64>,
+    /// Users, in order; the first one is the default for auto-approve.
+    #[serde(default)]
+    pub users: Vec<SeedUser>,
+    /// Organizations, with their nested memberships.
+    #[serde(default)]
+    pub organizations: Vec<SeedOrganization>,
+    /// Memberships listed at the top level (each names its `organization`).
+    #[serde(default)]
+    pub memberships: Vec<SeedMembership>,
+    /// Roles and the permissions they grant.
+    #[serde(default)]
+    pub roles: Vec<SeedRole>,
+    /// Permissions (descriptive only; a role's permission list is what counts).
+    #[serde(default)]
+    pub permissions: Vec<SeedPermission>,
+    /// Organization API keys that `POST /api_keys/validations` recognizes.
+    #[serde(default, alias = "apiKeys", deserialize_with = "de_api_keys")]
+    pub api_keys: Vec<SeedApiKey>,
+}
+
+/// A seeded user.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct SeedUser {
+    /// Pinned id; derived from the email when absent (stable across restarts).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Email address (unique, case-insensitive).
+    pub email: String,
+    /// Given name.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// Family name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// Password for the email + password form; without one the user can only be picked.
+    #[serde(default, deserialize_with = "de_opt_secret")]
+    pub password: Option<Secret>,
+    /// `email_verified` on the wire (default `true`).
+    #[serde(default = "yes")]
+    pub email_verified: bool,
+    /// Avatar URL.
+    #[serde(default)]
+    pub profile_picture_url: Option<String>,
+    /// Preferred locale.
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// Your own id for the user.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// Free-form metadata.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    /// Entitlements added to every token of this user, whatever the organization.
+    #[serde(default)]
+    pub entitlements: Vec<String>,
+    /// Feature flags on for this user, whatever the organization.
+    #[serde(default, deserialize_with = "de_flags")]
+    pub feature_flags: Vec<String>,
+    /// May impersonate other users from the sign-in page.
+    #[serde(default)]
+    pub can_impersonate: bool,
+    /// `authentication_method` reported for this user's sign-ins (default `Password`).
+    #[serde(default, alias = "oauth_provider")]
+    pub authentication_method: Option<String>,
+    /// Every sign-in of this user is reported as impersonated by this admin.
+    #[serde(default)]
+    pub impersonator: Option<Impersonator>,
+}
+
+/// A seeded organization.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct SeedOrganization {
+    /// Pinned id; derived from the name when absent (stable across restarts).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Display name (unique).
+    pub name: String,
+    /// Your own id for the organization.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// Free-form metadata.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    /// Domains (`acme.com` or `{domain, state}`).
+    #[serde(default)]
+    pub domains: Vec<SeedDomain>,
+    /// The `entitlements` claim for sessions in this organization.
+    #[serde(default)]
+    pub entitlements: Vec<String>,
+    /// The flags on in this organization (a list, or a map of flag → on/off).
+    #[serde(default, deserialize_with = "de_flags")]
+    pub feature_flags: Vec<String>,
+    /// Refreshing into this organization with `organization_id` fails with this error.
+    #[serde(default)]
+    pub switch_error: Option<SwitchError>,
+    /// Members of this organization.
+    #[serde(default)]
+    pub memberships: Vec<SeedMembership>,
+}
+
+/// An organization domain.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SeedDomain {
+    /// The domain name.
+    pub domain: String,
+    /// `verified` (default) or `pending`.
+    pub state: String,
+}
+
+/// A user's membership in an organization.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct SeedMembership {
+    /// The user's email or id (`email`, `user_id` and `user_email` are accepted too).
+    #[serde(alias = "email", alias = "user_id", alias = "user_email")]
+    pub user: String,
+    /// The organization's name or id; implied for memberships nested in an organization.
+    #[serde(default, alias = "organization_id", alias = "organization_slug")]
+    pub organization: Option<String>,
+    /// The primary role slug (default `member`).
+    #[serde(default)]
+    pub role: Option<String>,
+    /// All role slugs; the primary role is added first when missing.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Status (default `active`).
+    #[serde(default)]
+    pub status: MembershipStatus,
+}
+
+/// A role and the permissions it grants.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct SeedRole {
+    /// The slug used in memberships and in the `role` claim.
+    pub slug: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Permission slugs, copied into the `permissions` claim.
+    #[serde(default)]
+    pub permissions: Vec<String>,
+}
+
+/// A permission (descriptive).
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct SeedPermission {
+    /// The slug.
+    pub slug: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// An organization API key that `POST /api_keys/validations` recognizes.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct SeedApiKey {
+    /// Display name.
+    pub name: String,
+    /// The secret value. WorkOS emulate seeds may leave it out; such a key is kept
+    /// but nothing can validate against it.
+    #[serde(default, deserialize_with = "de_opt_secret")]
+    pub value: Option<Secret>,
+    /// The owning organization's name or id.
+    #[serde(default)]
+    pub organization: Option<String>,
+    /// Permission slugs granted to the key.
+    #[serde(default)]
+    pub permissions: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn de_opt_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(Secret::new))
+}
+
+/// Flags as `[a, b]` or `{a: true, b: false}` (only the `true` ones are kept).
+fn de_flags<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flags {
+        List(Vec<String>),
+        Map(BTreeMap<String, bool>),
+    }
+    Ok(match Option::<Flags>::deserialize(d)? {
+        None => Vec::new(),
+        Some(Flags::List(list)) => list,
+        Some(Flags::Map(map)) => map
+            .into_iter()
+            .filter(|(_, on)| *on)
+            .map(|(k, _)| k)
+            .collect(),
+    })
+}
+
+/// `apiKeys` as a list of keys, or WorkOS emulate's legacy map form (ignored).
+fn de_api_keys<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SeedApiKey>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Keys {
+        List(Vec<SeedApiKey>),
+        Map(BTreeMap<String, serde::de::IgnoredAny>),
+    }
+    Ok(match Option::<Keys>::deserialize(d)? {
+        Some(Keys::List(list)) => list,
+        Some(Keys::Map(legacy)) => {
+            // WorkOS emulate's allow-list form: values that authenticate requests. This
+            // emulator has one API key, so they have nothing to map to.
+            tracing::debug!(
+                ignored = legacy.len(),
+                "ignoring the legacy `apiKeys` map in the seed"
+            );
+            Vec::new()
+        }
+        None => Vec::new(),
+    })
+}
+
+impl<'de> Deserialize<'de> for SeedDomain {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Domain {
+            Name(String),
+            Full {
+                domain: String,
+                #[serde(default)]
+                state: Option<String>,
+            },
+        }
+        Ok(match Domain::deserialize(d)? {
+            Domain::Name(domain) => SeedDomain::new(domain),
+            Domain::Full { domain, state } => SeedDomain {
+                domain,
+                state: state.unwrap_or_else(|| "verified".to_owned()),
+            },
+        })
+    }
+}
+
+impl fmt::Display for SwitchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl Seed {
+    /// An empty seed.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The demo seed shipped as `seeds/demo.yaml`: a user in several organizations with
+    /// different roles, a feature flag on in one organization and off in another, and an
+    /// admin who can impersonate.
+    pub fn demo() -> Result<Self, SeedError> {
+        Self::parse_yaml(DEMO_SEED, "seeds/demo.yaml")
+    }
+
+    /// Parses a YAML seed (JSON is YAML too).
+    pub fn from_yaml(text: &str) -> Result<Self, SeedError> {
+        Self::parse_yaml(text, "text")
+    }
+
+    /// Parses a JSON seed.
+    pub fn from_json(text: &str) -> Result<Self, SeedError> {
+        serde_json::from_str(text).map_err(|e| SeedError::Parse {
+            origin: "text".to_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Reads a seed file: JSON when it ends in `.json`, YAML otherwise.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, SeedError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| SeedError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let origin = path.display().to_string();
+        let is_json = path
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+        if is_json {
+            serde_json::from_str(&text).map_err(|e| SeedError::Parse {
+                origin,
+                message: e.to_string(),
+            })
+        } else {
+            Self::parse_yaml(&text, &origin)
+        }
+    }
+
+    fn parse_yaml(text: &str, origin: &str) -> Result<Self, SeedError> {
+        if text.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        serde_yaml::from_str(text).map_err(|e| SeedError::Parse {
+            origin: origin.to_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Adds a user.
+    pub fn user(mut self, user: SeedUser) -> Self {
+        self.users.push(user);
+        self
+    }
+
+    /// Adds an organization.
+    pub fn organization(mut self, organization: SeedOrganization) -> Self {
+        self.organizations.push(organization);
+        self
+    }
+
+    /// Adds a membership: `user` is an email or user id, `organization` a name or id.
+    pub fn membership(
+        mut self,
+        user: impl Into<String>,
+        organization: impl Into<String>,
+        role: impl Into<String>,
+    ) -> Self {
+        let mut membership = SeedMembership::new(user).role(role);
+        membership.organization = Some(organization.into());
+        self.memberships.push(membership);
+        self
+    }
+
+    /// Adds a membership built with [`SeedMembership`] (its `organization` must be set).
+    pub fn membership_with(mut self, membership: SeedMembership) -> Self {
+        self.memberships.push(membership);
+        self
+    }
+
+    /// Adds a role.
+    pub fn role(mut self, role: SeedRole) -> Self {
+        self.roles.push(role);
+        self
+    }
+
+    /// Adds a permission.
+    pub fn permission(mut self, permission: SeedPermission) -> Self {
+        self.permissions.push(permission);
+        self
+    }
+
+    /// Adds an organization API key.
+    pub fn api_key(mut self, key: SeedApiKey) -> Self {
+        self.api_keys.push(key);
+        self
+    }
+
+    /// Restricts `authorize` to this redirect URI (call again to allow several).
+    pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.redirect_uris.push(uri.into());
+        self
+    }
+
+    /// Checks the seed for consistency: unique emails, ids and organization names, URL-safe
+    /// pinned ids, and memberships that name an existing user and organization once.
+    pub fn validate(&self) -> Result<(), SeedError> {
+        self.resolve().map(|_| ())
+    }
+
+    /// Validates and resolves every reference to ids.
+    pub(crate) fn resolve(&self) -> Result<Resolved, SeedError> {
+        let mut users = Vec::with_capacity(self.users.len());
+        let mut emails = HashSet::new();
+        let mut user_ids = HashSet::new();
+        for (i, user) in self.users.iter().enumerate() {
+            let email = user.email.trim().to_owned();
+            if !looks_like_email(&email) {
+                return Err(invalid(
+                    format!("users[{i}].email"),
+                    format!("`{email}` is not an email address"),
+                ));
+            }
+            if !emails.insert(email.to_ascii_lowercase()) {
+                return Err(invalid(
+                    format!("users[{i}].email"),
+                    format!("`{email}` is listed twice; emails must be unique"),
+                ));
+            }
+            let id = match &user.id {
+                Some(id) => check_id(id, &format!("users[{i}].id"))?,
+                None => super::ids::stable_id("user", &email.to_ascii_lowercase()),
+            };
+            if !user_ids.insert(id.clone()) {
+                return Err(invalid(
+                    format!("users[{i}].id"),
+                    format!("`{id}` is used twice; ids must be unique"),
+                ));
+            }
+            users.push((id, email));
+        }
+
+        let mut orgs = Vec::with_capacity(self.organizations.len());
+        let mut org_ids = HashSet::new();
+        let mut names = HashSet::new();
+        for (i, org) in self.organizations.iter().enumerate() {
+            let name = org.name.trim();
+            if name.is_empty() {
+                return Err(invalid(
+                    format!("organizations[{i}].name"),
+                    "an organization needs a name",
+                ));
+            }
+            if !names.insert(name.to_owned()) {
+                return Err(invalid(
+                    format!("organizations[{i}].name"),
+                    format!("`{name}` is listed twice; organization names must be unique"),
+                ));
+            }
+            let id = match &org.id {
+                Some(id) => check_id(id, &format!("organizations[{i}].id"))?,
+                None => super::ids::stable_id("org", name),
+            };
+            if !org_ids.insert(id.clone()) {
+                return Err(invalid(
+                    format!("organizations[{i}].id"),
+                    format!("`{id}` is used twice; ids must be unique"),
+                ));
+            }
+            orgs.push((id, name.to_owned()));
+        }
+
+        let find_user = |r: &str| {
+            let r = r.trim();
+            users
+                .iter()
+                .position(|(id, email)| id == r || email.eq_ignore_ascii_case(r))
+        };
+        let find_org = |r: &str| {
+            let r = r.trim();
+            orgs.iter().position(|(id, name)| id == r || name == r)
+        };
+
+        let mut memberships = Vec::new();
+        let mut seen = HashSet::new();
+        let nested = self.organizations.iter().enumerate().flat_map(|(oi, org)| {
+            org.memberships.iter().enumerate().map(move |(mi, m)| {
+                (
+                    format!("organizations[{oi}].memberships[{mi}]"),
+                    Some(oi),
+                    m,
+                )
+            })
+        });
+        let top = self
+            .memberships
+            .iter()
+            .enumerate()
+            .map(|(mi, m)| (format!("memberships[{mi}]"), None, m));
+        for (field, org_index, m) in nested.chain(top) {
+            let user = find_user(&m.user).ok_or_else(|| {
+                invalid(
+                    format!("{field}.user"),
+                    format!("no user with email or id `{}`", m.user),
+                )
+            })?;
+            let org = match org_index {
+                Some(index) => index,
+                None => {
+                    let reference = m.organization.as_deref().ok_or_else(|| {
+                        invalid(
+                            format!("{field}.organization"),
+                            "a top-level membership must name its organization",
+                        )
+                    })?;
+                    find_org(reference).ok_or_else(|| {
+                        invalid(
+                            format!("{field}.organization"),
+                            format!("no organization with name or id `{reference}`"),
+                        )
+                    })?
+                }
+            };
+            if !seen.insert((user, org)) {
+                return Err(invalid(
+                    field,
+                    "the user is already a member of this organization",
+                ));
+            }
+            let mut roles = Vec::new();
+            if let Some(role) = &m.role {
+                roles.push(role.trim().to_owned());
+            }
+            for role in &m.roles {
+                let role = role.trim().to_owned();
+                if !roles.contains(&role) {
+                    roles.push(role);
+                }
+            }
+            if roles.is_empty() {
+                roles.push("member".to_owned());
+            }
+            if let Some(empty) = roles.iter().position(String::is_empty) {
+                return Err(invalid(
+                    format!("{field}.roles[{empty}]"),
+                    "a role slug is empty",
+                ));
+            }
+            memberships.push(ResolvedMembership {
+                user,
+                org,
+                roles,
+                status: m.status,
+            });
+        }
+
+        let mut api_keys = Vec::new();
+        for (i, key) in self.api_keys.iter().enumerate() {
+            if key.value.as_ref().is_some_and(|v| v.expose().is_empty()) {
+                return Err(invalid(
+                    format!("api_keys[{i}].value"),
+                    "the key value is empty",
+                ));
+            }
+            let org = match &key.organization {
+                Some(reference) => Some(find_org(reference).ok_or_else(|| {
+                    invalid(
+                        format!("api_keys[{i}].organization"),
+                        format!("no organization with name or id `{reference}`"),
+                    )
+                })?),
+                None => None,
+            };
+            api_keys.push(org);
+        }
+
+        let mut role_slugs = HashSet::new();
+        for (i, role) in self.roles.iter().enumerate() {
+            if role.slug.trim().is_empty() || !role_slugs.insert(role.slug.trim().to_owned()) {
+                return Err(invalid(
+                    format!("roles[{i}].slug"),
+                    "role slugs must be non-empty and unique",
+                ));
+            }
+        }
+
+        for (i, uri) in self.redirect_uris.iter().enumerate() {
+            if !is_valid_redirect_uri(uri) {
+                return Err(invalid(
+                    format!("redirect_uris[{i}]"),
+                    format!("`{uri}` is not an absolute http(s) URL without a fragment"),
+                ));
+            }
+        }
+
+        Ok(Resolved {
+            user_ids: users.into_iter().map(|(id, _)| id).collect(),
+            org_ids: orgs.into_iter().map(|(id, _)| id).collect(),
+            memberships,
+            api_key_orgs: api_keys,
+        })
+    }
+}
+
+/// Ids and cross-references worked out by [`Seed::resolve`]; indexes point into the seed.
+#[derive(Debug)]
+pub(crate) struct Resolved {
+    pub(crate) user_ids: Vec<String>,
+    pub(crate) org_ids: Vec<String>,
+    pub(crate) memberships: Vec<ResolvedMembership>,
+    pub(crate) api_key_orgs: Vec<Option<usize>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ResolvedMembership {
+    pub(crate) user: usize,
+    pub(crate) org: usize,
+    pub(crate) roles: Vec<String>,
+    pub(crate) status: MembershipStatus,
+}
+
+/// A pinned id must be usable as one URL path segment.
+fn check_id(id: &str, field: &str) -> Result<String, SeedError> {
+    if !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        Ok(id.to_owned())
+    } else {
+        Err(invalid(
+            field,
+            format!("`{id}` is not a valid id (use letters, digits, `_` and `-`)"),
+        ))
+    }
+}
+
+/// Loose check: something before and after one `@`, no spaces.
+pub(crate) fn looks_like_email(email: &str) -> bool {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    }
+}
+
+/// An absolute `http`/`https` URL with a host and no fragment.
+pub(crate) fn is_valid_redirect_uri(uri: &str) -> bool {
+    match url::Url::parse(uri) {
+        Ok(url) => {
+            matches!(url.scheme(), "http" | "https")
+                && url.host_str().is_some()
+                && url.fragment().is_none()
+        }
+        Err(_) => false,
+    }
+}
+
+impl SeedUser {
+    /// A user with this email; everything else empty, `email_verified` true.
+    pub fn new(email: impl Into<String>) -> Self {
+        Self {
+            id: None,
+            email: email.into(),
+            first_name: None,
+            last_name: None,
+            password: None,
+            email_verified: true,
+            profile_picture_url: None,
+            locale: None,
+            external_id: None,
+            metadata: BTreeMap::new(),
+            entitlements: Vec::new(),
+            feature_flags: Vec::new(),
+            can_impersonate: false,
+            authentication_method: None,
+            impersonator: None,
+        }
+    }
+
+    /// Pins the id.
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// Sets the first and last name.
+    pub fn name(mut self, first: impl Into<String>, last: impl Into<String>) -> Self {
+        self.first_name = Some(first.into());
+        self.last_name = Some(last.into());
+        self
+    }
+
+    /// Sets the password for the email + password form.
+    pub fn password(mut self, password: impl Into<Secret>) -> Self {
+        self.password = Some(password.into());
+        self
+    }
+
+    /// Sets `email_verified`.
+    pub fn email_verified(mut self, verified: bool) -> Self {
+        self.email_verified = verified;
+        self
+    }
+
+    /// Adds a metadata entry.
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// Adds a user-level entitlement.
+    pub fn entitlement(mut self, entitlement: impl Into<String>) -> Self {
+        self.entitlements.push(entitlement.into());
+        self
+    }
+
+    /// Turns a feature flag on for this user.
+    pub fn feature_flag(mut self, flag: impl Into<String>) -> Self {
+        self.feature_flags.push(flag.into());
+        self
+    }
+
+    /// Lets this user impersonate others from the sign-in page.
+    pub fn can_impersonate(mut self, allowed: bool) -> Self {
+        self.can_impersonate = allowed;
+        self
+    }
+
+    /// Sets the reported `authentication_method` (e.g. `GoogleOAuth`).
+    pub fn authentication_method(mut self, method: impl Into<String>) -> Self {
+        self.authentication_method = Some(method.into());
+        self
+    }
+
+    /// Reports every sign-in of this user as impersonated by `admin_email`.
+    pub fn impersonated_by(
+        mut self,
+        admin_email: impl Into<String>,
+        reason: Option<String>,
+    ) -> Self {
+        self.impersonator = Some(Impersonator {
+            email: admin_email.into(),
+            reason,
+        });
+        self
+    }
+}
+
+impl SeedOrganization {
+    /// An organization with this name.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            id: None,
+            name: name.into(),
+            external_id: None,
+            metadata: BTreeMap::new(),
+            domains: Vec::new(),
+            entitlements: Vec::new(),
+            feature_flags: Vec::new(),
+            switch_error: None,
+            memberships: Vec::new(),
+        }
+    }
+
+    /// Pins the id.
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// Adds a verified domain.
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.domains.push(SeedDomain::new(domain));
+        self
+    }
+
+    /// Adds an entitlement.
+    pub fn entitlement(mut self, entitlement: impl Into<String>) -> Self {
+        self.entitlements.push(entitlement.into());
+        self
+    }
+
+    /// Turns a feature flag on in this organization.
+    pub fn feature_flag(mut self, flag: impl Into<String>) -> Self {
+        self.feature_flags.push(flag.into());
+        self
+    }
+
+    /// Makes refreshes that switch into this organization fail with `error`.
+    pub fn switch_error(mut self, error: SwitchError) -> Self {
+        self.switch_error = Some(error);
+        self
+    }
+
+    /// Adds a member by email or user id with one role.
+    pub fn member(mut self, user: impl Into<String>, role: impl Into<String>) -> Self {
+        self.memberships.push(SeedMembership::new(user).role(role));
+        self
+    }
+}
+
+impl SeedDomain {
+    /// A verified domain.
+    pub fn new(domain: impl Into<String>) -> Self {
+        Self {
+            domain: domain.into(),
+            state: "verified".to_owned(),
+        }
+    }
+}
+
+impl SeedMembership {
+    /// A membership of `user` (email or id) with the default role `member`.
+    pub fn new(user: impl Into<String>) -> Self {
+        Self {
+            user: user.into(),
+            organization: None,
+            role: None,
+            roles: Vec::new(),
+            status: MembershipStatus::Active,
+        }
+    }
+
+    /// Names the organization (name or id), for top-level memberships.
+    pub fn organization(mut self, organization: impl Into<String>) -> Self {
+        self.organization = Some(organization.into());
+        self
+    }
+
+    /// Sets the primary role.
+    pub fn role(mut self, role: impl Into<String>) -> Self {
+        self.role = Some(role.into());
+        self
+    }
+
+    /// Adds a further role.
+    pub fn also_role(mut self, role: impl Into<String>) -> Self {
+        self.roles.push(role.into());
+        self
+    }
+
+    /// Sets the status.
+    pub fn status(mut self, status: MembershipStatus) -> Self {
+        self.status = status;
+        self
+    }
+}
+
+impl SeedRole {
+    /// A role with no permissions.
+    pub fn new(slug: impl Into<String>) -> Self {
+        Self {
+            slug: slug.into(),
+            name: None,
+            permissions: Vec::new(),
+        }
+    }
+
+    /// Grants a permission.
+    pub fn permission(mut self, permission: impl Into<String>) -> Self {
+        self.permissions.push(permission.into());
+        self
+    }
+}
+
+impl SeedPermission {
+    /// A permission with this slug.
+    pub fn new(slug: impl Into<String>) -> Self {
+        Self {
+            slug: slug.into(),
+            name: None,
+            description: None,
+        }
+    }
+}
+
+impl SeedApiKey {
+    /// A key with this name and secret value.
+    pub fn new(name: impl Into<String>, value: impl Into<Secret>) -> Self {
+        Self {
+            name: name.into(),
+            value: Some(value.into()),
+            organization: None,
+            permissions: Vec::new(),
+        }
+    }
+
+    /// Names the owning organization (name or id).
+    pub fn organization(mut self, organization: impl Into<String>) -> Self {
+        self.organization = Some(organization.into());
+        self
+    }
+
+    /// Grants a permission.
+    pub fn permission(mut self, permission: impl Into<String>) -> Self {
+        self.permissions.push(permission.into());
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_seed_loads_and_validates() {
+        let seed = Seed::demo().unwrap();
+        seed.validate().unwrap();
+        assert!(seed.users.iter().any(|u| u.can_impersonate));
+        let flags: Vec<_> = seed
+            .organizations
+            .iter()
+            .map(|o| o.feature_flags.contains(&"new-feature".to_owned()))
+            .collect();
+        assert!(flags.contains(&true) && flags.contains(&false));
+    }
+
+    #[test]
+    fn reads_workos_emulate_shape() {
+        let yaml = r#"
+users:
+  - email: alice@acme.com
+    first_name: Alice
+    password: test123
+    email_verified: true
+    oauth_provider: GoogleOAuth
+organizations:
+  - name: Acme Corp
+    domains:
+      - domain: acme.com
+        state: verified
+    memberships:
+      - email: alice@acme.com
+        role: admin
+        status: active
+roles:
+  - slug: admin
+    name: Admin
+    type: EnvironmentRole
+    permissions: [posts:read, posts:write]
+permissions:
+  - slug: posts:read
+    name: Read Posts
+connections:
+  - name: Acme SSO
+    organization: Acme Corp
+apiKeys:
+  sk_test_legacy: { environment: test }
+"#;
+        let with_key_list = "apiKeys:\n  - name: CI Key\n    permissions: [posts:read]\n";
+        let listed = Seed::from_yaml(with_key_list).unwrap();
+        assert!(listed.api_keys[0].value.is_none());
+        listed.validate().unwrap();
+        let seed = Seed::from_yaml(yaml).unwrap();
+        let resolved = seed.resolve().unwrap();
+        assert_eq!(resolved.memberships.len(), 1);
+        assert_eq!(resolved.memberships[0].roles, ["admin"]);
+        assert_eq!(
+            seed.users[0].authentication_method.as_deref(),
+            Some("GoogleOAuth")
+        );
+        assert_eq!(seed.organizations[0].domains[0].domain, "acme.com");
+        assert!(seed.api_keys.is_empty());
+    }
+
+    #[test]
+    fn flags_accept_list_or_map() {
+        let seed = Seed::from_yaml(
+            "organizations:\n  - name: A\n    feature_flags: {on-flag: true, off-flag: false}\n  - name: B\n    feature_flags: [x]\n",
+        )
+        .unwrap();
+        assert_eq!(seed.organizations[0].feature_flags, ["on-flag"]);
+        assert_eq!(seed.organizations[1].feature_flags, ["x"]);
+    }
+
+    #[test]
+    fn rejects_inconsistent_seeds_with_the_field_named() {
+        let cases = [
+            ("users:\n  - email: a@x.io\n  - email: A@x.io\n", "users[1].email"),
+            ("users:\n  - email: nope\n", "users[0].email"),
+            ("users:\n  - email: a@x.io\n    id: 'has/slash'\n", "users[0].id"),
+            (
+                "organizations:\n  - name: A\n    memberships:\n      - email: ghost@x.io\n",
+                "organizations[0].memberships[0].user",
+            ),
+            (
+                "users:\n  - email: a@x.io\nmemberships:\n  - user: a@x.io\n    organization: Nowhere\n",
+                "memberships[0].organization",
+            ),
+            ("redirect_uris: ['ftp://x']\n", "redirect_uris[0]"),
+        ];
+        for (yaml, expected) in cases {
+            match Seed::from_yaml(yaml).unwrap().validate() {
+                Err(SeedError::Invalid { field, .. }) => assert_eq!(field, expected, "{yaml}"),
+                other => panic!("{yaml}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_text_is_a_parse_error() {
+        assert!(matches!(
+            Seed::from_yaml("users: [email: {"),
+            Err(SeedError::Parse { .. })
+        ));
+        assert!(matches!(
+            Seed::from_json("{\"users\": 3}"),
+            Err(SeedError::Parse { .. })
+        ));
+    }
+
+    #[test]
+    fn builder_and_file_agree() {
+        let built = Seed::new()
+            .user(
+                SeedUser::new("ada@example.com")
+                    .name("Ada", "Lovelace")
+                    .password("pw"),
+            )
+            .organization(SeedOrganization::new("Acme").member("ada@example.com", "admin"))
+            .role(SeedRole::new("admin").permission("posts:write"));
+        let resolved = built.resolve().unwrap();
+        assert_eq!(
+            resolved.user_ids[0],
+            super::super::ids::stable_id("user", "ada@example.com")
+        );
+        assert!(!format!("{built:?}").contains("\"pw\""));
+    }
+}

@@ -1,0 +1,121 @@
+//! [`AuthError`]: what the session API returns when it cannot give an answer. Shared by the
+//! server and the hydrated client, so a server function can return it and the browser can
+//! act on it (for example navigate to [`AuthError::sign_in_url`]).
+
+use serde::{Deserialize, Serialize};
+
+/// Why an auth call did not return a session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// `with_auth()` ran on a request the AuthKit layer does not cover. This is a
+    /// configuration mistake, not "signed out".
+    #[error(
+        "with_auth() was called on `{path}`, which the AuthKit layer does not cover: add a pattern \
+         for it to AuthKitLayer::matcher([...]), e.g. \"{path}\" or \"/{first_segment}/:path*\""
+    )]
+    NotCovered {
+        /// The request path.
+        path: String,
+        /// Its first segment, for the suggested pattern.
+        first_segment: String,
+    },
+    /// Called outside a request handled by leptos_axum (no `http::request::Parts` in context).
+    #[error(
+        "with_auth() needs the request context leptos_axum provides: call it in a server function \
+         or while rendering a page (in a plain axum handler, extract `Auth` instead)"
+    )]
+    NoRequestContext,
+    /// The caller must sign in first. Document requests were already redirected (302);
+    /// a WebAssembly caller should navigate to `sign_in_url`.
+    #[error("sign in to continue: {sign_in_url}")]
+    SignInRequired {
+        /// The same-origin URL that starts the sign-in flow and returns here afterwards.
+        sign_in_url: String,
+    },
+    /// Refreshing the session failed. `transient` failures (WorkOS down or rate-limiting)
+    /// leave the session in place.
+    #[error("refreshing the session failed ({}): {message}", if *transient { "temporary" } else { "session ended" })]
+    Refresh {
+        /// What went wrong.
+        message: String,
+        /// Whether it is worth retrying later.
+        transient: bool,
+    },
+    /// WorkOS requires the user to go through AuthKit again (SSO, MFA enrollment) to
+    /// enter an organization; navigate to `url`.
+    #[error("the user must authenticate again to continue: {url}")]
+    ReauthenticationRequired {
+        /// Where to send the user.
+        url: String,
+    },
+    /// A WorkOS call failed.
+    #[error("WorkOS request failed: {0}")]
+    WorkOs(String),
+    /// Something on the server failed (details are in the server's log).
+    #[error("authentication failed on the server: {0}")]
+    Internal(String),
+    /// The server function call itself failed (network, encoding).
+    #[error("server function call failed: {0}")]
+    ServerFn(String),
+}
+
+impl AuthError {
+    /// The URL to navigate to when the error asks the user to (re)authenticate.
+    pub fn sign_in_url(&self) -> Option<&str> {
+        match self {
+            Self::SignInRequired { sign_in_url } => Some(sign_in_url),
+            Self::ReauthenticationRequired { url } => Some(url),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        Self::Internal(message.into())
+    }
+
+    pub(crate) fn not_covered(path: &str) -> Self {
+        let first_segment = path
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        Self::NotCovered {
+            path: path.to_owned(),
+            first_segment,
+        }
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AuthError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        Self::ServerFn(value.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_covered_names_the_path_and_a_pattern() {
+        let e = AuthError::not_covered("/settings/billing");
+        let text = e.to_string();
+        assert!(text.contains("`/settings/billing`"), "{text}");
+        assert!(text.contains("\"/settings/:path*\""), "{text}");
+        assert!(text.contains("AuthKitLayer::matcher"), "{text}");
+    }
+
+    #[test]
+    fn sign_in_url_is_reachable_and_survives_json() {
+        let e = AuthError::SignInRequired {
+            sign_in_url: "/auth/sign-in?return_to=%2Fdashboard".into(),
+        };
+        let json = serde_json::to_string(&e).unwrap();
+        let back: AuthError = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.sign_in_url(), Some("/auth/sign-in?return_to=%2Fdashboard"));
+    }
+}

@@ -1,0 +1,470 @@
+//! The WorkOS signing keys: where they come from ([`JwksSource`]) and how they are cached
+//! ([`JwksCache`]).
+//!
+//! Policy (the same as `jose`'s `createRemoteJWKSet`, which authkit-nextjs uses):
+//! - the key set is fetched on first use and kept for [`DEFAULT_CACHE_TTL`] (10 minutes);
+//! - a token whose `kid` is not in the set triggers a refetch, at most once per
+//!   [`DEFAULT_REFETCH_COOLDOWN`] (30 s), so random `kid`s cannot make us hammer WorkOS;
+//! - concurrent callers that need a fetch share one request (single flight);
+//! - when a refetch fails, the last good keys keep being served.
+//!
+//! Keys are parsed once per fetch into ready-to-verify RSA public keys; the hot path is a
+//! read lock held for one `Arc` clone.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_lc_rs::signature::{ParsedPublicKey, RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::OnceCell;
+
+use super::error::{echo, JwksFetchError, JwtError};
+
+/// How long a fetched key set is used before it is fetched again.
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(600);
+/// The shortest time between two fetches triggered by an unknown `kid` (or by a stale set
+/// after a failed fetch).
+pub const DEFAULT_REFETCH_COOLDOWN: Duration = Duration::from_secs(30);
+/// Smallest accepted RSA modulus, in bytes (2048 bits).
+const MIN_RSA_MODULUS_BYTES: usize = 256;
+
+/// A boxed error, as returned by a [`JwksSource`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The future a [`JwksSource`] returns: the JWKS document as JSON (`{"keys": [...]}`).
+pub type JwksFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, BoxError>> + Send + 'a>>;
+
+/// Where the key set comes from — in production `GET /sso/jwks/{client_id}` through the
+/// WorkOS client.
+///
+/// Any `Fn() -> impl Future<Output = Result<T, E>>` is a source when `T: Serialize` (for
+/// example `serde_json::Value` or `jsonwebtoken::jwk::JwkSet`) and `E` converts into a
+/// [`BoxError`]. The source should bound its own time (the WorkOS client applies its HTTP
+/// timeout): verifications waiting for a fetch wait as long as it takes.
+///
+/// ```
+/// use authkit_leptos::jwt::TokenVerifier;
+///
+/// let verifier = TokenVerifier::new(|| async {
+///     // e.g. `client.fetch_jwks().await`
+///     Ok::<_, std::io::Error>(serde_json::json!({ "keys": [] }))
+/// });
+/// # drop(verifier);
+/// ```
+pub trait JwksSource: Send + Sync + 'static {
+    /// Fetches the current key set.
+    fn fetch_jwks(&self) -> JwksFuture<'_>;
+}
+
+impl<F, Fut, T, E> JwksSource for F
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    T: Serialize,
+    E: Into<BoxError>,
+{
+    fn fetch_jwks(&self) -> JwksFuture<'_> {
+        let fetch = self();
+        Box::pin(async move {
+            let document = fetch.await.map_err(Into::into)?;
+            Ok(serde_json::to_value(document)?)
+        })
+    }
+}
+
+/// The time source of the cache and the verifier. Replace it in tests to move time.
+pub trait Clock: Send + Sync + 'static {
+    /// Monotonic time, for the cache's TTL and cooldown.
+    fn now(&self) -> Instant;
+    /// Wall-clock time, for the tokens' `exp` and `nbf`.
+    fn system_now(&self) -> SystemTime;
+}
+
+/// The real clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+    fn system_now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// An RS256 verification key, parsed once when the key set is fetched.
+pub(super) struct RsaKey(ParsedPublicKey);
+
+impl RsaKey {
+    /// Checks an RSASSA-PKCS1-v1_5 SHA-256 signature.
+    pub(super) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.0.verify_sig(message, signature).is_ok()
+    }
+}
+
+/// What the key set holds for one `kid`.
+enum Slot {
+    Key(Arc<RsaKey>),
+    /// Several usable-looking keys share the `kid`.
+    Ambiguous,
+    /// The key is an RS256 candidate but cannot be used.
+    Unusable(String),
+}
+
+/// One fetched key set.
+struct KeySet {
+    by_kid: HashMap<String, Slot>,
+    fetched_at: Instant,
+}
+
+impl KeySet {
+    /// Reads a JWKS document. Keys that are not RS256 signature keys with a `kid` are
+    /// skipped, as `jose` does; a document without a `keys` array is an error.
+    fn parse(document: &Value, fetched_at: Instant) -> Result<Self, String> {
+        let keys = document
+            .get("keys")
+            .and_then(Value::as_array)
+            .ok_or("the JWKS document has no \"keys\" array")?;
+        let mut by_kid = HashMap::new();
+        for jwk in keys {
+            let Some(kid) = rs256_candidate(jwk) else {
+                continue;
+            };
+            let slot = match parse_rsa(jwk) {
+                Ok(key) => Slot::Key(Arc::new(key)),
+                Err(reason) => Slot::Unusable(reason),
+            };
+            by_kid
+                .entry(kid.to_owned())
+                .and_modify(|existing| *existing = Slot::Ambiguous)
+                .or_insert(slot);
+        }
+        Ok(Self { by_kid, fetched_at })
+    }
+
+    fn lookup(&self, kid: &str) -> Option<Result<Arc<RsaKey>, JwtError>> {
+        Some(match self.by_kid.get(kid)? {
+            Slot::Key(key) => Ok(Arc::clone(key)),
+            Slot::Ambiguous => Err(JwtError::AmbiguousKid { kid: echo(kid) }),
+            Slot::Unusable(reason) => Err(JwtError::BadJwk {
+                kid: echo(kid),
+                reason: reason.clone(),
+            }),
+        })
+    }
+}
+
+/// The `kid` of a JWK that may verify RS256 tokens: `kty` RSA, and `alg`, `use` and
+/// `key_ops` compatible when present.
+fn rs256_candidate(jwk: &Value) -> Option<&str> {
+    let field = |name: &str| jwk.get(name);
+    if field("kty")?.as_str()? != "RSA" {
+        return None;
+    }
+    if field("alg").is_some_and(|alg| alg.as_str() != Some("RS256")) {
+        return None;
+    }
+    if field("use").is_some_and(|usage| usage.as_str() != Some("sig")) {
+        return None;
+    }
+    if let Some(ops) = field("key_ops") {
+        let verify = ops
+            .as_array()
+            .is_some_and(|ops| ops.iter().any(|op| op.as_str() == Some("verify")));
+        if !verify {
+            return None;
+        }
+    }
+    field("kid")?.as_str()
+}
+
+fn parse_rsa(jwk: &Value) -> Result<RsaKey, String> {
+    let component = |name: &str| -> Result<Vec<u8>, String> {
+        let text = jwk
+            .get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("missing \"{name}\""))?;
+        URL_SAFE_NO_PAD
+            .decode(text)
+            .map_err(|_| format!("\"{name}\" is not unpadded base64url"))
+    };
+    let n = component("n")?;
+    let e = component("e")?;
+    let modulus_len = n.iter().skip_while(|b| **b == 0).count();
+    if modulus_len < MIN_RSA_MODULUS_BYTES {
+        return Err(format!(
+            "the RSA modulus has {} bits; at least 2048 are required",
+            modulus_len * 8
+        ));
+    }
+    RsaPublicKeyComponents { n: &n, e: &e }
+        .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
+        .map(RsaKey)
+        .map_err(|e| format!("not a valid RSA public key ({e})"))
+}
+
+/// What the cache last saw.
+#[derive(Default)]
+struct State {
+    keys: Option<Arc<KeySet>>,
+    /// Completed fetch attempts, successful or not.
+    attempts: u64,
+    last_attempt_at: Option<Instant>,
+    last_error: Option<JwksFetchError>,
+}
+
+type FetchOutcome = Result<Arc<KeySet>, JwksFetchError>;
+
+struct Inner {
+    source: Box<dyn JwksSource>,
+    clock: Arc<dyn Clock>,
+    ttl: Duration,
+    cooldown: Duration,
+    state: RwLock<State>,
+    /// The fetch in flight, shared by everyone who needs it.
+    in_flight: Mutex<Option<Arc<OnceCell<FetchOutcome>>>>,
+    fetches: std::sync::atomic::AtomicU64,
+}
+
+/// A cached WorkOS key set with single-flight refetching. Cheap to clone (shared state).
+///
+/// Built by [`TokenVerifierBuilder`](super::TokenVerifierBuilder); reach it through
+/// [`TokenVerifier::jwks`](super::TokenVerifier::jwks).
+#[derive(Clone)]
+pub struct JwksCache {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for JwksCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.read();
+        f.debug_struct("JwksCache")
+            .field("ttl", &self.inner.ttl)
+            .field("cooldown", &self.inner.cooldown)
+            .field("kids", &state.keys.as_ref().map(|k| k.by_kid.len()))
+            .field("fetches", &self.fetch_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwksCache {
+    pub(super) fn new(
+        source: Box<dyn JwksSource>,
+        clock: Arc<dyn Clock>,
+        ttl: Duration,
+        cooldown: Duration,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                source,
+                clock,
+                ttl,
+                cooldown,
+                state: RwLock::default(),
+                in_flight: Mutex::new(None),
+                fetches: 0.into(),
+            }),
+        }
+    }
+
+    /// Fetches the key set now unless a fetch is already running (then waits for that one).
+    /// Call it at start-up to warm the cache; on failure the previous keys are kept.
+    pub async fn refresh(&self) -> Result<(), JwtError> {
+        let seen = self.read().attempts;
+        self.fetch_shared(seen)
+            .await
+            .map(drop)
+            .map_err(JwtError::JwksFetch)
+    }
+
+    /// How many times the source has been asked for the key set.
+    pub fn fetch_count(&self) -> u64 {
+        self.inner
+            .fetches
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The key for `kid`, fetching or refetching the key set as the policy allows.
+    pub(super) async fn key(&self, kid: &str) -> Result<Arc<RsaKey>, JwtError> {
+        let (keys, seen, last_attempt_at) = {
+            let state = self.read();
+            (state.keys.clone(), state.attempts, state.last_attempt_at)
+        };
+        let now = self.inner.clock.now();
+        let cooled_down = last_attempt_at
+            .is_none_or(|at| now.saturating_duration_since(at) >= self.inner.cooldown);
+
+        let (keys, fetched) = match keys {
+            // Cold cache: nothing to serve, so fetch regardless of the cooldown.
+            None => (
+                self.fetch_shared(seen).await.map_err(JwtError::JwksFetch)?,
+                true,
+            ),
+            Some(keys) => {
+                let stale = now.saturating_duration_since(keys.fetched_at) >= self.inner.ttl;
+                if stale && cooled_down {
+                    // On failure keep serving the last good keys (logged by the fetch).
+                    (self.fetch_shared(seen).await.unwrap_or(keys), true)
+                } else {
+                    (keys, false)
+                }
+            }
+        };
+
+        if let Some(found) = keys.lookup(kid) {
+            return found;
+        }
+        if !fetched && cooled_down {
+            tracing::debug!(kid = %echo(kid), "unknown kid; refetching the JWKS");
+            let fresh = self.fetch_shared(seen).await.map_err(JwtError::JwksFetch)?;
+            if let Some(found) = fresh.lookup(kid) {
+                return found;
+            }
+        }
+        // A key rotation we could not load is an outage, not a bad token.
+        match self.read().last_error.clone() {
+            Some(error) => Err(JwtError::JwksFetch(error)),
+            None => Err(JwtError::UnknownKid { kid: echo(kid) }),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.inner
+            .state
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs one fetch shared by every concurrent caller. `seen` is the number of completed
+    /// attempts the caller observed when it decided to fetch: if another attempt completed
+    /// since, its outcome is returned instead of fetching again.
+    async fn fetch_shared(&self, seen: u64) -> FetchOutcome {
+        let cell = {
+            let mut slot = self
+                .inner
+                .in_flight
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            match &*slot {
+                Some(cell) => Arc::clone(cell),
+                None => {
+                    let state = self.read();
+                    if state.attempts != seen {
+                        return match (&state.keys, &state.last_error) {
+                            (Some(keys), _) => Ok(Arc::clone(keys)),
+                            (None, Some(error)) => Err(error.clone()),
+                            (None, None) => Err(JwksFetchError::new("no JWKS fetched yet")),
+                        };
+                    }
+                    drop(state);
+                    let cell = Arc::new(OnceCell::new());
+                    *slot = Some(Arc::clone(&cell));
+                    cell
+                }
+            }
+        };
+        // If the caller running the fetch is cancelled, the next waiter takes it over.
+        let outcome = cell.get_or_init(|| self.fetch_and_store()).await.clone();
+        let mut slot = self
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+            *slot = None;
+        }
+        outcome
+    }
+
+    async fn fetch_and_store(&self) -> FetchOutcome {
+        self.inner
+            .fetches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let fetched = self.inner.source.fetch_jwks().await;
+        let now = self.inner.clock.now();
+        let outcome = fetched
+            .map_err(JwksFetchError::new)
+            .and_then(|doc| KeySet::parse(&doc, now).map_err(JwksFetchError::new))
+            .map(Arc::new);
+        match &outcome {
+            Ok(keys) => tracing::debug!(keys = keys.by_kid.len(), "JWKS fetched"),
+            Err(error) => tracing::warn!(%error, "JWKS fetch failed; keeping the previous keys"),
+        }
+        let mut state = self
+            .inner
+            .state
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        state.attempts += 1;
+        state.last_attempt_at = Some(now);
+        match &outcome {
+            Ok(keys) => {
+                state.keys = Some(Arc::clone(keys));
+                state.last_error = None;
+            }
+            Err(error) => state.last_error = Some(error.clone()),
+        }
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn at() -> Instant {
+        Instant::now()
+    }
+
+    #[test]
+    fn skips_keys_that_cannot_verify_rs256() {
+        let doc = json!({"keys": [
+            {"kty": "EC", "kid": "ec", "crv": "P-256", "x": "AA", "y": "AA"},
+            {"kty": "RSA", "kid": "rs384", "alg": "RS384", "n": "AQAB", "e": "AQAB"},
+            {"kty": "RSA", "kid": "enc", "use": "enc", "n": "AQAB", "e": "AQAB"},
+            {"kty": "RSA", "kid": "ops", "key_ops": ["encrypt"], "n": "AQAB", "e": "AQAB"},
+            {"kty": "RSA", "n": "AQAB", "e": "AQAB"},
+            "not an object",
+        ]});
+        let set = KeySet::parse(&doc, at()).unwrap();
+        assert!(set.by_kid.is_empty());
+    }
+
+    #[test]
+    fn unusable_and_duplicate_keys_are_recorded_as_such() {
+        let doc = json!({"keys": [
+            {"kty": "RSA", "kid": "small", "n": "AQAB", "e": "AQAB"},
+            {"kty": "RSA", "kid": "bad64", "n": "!!", "e": "AQAB"},
+            {"kty": "RSA", "kid": "dup", "n": "AQAB", "e": "AQAB"},
+            {"kty": "RSA", "kid": "dup", "n": "AQAB", "e": "AQAB"},
+        ]});
+        let set = KeySet::parse(&doc, at()).unwrap();
+        let small = set.lookup("small").unwrap().err().unwrap();
+        assert!(small.to_string().contains("at least 2048"), "{small}");
+        assert!(matches!(
+            set.lookup("bad64"),
+            Some(Err(JwtError::BadJwk { .. }))
+        ));
+        assert!(matches!(
+            set.lookup("dup"),
+            Some(Err(JwtError::AmbiguousKid { .. }))
+        ));
+        assert!(set.lookup("other").is_none());
+    }
+
+    #[test]
+    fn a_document_without_keys_is_an_error() {
+        for doc in [json!({}), json!({"keys": {}}), json!([]), json!("x")] {
+            assert!(KeySet::parse(&doc, at()).is_err(), "{doc}");
+        }
+    }
+}

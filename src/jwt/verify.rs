@@ -1,0 +1,233 @@
+//! Access-token verification: [`TokenVerifier`].
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::claims::{b64, json_part, split, system_to_unix, AccessTokenClaims};
+use super::error::{echo, JwtError};
+use super::jwks::{
+    Clock, JwksCache, JwksSource, SystemClock, DEFAULT_CACHE_TTL, DEFAULT_REFETCH_COOLDOWN,
+};
+
+/// Longest token accepted, in bytes. WorkOS tokens are a few KiB at most; the limit bounds
+/// the work an attacker can ask for.
+pub const MAX_TOKEN_LEN: usize = 64 * 1024;
+
+/// The only algorithm WorkOS signs access tokens with.
+const RS256: &str = "RS256";
+
+/// The header fields verification reads. Duplicate fields are a parse error.
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    crit: Option<Value>,
+}
+
+/// An authentic token's claims and whether it has expired.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct VerifiedToken {
+    /// The verified claims.
+    pub claims: AccessTokenClaims,
+    /// `exp <= now`: the signature is valid but the session needs a refresh.
+    pub expired: bool,
+}
+
+/// Verifies WorkOS access tokens against the cached WorkOS JWKS. Cheap to clone; share one
+/// per process so the key cache is shared too.
+///
+/// Rules (those of authkit-nextjs's `jwtVerify`, with the algorithm pinned):
+/// - only `RS256`; any other `alg` — `none`, `HS256`, `ES256`, … — is rejected before a key
+///   is looked up, so a public key can never be used as an HMAC secret;
+/// - the header must carry a `kid` that names exactly one RS256 key of the set;
+/// - `exp` must be in the future (`exp > now`, no leeway) and `nbf`, when present, not;
+/// - `iss` is checked only when [`TokenVerifierBuilder::issuer`] is set; `aud` is not checked.
+///
+/// ```no_run
+/// use authkit_leptos::jwt::{JwtError, TokenVerifier};
+///
+/// # async fn run(token: &str) -> Result<(), JwtError> {
+/// let verifier = TokenVerifier::new(|| async {
+///     reqwest::get("https://api.workos.com/sso/jwks/client_123")
+///         .await?
+///         .json::<serde_json::Value>()
+///         .await
+/// });
+/// match verifier.verify(token).await {
+///     Ok(claims) => println!("signed in as {}", claims.sub),
+///     Err(JwtError::Expired { claims }) => println!("refresh the session of {}", claims.sub),
+///     Err(e) if e.is_transient() => println!("WorkOS unreachable, keep the session: {e}"),
+///     Err(e) => println!("signed out: {e}"),
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct TokenVerifier {
+    jwks: JwksCache,
+    clock: Arc<dyn Clock>,
+    issuer: Option<Arc<str>>,
+}
+
+impl fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenVerifier")
+            .field("jwks", &self.jwks)
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenVerifier {
+    /// A verifier with the default cache policy (10-minute TTL, 30 s unknown-`kid` cooldown),
+    /// the system clock and no issuer check.
+    pub fn new(source: impl JwksSource) -> Self {
+        Self::builder(source).build()
+    }
+
+    /// Starts configuring a verifier.
+    pub fn builder(source: impl JwksSource) -> TokenVerifierBuilder {
+        TokenVerifierBuilder {
+            source: Box::new(source),
+            ttl: DEFAULT_CACHE_TTL,
+            cooldown: DEFAULT_REFETCH_COOLDOWN,
+            issuer: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The key cache, e.g. to warm it at start-up with [`JwksCache::refresh`].
+    pub fn jwks(&self) -> &JwksCache {
+        &self.jwks
+    }
+
+    /// Verifies `token` and returns its claims. An authentic but expired token is
+    /// [`JwtError::Expired`], which carries the claims.
+    pub async fn verify(&self, token: &str) -> Result<AccessTokenClaims, JwtError> {
+        let verified = self.verify_allow_expired(token).await?;
+        if verified.expired {
+            Err(JwtError::Expired {
+                claims: Box::new(verified.claims),
+            })
+        } else {
+            Ok(verified.claims)
+        }
+    }
+
+    /// Like [`verify`](Self::verify), but an authentic expired token is `Ok` with
+    /// [`VerifiedToken::expired`] set.
+    pub async fn verify_allow_expired(&self, token: &str) -> Result<VerifiedToken, JwtError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(JwtError::malformed(format!(
+                "the token is longer than {MAX_TOKEN_LEN} bytes"
+            )));
+        }
+        let parts = split(token)?;
+        let header: Header = json_part(parts.header, "header")?;
+        if header.alg != RS256 {
+            return Err(JwtError::UnsupportedAlgorithm {
+                alg: echo(&header.alg),
+            });
+        }
+        if header.crit.is_some() {
+            return Err(JwtError::malformed(
+                "the header lists critical extensions (\"crit\"), which are not supported",
+            ));
+        }
+        let kid = header.kid.ok_or(JwtError::MissingKid)?;
+        let signature = b64(parts.signature, "signature")?;
+        let payload = b64(parts.payload, "payload")?;
+
+        let key = self.jwks.key(&kid).await?;
+        if !key.verify(parts.signing_input.as_bytes(), &signature) {
+            return Err(JwtError::InvalidSignature);
+        }
+
+        let claims: AccessTokenClaims = serde_json::from_slice(&payload).map_err(|e| {
+            JwtError::malformed(format!("the claims are not a WorkOS access token: {e}"))
+        })?;
+        if let Some(expected) = &self.issuer {
+            if claims.iss != **expected {
+                return Err(JwtError::IssuerMismatch {
+                    expected: expected.to_string(),
+                    found: echo(&claims.iss),
+                });
+            }
+        }
+        let now = system_to_unix(self.clock.system_now());
+        if let Some(nbf) = claims.nbf {
+            if nbf > now {
+                return Err(JwtError::NotYetValid { nbf });
+            }
+        }
+        let expired = claims.exp <= now;
+        Ok(VerifiedToken { claims, expired })
+    }
+}
+
+/// Configures a [`TokenVerifier`]; start with [`TokenVerifier::builder`].
+#[must_use]
+pub struct TokenVerifierBuilder {
+    source: Box<dyn JwksSource>,
+    ttl: Duration,
+    cooldown: Duration,
+    issuer: Option<Arc<str>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for TokenVerifierBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenVerifierBuilder")
+            .field("ttl", &self.ttl)
+            .field("cooldown", &self.cooldown)
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenVerifierBuilder {
+    /// How long a fetched key set is used (default 10 minutes).
+    pub fn cache_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// The shortest time between refetches caused by an unknown `kid` (default 30 s).
+    pub fn refetch_cooldown(mut self, cooldown: Duration) -> Self {
+        self.cooldown = cooldown;
+        self
+    }
+
+    /// Requires the `iss` claim to equal `issuer` (off by default, as in authkit-nextjs).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(Arc::from(issuer.into()));
+        self
+    }
+
+    /// Replaces the clock (for tests).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Builds the verifier. Nothing is fetched until the first verification (or
+    /// [`JwksCache::refresh`]).
+    pub fn build(self) -> TokenVerifier {
+        TokenVerifier {
+            jwks: JwksCache::new(
+                self.source,
+                Arc::clone(&self.clock),
+                self.ttl,
+                self.cooldown,
+            ),
+            clock: self.clock,
+            issuer: self.issuer,
+        }
+    }
+}

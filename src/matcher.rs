@@ -1,0 +1,368 @@
+//! Route matching with the semantics of a Next.js middleware `matcher`
+//! (`path-to-regexp` v6, as authkit-nextjs compiles it): patterns such as `"/"`,
+//! `"/dashboard/:path*"` or `"/users/:id"`, anchored at both ends, an optional trailing
+//! slash, and case-sensitive.
+//!
+//! Supported syntax: literal segments; named parameters `:name` matching one non-empty
+//! segment, with the modifiers `?` (optional), `*` (zero or more segments) and `+` (one
+//! or more); parameters inside a segment (`/file-:id`). Custom regular expressions
+//! (`:id(\\d+)`) are rejected when the matcher is built, with an error naming the pattern,
+//! so a typo is caught at start-up and not at request time.
+//!
+//! Matching works on the path as it arrives (percent-encoded, without the query) and
+//! never panics, whatever the input.
+
+use std::fmt;
+
+/// A pattern could not be compiled.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MatcherError {
+    /// The pattern is empty.
+    #[error("route pattern is empty: use \"/\" for the home page")]
+    Empty,
+    /// The pattern does not start with `/`.
+    #[error("route pattern `{0}` must start with `/`")]
+    NotAbsolute(String),
+    /// A `:` is not followed by a parameter name.
+    #[error("route pattern `{0}`: `:` must be followed by a parameter name, e.g. `/:id`")]
+    MissingName(String),
+    /// A modifier (`?`, `*`, `+`) does not follow a parameter, or a parameter with a
+    /// modifier does not fill its whole segment.
+    #[error("route pattern `{0}`: `?`, `*` and `+` may only follow a parameter that fills a whole segment, e.g. `/dashboard/:path*`")]
+    MisplacedModifier(String),
+    /// Regular-expression groups are not supported.
+    #[error("route pattern `{0}`: regular-expression groups `( )` are not supported; use `:name`, `:name?`, `:name*` or `:name+`")]
+    Unsupported(String),
+    /// Two parameters follow each other with nothing between them.
+    #[error("route pattern `{0}`: two parameters in a row are ambiguous; separate them with a literal")]
+    AdjacentParams(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Part {
+    Lit(String),
+    Param,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Segment {
+    /// Literal text and single-segment parameters, e.g. `users`, `:id`, `file-:id.txt`.
+    Parts(Vec<Part>),
+    /// `:name?`
+    Optional,
+    /// `:name*`
+    ZeroOrMore,
+    /// `:name+`
+    OneOrMore,
+}
+
+/// One compiled pattern.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RoutePattern {
+    source: String,
+    segments: Vec<Segment>,
+}
+
+impl fmt::Debug for RoutePattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RoutePattern({:?})", self.source)
+    }
+}
+
+impl RoutePattern {
+    /// Compiles a pattern.
+    pub fn new(pattern: &str) -> Result<Self, MatcherError> {
+        if pattern.is_empty() {
+            return Err(MatcherError::Empty);
+        }
+        if !pattern.starts_with('/') {
+            return Err(MatcherError::NotAbsolute(pattern.to_owned()));
+        }
+        if pattern.contains(['(', ')']) {
+            return Err(MatcherError::Unsupported(pattern.to_owned()));
+        }
+        let mut segments = Vec::new();
+        for raw in split_path(pattern) {
+            segments.push(parse_segment(raw, pattern)?);
+        }
+        Ok(Self {
+            source: pattern.to_owned(),
+            segments,
+        })
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether `path` (a request path, without the query) matches.
+    pub fn matches(&self, path: &str) -> bool {
+        let path = path.split(['?', '#']).next().unwrap_or_default();
+        if !path.starts_with('/') {
+            return false;
+        }
+        let segments: Vec<&str> = split_path(path).collect();
+        match_from(&self.segments, &segments)
+    }
+}
+
+/// Splits `/a/b/` into `a`, `b`: the leading slash and one trailing slash are dropped,
+/// so `/` has no segments.
+fn split_path(path: &str) -> impl Iterator<Item = &str> {
+    let trimmed = path.strip_prefix('/').unwrap_or(path);
+    let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
+    let empty = trimmed.is_empty();
+    trimmed.split('/').filter(move |_| !empty)
+}
+
+fn parse_segment(raw: &str, pattern: &str) -> Result<Segment, MatcherError> {
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut chars = raw.chars().peekable();
+    let mut modifier = None;
+    while let Some(c) = chars.next() {
+        match c {
+            ':' => {
+                let mut name = String::new();
+                while let Some(&n) = chars.peek() {
+                    if n.is_alphanumeric() || n == '_' {
+                        name.push(n);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                if name.is_empty() {
+                    return Err(MatcherError::MissingName(pattern.to_owned()));
+                }
+                if !literal.is_empty() {
+                    parts.push(Part::Lit(std::mem::take(&mut literal)));
+                }
+                if parts.last() == Some(&Part::Param) {
+                    return Err(MatcherError::AdjacentParams(pattern.to_owned()));
+                }
+                parts.push(Part::Param);
+                if let Some(&m @ ('?' | '*' | '+')) = chars.peek() {
+                    chars.next();
+                    modifier = Some(m);
+                    if chars.peek().is_some() {
+                        return Err(MatcherError::MisplacedModifier(pattern.to_owned()));
+                    }
+                }
+            }
+            '?' | '*' | '+' => return Err(MatcherError::MisplacedModifier(pattern.to_owned())),
+            '\\' => {
+                // An escaped character is literal, as in path-to-regexp.
+                if let Some(n) = chars.next() {
+                    literal.push(n);
+                }
+            }
+            _ => literal.push(c),
+        }
+    }
+    if !literal.is_empty() {
+        parts.push(Part::Lit(literal));
+    }
+    match modifier {
+        None => Ok(Segment::Parts(parts)),
+        Some(m) if parts.len() == 1 => Ok(match m {
+            '?' => Segment::Optional,
+            '*' => Segment::ZeroOrMore,
+            _ => Segment::OneOrMore,
+        }),
+        Some(_) => Err(MatcherError::MisplacedModifier(pattern.to_owned())),
+    }
+}
+
+fn match_from(pattern: &[Segment], path: &[&str]) -> bool {
+    let Some((first, rest)) = pattern.split_first() else {
+        return path.is_empty();
+    };
+    match first {
+        Segment::Parts(parts) => match path.split_first() {
+            Some((seg, more)) => match_parts(parts, seg) && match_from(rest, more),
+            None => false,
+        },
+        Segment::Optional => {
+            match_from(rest, path)
+                || matches!(path.split_first(), Some((seg, more)) if !seg.is_empty() && match_from(rest, more))
+        }
+        Segment::ZeroOrMore | Segment::OneOrMore => {
+            let min = usize::from(matches!(first, Segment::OneOrMore));
+            // Each repeated segment must be non-empty; try every count.
+            let max = path.iter().take_while(|s| !s.is_empty()).count();
+            (min..=max).any(|n| match_from(rest, &path[n..]))
+        }
+    }
+}
+
+/// Matches one path segment against literals and non-empty parameters.
+fn match_parts(parts: &[Part], seg: &str) -> bool {
+    match parts.split_first() {
+        None => seg.is_empty(),
+        Some((Part::Lit(lit), rest)) => seg
+            .strip_prefix(lit.as_str())
+            .is_some_and(|after| match_parts(rest, after)),
+        Some((Part::Param, rest)) => {
+            // A parameter takes at least one character; try every split point.
+            seg.char_indices()
+                .skip(1)
+                .map(|(i, _)| i)
+                .chain(std::iter::once(seg.len()))
+                .filter(|&i| i > 0)
+                .any(|i| match_parts(rest, &seg[i..]))
+        }
+    }
+}
+
+/// A set of patterns; a path is covered when any of them matches.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Matcher {
+    patterns: Vec<RoutePattern>,
+}
+
+impl Matcher {
+    /// Compiles every pattern, failing on the first bad one.
+    pub fn new<I, S>(patterns: I) -> Result<Self, MatcherError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let patterns = patterns
+            .into_iter()
+            .map(|p| RoutePattern::new(p.as_ref()))
+            .collect::<Result<_, _>>()?;
+        Ok(Self { patterns })
+    }
+
+    /// Whether any pattern matches `path`.
+    pub fn matches(&self, path: &str) -> bool {
+        self.patterns.iter().any(|p| p.matches(path))
+    }
+
+    /// Whether the set has no pattern.
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// The patterns, as written.
+    pub fn patterns(&self) -> impl Iterator<Item = &str> {
+        self.patterns.iter().map(RoutePattern::as_str)
+    }
+
+    /// Adds a pattern.
+    pub fn push(&mut self, pattern: &str) -> Result<(), MatcherError> {
+        self.patterns.push(RoutePattern::new(pattern)?);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(p: &str) -> RoutePattern {
+        RoutePattern::new(p).unwrap()
+    }
+
+    #[test]
+    fn root_matches_only_root() {
+        let p = m("/");
+        assert!(p.matches("/"));
+        assert!(p.matches("/?x=1"));
+        assert!(!p.matches("/a"));
+        assert!(!p.matches(""));
+    }
+
+    #[test]
+    fn zero_or_more_matches_the_prefix_and_below() {
+        let p = m("/dashboard/:path*");
+        for ok in ["/dashboard", "/dashboard/", "/dashboard/a", "/dashboard/a/b/c", "/dashboard/a/?q=1"] {
+            assert!(p.matches(ok), "{ok}");
+        }
+        for no in ["/", "/dashboardx", "/Dashboard", "/dash", "/dashboard//a", "/x/dashboard"] {
+            assert!(!p.matches(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn one_or_more_needs_a_segment() {
+        let p = m("/docs/:path+");
+        assert!(!p.matches("/docs"));
+        assert!(p.matches("/docs/a"));
+        assert!(p.matches("/docs/a/b"));
+    }
+
+    #[test]
+    fn optional_and_single_params() {
+        let p = m("/users/:id?");
+        assert!(p.matches("/users"));
+        assert!(p.matches("/users/42"));
+        assert!(!p.matches("/users/42/edit"));
+        let p = m("/users/:id/edit");
+        assert!(p.matches("/users/42/edit"));
+        assert!(p.matches("/users/42/edit/"));
+        assert!(!p.matches("/users//edit"));
+        assert!(!p.matches("/users/42"));
+    }
+
+    #[test]
+    fn params_inside_a_segment() {
+        let p = m("/files/report-:id.pdf");
+        assert!(p.matches("/files/report-7.pdf"));
+        assert!(!p.matches("/files/report-.pdf"));
+        assert!(!p.matches("/files/report-7.txt"));
+    }
+
+    #[test]
+    fn case_sensitive_and_anchored() {
+        let p = m("/profile/:path*");
+        assert!(p.matches("/profile"));
+        assert!(!p.matches("/PROFILE"));
+        assert!(!p.matches("/a/profile"));
+    }
+
+    #[test]
+    fn bad_patterns_fail_at_build_time() {
+        assert_eq!(RoutePattern::new(""), Err(MatcherError::Empty));
+        assert!(matches!(RoutePattern::new("dashboard"), Err(MatcherError::NotAbsolute(_))));
+        assert!(matches!(RoutePattern::new("/a/:"), Err(MatcherError::MissingName(_))));
+        assert!(matches!(RoutePattern::new("/a/*"), Err(MatcherError::MisplacedModifier(_))));
+        assert!(matches!(RoutePattern::new("/a/:x*y"), Err(MatcherError::MisplacedModifier(_))));
+        assert!(matches!(RoutePattern::new("/a/(.*)"), Err(MatcherError::Unsupported(_))));
+        assert!(matches!(RoutePattern::new("/a/:x:y"), Err(MatcherError::AdjacentParams(_))));
+        let err = Matcher::new(["/", "/ok/:p*", "oops"]).unwrap_err();
+        assert!(err.to_string().contains("`oops`"), "{err}");
+    }
+
+    #[test]
+    fn matcher_is_any_of() {
+        let set = Matcher::new(["/", "/dashboard/:path*", "/profile/:path*"]).unwrap();
+        assert!(set.matches("/"));
+        assert!(set.matches("/dashboard/x"));
+        assert!(set.matches("/profile"));
+        assert!(!set.matches("/public"));
+        assert!(!Matcher::default().matches("/"));
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        let patterns = ["/", "/:a*", "/x/:a+", "/:a?", "/f-:id.z", "/é/:ü*"];
+        let inputs = [
+            "", "/", "//", "///", "?", "#", "/é", "/é/ü", "/%2F", "/\u{0}", "/a\u{301}", "no-slash",
+            "/x/", "/f-.z", "/f-é.z", &"/a".repeat(500),
+        ];
+        for p in patterns {
+            let p = m(p);
+            for i in inputs {
+                let _ = p.matches(i);
+            }
+        }
+        for p in ["", ":", "/:", "/::", "/:*", "/\\", "/a\\", "/:a\u{301}", "/é:ü?"] {
+            let _ = RoutePattern::new(p);
+        }
+        assert!(m("/é/:ü*").matches("/é/x"));
+    }
+}

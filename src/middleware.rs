@@ -1,0 +1,579 @@
+//! [`AuthKitLayer`]: the tower layer that resolves the session once per request.
+//!
+//! For every request whose path its matcher covers, the layer reads the session cookie,
+//! unseals it, checks the access token against the sealed user, verifies it against the
+//! WorkOS JWKS, refreshes it when it is expired or about to expire (one exchange per
+//! refresh token at a time, see [`crate::refresh`]), and puts the result into the
+//! request's extensions, where [`with_auth`](crate::with_auth) finds it during SSR and in
+//! server functions alike — so both see the *refreshed* session, never the stale cookie.
+//! On the way out it writes the new cookie (or deletes a dead one) and marks the response
+//! private.
+//!
+//! Threat model: the session is only ever read from the sealed cookie and handed on in
+//! request extensions, which a client cannot set; headers a client sends (for example the
+//! `x-workos-session` header authkit-nextjs uses internally) are never trusted. A cookie
+//! that is garbage, tampered with, sealed with another password, or belongs to another
+//! user is treated as "signed out" and deleted; WorkOS being down or slow (timeouts
+//! apply) never deletes a cookie. Nothing secret is logged.
+//!
+//! Deployment caveat: `Secure` on the cookies follows the scheme of the configured
+//! redirect URI (an app behind a TLS-terminating proxy sees plain http requests).
+//!
+//! Add the layer *after* the routes (`Router::layer` only wraps routes that exist):
+//!
+//! ```no_run
+//! # use authkit_leptos::{AuthKit, AuthKitConfig};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let authkit = AuthKit::new(AuthKitConfig::from_env()?)?;
+//! let app: axum::Router = axum::Router::new()
+//!     // .leptos_routes(...).fallback(...)
+//!     .merge(authkit.routes())
+//!     .layer(
+//!         authkit
+//!             .layer()
+//!             .matcher(["/", "/dashboard/:path*", "/profile/:path*"])?
+//!             .middleware_auth(["/", "/about"])?,
+//!     );
+//! # Ok(()) }
+//! ```
+
+use crate::authkit::{AuthKit, CookieAction, Resolved, SessionUpdate};
+use crate::jwt::AccessTokenClaims;
+use crate::matcher::{Matcher, MatcherError};
+use crate::oauth_state::{sanitize_return_path, verifier_cookies, FlowState};
+use crate::session::{find_cookie_in_headers, session_delete_cookie, session_set_cookie, Session};
+use crate::workos::{AuthorizationUrlParams, PkcePair, ScreenHint};
+use axum::body::Body;
+use http::header::{HeaderValue, ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE, VARY};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+/// The `Cache-Control` of every response that depends on a session.
+pub const PRIVATE_NO_STORE: &str = "private, no-cache, no-store, must-revalidate, max-age=0";
+
+/// Where Leptos mounts server functions by default; covered unless
+/// [`AuthKitLayer::without_server_fns`] is called.
+pub const DEFAULT_SERVER_FN_PATTERN: &str = "/api/:path*";
+
+/// Signed-out visitors are sent to sign in, except on these paths.
+#[derive(Clone, Debug, Default)]
+struct MiddlewareAuth {
+    unauthenticated: Matcher,
+}
+
+#[derive(Debug)]
+struct LayerConfig {
+    kit: AuthKit,
+    matcher: Matcher,
+    middleware_auth: Option<MiddlewareAuth>,
+    sign_up_paths: Matcher,
+}
+
+/// The AuthKit tower layer. Build it with [`AuthKit::layer`].
+#[derive(Clone, Debug)]
+pub struct AuthKitLayer {
+    config: Arc<LayerConfig>,
+}
+
+impl AuthKit {
+    /// The layer, covering only the server-function paths (`/api/:path*`) until
+    /// [`matcher`](AuthKitLayer::matcher) adds yours.
+    pub fn layer(&self) -> AuthKitLayer {
+        let mut matcher = Matcher::default();
+        // The pattern is a constant known to compile.
+        let _ = matcher.push(DEFAULT_SERVER_FN_PATTERN);
+        AuthKitLayer {
+            config: Arc::new(LayerConfig {
+                kit: self.clone(),
+                matcher,
+                middleware_auth: None,
+                sign_up_paths: Matcher::default(),
+            }),
+        }
+    }
+}
+
+impl AuthKitLayer {
+    fn edit(mut self, f: impl FnOnce(&mut LayerConfig)) -> Self {
+        let mut config = LayerConfig {
+            kit: self.config.kit.clone(),
+            matcher: self.config.matcher.clone(),
+            middleware_auth: self.config.middleware_auth.clone(),
+            sign_up_paths: self.config.sign_up_paths.clone(),
+        };
+        f(&mut config);
+        self.config = Arc::new(config);
+        self
+    }
+
+    /// The paths the layer covers, as a Next.js middleware `matcher`
+    /// (`"/"`, `"/dashboard/:path*"`, …; see [`crate::matcher`]). Adds to the server-function
+    /// pattern. A bad pattern is an error here, at start-up.
+    pub fn matcher<I, S>(self, patterns: I) -> Result<Self, MatcherError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let extra = Matcher::new(patterns)?;
+        Ok(self.edit(|c| {
+            for p in extra.patterns() {
+                let _ = c.matcher.push(p);
+            }
+        }))
+    }
+
+    /// Stops covering `/api/:path*` (server functions) by default.
+    pub fn without_server_fns(self) -> Self {
+        self.edit(|c| {
+            let kept: Vec<String> = c
+                .matcher
+                .patterns()
+                .filter(|p| *p != DEFAULT_SERVER_FN_PATTERN)
+                .map(str::to_owned)
+                .collect();
+            c.matcher = Matcher::new(kept).unwrap_or_default();
+        })
+    }
+
+    /// Middleware-auth mode: signed-out visitors to any covered path are sent to sign in
+    /// before the app runs, except on `unauthenticated_paths` (and the callback path,
+    /// which is always allowed). Document requests are redirected to AuthKit; other
+    /// requests (server functions, `fetch`) get `401` with the sign-in URL.
+    pub fn middleware_auth<I, S>(self, unauthenticated_paths: I) -> Result<Self, MatcherError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut unauthenticated = Matcher::new(unauthenticated_paths)?;
+        let callback = self.config.kit.callback_path().to_owned();
+        unauthenticated.push(&escape_literal(&callback))?;
+        Ok(self.edit(|c| c.middleware_auth = Some(MiddlewareAuth { unauthenticated })))
+    }
+
+    /// Paths whose sign-in redirect opens the sign-up screen instead.
+    pub fn sign_up_paths<I, S>(self, patterns: I) -> Result<Self, MatcherError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let m = Matcher::new(patterns)?;
+        Ok(self.edit(|c| c.sign_up_paths = m))
+    }
+}
+
+/// A literal path as a matcher pattern (escaping `:`, `?`, `*`, `+`, `(`, `)`).
+fn escape_literal(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if matches!(c, ':' | '?' | '*' | '+' | '(' | ')' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+impl<S> tower::Layer<S> for AuthKitLayer {
+    type Service = AuthKitService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthKitService {
+            inner,
+            config: Arc::clone(&self.config),
+        }
+    }
+}
+
+/// The service [`AuthKitLayer`] wraps around your routes.
+#[derive(Clone)]
+pub struct AuthKitService<S> {
+    inner: S,
+    config: Arc<LayerConfig>,
+}
+
+impl<S> fmt::Debug for AuthKitService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthKitService")
+            .field("matcher", &self.config.matcher)
+            .finish_non_exhaustive()
+    }
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+impl<S, B> tower::Service<Request<B>> for AuthKitService<S>
+where
+    S: tower::Service<Request<B>, Response = Response<Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Response<Body>, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        // The clone is not ready; keep the ready one for this call (tower's idiom).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let config = Arc::clone(&self.config);
+        Box::pin(async move {
+            // Anything already there did not come from this layer; never trust it.
+            req.extensions_mut().remove::<RequestAuth>();
+            if !config.matcher.matches(req.uri().path()) {
+                return inner.call(req).await;
+            }
+            let kit = &config.kit;
+            let cookie_name = &kit.config().cookie().name;
+            let cookie_value = find_cookie_in_headers(req.headers(), cookie_name).map(|c| c.into_owned());
+            let had_cookie = cookie_value.is_some();
+            let had_authorization = req.headers().contains_key(AUTHORIZATION);
+            let resolved = kit.resolve(cookie_value.as_deref()).await;
+
+            let path = req.uri().path().to_owned();
+            let path_and_query = req.uri().path_and_query().map_or_else(|| path.clone(), |p| p.as_str().to_owned());
+            if let Some(ma) = &config.middleware_auth {
+                if resolved.session.is_none() && !ma.unauthenticated.matches(&path) {
+                    let screen = if config.sign_up_paths.matches(&path) {
+                        ScreenHint::SignUp
+                    } else {
+                        ScreenHint::SignIn
+                    };
+                    let mut response = sign_in_response(kit, req.method(), req.headers(), &path_and_query, screen);
+                    finish(kit, &mut response, &resolved.cookie, true);
+                    return Ok(response);
+                }
+            }
+
+            let auth = RequestAuth::new(kit.clone(), resolved, path_and_query, req.headers());
+            req.extensions_mut().insert(auth.clone());
+            let mut response = inner.call(req).await?;
+            let (signed_in, cookie) = auth.outcome();
+            finish(kit, &mut response, &cookie, signed_in || had_cookie || had_authorization);
+            if had_authorization {
+                append_vary(response.headers_mut(), "Authorization");
+            }
+            Ok(response)
+        })
+    }
+}
+
+/// Applies the cookie action and, when the response depends on the session, makes it
+/// private and uncacheable.
+fn finish(kit: &AuthKit, response: &mut Response<Body>, cookie: &CookieAction, session_dependent: bool) {
+    let config = kit.config();
+    let secure_url = Some(config.redirect_uri().as_str());
+    let set_cookie = match cookie {
+        CookieAction::Keep => None,
+        CookieAction::Set(sealed) => Some(session_set_cookie(config.cookie(), sealed, secure_url)),
+        CookieAction::Delete => Some(session_delete_cookie(config.cookie(), secure_url)),
+    };
+    let headers = response.headers_mut();
+    if let Some(value) = set_cookie.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        headers.append(SET_COOKIE, value);
+    }
+    if session_dependent || !matches!(cookie, CookieAction::Keep) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static(PRIVATE_NO_STORE));
+        append_vary(headers, "Cookie");
+    }
+}
+
+/// Adds `value` to `Vary` unless it is already listed (case-insensitively).
+fn append_vary(headers: &mut HeaderMap, value: &'static str) {
+    let present = headers
+        .get_all(VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| v.trim().eq_ignore_ascii_case(value) || v.trim() == "*");
+    if !present {
+        headers.append(VARY, HeaderValue::from_static(value));
+    }
+}
+
+/// Whether a request is a browser navigation or a plain form post (not `fetch`, not a
+/// prefetch): only those may receive cookies for a new sign-in flow or a 302.
+pub(crate) fn is_document_request(headers: &HeaderMap) -> bool {
+    let accepts_html = headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/html"));
+    let prefetch = ["purpose", "sec-purpose", "x-purpose", "x-moz"].iter().any(|h| {
+        headers
+            .get(*h)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("prefetch"))
+    });
+    accepts_html && !prefetch
+}
+
+/// Redirects a signed-out document request straight to AuthKit (with a new PKCE flow),
+/// or answers anything else with `401` and the sign-in start URL.
+fn sign_in_response(
+    kit: &AuthKit,
+    method: &Method,
+    headers: &HeaderMap,
+    path_and_query: &str,
+    screen: ScreenHint,
+) -> Response<Body> {
+    let start = kit.start_url(screen, &crate::auth::SignInOptions {
+        return_to: Some(path_and_query.to_owned()),
+        ..Default::default()
+    });
+    if !is_document_request(headers) {
+        let body = serde_json::json!({
+            "error": "unauthenticated",
+            "error_description": "Sign in to continue.",
+            "sign_in_url": start,
+        });
+        let mut response = Response::new(Body::from(body.to_string()));
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        return response;
+    }
+    let cookie_header = headers.get(http::header::COOKIE).and_then(|v| v.to_str().ok());
+    match kit.authorization_redirect(screen, &crate::auth::SignInOptions {
+        return_to: Some(path_and_query.to_owned()),
+        ..Default::default()
+    }, cookie_header) {
+        Ok((url, cookies)) => {
+            let status = if method == Method::GET || method == Method::HEAD {
+                StatusCode::TEMPORARY_REDIRECT
+            } else {
+                StatusCode::SEE_OTHER
+            };
+            redirect(status, url.as_str(), cookies)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start a sign-in flow");
+            let mut r = Response::new(Body::from("Sign-in is unavailable right now. Please try again."));
+            *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            r
+        }
+    }
+}
+
+/// A redirect response with cookies.
+pub(crate) fn redirect(status: StatusCode, location: &str, cookies: Vec<String>) -> Response<Body> {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        headers.insert(LOCATION, v);
+    }
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            headers.append(SET_COOKIE, v);
+        }
+    }
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static(PRIVATE_NO_STORE));
+    headers.append(VARY, HeaderValue::from_static("Cookie"));
+    response
+}
+
+impl AuthKit {
+    /// Starts a sign-in flow: a new PKCE pair and sealed state, the authorization URL, and
+    /// the verifier cookie(s) to set on the redirect.
+    pub(crate) fn authorization_redirect(
+        &self,
+        screen: ScreenHint,
+        options: &crate::auth::SignInOptions,
+        request_cookie_header: Option<&str>,
+    ) -> Result<(url::Url, Vec<String>), crate::error::AuthError> {
+        let pkce = PkcePair::generate().map_err(|e| crate::error::AuthError::internal(e.to_string()))?;
+        let state = FlowState::new(
+            pkce.code_verifier().to_owned(),
+            options.return_to.clone(),
+            options.state.clone(),
+        )
+        .map_err(|e| crate::error::AuthError::internal(e.to_string()))?;
+        let sealed = state
+            .seal(self.config())
+            .map_err(|e| crate::error::AuthError::internal(e.to_string()))?;
+        let url = self.client().authorization_url(&AuthorizationUrlParams {
+            redirect_uri: Some(self.config().redirect_uri().to_string()),
+            code_challenge: Some(pkce.code_challenge().to_owned()),
+            state: Some(sealed.clone()),
+            screen_hint: Some(screen),
+            login_hint: options.login_hint.clone(),
+            max_age: options.max_age,
+            organization_id: options.organization_id.clone(),
+            prompt: options.prompt.clone(),
+            ..Default::default()
+        });
+        let cookies = verifier_cookies(
+            self.config().cookie(),
+            &sealed,
+            Some(self.config().redirect_uri().as_str()),
+            request_cookie_header,
+        );
+        Ok((url, cookies))
+    }
+
+    /// The same-origin link to the sign-in (or sign-up) start route with these options.
+    pub(crate) fn start_url(&self, screen: ScreenHint, options: &crate::auth::SignInOptions) -> String {
+        let path = match screen {
+            ScreenHint::SignIn => self.sign_in_path(),
+            ScreenHint::SignUp => self.sign_up_path(),
+        };
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(v) = &options.return_to {
+            query.append_pair("return_to", &sanitize_return_path(v));
+        }
+        if let Some(v) = &options.organization_id {
+            query.append_pair("organization_id", v);
+        }
+        if let Some(v) = &options.login_hint {
+            query.append_pair("login_hint", v);
+        }
+        if let Some(v) = &options.prompt {
+            query.append_pair("prompt", v);
+        }
+        if let Some(v) = &options.state {
+            query.append_pair("state", v);
+        }
+        if let Some(v) = options.max_age {
+            query.append_pair("max_age", &v.to_string());
+        }
+        let query = query.finish();
+        if query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{query}")
+        }
+    }
+}
+
+/// The session the layer resolved for one request, shared by everything that handles the
+/// request (SSR and server functions). Updates made through it (a refresh, a saved
+/// session, a sign-out) are visible to later reads in the same request and written to the
+/// response by the layer.
+#[derive(Clone)]
+pub struct RequestAuth {
+    inner: Arc<RequestAuthInner>,
+}
+
+struct RequestAuthInner {
+    kit: AuthKit,
+    state: Mutex<State>,
+    path_and_query: String,
+    referer_path: Option<String>,
+    document: bool,
+    authorization: Option<String>,
+}
+
+struct State {
+    session: Option<Session>,
+    claims: Option<AccessTokenClaims>,
+    cookie: CookieAction,
+}
+
+impl fmt::Debug for RequestAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.lock();
+        f.debug_struct("RequestAuth")
+            .field("path", &self.inner.path_and_query)
+            .field("user", &state.session.as_ref().map(|s| &s.user.id))
+            .finish_non_exhaustive()
+    }
+}
+
+impl RequestAuth {
+    fn new(kit: AuthKit, resolved: Resolved, path_and_query: String, headers: &HeaderMap) -> Self {
+        let referer_path = headers
+            .get(http::header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|r| url::Url::parse(r).ok())
+            .map(|u| sanitize_return_path(&u[url::Position::BeforePath..]));
+        let authorization = headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Self {
+            inner: Arc::new(RequestAuthInner {
+                kit,
+                state: Mutex::new(State {
+                    session: resolved.session,
+                    claims: resolved.claims,
+                    cookie: resolved.cookie,
+                }),
+                path_and_query,
+                referer_path,
+                document: is_document_request(headers),
+                authorization,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The AuthKit handle.
+    pub fn authkit(&self) -> &AuthKit {
+        &self.inner.kit
+    }
+
+    /// The request's path and query.
+    pub fn path_and_query(&self) -> &str {
+        &self.inner.path_and_query
+    }
+
+    /// The same-origin page a server-function request came from (its `Referer`).
+    pub(crate) fn referer_path(&self) -> Option<&str> {
+        self.inner.referer_path.as_deref()
+    }
+
+    /// Whether the request is a browser navigation or a plain form post.
+    pub fn is_document_request(&self) -> bool {
+        self.inner.document
+    }
+
+    /// The request's `Authorization` header.
+    pub(crate) fn authorization(&self) -> Option<&str> {
+        self.inner.authorization.as_deref()
+    }
+
+    /// The current session and its verified claims.
+    pub(crate) fn current(&self) -> Option<(Session, AccessTokenClaims)> {
+        let state = self.lock();
+        match (&state.session, &state.claims) {
+            (Some(s), Some(c)) => Some((s.clone(), c.clone())),
+            _ => None,
+        }
+    }
+
+    /// Replaces the session (after a refresh or `save_session`); the layer writes the cookie.
+    pub(crate) fn update(&self, update: &SessionUpdate) {
+        let mut state = self.lock();
+        state.session = Some(update.session.clone());
+        state.claims = Some(update.claims.clone());
+        state.cookie = CookieAction::Set(update.sealed.clone());
+    }
+
+    /// Ends the session for the rest of the request; the layer deletes the cookie.
+    pub(crate) fn clear(&self) {
+        let mut state = self.lock();
+        state.session = None;
+        state.claims = None;
+        state.cookie = CookieAction::Delete;
+    }
+
+    fn outcome(&self) -> (bool, CookieAction) {
+        let state = self.lock();
+        (state.session.is_some(), state.cookie.clone())
+    }
+}

@@ -1,0 +1,288 @@
+//! The sign-in flow's state: the PKCE verifier and where to return, sealed into the OAuth
+//! `state` parameter and into a per-flow `wos-auth-verifier-<hash>` cookie.
+//!
+//! Threat model. The state is sealed with the cookie password (iron, TTL 600 s), so it
+//! cannot be forged or read by the browser or by WorkOS. The same sealed string is the
+//! cookie value, so the callback proves that the browser which comes back is the one
+//! that started the flow (login CSRF), and the PKCE verifier never leaves the server
+//! unsealed. One cookie per flow (named by a hash of the state) lets several tabs sign
+//! in at once without clobbering each other; at most [`MAX_VERIFIER_COOKIES`] are kept
+//! so a browser that starts many flows never sends headers large enough to be refused.
+//!
+//! The return path is reduced to a same-origin path and query before it is sealed and
+//! again before it is used, so `returnTo=https://evil.example` cannot send a user away.
+
+use crate::config::{AuthKitConfig, CookieConfig, SameSite};
+use crate::seal::{self, SealError};
+use crate::session::{pkce_cookie_name, PKCE_COOKIE_PREFIX, PKCE_STATE_TTL};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use url::Url;
+
+/// When a browser already holds this many verifier cookies, starting another flow expires
+/// the rest (as authkit-nextjs does, to stay clear of HTTP 431).
+pub const MAX_VERIFIER_COOKIES: usize = 5;
+
+/// The most bytes of custom `state` a flow may carry.
+pub const MAX_CUSTOM_STATE_BYTES: usize = 2048;
+
+/// What is sealed into the OAuth `state` (authkit-nextjs's shape, so either app can
+/// finish a flow the other started).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlowState {
+    /// A random nonce, so every flow's state differs.
+    pub nonce: String,
+    /// The PKCE code verifier.
+    pub code_verifier: String,
+    /// The app's own state, handed back to `on_success`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_state: Option<String>,
+    /// Where to send the user after signing in (a same-origin path and query).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_pathname: Option<String>,
+}
+
+impl fmt::Debug for FlowState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowState")
+            .field("code_verifier", &"[redacted]")
+            .field("custom_state", &self.custom_state)
+            .field("return_pathname", &self.return_pathname)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a flow's state could not be created or read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// Sealing or unsealing failed (tampered, expired, or sealed with another password).
+    #[error("sign-in state is invalid or expired: {0}")]
+    Seal(#[from] SealError),
+    /// The custom state is too large for a cookie.
+    #[error("custom state is {0} bytes; at most {MAX_CUSTOM_STATE_BYTES} fit in the sign-in cookie")]
+    CustomStateTooLarge(usize),
+    /// The system random generator failed.
+    #[error("the system random generator failed")]
+    Random,
+}
+
+impl FlowState {
+    /// A new flow with a fresh nonce.
+    pub fn new(
+        code_verifier: String,
+        return_pathname: Option<String>,
+        custom_state: Option<String>,
+    ) -> Result<Self, StateError> {
+        if let Some(s) = &custom_state {
+            if s.len() > MAX_CUSTOM_STATE_BYTES {
+                return Err(StateError::CustomStateTooLarge(s.len()));
+            }
+        }
+        let mut bytes = [0u8; 16];
+        SystemRandom::new()
+            .fill(&mut bytes)
+            .map_err(|_| StateError::Random)?;
+        Ok(Self {
+            nonce: hex(&bytes),
+            code_verifier,
+            custom_state,
+            return_pathname: return_pathname.map(|p| sanitize_return_path(&p)),
+        })
+    }
+
+    /// Seals the state (TTL 600 s); the result is both the `state` parameter and the
+    /// verifier cookie's value.
+    pub fn seal(&self, config: &AuthKitConfig) -> Result<String, StateError> {
+        Ok(seal::seal(self, config.passwords(), Some(PKCE_STATE_TTL))?)
+    }
+
+    /// Unseals a state, failing when it was tampered with, sealed with another password,
+    /// or is older than 600 s (plus iron's 60 s skew).
+    pub fn unseal(sealed: &str, config: &AuthKitConfig) -> Result<Self, StateError> {
+        Ok(seal::unseal(sealed, config.passwords())?)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}
+
+/// Reduces anything a user or a link supplied as "where to go next" to a path and query
+/// on this site: absolute URLs, protocol-relative `//host`, backslash tricks and control
+/// characters all end up as a local path. Empty input gives `/`.
+///
+/// ```
+/// use authkit_leptos::oauth_state::sanitize_return_path;
+/// assert_eq!(sanitize_return_path("/dashboard?tab=2"), "/dashboard?tab=2");
+/// assert_eq!(sanitize_return_path("https://evil.example/steal"), "/steal");
+/// assert_eq!(sanitize_return_path("//evil.example"), "/");
+/// ```
+pub fn sanitize_return_path(input: &str) -> String {
+    // Parse against a placeholder origin, as authkit-nextjs does, then keep only the
+    // path and query. The WHATWG parser turns `\` into `/`, drops tabs and newlines, and
+    // percent-encodes the rest, so the output is always a valid header value.
+    let Ok(base) = Url::parse("https://placeholder.invalid/") else {
+        return "/".to_owned();
+    };
+    let Ok(url) = base.join(input.trim()) else {
+        return "/".to_owned();
+    };
+    let mut out = url.path().to_owned();
+    // A path that begins with `//` would be read as another host by a browser.
+    while out.starts_with("//") {
+        out.remove(0);
+    }
+    if !out.starts_with('/') {
+        out.insert(0, '/');
+    }
+    if let Some(q) = url.query() {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// The verifier cookie's `Set-Cookie` value and the names of older verifier cookies to
+/// expire (when the browser already holds [`MAX_VERIFIER_COOKIES`] or more).
+pub fn verifier_cookies(
+    cookie: &CookieConfig,
+    sealed_state: &str,
+    secure_url: Option<&str>,
+    request_cookie_header: Option<&str>,
+) -> Vec<String> {
+    let mut out = vec![crate::session::pkce_set_cookie(cookie, sealed_state, secure_url)];
+    let existing = verifier_cookie_names(request_cookie_header.unwrap_or_default());
+    if existing.len() >= MAX_VERIFIER_COOKIES {
+        let keep = pkce_cookie_name(sealed_state);
+        for name in existing.into_iter().filter(|n| *n != keep) {
+            out.push(crate::session::pkce_delete_cookie(cookie, &name, secure_url));
+        }
+    }
+    out
+}
+
+/// Every `wos-auth-verifier*` cookie name in a `Cookie` header.
+pub fn verifier_cookie_names(cookie_header: &str) -> Vec<String> {
+    let mut names: Vec<String> = cookie_header
+        .split(';')
+        .filter_map(|pair| pair.split_once('=').map(|(k, _)| k.trim()))
+        .filter(|k| k.starts_with(PKCE_COOKIE_PREFIX))
+        .map(str::to_owned)
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The `SameSite` a verifier cookie gets: `Strict` would not be sent on the redirect
+/// back from WorkOS, so it becomes `Lax`; `None` stays.
+pub fn verifier_same_site(session: SameSite) -> SameSite {
+    match session {
+        SameSite::Strict => SameSite::Lax,
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> AuthKitConfig {
+        AuthKitConfig::builder()
+            .client_id("client_1")
+            .api_key("sk_test_1")
+            .redirect_uri("http://localhost:3000/callback")
+            .cookie_password("0123456789abcdef0123456789abcdef")
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn hostile_return_paths_stay_on_this_site() {
+        let cases = [
+            ("/dashboard", "/dashboard"),
+            ("/dashboard?tab=a&b=c", "/dashboard?tab=a&b=c"),
+            ("dashboard", "/dashboard"),
+            ("", "/"),
+            ("https://evil.example/steal?x=1", "/steal?x=1"),
+            ("//evil.example/path", "/path"),
+            ("///evil.example", "/evil.example"),
+            ("/\\evil.example", "/"),
+            ("\\\\evil.example", "/"),
+            ("javascript:alert(1)", "/"),
+            ("/a\r\nSet-Cookie: x=1", "/aSet-Cookie:%20x=1"),
+            ("/\tevil", "/evil"),
+            ("http://localhost:3000/ok#frag", "/ok"),
+            ("/%2F%2Fevil.example", "/%2F%2Fevil.example"),
+            ("/ünï?q=✓", "/%C3%BCn%C3%AF?q=%E2%9C%93"),
+        ];
+        for (input, want) in cases {
+            let got = sanitize_return_path(input);
+            assert_eq!(got, want, "input {input:?}");
+            assert!(got.starts_with('/') && !got.starts_with("//"), "{got}");
+            assert!(http::HeaderValue::from_str(&got).is_ok(), "{got}");
+        }
+    }
+
+    #[test]
+    fn state_round_trips_and_is_tamper_evident() {
+        let c = config();
+        let s = FlowState::new("v".repeat(43), Some("https://x.example/back?a=1".into()), Some("mine".into())).unwrap();
+        assert_eq!(s.return_pathname.as_deref(), Some("/back?a=1"));
+        let sealed = s.seal(&c).unwrap();
+        assert!(sealed.starts_with("Fe26.2*1*"));
+        let back = FlowState::unseal(&sealed, &c).unwrap();
+        assert_eq!(back, s);
+        let mut tampered = sealed.clone();
+        tampered.insert(20, 'x');
+        assert!(FlowState::unseal(&tampered, &c).is_err());
+        // The state carries an expiry 600 s out.
+        let exp: u64 = sealed.split('*').nth(5).unwrap().parse().unwrap();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+        assert!((exp - now).abs_diff(600_000) < 5_000, "{exp} vs {now}");
+    }
+
+    #[test]
+    fn nonces_differ_and_debug_hides_the_verifier() {
+        let a = FlowState::new("secret-verifier".into(), None, None).unwrap();
+        let b = FlowState::new("secret-verifier".into(), None, None).unwrap();
+        assert_ne!(a.nonce, b.nonce);
+        assert!(!format!("{a:?}").contains("secret-verifier"));
+    }
+
+    #[test]
+    fn custom_state_is_bounded() {
+        assert!(matches!(
+            FlowState::new("v".into(), None, Some("x".repeat(MAX_CUSTOM_STATE_BYTES + 1))),
+            Err(StateError::CustomStateTooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn at_most_five_verifier_cookies_are_kept() {
+        let c = CookieConfig::default();
+        let header = "wos-session=abc; wos-auth-verifier-1=a; wos-auth-verifier-2=b";
+        assert_eq!(verifier_cookies(&c, "state", None, Some(header)).len(), 1);
+        let header = (1..=5).map(|i| format!("wos-auth-verifier-{i}=x")).collect::<Vec<_>>().join("; ");
+        let out = verifier_cookies(&c, "state", Some("http://localhost/"), Some(&header));
+        assert_eq!(out.len(), 6, "{out:?}");
+        assert!(out[0].starts_with(&pkce_cookie_name("state")));
+        assert!(out[1..].iter().all(|c| c.contains("Max-Age=0")));
+    }
+
+    #[test]
+    fn strict_same_site_is_relaxed_for_the_verifier() {
+        assert_eq!(verifier_same_site(SameSite::Strict), SameSite::Lax);
+        assert_eq!(verifier_same_site(SameSite::None), SameSite::None);
+        assert_eq!(verifier_same_site(SameSite::Lax), SameSite::Lax);
+    }
+}

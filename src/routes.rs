@@ -1,0 +1,171 @@
+//! The routes AuthKit mounts: the sign-in and sign-up start routes, the callback, and a
+//! plain sign-out form target; plus the [`sign_out`] server function.
+//!
+//! Sign-in links are plain links to a start route, so pages can render them without
+//! JavaScript and without setting a cookie while they render; following the link creates
+//! the PKCE pair and sealed state, sets the flow's verifier cookie and redirects to AuthKit.
+
+use crate::auth::SignInOptions;
+use crate::authkit::AuthKit;
+use crate::callback::{self, CallbackOptions};
+use crate::error::AuthError;
+use crate::jwt::decode_unverified;
+use crate::middleware::{redirect, RequestAuth};
+use crate::oauth_state::{sanitize_return_path, verifier_cookie_names};
+use crate::session::{find_cookie_in_headers, pkce_delete_cookie, session_delete_cookie, Session};
+use crate::workos::ScreenHint;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+
+/// The default path of the plain sign-out form target.
+pub(crate) const DEFAULT_SIGN_OUT_PATH: &str = "/auth/sign-out";
+
+impl AuthKit {
+    /// The AuthKit routes with default callback options: `GET /auth/sign-in`,
+    /// `GET /auth/sign-up`, `POST /auth/sign-out`, and `GET` at the redirect URI's path.
+    pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        self.routes_with(CallbackOptions::default())
+    }
+
+    /// The AuthKit routes with callback options (`return_pathname`, `base_url`,
+    /// `on_success`, `on_error`).
+    pub fn routes_with<S: Clone + Send + Sync + 'static>(&self, options: CallbackOptions) -> Router<S> {
+        let start = Router::new()
+            .route(self.sign_in_path(), get(sign_in))
+            .route(self.sign_up_path(), get(sign_up))
+            .route(DEFAULT_SIGN_OUT_PATH, post(sign_out_form))
+            .with_state(self.clone());
+        let callback = Router::new()
+            .route(self.callback_path(), get(callback::handle))
+            .with_state((self.clone(), options));
+        Router::new().merge(start).merge(callback)
+    }
+
+    /// What signing out does: the cookies to delete and where to send the browser.
+    pub(crate) fn sign_out_plan(&self, headers: &HeaderMap, session_id: Option<String>, return_to: Option<&str>) -> (String, Vec<String>) {
+        let config = self.config();
+        let secure_url = Some(config.redirect_uri().as_str());
+        let mut cookies = vec![session_delete_cookie(config.cookie(), secure_url)];
+        let cookie_header = headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join("; ");
+        for name in verifier_cookie_names(&cookie_header) {
+            cookies.push(pkce_delete_cookie(config.cookie(), &name, secure_url));
+        }
+        // Absolute URL on this site: WorkOS checks it against your allowed logout URLs.
+        let return_url = config
+            .redirect_uri()
+            .join(&sanitize_return_path(return_to.unwrap_or("/")))
+            .map(String::from)
+            .unwrap_or_else(|_| "/".to_owned());
+        let location = match session_id {
+            Some(sid) => self.client().logout_url(&sid, Some(&return_url)).to_string(),
+            None => sanitize_return_path(return_to.unwrap_or("/")),
+        };
+        (location, cookies)
+    }
+
+    /// The session id from the cookie itself (for sign-out on a request the layer does
+    /// not cover).
+    pub(crate) fn session_id_from_cookie(&self, headers: &HeaderMap) -> Option<String> {
+        let value = find_cookie_in_headers(headers, &self.config().cookie().name)?;
+        let session = Session::unseal(&value, self.config().passwords()).ok()?;
+        let (_, claims) = decode_unverified(&session.access_token).ok()?;
+        claims.get("sid")?.as_str().map(str::to_owned)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct StartQuery {
+    return_to: Option<String>,
+    organization_id: Option<String>,
+    login_hint: Option<String>,
+    prompt: Option<String>,
+    state: Option<String>,
+    max_age: Option<u64>,
+}
+
+impl From<StartQuery> for SignInOptions {
+    fn from(q: StartQuery) -> Self {
+        Self {
+            return_to: q.return_to,
+            organization_id: q.organization_id,
+            login_hint: q.login_hint,
+            prompt: q.prompt,
+            state: q.state,
+            max_age: q.max_age,
+        }
+    }
+}
+
+async fn sign_in(State(kit): State<AuthKit>, headers: HeaderMap, query: Result<Query<StartQuery>, QueryRejection>) -> Response {
+    start(&kit, ScreenHint::SignIn, &headers, query)
+}
+
+async fn sign_up(State(kit): State<AuthKit>, headers: HeaderMap, query: Result<Query<StartQuery>, QueryRejection>) -> Response {
+    start(&kit, ScreenHint::SignUp, &headers, query)
+}
+
+fn start(kit: &AuthKit, screen: ScreenHint, headers: &HeaderMap, query: Result<Query<StartQuery>, QueryRejection>) -> Response {
+    let options: SignInOptions = query.map(|Query(q)| q).unwrap_or_default().into();
+    let cookie_header = headers.get(http::header::COOKIE).and_then(|v| v.to_str().ok());
+    match kit.authorization_redirect(screen, &options, cookie_header) {
+        Ok((url, cookies)) => redirect(StatusCode::FOUND, url.as_str(), cookies),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start a sign-in flow");
+            (StatusCode::SERVICE_UNAVAILABLE, "Sign-in is unavailable right now. Please try again.").into_response()
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SignOutForm {
+    return_to: Option<String>,
+}
+
+/// `POST /auth/sign-out` for apps without the server function (plain HTML forms).
+async fn sign_out_form(State(kit): State<AuthKit>, headers: HeaderMap, form: Result<Form<SignOutForm>, FormRejection>) -> Response {
+    let return_to = form.ok().and_then(|Form(f)| f.return_to);
+    let sid = kit.session_id_from_cookie(&headers);
+    let (location, cookies) = kit.sign_out_plan(&headers, sid, return_to.as_deref());
+    redirect(StatusCode::SEE_OTHER, &location, cookies)
+}
+
+/// The body of the [`sign_out`](crate::sign_out) server function.
+pub(crate) async fn sign_out_impl(return_to: Option<String>) -> Result<(), AuthError> {
+    let parts = leptos::prelude::use_context::<http::request::Parts>().ok_or(AuthError::NoRequestContext)?;
+    let kit = parts
+        .extensions
+        .get::<RequestAuth>()
+        .map(|a| a.authkit().clone())
+        .or_else(leptos::prelude::use_context::<AuthKit>)
+        .ok_or_else(|| AuthError::not_covered(parts.uri.path()))?;
+    let request_auth = parts.extensions.get::<RequestAuth>().cloned();
+    let sid = match &request_auth {
+        Some(a) => a.signed_in().map(|s| s.session_id),
+        None => kit.session_id_from_cookie(&parts.headers),
+    };
+    let (location, mut cookies) = kit.sign_out_plan(&parts.headers, sid, return_to.as_deref());
+    if let Some(a) = &request_auth {
+        // The layer writes the session cookie's deletion (after anything else it set).
+        a.clear();
+        cookies.remove(0);
+    }
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        for c in cookies {
+            if let Ok(v) = http::HeaderValue::from_str(&c) {
+                response.append_header(http::header::SET_COOKIE, v);
+            }
+        }
+    }
+    leptos_axum::redirect(&location);
+    Ok(())
+}

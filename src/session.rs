@@ -1,0 +1,704 @@
+//! The signed-in session and the cookies that carry it, as authkit-nextjs writes them.
+//!
+//! - [`Session`] is what the `wos-session` cookie seals: exactly
+//!   `{accessToken, refreshToken, user, impersonator?, authenticationMethod?}`, in that key
+//!   order, so cookies are interchangeable with a Next.js app sharing the password. It is a
+//!   whitelist: extra fields found in a cookie (`organizationId`, `oauthTokens`, … written
+//!   by other SDKs) are dropped on read, which keeps re-sealed cookies under the browser's
+//!   4096-byte limit.
+//! - [`session_set_cookie`] / [`session_delete_cookie`] build the `Set-Cookie` values:
+//!   `name=value; Path=/; HttpOnly; SameSite=Lax; Max-Age=34560000[; Domain=d][; Secure]`.
+//! - [`pkce_cookie_name`], [`pkce_set_cookie`] and [`pkce_delete_cookie`] do the same for the
+//!   short-lived `wos-auth-verifier-<hash>` cookie of the sign-in flow.
+//! - [`find_cookie`] and [`load`] read the session back from a `Cookie` header.
+//!
+//! # Security
+//!
+//! The cookies are `HttpOnly` (scripts cannot read the tokens) and `SameSite=Lax` by
+//! default. `Secure` is added when the app is served over https, and always with
+//! `SameSite=None`; when the URL is unknown or unparseable the cookie is marked `Secure`,
+//! failing closed. Tokens never appear in `Debug` output.
+
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::config::{AuthKitConfig, CookieConfig, PasswordMap, SameSite};
+use crate::seal::{self, SealError};
+use crate::user::{Impersonator, User};
+
+/// The PKCE/state cookie's name prefix (also the legacy name without a hash).
+pub const PKCE_COOKIE_PREFIX: &str = "wos-auth-verifier";
+/// The PKCE/state cookie's lifetime in seconds (the sealed state's ttl, 10 minutes).
+pub const PKCE_COOKIE_MAX_AGE: u64 = 600;
+/// The ttl to seal the sign-in state with (matches the PKCE cookie's lifetime).
+pub const PKCE_STATE_TTL: Duration = Duration::from_secs(PKCE_COOKIE_MAX_AGE);
+
+const EXPIRED: &str = "Expires=Thu, 01 Jan 1970 00:00:00 GMT";
+
+/// A signed-in session: the tokens from WorkOS and who they belong to.
+///
+/// Serializes in camelCase with `None` fields omitted, exactly as authkit-nextjs seals it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    /// The WorkOS access token (a JWT).
+    pub access_token: String,
+    /// The refresh token.
+    pub refresh_token: String,
+    /// The signed-in user.
+    pub user: User,
+    /// Present when an admin is impersonating the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impersonator: Option<Impersonator>,
+    /// How the user signed in (`Password`, `GoogleOAuth`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentication_method: Option<String>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("access_token", &"[redacted]")
+            .field("refresh_token", &"[redacted]")
+            .field("user", &self.user)
+            .field("impersonator", &self.impersonator)
+            .field("authentication_method", &self.authentication_method)
+            .finish()
+    }
+}
+
+impl Session {
+    /// Seals the session for the cookie (no expiry inside the seal, as authkit-nextjs:
+    /// the cookie's `Max-Age` and the tokens' own lifetimes bound it).
+    pub fn seal(&self, passwords: &PasswordMap) -> Result<String, SealError> {
+        seal::seal(self, passwords, None)
+    }
+
+    /// Reads a sealed session cookie value.
+    pub fn unseal(sealed: &str, passwords: &PasswordMap) -> Result<Self, SealError> {
+        seal::unseal(sealed, passwords)
+    }
+}
+
+/// Whether cookies get `Secure`: always with `SameSite=None`; otherwise when `url` (the
+/// request URL, or the redirect URI) is https. A missing or unparseable URL counts as
+/// https, so the cookie is never sent in clear by mistake.
+pub fn is_secure(same_site: SameSite, url: Option<&str>) -> bool {
+    if same_site == SameSite::None {
+        return true;
+    }
+    match url.map(Url::parse) {
+        Some(Ok(url)) => url.scheme() == "https",
+        _ => true,
+    }
+}
+
+/// The `Set-Cookie` value that stores a sealed session:
+/// `name=value; Path=/; HttpOnly; SameSite=Lax; Max-Age=34560000[; Domain=d][; Secure]`.
+///
+/// `url` decides `Secure` (see [`is_secure`]). The value is written as
+/// `encodeURIComponent` would; a seal's characters are all kept as they are.
+///
+/// ```
+/// use authkit_leptos::config::CookieConfig;
+/// use authkit_leptos::session::session_set_cookie;
+/// let cookie = CookieConfig::default();
+/// let c = session_set_cookie(&cookie, "Fe26.2*1*ab~2", Some("http://localhost:3000/"));
+/// assert_eq!(c, "wos-session=Fe26.2*1*ab~2; Path=/; HttpOnly; SameSite=Lax; Max-Age=34560000");
+/// let c = session_set_cookie(&cookie, "Fe26.2*1*ab~2", Some("https://app.example.com/"));
+/// assert!(c.ends_with("; Max-Age=34560000; Secure"));
+/// ```
+pub fn session_set_cookie(config: &CookieConfig, value: &str, url: Option<&str>) -> String {
+    let secure = is_secure(config.same_site, url);
+    set_cookie(
+        &config.name,
+        value,
+        config.same_site,
+        config.max_age,
+        config.domain.as_deref(),
+        secure,
+    )
+}
+
+/// The `Set-Cookie` value that deletes the session cookie (same Path, Domain, SameSite
+/// and Secure as when it was set, so the browser matches it).
+pub fn session_delete_cookie(config: &CookieConfig, url: Option<&str>) -> String {
+    let secure = is_secure(config.same_site, url);
+    delete_cookie(
+        &config.name,
+        config.same_site,
+        config.domain.as_deref(),
+        secure,
+    )
+}
+
+/// The PKCE cookie's name for a sealed state: `wos-auth-verifier-` followed by the
+/// FNV-1a-32 hash of the state's UTF-8 bytes as 8 lowercase hex digits, so concurrent
+/// sign-ins in several tabs do not overwrite each other.
+pub fn pkce_cookie_name(sealed_state: &str) -> String {
+    format!(
+        "{PKCE_COOKIE_PREFIX}-{:08x}",
+        fnv1a32(sealed_state.as_bytes())
+    )
+}
+
+/// The `Set-Cookie` value that stores the sealed state during sign-in: the session
+/// cookie's attributes with `Max-Age=600`, and `SameSite=Strict` relaxed to `Lax` (the
+/// callback is a cross-site navigation from WorkOS; `None` stays `None`).
+pub fn pkce_set_cookie(config: &CookieConfig, sealed_state: &str, url: Option<&str>) -> String {
+    let same_site = pkce_same_site(config.same_site);
+    let secure = is_secure(same_site, url);
+    set_cookie(
+        &pkce_cookie_name(sealed_state),
+        sealed_state,
+        same_site,
+        PKCE_COOKIE_MAX_AGE,
+        config.domain.as_deref(),
+        secure,
+    )
+}
+
+/// The `Set-Cookie` value that deletes the PKCE cookie called `name` (from
+/// [`pkce_cookie_name`], or the legacy [`PKCE_COOKIE_PREFIX`]).
+pub fn pkce_delete_cookie(config: &CookieConfig, name: &str, url: Option<&str>) -> String {
+    let same_site = pkce_same_site(config.same_site);
+    let secure = is_secure(same_site, url);
+    delete_cookie(name, same_site, config.domain.as_deref(), secure)
+}
+
+fn pkce_same_site(same_site: SameSite) -> SameSite {
+    match same_site {
+        SameSite::Strict => SameSite::Lax,
+        other => other,
+    }
+}
+
+fn fnv1a32(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5, |hash: u32, &b| {
+        (hash ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+fn set_cookie(
+    name: &str,
+    value: &str,
+    same_site: SameSite,
+    max_age: u64,
+    domain: Option<&str>,
+    secure: bool,
+) -> String {
+    let mut out = String::with_capacity(name.len() + value.len() + 96);
+    out.push_str(name);
+    out.push('=');
+    push_cookie_value(&mut out, value);
+    out.push_str("; Path=/; HttpOnly; SameSite=");
+    out.push_str(same_site.as_str());
+    // Writing to a String cannot fail.
+    let _ = write!(out, "; Max-Age={max_age}");
+    push_domain_secure(&mut out, domain, secure);
+    out
+}
+
+fn delete_cookie(name: &str, same_site: SameSite, domain: Option<&str>, secure: bool) -> String {
+    let mut out = String::with_capacity(name.len() + 120);
+    out.push_str(name);
+    out.push_str("=; ");
+    out.push_str(EXPIRED);
+    out.push_str("; Path=/; HttpOnly; SameSite=");
+    out.push_str(same_site.as_str());
+    out.push_str("; Max-Age=0");
+    push_domain_secure(&mut out, domain, secure);
+    out
+}
+
+fn push_domain_secure(out: &mut String, domain: Option<&str>, secure: bool) {
+    if let Some(domain) = domain.filter(|d| !d.is_empty()) {
+        out.push_str("; Domain=");
+        out.push_str(domain);
+    }
+    if secure {
+        out.push_str("; Secure");
+    }
+}
+
+/// Writes `value` as `encodeURIComponent` would. Seals only contain characters it keeps
+/// (letters, digits, `-_.*~`), so they are written unchanged; anything else is escaped
+/// rather than allowed to inject attributes.
+fn push_cookie_value(out: &mut String, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in value.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+    }
+}
+
+/// The value of the cookie called `name` in a `Cookie` request header, parsed as the
+/// `cookie` npm package does: pairs split on `;`, spaces and tabs trimmed, surrounding
+/// double quotes removed, `%XX` escapes decoded when valid, and the first of duplicate
+/// names wins. Pairs without `=` are skipped.
+pub fn find_cookie<'a>(header: &'a str, name: &str) -> Option<Cow<'a, str>> {
+    header.split(';').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        if trim_ows(key) != name {
+            return None;
+        }
+        let value = trim_ows(value);
+        let value = match value.strip_prefix('"') {
+            Some(rest) => {
+                rest.strip_suffix('"')
+                    .unwrap_or(if rest.is_empty() { rest } else { value })
+            }
+            None => value,
+        };
+        Some(percent_decode(value))
+    })
+}
+
+/// [`find_cookie`] over every `Cookie` header of a request (HTTP/2 may split them);
+/// headers that are not valid text are ignored.
+pub fn find_cookie_in_headers<'a>(
+    headers: &'a http::HeaderMap,
+    name: &str,
+) -> Option<Cow<'a, str>> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|h| find_cookie(h, name))
+}
+
+/// Reads the session from a `Cookie` header: `Ok(None)` when there is no (or an empty)
+/// session cookie, an error when there is one that does not unseal to a session (treat
+/// the visitor as signed out and delete it with [`session_delete_cookie`]).
+pub fn load(
+    cookie_header: &str,
+    cookie: &CookieConfig,
+    passwords: &PasswordMap,
+) -> Result<Option<Session>, SealError> {
+    match find_cookie(cookie_header, &cookie.name) {
+        Some(value) if !value.is_empty() => Session::unseal(&value, passwords).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// [`load`] from a request's headers with the app's configuration.
+pub fn load_from_headers(
+    headers: &http::HeaderMap,
+    config: &AuthKitConfig,
+) -> Result<Option<Session>, SealError> {
+    match find_cookie_in_headers(headers, &config.cookie().name) {
+        Some(value) if !value.is_empty() => Session::unseal(&value, config.passwords()).map(Some),
+        _ => Ok(None),
+    }
+}
+
+fn trim_ows(s: &str) -> &str {
+    s.trim_matches([' ', '\t'])
+}
+
+/// `decodeURIComponent`, or the input unchanged when it is not a valid escape sequence
+/// of UTF-8 (as the `cookie` package's `tryDecode`).
+fn percent_decode(s: &str) -> Cow<'_, str> {
+    if !s.contains('%') {
+        return Cow::Borrowed(s);
+    }
+    fn hex(b: u8) -> Option<u8> {
+        char::from(b)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            match (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            ) {
+                (Some(h), Some(l)) => {
+                    out.push((h << 4) | l);
+                    i += 3;
+                }
+                _ => return Cow::Borrowed(s),
+            }
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_or(Cow::Borrowed(s), Cow::Owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    const PW: &str = "0123456789abcdef0123456789abcdef";
+
+    fn user() -> User {
+        User {
+            object: "user".into(),
+            id: "user_01".into(),
+            email: "ada@example.com".into(),
+            email_verified: true,
+            first_name: Some("Ada".into()),
+            profile_picture_url: None,
+            last_name: Some("Lovelace".into()),
+            last_sign_in_at: None,
+            locale: None,
+            created_at: "2025-01-01T00:00:00.000Z".into(),
+            updated_at: "2025-01-01T00:00:00.000Z".into(),
+            external_id: None,
+            metadata: BTreeMap::new(),
+            name: None,
+        }
+    }
+
+    fn session() -> Session {
+        Session {
+            access_token: "eyJ.access.token".into(),
+            refresh_token: "refresh_secret".into(),
+            user: user(),
+            impersonator: None,
+            authentication_method: None,
+        }
+    }
+
+    fn config() -> CookieConfig {
+        CookieConfig::default()
+    }
+
+    const HTTP: Option<&str> = Some("http://localhost:3000/callback");
+    const HTTPS: Option<&str> = Some("https://app.example.com/callback");
+
+    #[test]
+    fn session_serializes_in_nextjs_key_order_and_omits_none() {
+        let json = serde_json::to_string(&session()).unwrap();
+        assert!(
+            json.starts_with(
+                r#"{"accessToken":"eyJ.access.token","refreshToken":"refresh_secret","user":{"#
+            ),
+            "{json}"
+        );
+        assert!(
+            !json.contains("impersonator") && !json.contains("authenticationMethod"),
+            "{json}"
+        );
+        let mut s = session();
+        s.impersonator = Some(Impersonator {
+            email: "admin@example.com".into(),
+            reason: Some("support".into()),
+        });
+        s.authentication_method = Some("Password".into());
+        let json = serde_json::to_string(&s).unwrap();
+        let keys: Vec<String> =
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&json)
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect();
+        // serde_json's Map sorts keys; check positions in the text instead.
+        let pos = |k: &str| json.find(&format!("\"{k}\":")).unwrap();
+        assert!(pos("accessToken") < pos("refreshToken"));
+        assert!(pos("refreshToken") < pos("user"));
+        assert!(pos("user") < pos("impersonator"));
+        assert!(pos("impersonator") < pos("authenticationMethod"));
+        assert_eq!(keys.len(), 5);
+        assert!(json.ends_with(r#""impersonator":{"email":"admin@example.com","reason":"support"},"authenticationMethod":"Password"}"#), "{json}");
+    }
+
+    #[test]
+    fn extra_fields_in_a_cookie_are_dropped() {
+        let mut v = serde_json::to_value(session()).unwrap();
+        v["organizationId"] = "org_1".into();
+        v["oauthTokens"] = serde_json::json!({"accessToken": "x"});
+        let s: Session = serde_json::from_value(v).unwrap();
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(!json.contains("organizationId") && !json.contains("oauthTokens"));
+    }
+
+    #[test]
+    fn debug_redacts_tokens() {
+        let dbg = format!("{:?}", session());
+        assert!(
+            !dbg.contains("eyJ.access.token") && !dbg.contains("refresh_secret"),
+            "{dbg}"
+        );
+        assert!(dbg.contains("ada@example.com"));
+    }
+
+    #[test]
+    fn set_cookie_defaults() {
+        assert_eq!(
+            session_set_cookie(&config(), "v", HTTP),
+            "wos-session=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=34560000"
+        );
+        assert_eq!(
+            session_set_cookie(&config(), "v", HTTPS),
+            "wos-session=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=34560000; Secure"
+        );
+    }
+
+    #[test]
+    fn set_cookie_custom_name_max_age_domain() {
+        let c = CookieConfig {
+            name: "my-session".into(),
+            max_age: 3600,
+            domain: Some("example.com".into()),
+            same_site: SameSite::Lax,
+        };
+        assert_eq!(
+            session_set_cookie(&c, "v", HTTPS),
+            "my-session=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=3600; Domain=example.com; Secure"
+        );
+        assert_eq!(
+            session_set_cookie(&c, "v", HTTP),
+            "my-session=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=3600; Domain=example.com"
+        );
+    }
+
+    #[test]
+    fn same_site_strict_and_none() {
+        let strict = CookieConfig {
+            same_site: SameSite::Strict,
+            ..config()
+        };
+        assert_eq!(
+            session_set_cookie(&strict, "v", HTTP),
+            "wos-session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=34560000"
+        );
+        let none = CookieConfig {
+            same_site: SameSite::None,
+            ..config()
+        };
+        assert_eq!(
+            session_set_cookie(&none, "v", HTTP),
+            "wos-session=v; Path=/; HttpOnly; SameSite=None; Max-Age=34560000; Secure"
+        );
+    }
+
+    #[test]
+    fn missing_or_unparseable_url_is_secure() {
+        for url in [None, Some("not a url"), Some("/relative/path"), Some("")] {
+            assert!(is_secure(SameSite::Lax, url), "{url:?}");
+            assert!(
+                session_set_cookie(&config(), "v", url).ends_with("; Secure"),
+                "{url:?}"
+            );
+        }
+        assert!(!is_secure(SameSite::Lax, Some("http://127.0.0.1:3000/")));
+        assert!(!is_secure(SameSite::Strict, Some("HTTP://Example.com/")));
+        assert!(is_secure(SameSite::Lax, Some("HTTPS://Example.com/")));
+        assert!(is_secure(SameSite::None, Some("http://localhost/")));
+    }
+
+    #[test]
+    fn delete_cookie_strings() {
+        assert_eq!(
+            session_delete_cookie(&config(), HTTP),
+            "wos-session=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+        );
+        let c = CookieConfig {
+            domain: Some("example.com".into()),
+            same_site: SameSite::None,
+            ..config()
+        };
+        assert_eq!(
+            session_delete_cookie(&c, HTTP),
+            "wos-session=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly; SameSite=None; Max-Age=0; Domain=example.com; Secure"
+        );
+    }
+
+    #[test]
+    fn cookie_values_cannot_inject_attributes() {
+        let c = session_set_cookie(&config(), "a; Domain=evil.com", HTTP);
+        assert!(
+            c.starts_with("wos-session=a%3B%20Domain%3Devil.com; Path=/"),
+            "{c}"
+        );
+        // Seal characters pass through unchanged.
+        let seal_like = "Fe26.2*1*abc*A-_b*c*123*def*GhI~2";
+        assert!(session_set_cookie(&config(), seal_like, HTTP)
+            .starts_with(&format!("wos-session={seal_like};")));
+    }
+
+    #[test]
+    fn fnv1a_vectors_and_pkce_name() {
+        assert_eq!(format!("{:08x}", fnv1a32(b"")), "811c9dc5");
+        assert_eq!(format!("{:08x}", fnv1a32(b"a")), "e40c292c");
+        assert_eq!(format!("{:08x}", fnv1a32(b"foobar")), "bf9cf968");
+        assert_eq!(pkce_cookie_name("foobar"), "wos-auth-verifier-bf9cf968");
+        assert_eq!(pkce_cookie_name(""), "wos-auth-verifier-811c9dc5");
+    }
+
+    #[test]
+    fn pkce_cookie_attributes() {
+        assert_eq!(
+            pkce_set_cookie(&config(), "foobar", HTTP),
+            "wos-auth-verifier-bf9cf968=foobar; Path=/; HttpOnly; SameSite=Lax; Max-Age=600"
+        );
+        let strict = CookieConfig {
+            same_site: SameSite::Strict,
+            max_age: 5,
+            domain: Some("example.com".into()),
+            ..config()
+        };
+        assert_eq!(
+            pkce_set_cookie(&strict, "foobar", HTTPS),
+            "wos-auth-verifier-bf9cf968=foobar; Path=/; HttpOnly; SameSite=Lax; Max-Age=600; Domain=example.com; Secure"
+        );
+        let none = CookieConfig {
+            same_site: SameSite::None,
+            ..config()
+        };
+        assert_eq!(
+            pkce_set_cookie(&none, "foobar", HTTP),
+            "wos-auth-verifier-bf9cf968=foobar; Path=/; HttpOnly; SameSite=None; Max-Age=600; Secure"
+        );
+        assert_eq!(
+            pkce_delete_cookie(&strict, "wos-auth-verifier-bf9cf968", HTTP),
+            "wos-auth-verifier-bf9cf968=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Domain=example.com"
+        );
+        assert_eq!(
+            pkce_delete_cookie(&config(), PKCE_COOKIE_PREFIX, None),
+            "wos-auth-verifier=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure"
+        );
+    }
+
+    #[test]
+    fn find_cookie_parses_like_the_cookie_package() {
+        let h = "a=1; wos-session=first;wos-session=second";
+        assert_eq!(find_cookie(h, "wos-session").as_deref(), Some("first"));
+        assert_eq!(
+            find_cookie("  wos-session \t=  spaced  ; b=2", "wos-session").as_deref(),
+            Some("spaced")
+        );
+        assert_eq!(
+            find_cookie("wos-session=\"quoted\"", "wos-session").as_deref(),
+            Some("quoted")
+        );
+        assert_eq!(
+            find_cookie("wos-session=\"", "wos-session").as_deref(),
+            Some("")
+        );
+        assert_eq!(
+            find_cookie("wos-session=\"half", "wos-session").as_deref(),
+            Some("\"half")
+        );
+        assert_eq!(
+            find_cookie("wos-session=a%20b", "wos-session").as_deref(),
+            Some("a b")
+        );
+        assert_eq!(
+            find_cookie("wos-session=%E2%9C%93", "wos-session").as_deref(),
+            Some("✓")
+        );
+        assert_eq!(
+            find_cookie("wos-session=100%", "wos-session").as_deref(),
+            Some("100%")
+        );
+        assert_eq!(
+            find_cookie("wos-session=%FF", "wos-session").as_deref(),
+            Some("%FF")
+        );
+        assert_eq!(
+            find_cookie("wos-session=a=b", "wos-session").as_deref(),
+            Some("a=b")
+        );
+        assert_eq!(
+            find_cookie("junk; wos-session=v", "wos-session").as_deref(),
+            Some("v")
+        );
+        assert_eq!(find_cookie("Wos-Session=v", "wos-session"), None);
+        assert_eq!(find_cookie("wos-session-x=v", "wos-session"), None);
+        for garbage in [
+            "",
+            ";;;",
+            "=",
+            "==;=",
+            "wos-session",
+            "é=🎉; ü",
+            "\u{0}=\u{0}",
+        ] {
+            assert_eq!(find_cookie(garbage, "wos-session"), None, "{garbage:?}");
+        }
+        assert_eq!(
+            find_cookie("wos-session=", "wos-session").as_deref(),
+            Some("")
+        );
+    }
+
+    #[test]
+    fn find_cookie_in_split_headers() {
+        let mut headers = http::HeaderMap::new();
+        headers.append(http::header::COOKIE, http::HeaderValue::from_static("a=1"));
+        headers.append(
+            http::header::COOKIE,
+            http::HeaderValue::from_bytes(b"\xff=\xff").unwrap(),
+        );
+        headers.append(
+            http::header::COOKIE,
+            http::HeaderValue::from_static("wos-session=v"),
+        );
+        assert_eq!(
+            find_cookie_in_headers(&headers, "wos-session").as_deref(),
+            Some("v")
+        );
+        assert_eq!(find_cookie_in_headers(&headers, "b"), None);
+    }
+
+    #[test]
+    fn load_reads_the_session_cookie() {
+        let passwords = PasswordMap::single(PW);
+        let sealed = session().seal(&passwords).unwrap();
+        let header = format!("theme=dark; wos-session={sealed}; other=1");
+        assert_eq!(
+            load(&header, &config(), &passwords).unwrap(),
+            Some(session())
+        );
+        assert_eq!(load("theme=dark", &config(), &passwords).unwrap(), None);
+        assert_eq!(load("wos-session=", &config(), &passwords).unwrap(), None);
+        assert!(load("wos-session=garbage", &config(), &passwords).is_err());
+        let other = PasswordMap::single("another-password-that-is-long-enough!!");
+        assert!(matches!(
+            load(&header, &config(), &other),
+            Err(SealError::BadMac)
+        ));
+        // A valid seal of something that is not a session is an error too.
+        let not_session = seal::seal(&serde_json::json!({}), &passwords, None).unwrap();
+        assert!(matches!(
+            load(&format!("wos-session={not_session}"), &config(), &passwords),
+            Err(SealError::Json { .. })
+        ));
+    }
+
+    #[test]
+    fn load_from_headers_uses_the_configured_name() {
+        let cfg = AuthKitConfig::builder()
+            .client_id("client_1")
+            .api_key("sk_test")
+            .redirect_uri("http://localhost:3000/callback")
+            .cookie_password(PW)
+            .cookie_name("custom")
+            .build()
+            .unwrap();
+        let sealed = session().seal(cfg.passwords()).unwrap();
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::COOKIE,
+            format!("wos-session=x; custom={sealed}").parse().unwrap(),
+        );
+        assert_eq!(load_from_headers(&headers, &cfg).unwrap(), Some(session()));
+    }
+}

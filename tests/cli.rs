@@ -1,0 +1,148 @@
+//! The `authkit` command-line tool, run as a user runs it.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const PASSWORD: &str = "a-cookie-password-of-at-least-32-chars!";
+
+fn authkit(args: &[&str], stdin: &str, password: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_authkit"));
+    cmd.args(args)
+        .env_remove("WORKOS_COOKIE_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(p) = password {
+        cmd.env("WORKOS_COOKIE_PASSWORD", p);
+    }
+    let mut child = cmd.spawn().expect("the authkit binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(stdin.as_bytes())
+        .expect("stdin accepts input");
+    child.wait_with_output().expect("authkit finishes")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A failure is exit status 1 and exactly one line on stderr.
+fn assert_one_line_failure(o: &Output, needle: &str) {
+    assert_eq!(o.status.code(), Some(1), "stdout: {}", stdout(o));
+    let err = stderr(o);
+    assert_eq!(err.lines().count(), 1, "stderr: {err:?}");
+    assert!(err.contains(needle), "stderr {err:?} lacks {needle:?}");
+}
+
+const SESSION: &str = r#"{"accessToken":"at","refreshToken":"rt","user":{"object":"user","id":"user_1","email":"ada@example.com","firstName":"Ada ✨"}}"#;
+
+#[test]
+fn seal_then_unseal_round_trips_the_json() {
+    let sealed = authkit(&["seal"], SESSION, Some(PASSWORD));
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+    let sealed = stdout(&sealed).trim().to_owned();
+    assert!(sealed.starts_with("Fe26.2*1*") && sealed.ends_with("~2"), "{sealed}");
+
+    let out = authkit(&["unseal", &sealed], "", Some(PASSWORD));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let back: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let want: serde_json::Value = serde_json::from_str(SESSION).unwrap();
+    assert_eq!(back, want);
+
+    // From stdin, and as a pasted `name=value` cookie pair.
+    let out = authkit(&["unseal", "-"], &format!("wos-session={sealed}\n"), Some(PASSWORD));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap(), want);
+}
+
+#[test]
+fn password_map_files_support_rotation() {
+    let dir = std::env::temp_dir().join(format!("authkit-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let old_only = dir.join("old.json");
+    let both = dir.join("both.json");
+    std::fs::write(&old_only, format!(r#"{{"1":"{PASSWORD}"}}"#)).unwrap();
+    std::fs::write(
+        &both,
+        format!(r#"{{"1":"{PASSWORD}","2":"another-password-that-is-long-enough!!"}}"#),
+    )
+    .unwrap();
+    let old_seal = stdout(&authkit(&["seal"], SESSION, Some(PASSWORD))).trim().to_owned();
+    let out = authkit(&["unseal", "--password-map", both.to_str().unwrap(), &old_seal], "", None);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let new_seal = authkit(&["seal", "--password-map", both.to_str().unwrap()], SESSION, None);
+    let new_seal = stdout(&new_seal).trim().to_owned();
+    assert!(new_seal.starts_with("Fe26.2*2*"), "sealed with the largest id: {new_seal}");
+    let out = authkit(&["unseal", "--password-map", old_only.to_str().unwrap(), &new_seal], "", None);
+    assert_one_line_failure(&out, "");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn seal_with_ttl_writes_an_expiry() {
+    let out = authkit(&["seal", "--ttl", "600"], SESSION, Some(PASSWORD));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let sealed = stdout(&out);
+    let exp = sealed.split('*').nth(5).unwrap_or_default();
+    assert!(exp.len() >= 13 && exp.bytes().all(|b| b.is_ascii_digit()), "{sealed}");
+}
+
+#[test]
+fn failures_exit_1_with_one_line() {
+    let sealed = stdout(&authkit(&["seal"], SESSION, Some(PASSWORD))).trim().to_owned();
+    assert_one_line_failure(
+        &authkit(&["unseal", &sealed], "", Some("a-different-password-32-characters-long")),
+        "",
+    );
+    assert_one_line_failure(&authkit(&["unseal", &sealed], "", None), "WORKOS_COOKIE_PASSWORD");
+    assert_one_line_failure(&authkit(&["unseal", &sealed], "", Some("short")), "32 characters");
+    assert_one_line_failure(&authkit(&["unseal", "garbage"], "", Some(PASSWORD)), "");
+    assert_one_line_failure(&authkit(&["unseal"], "", Some(PASSWORD)), "missing sealed value");
+    assert_one_line_failure(&authkit(&["seal"], "not json", Some(PASSWORD)), "not JSON");
+    assert_one_line_failure(&authkit(&["seal", "--ttl", "soon"], SESSION, Some(PASSWORD)), "--ttl");
+    assert_one_line_failure(&authkit(&["decode-token", "a.b"], "", None), "");
+    assert_one_line_failure(&authkit(&["frobnicate"], "", None), "unknown command");
+    assert_one_line_failure(
+        &authkit(&["unseal", "--password-map", "/nonexistent/map.json", &sealed], "", None),
+        "cannot read password map",
+    );
+}
+
+#[test]
+fn decode_token_prints_header_and_claims() {
+    use base64::Engine as _;
+    let b64 = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    let token = format!(
+        "{}.{}.{}",
+        b64(r#"{"alg":"RS256","kid":"key_1","typ":"JWT"}"#),
+        b64(r#"{"sub":"user_1","sid":"session_1","org_id":"org_1","feature_flags":["new-feature"],"exp":1}"#),
+        b64("not-a-real-signature")
+    );
+    let out = authkit(&["decode-token", &token], "", None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["header"]["kid"], "key_1");
+    assert_eq!(v["claims"]["sid"], "session_1");
+    assert_eq!(v["claims"]["feature_flags"][0], "new-feature");
+    // `Bearer <jwt>` from stdin works too.
+    let out = authkit(&["decode-token", "-"], &format!("Bearer {token}\n"), None);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn help_documents_every_command() {
+    let out = authkit(&["--help"], "", None);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for word in ["unseal", "seal", "decode-token", "emulator", "--password-map", "--ttl", "WORKOS_COOKIE_PASSWORD"] {
+        assert!(text.contains(word), "help lacks {word}");
+    }
+}
