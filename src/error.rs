@@ -70,10 +70,12 @@ impl AuthError {
         }
     }
 
+    #[cfg(feature = "ssr")]
     pub(crate) fn internal(message: impl Into<String>) -> Self {
         Self::Internal(message.into())
     }
 
+    #[cfg(feature = "ssr")]
     pub(crate) fn not_covered(path: &str) -> Self {
         let first_segment = path
             .trim_start_matches('/')

@@ -146,6 +146,23 @@ async fn memberships_list_filters_and_pages() {
     assert_eq!(page2["data"][0]["organization_name"], "Umbrella");
     assert_eq!(page2["list_metadata"]["after"], Value::Null);
     assert_eq!(page2["list_metadata"]["before"], page2["data"][0]["id"]);
+    let before = page2["list_metadata"]["before"].as_str().unwrap();
+    let (_, back) = get_json(
+        &emu,
+        &format!(
+            "/user_management/organization_memberships?user_id={ada_id}&limit=2&before={before}"
+        ),
+        key,
+    )
+    .await;
+    assert_eq!(back["data"], page1["data"]);
+    let (_, desc) = get_json(
+        &emu,
+        &format!("/user_management/organization_memberships?user_id={ada_id}&order=desc&limit=1"),
+        key,
+    )
+    .await;
+    assert_eq!(desc["data"][0]["organization_name"], "Umbrella");
 
     let (status, err) = get_json(&emu, "/user_management/organization_memberships", key).await;
     assert_eq!(status, 422);
@@ -543,7 +560,7 @@ webhookEndpoints:\n  - endpoint_url: http://localhost:5005/webhooks\n",
     )
     .unwrap();
     let emu = Emulator::builder()
-        .seed_file(&yaml)
+        .seed_file(yaml)
         .auto_approve()
         .start()
         .await
@@ -564,7 +581,7 @@ webhookEndpoints:\n  - endpoint_url: http://localhost:5005/webhooks\n",
     )
     .unwrap();
     let emu = Emulator::builder()
-        .seed_file(&json_seed)
+        .seed_file(json_seed.as_path())
         .start()
         .await
         .unwrap();
@@ -575,7 +592,7 @@ webhookEndpoints:\n  - endpoint_url: http://localhost:5005/webhooks\n",
     drop(emu);
     // The builder wins over the seed.
     let emu = Emulator::builder()
-        .seed_file(&json_seed)
+        .seed_file(json_seed.as_path())
         .client_id("client_builder")
         .start()
         .await
@@ -589,7 +606,7 @@ webhookEndpoints:\n  - endpoint_url: http://localhost:5005/webhooks\n",
         "organizations:\n  - name: A\n    memberships:\n      - email: ghost@x.io\n",
     )
     .unwrap();
-    match Emulator::builder().seed_file(&bad).start().await {
+    match Emulator::builder().seed_file(bad).start().await {
         Err(EmulatorError::Seed(SeedError::Invalid { field, .. })) => {
             assert_eq!(field, "organizations[0].memberships[0].user")
         }

@@ -83,14 +83,54 @@ fn Counter() -> impl IntoView {
 
 /// Sends the browser to sign in when a server function says so (a client-side
 /// navigation reached a page whose data needs a session). During SSR the server has
-/// already answered with a redirect.
+/// already answered with a redirect. The server derived the return path from the
+/// request's `Referer`, which is the page *before* a client-side navigation, so it is
+/// replaced with the page the user is on now.
 fn follow_sign_in(error: &AuthError) {
     #[cfg(feature = "hydrate")]
     if let Some(url) = error.sign_in_url() {
-        let _ = window().location().set_href(url);
+        let location = window().location();
+        let here = format!(
+            "{}{}",
+            location.pathname().unwrap_or_default(),
+            location.search().unwrap_or_default()
+        );
+        let _ = location.set_href(&with_return_to(url, &here));
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = error;
+}
+
+/// `url` with its `return_to` query parameter set to `path`.
+#[cfg(any(feature = "hydrate", test))]
+fn with_return_to(url: &str, path: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut pairs: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("return_to="))
+        .map(str::to_owned)
+        .collect();
+    let encoded: String = path
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    pairs.insert(0, format!("return_to={encoded}"));
+    format!("{base}?{}", pairs.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn return_to_is_replaced() {
+        assert_eq!(
+            super::with_return_to("/auth/sign-in?return_to=%2F&login_hint=a", "/protected?x=1"),
+            "/auth/sign-in?return_to=%2Fprotected%3Fx%3D1&login_hint=a"
+        );
+        assert_eq!(super::with_return_to("/auth/sign-in", "/p"), "/auth/sign-in?return_to=%2Fp");
+    }
 }
 
 /// The sign-out button: a plain form posting to the crate's `sign_out` server function,

@@ -48,7 +48,11 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, St
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    if scheme.eq_ignore_ascii_case("bearer") {
+        Some(token.trim())
+    } else {
+        None
+    }
 }
 
 fn is_api_key(store: &Store, candidate: &str) -> bool {
@@ -345,33 +349,34 @@ pub(crate) async fn list_memberships(
     if get("order") == Some("desc") {
         items.reverse();
     }
-    let start = match get("after") {
-        Some(after) => items
-            .iter()
-            .position(|m| m.id == after)
-            .map_or(items.len(), |i| i + 1),
-        None => 0,
-    };
-    let end_limit = match get("before") {
-        Some(before) => items.iter().position(|m| m.id == before).unwrap_or(0),
-        None => items.len(),
-    };
-    let (from, to) = if get("before").is_some() && get("after").is_none() {
-        (end_limit.saturating_sub(limit), end_limit)
-    } else {
-        (start, (start + limit).min(items.len()))
+    // Cursors are membership ids; an unknown cursor yields an empty page.
+    let position = |id: &str| items.iter().position(|m| m.id == id);
+    let (from, to) = match (get("after"), get("before")) {
+        (Some(after), _) => {
+            let from = position(after).map_or(items.len(), |i| i + 1);
+            (from, (from + limit).min(items.len()))
+        }
+        (None, Some(before)) => {
+            let to = position(before).unwrap_or(0);
+            (to.saturating_sub(limit), to)
+        }
+        (None, None) => (0, limit.min(items.len())),
     };
     let page = items.get(from..to).unwrap_or_default();
     let data: Vec<Value> = page
         .iter()
         .map(|m| wire::membership(m, store.org(&m.org_id).map(|o| o.name.as_str())))
         .collect();
-    let before = (from > 0)
-        .then(|| page.first().map(|m| m.id.clone()))
-        .flatten();
-    let after = (to < items.len())
-        .then(|| page.last().map(|m| m.id.clone()))
-        .flatten();
+    let before = if from > 0 {
+        page.first().map(|m| m.id.clone())
+    } else {
+        None
+    };
+    let after = if to < items.len() {
+        page.last().map(|m| m.id.clone())
+    } else {
+        None
+    };
     Json(json!({
         "object": "list",
         "data": data,

@@ -465,7 +465,9 @@ fn proceed(store: &mut Store, request_id: &str, pending: &PendingRec, chosen: Ch
             response
         }
         Err(Landing::NotMember(org)) => {
-            let name = store.org(&org).map_or(org.clone(), |o| o.name.clone());
+            let name = store
+                .org(&org)
+                .map_or_else(|| org.clone(), |o| o.name.clone());
             let message = format!("That user is not a member of {name}, which this app asked for.");
             render_sign_in(store, request_id, Some(&message), StatusCode::FORBIDDEN)
         }

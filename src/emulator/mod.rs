@@ -483,6 +483,18 @@ impl Emulator {
     }
 }
 
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.running.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.running.task.take() {
+            // Frees the port now; open connections are told to close by the dropped signal.
+            task.abort();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -504,17 +516,5 @@ mod tests {
             display_addr("10.0.0.1:8787".parse().unwrap()),
             "10.0.0.1:8787"
         );
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        if let Some(tx) = self.running.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.running.task.take() {
-            // Frees the port now; open connections are told to close by the dropped signal.
-            task.abort();
-        }
     }
 }

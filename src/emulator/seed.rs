@@ -1,31 +1,5 @@
-//! Seed data: who exists in the emulator when it starts.
-//!
-//! A seed is read from a YAML or JSON file ([`Seed::from_file`]) or built in Rust
-//! ([`Seed::new`] and the `Seed*` builders). It lists users (with pinnable ids, names,
-//! password, metadata), organizations (with entitlements, feature flags and an optional error
-//! to raise when a session switches into them), memberships with roles, roles with their
-//! permissions, organization API keys, and which users may impersonate others.
-//!
-//! A seed written for WorkOS's own emulator (`users`, `organizations` with nested
-//! `memberships`, `roles`, `permissions`, `apiKeys`) loads unchanged where the fields overlap;
-//! fields this emulator does not model (`connections`, `webhookEndpoints`, …) are ignored.
-//!
-//! ```yaml
-//! users:
-//!   - email: ada@example.com
-//!     first_name: Ada
-//!     password: analytical-engine
-//!     can_impersonate: true
-//! organizations:
-//!   - name: Acme
-//!     feature_flags: [new-feature]
-//!     memberships:
-//!       - email: ada@example.com
-//!         role: admin
-//! roles:
-//!   - slug: admin
-//!     permissions: [posts:read, posts:write]
-//! ```
+//! Seed data: who exists in the emulator when it starts. The format is documented on
+//! [`Seed`].
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -124,7 +98,41 @@ impl MembershipStatus {
     }
 }
 
-/// Everything the emulator knows at start. See the [module docs](self) for the file format.
+/// Everything the emulator knows at start.
+///
+/// A seed is read from a YAML or JSON file ([`Seed::from_file`]) or built in Rust
+/// ([`Seed::new`] and the `Seed*` builders). It lists users (with pinnable ids, names,
+/// password, metadata), organizations (with entitlements, feature flags and an optional error
+/// to raise when a session switches into them), memberships with roles, roles with their
+/// permissions, organization API keys, and which users may impersonate others.
+///
+/// A seed written for WorkOS's own emulator (`users`, `organizations` with nested
+/// `memberships`, `roles`, `permissions`, `apiKeys`) loads unchanged where the fields overlap;
+/// fields this emulator does not model (`connections`, `webhookEndpoints`, …) are ignored.
+///
+/// ```yaml
+/// client_id: client_demo        # optional pins
+/// api_key: sk_test_demo
+/// users:
+///   - email: ada@example.com
+///     first_name: Ada
+///     password: analytical-engine
+///     can_impersonate: true
+///     feature_flags: [beta-for-ada]
+/// organizations:
+///   - name: Acme
+///     feature_flags: [new-feature]          # or {new-feature: true, other: false}
+///     entitlements: [audit-logs]
+///     switch_error: sso_required            # refreshing into Acme answers sso_required
+///     memberships:
+///       - email: ada@example.com
+///         role: admin
+/// roles:
+///   - slug: admin
+///     permissions: [posts:read, posts:write]
+/// ```
+///
+/// `seeds/demo.yaml` in the repository ([`Seed::demo`]) is a fuller example.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[non_exhaustive]
 pub struct Seed {

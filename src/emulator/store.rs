@@ -270,7 +270,7 @@ pub(crate) struct Claims {
 }
 
 /// Everything needed to answer a successful `authenticate`, once the claims are signed.
-#[derive(Debug)]
+/// Not `Debug`: it carries a refresh token.
 pub(crate) struct Issue {
     pub(crate) key: Arc<SigningKey>,
     pub(crate) claims: Claims,
@@ -280,8 +280,8 @@ pub(crate) struct Issue {
     pub(crate) impersonator: Option<Impersonator>,
 }
 
-/// The whole mutable state.
-#[derive(Debug)]
+/// The whole mutable state. Its `Debug` shows counts only: codes and refresh tokens are
+/// secrets.
 pub(crate) struct Store {
     pub(crate) settings: Settings,
     pub(crate) clock: Clock,
@@ -301,6 +301,20 @@ pub(crate) struct Store {
     pub(crate) counters: Counters,
     pub(crate) faults: Faults,
     issued_since_prune: u32,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("settings", &self.settings)
+            .field("users", &self.users.len())
+            .field("organizations", &self.orgs.len())
+            .field("codes", &self.codes.len())
+            .field("sessions", &self.sessions.len())
+            .field("refresh_tokens", &self.refresh_tokens.len())
+            .field("signing_key", &self.signing_key)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Store {
@@ -815,5 +829,145 @@ fn push_unique(into: &mut Vec<String>, from: &[String]) {
         if !into.contains(item) {
             into.push(item.clone());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::seed::{SeedOrganization, SeedRole, SeedUser};
+
+    fn store() -> Store {
+        let seed = Seed::new()
+            .user(SeedUser::new("ada@example.com").feature_flag("ada-beta"))
+            .user(SeedUser::new("solo@example.com"))
+            .organization(
+                SeedOrganization::new("Acme")
+                    .id("org_acme")
+                    .feature_flag("new-feature")
+                    .member("ada@example.com", "admin"),
+            )
+            .organization(
+                SeedOrganization::new("Sso")
+                    .id("org_sso")
+                    .switch_error(SwitchError::SsoRequired)
+                    .member("ada@example.com", "viewer"),
+            )
+            .role(SeedRole::new("admin").permission("a").permission("b"))
+            .role(SeedRole::new("viewer").permission("a"));
+        let resolved = seed.resolve().unwrap();
+        let settings = Settings {
+            client_id: "client_1".to_owned(),
+            api_key: Secret::new("sk_1"),
+            redirect_uris: Vec::new(),
+            token_ttl: Duration::from_secs(300),
+            auto_approve: AutoApprove::Off,
+            base_url: "http://127.0.0.1:1".to_owned(),
+        };
+        Store::new(settings, &seed, &resolved, SigningKey::generate().unwrap())
+    }
+
+    fn code_for(
+        store: &mut Store,
+        email: &str,
+        org: Option<&str>,
+        challenge: Option<&str>,
+    ) -> String {
+        let user_id = store.user_by_email(email).unwrap().id.clone();
+        store
+            .issue_code(Authorization {
+                user_id,
+                org_id: org.map(str::to_owned),
+                impersonator: None,
+                method: "Password".to_owned(),
+                code_challenge: challenge.map(str::to_owned),
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn codes_are_single_use_bound_to_client_and_verifier() {
+        let mut s = store();
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        let code = code_for(&mut s, "ada@example.com", None, Some(challenge));
+        assert!(matches!(
+            s.redeem_code(&code, "client_other", Some(verifier), true),
+            Err(GrantError::InvalidGrant(_))
+        ));
+        let code = code_for(&mut s, "ada@example.com", None, Some(challenge));
+        assert!(s
+            .redeem_code(&code, "client_1", Some(verifier), false)
+            .is_ok());
+        assert!(s
+            .redeem_code(&code, "client_1", Some(verifier), false)
+            .is_err());
+        let plain = code_for(&mut s, "ada@example.com", None, None);
+        assert!(matches!(
+            s.redeem_code(&plain, "client_1", None, false),
+            Err(GrantError::InvalidClient(_))
+        ));
+    }
+
+    #[test]
+    fn refresh_rotates_and_switch_errors_use_nothing_up() {
+        let mut s = store();
+        let code = code_for(&mut s, "ada@example.com", Some("org_acme"), None);
+        let first = s.redeem_code(&code, "client_1", None, true).unwrap();
+        assert_eq!(
+            first.claims.permissions,
+            Some(vec!["a".to_owned(), "b".to_owned()])
+        );
+        assert_eq!(
+            first.claims.feature_flags,
+            Some(vec!["new-feature".to_owned(), "ada-beta".to_owned()])
+        );
+
+        assert!(matches!(
+            s.refresh(&first.refresh_token, Some("org_sso")),
+            Err(GrantError::Switch {
+                error: SwitchError::SsoRequired,
+                ..
+            })
+        ));
+        assert!(matches!(
+            s.refresh(&first.refresh_token, Some("org_nope")),
+            Err(GrantError::NotMember(_))
+        ));
+        let second = s.refresh(&first.refresh_token, Some("org_acme")).unwrap();
+        assert_eq!(second.claims.sid, first.claims.sid);
+        assert!(matches!(
+            s.refresh(&first.refresh_token, None),
+            Err(GrantError::InvalidGrant(_))
+        ));
+        assert!(s.end_session(&second.claims.sid));
+        assert!(!s.end_session(&second.claims.sid));
+        assert!(s.refresh(&second.refresh_token, None).is_err());
+        assert_eq!(s.active_sessions(), 0);
+    }
+
+    #[test]
+    fn landing_organization_follows_memberships() {
+        let s = store();
+        let ada = s.user_by_email("ada@example.com").unwrap().id.clone();
+        let solo = s.user_by_email("solo@example.com").unwrap().id.clone();
+        assert_eq!(s.landing_org(&solo, None), Ok(None));
+        assert_eq!(
+            s.landing_org(&ada, None),
+            Err(Landing::Choose(vec![
+                "org_acme".to_owned(),
+                "org_sso".to_owned()
+            ]))
+        );
+        assert_eq!(
+            s.landing_org(&ada, Some("org_sso")),
+            Ok(Some("org_sso".to_owned()))
+        );
+        assert_eq!(
+            s.landing_org(&solo, Some("org_acme")),
+            Err(Landing::NotMember("org_acme".to_owned()))
+        );
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("sk_1"), "{debug}");
     }
 }
