@@ -28,7 +28,7 @@ cargo clippy --target wasm32-unknown-unknown -p authkit-leptos -p authkit-demo -
   --features authkit-demo/hydrate -- -D warnings
 
 step "cargo nextest (unit, integration, interop)"
-cargo nextest run --workspace --features authkit-leptos/cli --no-fail-fast 2>&1 | tee "$LOG_DIR/nextest.log"
+cargo nextest run --workspace --features authkit-leptos/cli,authkit-demo/ssr --no-fail-fast 2>&1 | tee "$LOG_DIR/nextest.log"
 
 step "end-to-end (cargo leptos end-to-end + Playwright in Chromium)"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }

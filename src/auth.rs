@@ -293,10 +293,13 @@ pub async fn refresh_session(organization_id: Option<&str>) -> Result<SignedIn, 
     let auth = request_auth()?;
     let Some((session, claims)) = auth.current() else {
         return Err(AuthError::SignInRequired {
-            sign_in_url: auth.authkit().start_url(ScreenHint::SignIn, &SignInOptions {
-                return_to: Some(return_path(&auth)),
-                ..Default::default()
-            }),
+            sign_in_url: auth.authkit().start_url(
+                ScreenHint::SignIn,
+                &SignInOptions {
+                    return_to: Some(return_path(&auth)),
+                    ..Default::default()
+                },
+            ),
         });
     };
     let org = organization_id.or(claims.org_id.as_deref());
@@ -309,7 +312,12 @@ pub async fn refresh_session(organization_id: Option<&str>) -> Result<SignedIn, 
             if !e.is_transient() && e.workos().is_some_and(|w| !w.is_authentication_required()) {
                 auth.clear();
             }
-            Err(refresh_error(&e, auth.authkit(), organization_id, &return_path(&auth)))
+            Err(refresh_error(
+                &e,
+                auth.authkit(),
+                organization_id,
+                &return_path(&auth),
+            ))
         }
     }
 }
@@ -322,15 +330,20 @@ fn refresh_error(
 ) -> AuthError {
     if let Some(w) = e.workos() {
         if let Some(url) = w.http().and_then(|h| h.authkit_redirect_url()) {
-            return AuthError::ReauthenticationRequired { url: url.to_owned() };
+            return AuthError::ReauthenticationRequired {
+                url: url.to_owned(),
+            };
         }
         if w.is_authentication_required() {
             return AuthError::ReauthenticationRequired {
-                url: kit.start_url(ScreenHint::SignIn, &SignInOptions {
-                    organization_id: organization_id.map(str::to_owned),
-                    return_to: Some(return_to.to_owned()),
-                    ..Default::default()
-                }),
+                url: kit.start_url(
+                    ScreenHint::SignIn,
+                    &SignInOptions {
+                        organization_id: organization_id.map(str::to_owned),
+                        return_to: Some(return_to.to_owned()),
+                        ..Default::default()
+                    },
+                ),
             };
         }
     }
@@ -381,10 +394,11 @@ pub async fn get_token_claims<T: DeserializeOwned>() -> Result<Option<T>, AuthEr
     let Some((session, _)) = request_auth()?.current() else {
         return Ok(None);
     };
-    let (_, claims) = decode_unverified(&session.access_token).map_err(|e| AuthError::internal(e.to_string()))?;
-    serde_json::from_value(claims)
-        .map(Some)
-        .map_err(|e| AuthError::internal(format!("token claims do not match the requested type: {e}")))
+    let (_, claims) =
+        decode_unverified(&session.access_token).map_err(|e| AuthError::internal(e.to_string()))?;
+    serde_json::from_value(claims).map(Some).map_err(|e| {
+        AuthError::internal(format!("token claims do not match the requested type: {e}"))
+    })
 }
 
 /// How recently the user authenticated.
@@ -400,7 +414,11 @@ pub struct RecentAuth {
 /// without `auth_time` counts as stale; a future `auth_time` as recent.
 pub async fn check_recent_auth(max_age: Duration) -> Result<RecentAuth, AuthError> {
     let auth = request_auth()?;
-    Ok(recent_auth(auth.current().and_then(|(_, c)| c.auth_time), max_age, unix_now()))
+    Ok(recent_auth(
+        auth.current().and_then(|(_, c)| c.auth_time),
+        max_age,
+        unix_now(),
+    ))
 }
 
 pub(crate) fn recent_auth(auth_time: Option<u64>, max_age: Duration, now: u64) -> RecentAuth {
@@ -440,7 +458,10 @@ pub(crate) fn bearer_token(header: &str) -> Option<&str> {
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Auth {
     type Rejection = (http::StatusCode, String);
 
-    async fn from_request_parts(parts: &mut http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
         parts
             .extensions
             .get::<RequestAuth>()
@@ -462,9 +483,15 @@ mod tests {
     fn recent_auth_boundaries() {
         let max = Duration::from_secs(300);
         assert!(recent_auth(None, max, 1000).is_stale);
-        assert!(!recent_auth(Some(700), max, 1000).is_stale, "exactly max_age is still recent");
+        assert!(
+            !recent_auth(Some(700), max, 1000).is_stale,
+            "exactly max_age is still recent"
+        );
         assert!(recent_auth(Some(699), max, 1000).is_stale);
-        assert!(!recent_auth(Some(2000), max, 1000).is_stale, "a future auth_time counts as recent");
+        assert!(
+            !recent_auth(Some(2000), max, 1000).is_stale,
+            "a future auth_time counts as recent"
+        );
         assert_eq!(
             recent_auth(Some(700), max, 1000).authenticated_at,
             UNIX_EPOCH.checked_add(Duration::from_secs(700))

@@ -173,13 +173,19 @@ impl AuthKitBuilder {
     }
 
     /// Called once per successful refresh.
-    pub fn on_refresh_success(mut self, hook: impl Fn(&RefreshSuccess<'_>) + Send + Sync + 'static) -> Self {
+    pub fn on_refresh_success(
+        mut self,
+        hook: impl Fn(&RefreshSuccess<'_>) + Send + Sync + 'static,
+    ) -> Self {
         self.on_refresh_success = Some(Arc::new(hook));
         self
     }
 
     /// Called once per failed refresh (with whether it was transient).
-    pub fn on_refresh_error(mut self, hook: impl Fn(&RefreshFailure<'_>) + Send + Sync + 'static) -> Self {
+    pub fn on_refresh_error(
+        mut self,
+        hook: impl Fn(&RefreshFailure<'_>) + Send + Sync + 'static,
+    ) -> Self {
         self.on_refresh_error = Some(Arc::new(hook));
         self
     }
@@ -360,10 +366,17 @@ impl AuthKit {
             }
         };
         let now = unix_now();
-        let (current, org) = match self.inner.verifier.verify_allow_expired(&session.access_token).await {
+        let (current, org) = match self
+            .inner
+            .verifier
+            .verify_allow_expired(&session.access_token)
+            .await
+        {
             Ok(v) => {
                 if v.claims.sub != session.user.id {
-                    tracing::debug!("access token subject differs from the sealed user; signed out");
+                    tracing::debug!(
+                        "access token subject differs from the sealed user; signed out"
+                    );
                     return Resolved::signed_out(CookieAction::Delete);
                 }
                 if !v.expired && !self.is_expiring(&v.claims, now) {
@@ -417,7 +430,11 @@ impl AuthKit {
 
     /// Exchanges the session's refresh token, sharing one exchange among concurrent
     /// callers with the same token and organization (see [`crate::refresh`]).
-    pub(crate) async fn refresh(&self, session: &Session, organization_id: Option<&str>) -> RefreshOutcome {
+    pub(crate) async fn refresh(
+        &self,
+        session: &Session,
+        organization_id: Option<&str>,
+    ) -> RefreshOutcome {
         let key = RefreshGate::<RefreshOutcome>::key(&session.refresh_token, organization_id);
         let kit = self.clone();
         let session = session.clone();
@@ -426,12 +443,19 @@ impl AuthKit {
         let outcome = self
             .inner
             .gate
-            .run(key, move || async move { kit.exchange(session, org).await }, |r| r.is_ok())
+            .run(
+                key,
+                move || async move { kit.exchange(session, org).await },
+                |r| r.is_ok(),
+            )
             .await
             .unwrap_or(Err(RefreshError::Interrupted));
         if let Err(e) = &outcome {
             if let Some(hook) = &self.inner.on_refresh_error {
-                hook(&RefreshFailure { error: e, user_id: &user_id });
+                hook(&RefreshFailure {
+                    error: e,
+                    user_id: &user_id,
+                });
             }
         }
         outcome
@@ -441,7 +465,9 @@ impl AuthKit {
     /// honouring `Retry-After` within 1–10 s.
     async fn exchange(self, old: Session, org: Option<String>) -> RefreshOutcome {
         let client = &self.inner.client;
-        let mut response = client.authenticate_with_refresh_token(&old.refresh_token, org.as_deref()).await;
+        let mut response = client
+            .authenticate_with_refresh_token(&old.refresh_token, org.as_deref())
+            .await;
         if let Err(e) = &response {
             if e.status().map(|s| s.as_u16()) == Some(429) {
                 let wait = e
@@ -450,11 +476,15 @@ impl AuthKit {
                     .clamp(Duration::from_secs(1), Duration::from_secs(10));
                 tracing::debug!(?wait, "WorkOS rate-limited the refresh; retrying once");
                 tokio::time::sleep(wait).await;
-                response = client.authenticate_with_refresh_token(&old.refresh_token, org.as_deref()).await;
+                response = client
+                    .authenticate_with_refresh_token(&old.refresh_token, org.as_deref())
+                    .await;
             }
         }
         let response = response.map_err(|e| RefreshError::WorkOs(Arc::new(e)))?;
-        let update = self.session_update(response, old.authentication_method).await?;
+        let update = self
+            .session_update(response, old.authentication_method)
+            .await?;
         if let Some(hook) = &self.inner.on_refresh_success {
             hook(&RefreshSuccess {
                 user: &update.session.user,
@@ -477,16 +507,21 @@ impl AuthKit {
         // (the refresh token was already spent: losing the result would sign the user out).
         let claims = match self.inner.verifier.verify(&response.access_token).await {
             Ok(c) => c,
-            Err(e) if e.is_transient() => claims_unverified(&response.access_token)
-                .ok_or(RefreshError::Invalid("the new access token cannot be decoded"))?,
+            Err(e) if e.is_transient() => claims_unverified(&response.access_token).ok_or(
+                RefreshError::Invalid("the new access token cannot be decoded"),
+            )?,
             Err(JwtError::Expired { claims }) => *claims,
             Err(e) => {
                 tracing::warn!(error = %e, "the access token WorkOS returned does not verify");
-                return Err(RefreshError::Invalid("the new access token does not verify"));
+                return Err(RefreshError::Invalid(
+                    "the new access token does not verify",
+                ));
             }
         };
         if claims.sub != response.user.id {
-            return Err(RefreshError::Invalid("the new access token belongs to another user"));
+            return Err(RefreshError::Invalid(
+                "the new access token belongs to another user",
+            ));
         }
         let session = Session {
             access_token: response.access_token,
@@ -498,7 +533,11 @@ impl AuthKit {
         let sealed = session
             .seal(self.inner.config.passwords())
             .map_err(|e| RefreshError::Seal(e.to_string()))?;
-        Ok(SessionUpdate { session, claims, sealed })
+        Ok(SessionUpdate {
+            session,
+            claims,
+            sealed,
+        })
     }
 }
 

@@ -11,7 +11,10 @@
 use crate::authkit::AuthKit;
 use crate::middleware::{redirect, PRIVATE_NO_STORE};
 use crate::oauth_state::{sanitize_return_path, FlowState};
-use crate::session::{find_cookie_in_headers, pkce_cookie_name, pkce_delete_cookie, session_set_cookie, PKCE_COOKIE_PREFIX};
+use crate::session::{
+    find_cookie_in_headers, pkce_cookie_name, pkce_delete_cookie, session_set_cookie,
+    PKCE_COOKIE_PREFIX,
+};
 use crate::user::{Impersonator, User};
 use crate::workos::{OauthTokens, WorkOsError};
 use axum::body::Body;
@@ -138,7 +141,8 @@ impl fmt::Debug for CallbackSuccess {
     }
 }
 
-type SuccessHook = Arc<dyn Fn(CallbackSuccess) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+type SuccessHook =
+    Arc<dyn Fn(CallbackSuccess) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 type ErrorHook = Arc<dyn Fn(CallbackError) -> Response + Send + Sync>;
 
 /// Options of the callback route (authkit-nextjs `handleAuth`).
@@ -188,7 +192,10 @@ impl CallbackOptions {
     }
 
     /// Builds the response for a failed callback (the verifier cookie is still deleted).
-    pub fn on_error(mut self, hook: impl Fn(CallbackError) -> Response + Send + Sync + 'static) -> Self {
+    pub fn on_error(
+        mut self,
+        hook: impl Fn(CallbackError) -> Response + Send + Sync + 'static,
+    ) -> Self {
         self.on_error = Some(Arc::new(hook));
         self
     }
@@ -214,7 +221,11 @@ pub(crate) async fn handle(
     // Whatever happens, the flow's verifier cookie is spent.
     let mut cookies = Vec::new();
     if let Some(state) = query.state.as_deref().filter(|s| !s.is_empty()) {
-        cookies.push(pkce_delete_cookie(cookie, &pkce_cookie_name(state), secure_url.as_deref()));
+        cookies.push(pkce_delete_cookie(
+            cookie,
+            &pkce_cookie_name(state),
+            secure_url.as_deref(),
+        ));
     }
     match complete(&kit, &options, &headers, &query).await {
         Ok((location, session_cookie)) => {
@@ -254,7 +265,10 @@ async fn complete(
     };
     if query.error.is_some() {
         let mut e = fail(CallbackErrorCode::AccessDenied);
-        e.description = query.error_description.clone().or_else(|| query.error.clone());
+        e.description = query
+            .error_description
+            .clone()
+            .or_else(|| query.error.clone());
         return Err(e);
     }
     let (Some(code), Some(state)) = (
@@ -269,7 +283,8 @@ async fn complete(
     if !constant_time_eq(cookie_value.as_bytes(), state.as_bytes()) {
         return Err(fail(CallbackErrorCode::OauthStateMismatch));
     }
-    let flow = FlowState::unseal(state, kit.config()).map_err(|_| fail(CallbackErrorCode::InvalidState))?;
+    let flow = FlowState::unseal(state, kit.config())
+        .map_err(|_| fail(CallbackErrorCode::InvalidState))?;
     let response = kit
         .client()
         .authenticate_with_code(code, Some(&flow.code_verifier))
@@ -290,7 +305,8 @@ async fn complete(
         .await
         .map_err(|_| fail(CallbackErrorCode::AuthenticationFailed))?;
     let secure_url = kit.config().redirect_uri().as_str();
-    let session_cookie = session_set_cookie(kit.config().cookie(), &update.sealed, Some(secure_url));
+    let session_cookie =
+        session_set_cookie(kit.config().cookie(), &update.sealed, Some(secure_url));
 
     if let Some(hook) = &options.on_success {
         hook(CallbackSuccess {
@@ -298,7 +314,9 @@ async fn complete(
             organization_id: update.claims.org_id.clone(),
             impersonator: update.session.impersonator.clone(),
             authentication_method: update.session.authentication_method.clone(),
-            access_token: crate::auth::AccessToken::from_string(update.session.access_token.clone()),
+            access_token: crate::auth::AccessToken::from_string(
+                update.session.access_token.clone(),
+            ),
             oauth_tokens,
             state: flow.custom_state.clone(),
         })
@@ -337,9 +355,10 @@ a{{color:#6e56cf}}code{{color:#60646c}}</style></head><body><h1>Couldn't sign yo
     );
     let mut response = Body::from(html).into_response();
     *response.status_mut() = error.code.status();
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     response
 }
 

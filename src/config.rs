@@ -153,10 +153,7 @@ impl PasswordMap {
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
-        let current = entries
-            .keys()
-            .max_by(|a, b| id_order(a, b))
-            .cloned()?;
+        let current = entries.keys().max_by(|a, b| id_order(a, b)).cloned()?;
         Some(Self { entries, current })
     }
 
@@ -257,7 +254,9 @@ impl AuthKitConfig {
         if let Some(v) = get("WORKOS_API_KEY") {
             b = b.api_key(v);
         }
-        if let Some(v) = get("WORKOS_REDIRECT_URI").or_else(|| get("NEXT_PUBLIC_WORKOS_REDIRECT_URI")) {
+        if let Some(v) =
+            get("WORKOS_REDIRECT_URI").or_else(|| get("NEXT_PUBLIC_WORKOS_REDIRECT_URI"))
+        {
             b.redirect_uri = Some(v);
         }
         if let Some(v) = get("WORKOS_COOKIE_PASSWORD") {
@@ -434,14 +433,20 @@ impl AuthKitConfigBuilder {
         let client_id = match self.client_id {
             Some(v) if !v.trim().is_empty() => Some(v),
             _ => {
-                problem("WORKOS_CLIENT_ID", "missing: set it to your WorkOS client id (client_…)".into());
+                problem(
+                    "WORKOS_CLIENT_ID",
+                    "missing: set it to your WorkOS client id (client_…)".into(),
+                );
                 None
             }
         };
         let api_key = match self.api_key {
             Some(v) if !v.expose().trim().is_empty() => Some(v),
             _ => {
-                problem("WORKOS_API_KEY", "missing: set it to your WorkOS API key (sk_…)".into());
+                problem(
+                    "WORKOS_API_KEY",
+                    "missing: set it to your WorkOS API key (sk_…)".into(),
+                );
                 None
             }
         };
@@ -449,14 +454,18 @@ impl AuthKitConfigBuilder {
             None | Some("") => {
                 problem(
                     "WORKOS_REDIRECT_URI",
-                    "missing: set it to your callback URL, e.g. http://localhost:3000/callback".into(),
+                    "missing: set it to your callback URL, e.g. http://localhost:3000/callback"
+                        .into(),
                 );
                 None
             }
             Some(v) => match Url::parse(v) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Some(u),
                 Ok(_) => {
-                    problem("WORKOS_REDIRECT_URI", format!("`{v}` must be an http(s) URL with a host"));
+                    problem(
+                        "WORKOS_REDIRECT_URI",
+                        format!("`{v}` must be an http(s) URL with a host"),
+                    );
                     None
                 }
                 Err(e) => {
@@ -506,8 +515,13 @@ impl AuthKitConfigBuilder {
             );
         }
         if let Some(d) = &self.cookie.domain {
-            if d.bytes().any(|b| b.is_ascii_whitespace() || b == b';' || b == b',') {
-                problem("WORKOS_COOKIE_DOMAIN", format!("`{d}` is not a valid cookie domain"));
+            if d.bytes()
+                .any(|b| b.is_ascii_whitespace() || b == b';' || b == b',')
+            {
+                problem(
+                    "WORKOS_COOKIE_DOMAIN",
+                    format!("`{d}` is not a valid cookie domain"),
+                );
             }
         }
         let api_base_url = match &self.api_base_url {
@@ -516,30 +530,38 @@ impl AuthKitConfigBuilder {
                 let https = self.api_https.unwrap_or(true);
                 let host = self.api_hostname.as_deref().unwrap_or(DEFAULT_API_HOSTNAME);
                 let port = self.api_port.map(|p| format!(":{p}")).unwrap_or_default();
-                Some(format!("{}://{host}{port}", if https { "https" } else { "http" }))
+                Some(format!(
+                    "{}://{host}{port}",
+                    if https { "https" } else { "http" }
+                ))
             }
         }
         .and_then(|v| match Url::parse(&v) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Some(u),
             _ => {
-                problem("WORKOS_API_HOSTNAME", format!("`{v}` is not a usable API base URL"));
+                problem(
+                    "WORKOS_API_HOSTNAME",
+                    format!("`{v}` is not a usable API base URL"),
+                );
                 None
             }
         });
         match (client_id, api_key, redirect_uri, passwords, api_base_url) {
-            (Some(client_id), Some(api_key), Some(redirect_uri), Some(passwords), Some(api_base_url))
-                if problems.is_empty() =>
-            {
-                Ok(AuthKitConfig {
-                    client_id,
-                    api_key,
-                    redirect_uri,
-                    passwords,
-                    cookie: self.cookie,
-                    api_base_url,
-                    http_timeout: self.http_timeout.unwrap_or(Duration::from_secs(10)),
-                })
-            }
+            (
+                Some(client_id),
+                Some(api_key),
+                Some(redirect_uri),
+                Some(passwords),
+                Some(api_base_url),
+            ) if problems.is_empty() => Ok(AuthKitConfig {
+                client_id,
+                api_key,
+                redirect_uri,
+                passwords,
+                cookie: self.cookie,
+                api_base_url,
+                http_timeout: self.http_timeout.unwrap_or(Duration::from_secs(10)),
+            }),
             _ => Err(ConfigError { problems }),
         }
     }
@@ -552,7 +574,12 @@ mod tests {
     const PW: &str = "0123456789abcdef0123456789abcdef";
 
     fn vars<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     fn base() -> Vec<(&'static str, &'static str)> {
@@ -593,7 +620,12 @@ mod tests {
         let e = AuthKitConfig::from_vars(|_| None).unwrap_err();
         assert_eq!(
             problem_vars(&e),
-            ["WORKOS_CLIENT_ID", "WORKOS_API_KEY", "WORKOS_REDIRECT_URI", "WORKOS_COOKIE_PASSWORD"]
+            [
+                "WORKOS_CLIENT_ID",
+                "WORKOS_API_KEY",
+                "WORKOS_REDIRECT_URI",
+                "WORKOS_COOKIE_PASSWORD"
+            ]
         );
         let text = e.to_string();
         assert!(text.contains("WORKOS_COOKIE_PASSWORD: missing"), "{text}");
@@ -621,23 +653,48 @@ mod tests {
     fn next_public_redirect_uri_is_a_fallback() {
         let mut v = base();
         v.retain(|(k, _)| *k != "WORKOS_REDIRECT_URI");
-        v.push(("NEXT_PUBLIC_WORKOS_REDIRECT_URI", "https://app.example.com/callback"));
+        v.push((
+            "NEXT_PUBLIC_WORKOS_REDIRECT_URI",
+            "https://app.example.com/callback",
+        ));
         let c = AuthKitConfig::from_vars(vars(&v)).unwrap();
-        assert_eq!(c.redirect_uri().as_str(), "https://app.example.com/callback");
+        assert_eq!(
+            c.redirect_uri().as_str(),
+            "https://app.example.com/callback"
+        );
     }
 
     #[test]
     fn same_site_is_case_insensitive_and_validated() {
-        assert_eq!(with(&[("WORKOS_COOKIE_SAMESITE", "STRICT")]).unwrap().cookie().same_site, SameSite::Strict);
-        assert_eq!(with(&[("WORKOS_COOKIE_SAMESITE", "none")]).unwrap().cookie().same_site, SameSite::None);
+        assert_eq!(
+            with(&[("WORKOS_COOKIE_SAMESITE", "STRICT")])
+                .unwrap()
+                .cookie()
+                .same_site,
+            SameSite::Strict
+        );
+        assert_eq!(
+            with(&[("WORKOS_COOKIE_SAMESITE", "none")])
+                .unwrap()
+                .cookie()
+                .same_site,
+            SameSite::None
+        );
         let e = with(&[("WORKOS_COOKIE_SAMESITE", "sideways")]).unwrap_err();
         assert!(e.to_string().contains("invalid SameSite value `sideways`"));
     }
 
     #[test]
     fn bad_numbers_are_named() {
-        let e = with(&[("WORKOS_COOKIE_MAX_AGE", "soon"), ("WORKOS_API_PORT", "99999")]).unwrap_err();
-        assert_eq!(problem_vars(&e), ["WORKOS_COOKIE_MAX_AGE", "WORKOS_API_PORT"]);
+        let e = with(&[
+            ("WORKOS_COOKIE_MAX_AGE", "soon"),
+            ("WORKOS_API_PORT", "99999"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            problem_vars(&e),
+            ["WORKOS_COOKIE_MAX_AGE", "WORKOS_API_PORT"]
+        );
     }
 
     #[test]

@@ -118,6 +118,9 @@ mod tests {
         };
         let json = serde_json::to_string(&e).unwrap();
         let back: AuthError = serde_json::from_str(&json).unwrap();
-        assert_eq!(back.sign_in_url(), Some("/auth/sign-in?return_to=%2Fdashboard"));
+        assert_eq!(
+            back.sign_in_url(),
+            Some("/auth/sign-in?return_to=%2Fdashboard")
+        );
     }
 }

@@ -35,7 +35,9 @@ pub enum MatcherError {
     #[error("route pattern `{0}`: regular-expression groups `( )` are not supported; use `:name`, `:name?`, `:name*` or `:name+`")]
     Unsupported(String),
     /// Two parameters follow each other with nothing between them.
-    #[error("route pattern `{0}`: two parameters in a row are ambiguous; separate them with a literal")]
+    #[error(
+        "route pattern `{0}`: two parameters in a row are ambiguous; separate them with a literal"
+    )]
     AdjacentParams(String),
 }
 
@@ -279,10 +281,23 @@ mod tests {
     #[test]
     fn zero_or_more_matches_the_prefix_and_below() {
         let p = m("/dashboard/:path*");
-        for ok in ["/dashboard", "/dashboard/", "/dashboard/a", "/dashboard/a/b/c", "/dashboard/a/?q=1"] {
+        for ok in [
+            "/dashboard",
+            "/dashboard/",
+            "/dashboard/a",
+            "/dashboard/a/b/c",
+            "/dashboard/a/?q=1",
+        ] {
             assert!(p.matches(ok), "{ok}");
         }
-        for no in ["/", "/dashboardx", "/Dashboard", "/dash", "/dashboard//a", "/x/dashboard"] {
+        for no in [
+            "/",
+            "/dashboardx",
+            "/Dashboard",
+            "/dash",
+            "/dashboard//a",
+            "/x/dashboard",
+        ] {
             assert!(!p.matches(no), "{no}");
         }
     }
@@ -327,12 +342,30 @@ mod tests {
     #[test]
     fn bad_patterns_fail_at_build_time() {
         assert_eq!(RoutePattern::new(""), Err(MatcherError::Empty));
-        assert!(matches!(RoutePattern::new("dashboard"), Err(MatcherError::NotAbsolute(_))));
-        assert!(matches!(RoutePattern::new("/a/:"), Err(MatcherError::MissingName(_))));
-        assert!(matches!(RoutePattern::new("/a/*"), Err(MatcherError::MisplacedModifier(_))));
-        assert!(matches!(RoutePattern::new("/a/:x*y"), Err(MatcherError::MisplacedModifier(_))));
-        assert!(matches!(RoutePattern::new("/a/(.*)"), Err(MatcherError::Unsupported(_))));
-        assert!(matches!(RoutePattern::new("/a/:x:y"), Err(MatcherError::AdjacentParams(_))));
+        assert!(matches!(
+            RoutePattern::new("dashboard"),
+            Err(MatcherError::NotAbsolute(_))
+        ));
+        assert!(matches!(
+            RoutePattern::new("/a/:"),
+            Err(MatcherError::MissingName(_))
+        ));
+        assert!(matches!(
+            RoutePattern::new("/a/*"),
+            Err(MatcherError::MisplacedModifier(_))
+        ));
+        assert!(matches!(
+            RoutePattern::new("/a/:x*y"),
+            Err(MatcherError::MisplacedModifier(_))
+        ));
+        assert!(matches!(
+            RoutePattern::new("/a/(.*)"),
+            Err(MatcherError::Unsupported(_))
+        ));
+        assert!(matches!(
+            RoutePattern::new("/a/:x:y"),
+            Err(MatcherError::AdjacentParams(_))
+        ));
         let err = Matcher::new(["/", "/ok/:p*", "oops"]).unwrap_err();
         assert!(err.to_string().contains("`oops`"), "{err}");
     }
@@ -351,8 +384,22 @@ mod tests {
     fn never_panics_on_odd_input() {
         let patterns = ["/", "/:a*", "/x/:a+", "/:a?", "/f-:id.z", "/é/:ü*"];
         let inputs = [
-            "", "/", "//", "///", "?", "#", "/é", "/é/ü", "/%2F", "/\u{0}", "/a\u{301}", "no-slash",
-            "/x/", "/f-.z", "/f-é.z", &"/a".repeat(500),
+            "",
+            "/",
+            "//",
+            "///",
+            "?",
+            "#",
+            "/é",
+            "/é/ü",
+            "/%2F",
+            "/\u{0}",
+            "/a\u{301}",
+            "no-slash",
+            "/x/",
+            "/f-.z",
+            "/f-é.z",
+            &"/a".repeat(500),
         ];
         for p in patterns {
             let p = m(p);
@@ -360,7 +407,17 @@ mod tests {
                 let _ = p.matches(i);
             }
         }
-        for p in ["", ":", "/:", "/::", "/:*", "/\\", "/a\\", "/:a\u{301}", "/é:ü?"] {
+        for p in [
+            "",
+            ":",
+            "/:",
+            "/::",
+            "/:*",
+            "/\\",
+            "/a\\",
+            "/:a\u{301}",
+            "/é:ü?",
+        ] {
             let _ = RoutePattern::new(p);
         }
         assert!(m("/é/:ü*").matches("/é/x"));

@@ -44,7 +44,9 @@ use crate::oauth_state::{sanitize_return_path, verifier_cookies, FlowState};
 use crate::session::{find_cookie_in_headers, session_delete_cookie, session_set_cookie, Session};
 use crate::workos::{AuthorizationUrlParams, PkcePair, ScreenHint};
 use axum::body::Body;
-use http::header::{HeaderValue, ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE, VARY};
+use http::header::{
+    HeaderValue, ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE, VARY,
+};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use std::fmt;
 use std::future::Future;
@@ -235,13 +237,17 @@ where
             }
             let kit = &config.kit;
             let cookie_name = &kit.config().cookie().name;
-            let cookie_value = find_cookie_in_headers(req.headers(), cookie_name).map(|c| c.into_owned());
+            let cookie_value =
+                find_cookie_in_headers(req.headers(), cookie_name).map(|c| c.into_owned());
             let had_cookie = cookie_value.is_some();
             let had_authorization = req.headers().contains_key(AUTHORIZATION);
             let resolved = kit.resolve(cookie_value.as_deref()).await;
 
             let path = req.uri().path().to_owned();
-            let path_and_query = req.uri().path_and_query().map_or_else(|| path.clone(), |p| p.as_str().to_owned());
+            let path_and_query = req
+                .uri()
+                .path_and_query()
+                .map_or_else(|| path.clone(), |p| p.as_str().to_owned());
             if let Some(ma) = &config.middleware_auth {
                 if resolved.session.is_none() && !ma.unauthenticated.matches(&path) {
                     let screen = if config.sign_up_paths.matches(&path) {
@@ -249,7 +255,8 @@ where
                     } else {
                         ScreenHint::SignIn
                     };
-                    let mut response = sign_in_response(kit, req.method(), req.headers(), &path_and_query, screen);
+                    let mut response =
+                        sign_in_response(kit, req.method(), req.headers(), &path_and_query, screen);
                     finish(kit, &mut response, &resolved.cookie, true);
                     return Ok(response);
                 }
@@ -259,7 +266,12 @@ where
             req.extensions_mut().insert(auth.clone());
             let mut response = inner.call(req).await?;
             let (signed_in, cookie) = auth.outcome();
-            finish(kit, &mut response, &cookie, signed_in || had_cookie || had_authorization);
+            finish(
+                kit,
+                &mut response,
+                &cookie,
+                signed_in || had_cookie || had_authorization,
+            );
             if had_authorization {
                 append_vary(response.headers_mut(), "Authorization");
             }
@@ -270,7 +282,12 @@ where
 
 /// Applies the cookie action and, when the response depends on the session, makes it
 /// private and uncacheable.
-fn finish(kit: &AuthKit, response: &mut Response<Body>, cookie: &CookieAction, session_dependent: bool) {
+fn finish(
+    kit: &AuthKit,
+    response: &mut Response<Body>,
+    cookie: &CookieAction,
+    session_dependent: bool,
+) {
     let config = kit.config();
     let secure_url = Some(config.redirect_uri().as_str());
     let set_cookie = match cookie {
@@ -309,12 +326,14 @@ pub(crate) fn is_document_request(headers: &HeaderMap) -> bool {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.contains("text/html"));
-    let prefetch = ["purpose", "sec-purpose", "x-purpose", "x-moz"].iter().any(|h| {
-        headers
-            .get(*h)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("prefetch"))
-    });
+    let prefetch = ["purpose", "sec-purpose", "x-purpose", "x-moz"]
+        .iter()
+        .any(|h| {
+            headers
+                .get(*h)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("prefetch"))
+        });
     accepts_html && !prefetch
 }
 
@@ -327,10 +346,13 @@ fn sign_in_response(
     path_and_query: &str,
     screen: ScreenHint,
 ) -> Response<Body> {
-    let start = kit.start_url(screen, &crate::auth::SignInOptions {
-        return_to: Some(path_and_query.to_owned()),
-        ..Default::default()
-    });
+    let start = kit.start_url(
+        screen,
+        &crate::auth::SignInOptions {
+            return_to: Some(path_and_query.to_owned()),
+            ..Default::default()
+        },
+    );
     if !is_document_request(headers) {
         let body = serde_json::json!({
             "error": "unauthenticated",
@@ -344,11 +366,17 @@ fn sign_in_response(
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         return response;
     }
-    let cookie_header = headers.get(http::header::COOKIE).and_then(|v| v.to_str().ok());
-    match kit.authorization_redirect(screen, &crate::auth::SignInOptions {
-        return_to: Some(path_and_query.to_owned()),
-        ..Default::default()
-    }, cookie_header) {
+    let cookie_header = headers
+        .get(http::header::COOKIE)
+        .and_then(|v| v.to_str().ok());
+    match kit.authorization_redirect(
+        screen,
+        &crate::auth::SignInOptions {
+            return_to: Some(path_and_query.to_owned()),
+            ..Default::default()
+        },
+        cookie_header,
+    ) {
         Ok((url, cookies)) => {
             let status = if method == Method::GET || method == Method::HEAD {
                 StatusCode::TEMPORARY_REDIRECT
@@ -359,7 +387,9 @@ fn sign_in_response(
         }
         Err(e) => {
             tracing::error!(error = %e, "cannot start a sign-in flow");
-            let mut r = Response::new(Body::from("Sign-in is unavailable right now. Please try again."));
+            let mut r = Response::new(Body::from(
+                "Sign-in is unavailable right now. Please try again.",
+            ));
             *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
             r
         }
@@ -393,7 +423,8 @@ impl AuthKit {
         options: &crate::auth::SignInOptions,
         request_cookie_header: Option<&str>,
     ) -> Result<(url::Url, Vec<String>), crate::error::AuthError> {
-        let pkce = PkcePair::generate().map_err(|e| crate::error::AuthError::internal(e.to_string()))?;
+        let pkce =
+            PkcePair::generate().map_err(|e| crate::error::AuthError::internal(e.to_string()))?;
         let state = FlowState::new(
             pkce.code_verifier().to_owned(),
             options.return_to.clone(),
@@ -424,7 +455,11 @@ impl AuthKit {
     }
 
     /// The same-origin link to the sign-in (or sign-up) start route with these options.
-    pub(crate) fn start_url(&self, screen: ScreenHint, options: &crate::auth::SignInOptions) -> String {
+    pub(crate) fn start_url(
+        &self,
+        screen: ScreenHint,
+        options: &crate::auth::SignInOptions,
+    ) -> String {
         let path = match screen {
             ScreenHint::SignIn => self.sign_in_path(),
             ScreenHint::SignUp => self.sign_up_path(),

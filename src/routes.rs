@@ -34,7 +34,10 @@ impl AuthKit {
 
     /// The AuthKit routes with callback options (`return_pathname`, `base_url`,
     /// `on_success`, `on_error`).
-    pub fn routes_with<S: Clone + Send + Sync + 'static>(&self, options: CallbackOptions) -> Router<S> {
+    pub fn routes_with<S: Clone + Send + Sync + 'static>(
+        &self,
+        options: CallbackOptions,
+    ) -> Router<S> {
         let start = Router::new()
             .route(self.sign_in_path(), get(sign_in))
             .route(self.sign_up_path(), get(sign_up))
@@ -47,7 +50,12 @@ impl AuthKit {
     }
 
     /// What signing out does: the cookies to delete and where to send the browser.
-    pub(crate) fn sign_out_plan(&self, headers: &HeaderMap, session_id: Option<String>, return_to: Option<&str>) -> (String, Vec<String>) {
+    pub(crate) fn sign_out_plan(
+        &self,
+        headers: &HeaderMap,
+        session_id: Option<String>,
+        return_to: Option<&str>,
+    ) -> (String, Vec<String>) {
         let config = self.config();
         let secure_url = Some(config.redirect_uri().as_str());
         let mut cookies = vec![session_delete_cookie(config.cookie(), secure_url)];
@@ -67,7 +75,10 @@ impl AuthKit {
             .map(String::from)
             .unwrap_or_else(|_| "/".to_owned());
         let location = match session_id {
-            Some(sid) => self.client().logout_url(&sid, Some(&return_url)).to_string(),
+            Some(sid) => self
+                .client()
+                .logout_url(&sid, Some(&return_url))
+                .to_string(),
             None => sanitize_return_path(return_to.unwrap_or("/")),
         };
         (location, cookies)
@@ -106,22 +117,41 @@ impl From<StartQuery> for SignInOptions {
     }
 }
 
-async fn sign_in(State(kit): State<AuthKit>, headers: HeaderMap, query: Result<Query<StartQuery>, QueryRejection>) -> Response {
+async fn sign_in(
+    State(kit): State<AuthKit>,
+    headers: HeaderMap,
+    query: Result<Query<StartQuery>, QueryRejection>,
+) -> Response {
     start(&kit, ScreenHint::SignIn, &headers, query)
 }
 
-async fn sign_up(State(kit): State<AuthKit>, headers: HeaderMap, query: Result<Query<StartQuery>, QueryRejection>) -> Response {
+async fn sign_up(
+    State(kit): State<AuthKit>,
+    headers: HeaderMap,
+    query: Result<Query<StartQuery>, QueryRejection>,
+) -> Response {
     start(&kit, ScreenHint::SignUp, &headers, query)
 }
 
-fn start(kit: &AuthKit, screen: ScreenHint, headers: &HeaderMap, query: Result<Query<StartQuery>, QueryRejection>) -> Response {
+fn start(
+    kit: &AuthKit,
+    screen: ScreenHint,
+    headers: &HeaderMap,
+    query: Result<Query<StartQuery>, QueryRejection>,
+) -> Response {
     let options: SignInOptions = query.map(|Query(q)| q).unwrap_or_default().into();
-    let cookie_header = headers.get(http::header::COOKIE).and_then(|v| v.to_str().ok());
+    let cookie_header = headers
+        .get(http::header::COOKIE)
+        .and_then(|v| v.to_str().ok());
     match kit.authorization_redirect(screen, &options, cookie_header) {
         Ok((url, cookies)) => redirect(StatusCode::FOUND, url.as_str(), cookies),
         Err(e) => {
             tracing::error!(error = %e, "cannot start a sign-in flow");
-            (StatusCode::SERVICE_UNAVAILABLE, "Sign-in is unavailable right now. Please try again.").into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sign-in is unavailable right now. Please try again.",
+            )
+                .into_response()
         }
     }
 }
@@ -132,7 +162,11 @@ struct SignOutForm {
 }
 
 /// `POST /auth/sign-out` for apps without the server function (plain HTML forms).
-async fn sign_out_form(State(kit): State<AuthKit>, headers: HeaderMap, form: Result<Form<SignOutForm>, FormRejection>) -> Response {
+async fn sign_out_form(
+    State(kit): State<AuthKit>,
+    headers: HeaderMap,
+    form: Result<Form<SignOutForm>, FormRejection>,
+) -> Response {
     let return_to = form.ok().and_then(|Form(f)| f.return_to);
     let sid = kit.session_id_from_cookie(&headers);
     let (location, cookies) = kit.sign_out_plan(&headers, sid, return_to.as_deref());
@@ -141,7 +175,8 @@ async fn sign_out_form(State(kit): State<AuthKit>, headers: HeaderMap, form: Res
 
 /// The body of the [`sign_out`](crate::sign_out) server function.
 pub(crate) async fn sign_out_impl(return_to: Option<String>) -> Result<(), AuthError> {
-    let parts = leptos::prelude::use_context::<http::request::Parts>().ok_or(AuthError::NoRequestContext)?;
+    let parts = leptos::prelude::use_context::<http::request::Parts>()
+        .ok_or(AuthError::NoRequestContext)?;
     let kit = parts
         .extensions
         .get::<RequestAuth>()

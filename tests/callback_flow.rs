@@ -15,7 +15,16 @@ use http_body_util::BodyExt as _;
 use std::sync::{Arc, Mutex};
 
 async fn text(response: http::Response<Body>) -> String {
-    String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+    String::from_utf8(
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap()
 }
 
 /// Starts a flow and gets the emulator's redirect back (code + state), without calling
@@ -27,12 +36,20 @@ async fn code_and_state(h: &Harness, start: &str) -> (String, String, String) {
         .find(|c| c.starts_with("wos-auth-verifier-"))
         .unwrap();
     let pair = verifier.split(';').next().unwrap().to_owned();
-    let back = http_client().get(location(&start_response)).send().await.unwrap();
+    let back = http_client()
+        .get(location(&start_response))
+        .send()
+        .await
+        .unwrap();
     let q = query_of(back.headers()["location"].to_str().unwrap());
     (q["code"].clone(), q["state"].clone(), pair)
 }
 
-fn callback_request(code: Option<&str>, state: Option<&str>, cookie: Option<&str>) -> Request<Body> {
+fn callback_request(
+    code: Option<&str>,
+    state: Option<&str>,
+    cookie: Option<&str>,
+) -> Request<Body> {
     let mut url = url::Url::parse("http://localhost:3000/callback").unwrap();
     {
         let mut q = url.query_pairs_mut();
@@ -54,7 +71,9 @@ fn callback_request(code: Option<&str>, state: Option<&str>, cookie: Option<&str
 #[tokio::test]
 async fn the_start_route_sets_a_flow_cookie_and_redirects_to_authkit() {
     let h = Harness::new().await;
-    let response = h.get("/auth/sign-in?return_to=%2Fdashboard%3Ftab%3D2", None).await;
+    let response = h
+        .get("/auth/sign-in?return_to=%2Fdashboard%3Ftab%3D2", None)
+        .await;
     assert_eq!(response.status(), StatusCode::FOUND);
     let loc = location(&response);
     let q = query_of(&loc);
@@ -65,7 +84,11 @@ async fn the_start_route_sets_a_flow_cookie_and_redirects_to_authkit() {
     assert_eq!(q["code_challenge_method"], "S256");
     assert_eq!(q["code_challenge"].len(), 43);
     // Query keys are sorted, as the WorkOS SDK sends them.
-    let keys: Vec<String> = url::Url::parse(&loc).unwrap().query_pairs().map(|(k, _)| k.into_owned()).collect();
+    let keys: Vec<String> = url::Url::parse(&loc)
+        .unwrap()
+        .query_pairs()
+        .map(|(k, _)| k.into_owned())
+        .collect();
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted);
@@ -99,22 +122,50 @@ async fn sign_up_and_options_reach_the_authorize_url() {
 #[tokio::test]
 async fn a_successful_callback_stores_the_session_and_returns() {
     let h = Harness::new().await;
-    let result = h.sign_in_with("/auth/sign-in?return_to=%2Fdashboard%3Ftab%3D2").await;
+    let result = h
+        .sign_in_with("/auth/sign-in?return_to=%2Fdashboard%3Ftab%3D2")
+        .await;
     assert_eq!(result.status, StatusCode::TEMPORARY_REDIRECT);
-    assert_eq!(result.location.as_deref(), Some("http://localhost:3000/dashboard?tab=2"));
-    let session_cookie = result.cookies.iter().find(|c| c.starts_with("wos-session=")).unwrap();
-    assert!(session_cookie.ends_with("; Path=/; HttpOnly; SameSite=Lax; Max-Age=34560000"), "{session_cookie}");
+    assert_eq!(
+        result.location.as_deref(),
+        Some("http://localhost:3000/dashboard?tab=2")
+    );
+    let session_cookie = result
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("wos-session="))
+        .unwrap();
+    assert!(
+        session_cookie.ends_with("; Path=/; HttpOnly; SameSite=Lax; Max-Age=34560000"),
+        "{session_cookie}"
+    );
     let verifier_name = result.verifier_pair.split('=').next().unwrap();
     assert!(
-        result.cookies.iter().any(|c| c.starts_with(&format!("{verifier_name}=;")) && c.contains("Max-Age=0")),
+        result
+            .cookies
+            .iter()
+            .any(|c| c.starts_with(&format!("{verifier_name}=;")) && c.contains("Max-Age=0")),
         "verifier deleted: {:?}",
         result.cookies
     );
     let session = unseal(&result.session);
     let keys: Vec<&String> = session.as_object().unwrap().keys().collect();
-    assert!(keys.iter().all(|k| ["accessToken", "refreshToken", "user", "impersonator", "authenticationMethod"].contains(&k.as_str())), "whitelist only: {keys:?}");
+    assert!(
+        keys.iter().all(|k| [
+            "accessToken",
+            "refreshToken",
+            "user",
+            "impersonator",
+            "authenticationMethod"
+        ]
+        .contains(&k.as_str())),
+        "whitelist only: {keys:?}"
+    );
     assert_eq!(session["user"]["email"], "ada@example.com");
-    assert!(session["user"].get("emailVerified").is_some(), "camelCase user");
+    assert!(
+        session["user"].get("emailVerified").is_some(),
+        "camelCase user"
+    );
 }
 
 #[tokio::test]
@@ -124,8 +175,15 @@ async fn the_default_return_path_is_home_and_configurable() {
     assert_eq!(result.location.as_deref(), Some("http://localhost:3000/"));
 
     let (code, state, pair) = code_and_state(&h, "/auth/sign-in").await;
-    let app = h.kit.routes_with::<()>(CallbackOptions::default().return_pathname("/welcome"));
-    let response = tower::ServiceExt::oneshot(app, callback_request(Some(&code), Some(&state), Some(&pair))).await.unwrap();
+    let app = h
+        .kit
+        .routes_with::<()>(CallbackOptions::default().return_pathname("/welcome"));
+    let response = tower::ServiceExt::oneshot(
+        app,
+        callback_request(Some(&code), Some(&state), Some(&pair)),
+    )
+    .await
+    .unwrap();
     assert_eq!(location(&response), "http://localhost:3000/welcome");
 }
 
@@ -137,13 +195,22 @@ async fn hostile_return_paths_stay_on_this_site() {
         ("//evil.example/x", "http://localhost:3000/x"),
         ("/\\evil.example", "http://localhost:3000/"),
         ("https:evil.example", "http://localhost:3000/evil.example"),
-        ("/%0d%0aSet-Cookie:x=1", "http://localhost:3000/%0d%0aSet-Cookie:x=1"),
+        (
+            "/%0d%0aSet-Cookie:x=1",
+            "http://localhost:3000/%0d%0aSet-Cookie:x=1",
+        ),
         ("javascript:alert(1)", "http://localhost:3000/alert(1)"),
     ] {
-        let start = format!("/auth/sign-in?return_to={}", url::form_urlencoded::byte_serialize(hostile.as_bytes()).collect::<String>());
+        let start = format!(
+            "/auth/sign-in?return_to={}",
+            url::form_urlencoded::byte_serialize(hostile.as_bytes()).collect::<String>()
+        );
         let result = h.sign_in_with(&start).await;
         let loc = result.location.unwrap();
-        assert!(loc.starts_with("http://localhost:3000/"), "{hostile} -> {loc}");
+        assert!(
+            loc.starts_with("http://localhost:3000/"),
+            "{hostile} -> {loc}"
+        );
         assert_eq!(loc, want, "{hostile}");
     }
 }
@@ -153,20 +220,40 @@ async fn base_url_sets_the_redirect_origin() {
     let h = Harness::new().await;
     assert!(CallbackOptions::default().base_url("not a url").is_err());
     let (code, state, pair) = code_and_state(&h, "/auth/sign-in?return_to=%2Fx").await;
-    let app = h.kit.routes_with::<()>(CallbackOptions::default().base_url("https://app.example.com").unwrap());
-    let response = tower::ServiceExt::oneshot(app, callback_request(Some(&code), Some(&state), Some(&pair))).await.unwrap();
+    let app = h.kit.routes_with::<()>(
+        CallbackOptions::default()
+            .base_url("https://app.example.com")
+            .unwrap(),
+    );
+    let response = tower::ServiceExt::oneshot(
+        app,
+        callback_request(Some(&code), Some(&state), Some(&pair)),
+    )
+    .await
+    .unwrap();
     assert_eq!(location(&response), "https://app.example.com/x");
 }
 
-async fn expect_error(h: &Harness, request: Request<Body>, code: CallbackErrorCode, status: StatusCode) -> Vec<String> {
+async fn expect_error(
+    h: &Harness,
+    request: Request<Body>,
+    code: CallbackErrorCode,
+    status: StatusCode,
+) -> Vec<String> {
     let response = h.send(request).await;
     assert_eq!(response.status(), status, "{code:?}");
     let cookies = set_cookies(response.headers());
-    assert!(cookies.iter().all(|c| !c.starts_with("wos-session=")), "no session on failure");
+    assert!(
+        cookies.iter().all(|c| !c.starts_with("wos-session=")),
+        "no session on failure"
+    );
     let page = text(response).await;
     assert!(page.contains(code.as_str()), "{page}");
     assert!(page.contains("Sign in again"), "{page}");
-    assert!(!page.contains("panicked") && !page.contains("src/"), "no internals: {page}");
+    assert!(
+        !page.contains("panicked") && !page.contains("src/"),
+        "no internals: {page}"
+    );
     cookies
 }
 
@@ -174,17 +261,46 @@ async fn expect_error(h: &Harness, request: Request<Body>, code: CallbackErrorCo
 async fn missing_code_or_state_is_missing_auth_params() {
     let h = Harness::new().await;
     let (_, state, pair) = code_and_state(&h, "/auth/sign-in").await;
-    let cookies = expect_error(&h, callback_request(None, Some(&state), Some(&pair)), CallbackErrorCode::MissingAuthParams, StatusCode::BAD_REQUEST).await;
-    assert!(cookies.iter().any(|c| c.starts_with(&pkce_cookie_name(&state)) && c.contains("Max-Age=0")), "verifier deleted on failure");
-    expect_error(&h, callback_request(Some("code"), None, None), CallbackErrorCode::MissingAuthParams, StatusCode::BAD_REQUEST).await;
-    expect_error(&h, Request::get("/callback").body(Body::empty()).unwrap(), CallbackErrorCode::MissingAuthParams, StatusCode::BAD_REQUEST).await;
+    let cookies = expect_error(
+        &h,
+        callback_request(None, Some(&state), Some(&pair)),
+        CallbackErrorCode::MissingAuthParams,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with(&pkce_cookie_name(&state)) && c.contains("Max-Age=0")),
+        "verifier deleted on failure"
+    );
+    expect_error(
+        &h,
+        callback_request(Some("code"), None, None),
+        CallbackErrorCode::MissingAuthParams,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    expect_error(
+        &h,
+        Request::get("/callback").body(Body::empty()).unwrap(),
+        CallbackErrorCode::MissingAuthParams,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_missing_verifier_cookie_is_missing_pkce_cookie() {
     let h = Harness::new().await;
     let (code, state, _) = code_and_state(&h, "/auth/sign-in").await;
-    expect_error(&h, callback_request(Some(&code), Some(&state), None), CallbackErrorCode::MissingPkceCookie, StatusCode::BAD_REQUEST).await;
+    expect_error(
+        &h,
+        callback_request(Some(&code), Some(&state), None),
+        CallbackErrorCode::MissingPkceCookie,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -193,9 +309,17 @@ async fn flows_are_isolated_per_cookie() {
     let (_, _, pair_a) = code_and_state(&h, "/auth/sign-in").await;
     let (code_b, state_b, pair_b) = code_and_state(&h, "/auth/sign-in").await;
     // Finishing flow B with only A's cookie fails; with both it succeeds.
-    expect_error(&h, callback_request(Some(&code_b), Some(&state_b), Some(&pair_a)), CallbackErrorCode::MissingPkceCookie, StatusCode::BAD_REQUEST).await;
+    expect_error(
+        &h,
+        callback_request(Some(&code_b), Some(&state_b), Some(&pair_a)),
+        CallbackErrorCode::MissingPkceCookie,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     let both = format!("{pair_a}; {pair_b}");
-    let response = h.send(callback_request(Some(&code_b), Some(&state_b), Some(&both))).await;
+    let response = h
+        .send(callback_request(Some(&code_b), Some(&state_b), Some(&both)))
+        .await;
     assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT);
 }
 
@@ -206,14 +330,26 @@ async fn a_state_that_differs_from_the_cookie_is_a_mismatch() {
     let (_, other_state, _) = code_and_state(&h, "/auth/sign-in").await;
     // The legacy unsuffixed cookie holding another flow's state.
     let cookie = format!("wos-auth-verifier={other_state}");
-    expect_error(&h, callback_request(Some(&code), Some(&state), Some(&cookie)), CallbackErrorCode::OauthStateMismatch, StatusCode::BAD_REQUEST).await;
+    expect_error(
+        &h,
+        callback_request(Some(&code), Some(&state), Some(&cookie)),
+        CallbackErrorCode::OauthStateMismatch,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn the_legacy_verifier_cookie_still_works() {
     let h = Harness::new().await;
     let (code, state, _) = code_and_state(&h, "/auth/sign-in").await;
-    let response = h.send(callback_request(Some(&code), Some(&state), Some(&format!("wos-auth-verifier={state}")))).await;
+    let response = h
+        .send(callback_request(
+            Some(&code),
+            Some(&state),
+            Some(&format!("wos-auth-verifier={state}")),
+        ))
+        .await;
     assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT);
 }
 
@@ -223,14 +359,32 @@ async fn a_forged_state_is_rejected() {
     let (code, _, _) = code_and_state(&h, "/auth/sign-in").await;
     for forged in ["not-a-seal", "Fe26.2*1*aa*bb*cc**dd*ee~2"] {
         let cookie = format!("{}={forged}", pkce_cookie_name(forged));
-        expect_error(&h, callback_request(Some(&code), Some(forged), Some(&cookie)), CallbackErrorCode::InvalidState, StatusCode::BAD_REQUEST).await;
+        expect_error(
+            &h,
+            callback_request(Some(&code), Some(forged), Some(&cookie)),
+            CallbackErrorCode::InvalidState,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
     }
     // A state sealed with another password.
     let other = FlowState::new("v".repeat(43), None, None).unwrap();
-    let other_config = h.emulator.config_builder().redirect_uri(REDIRECT_URI).cookie_password("another-password-that-is-32-chars-long!").build().unwrap();
+    let other_config = h
+        .emulator
+        .config_builder()
+        .redirect_uri(REDIRECT_URI)
+        .cookie_password("another-password-that-is-32-chars-long!")
+        .build()
+        .unwrap();
     let sealed = other.seal(&other_config).unwrap();
     let cookie = format!("{}={sealed}", pkce_cookie_name(&sealed));
-    expect_error(&h, callback_request(Some(&code), Some(&sealed), Some(&cookie)), CallbackErrorCode::InvalidState, StatusCode::BAD_REQUEST).await;
+    expect_error(
+        &h,
+        callback_request(Some(&code), Some(&sealed), Some(&cookie)),
+        CallbackErrorCode::InvalidState,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -238,16 +392,33 @@ async fn a_wrong_verifier_or_a_replayed_code_fails_the_exchange() {
     let h = Harness::new().await;
     let (code, state, pair) = code_and_state(&h, "/auth/sign-in").await;
     // A valid state for this app, but with another verifier.
-    let wrong = FlowState::new("w".repeat(43), None, None).unwrap().seal(h.kit.config()).unwrap();
+    let wrong = FlowState::new("w".repeat(43), None, None)
+        .unwrap()
+        .seal(h.kit.config())
+        .unwrap();
     let cookie = format!("{}={wrong}", pkce_cookie_name(&wrong));
-    expect_error(&h, callback_request(Some(&code), Some(&wrong), Some(&cookie)), CallbackErrorCode::AuthenticationFailed, StatusCode::BAD_GATEWAY).await;
+    expect_error(
+        &h,
+        callback_request(Some(&code), Some(&wrong), Some(&cookie)),
+        CallbackErrorCode::AuthenticationFailed,
+        StatusCode::BAD_GATEWAY,
+    )
+    .await;
     // The code is spent after a failed attempt too? WorkOS codes are single-use once
     // exchanged; exchange it properly, then replay it.
     let (code, state2, pair2) = code_and_state(&h, "/auth/sign-in").await;
-    let ok = h.send(callback_request(Some(&code), Some(&state2), Some(&pair2))).await;
+    let ok = h
+        .send(callback_request(Some(&code), Some(&state2), Some(&pair2)))
+        .await;
     assert_eq!(ok.status(), StatusCode::TEMPORARY_REDIRECT);
     let _ = (state, pair);
-    expect_error(&h, callback_request(Some(&code), Some(&state2), Some(&pair2)), CallbackErrorCode::AuthenticationFailed, StatusCode::BAD_GATEWAY).await;
+    expect_error(
+        &h,
+        callback_request(Some(&code), Some(&state2), Some(&pair2)),
+        CallbackErrorCode::AuthenticationFailed,
+        StatusCode::BAD_GATEWAY,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -255,26 +426,57 @@ async fn workos_without_tokens_is_missing_tokens() {
     let h = Harness::new().await;
     let (code, state, pair) = code_and_state(&h, "/auth/sign-in").await;
     let user = serde_json::json!({"object":"user","id":"user_1","email":"a@b.c","email_verified":true,"created_at":"x","updated_at":"x"});
-    h.emulator.inject_fault(Endpoint::Authenticate, Fault::status(200).body(serde_json::json!({ "user": user })));
-    expect_error(&h, callback_request(Some(&code), Some(&state), Some(&pair)), CallbackErrorCode::MissingTokens, StatusCode::BAD_GATEWAY).await;
+    h.emulator.inject_fault(
+        Endpoint::Authenticate,
+        Fault::status(200).body(serde_json::json!({ "user": user })),
+    );
+    expect_error(
+        &h,
+        callback_request(Some(&code), Some(&state), Some(&pair)),
+        CallbackErrorCode::MissingTokens,
+        StatusCode::BAD_GATEWAY,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn workos_unreachable_is_a_clear_error() {
     let h = Harness::new().await;
     let (code, state, pair) = code_and_state(&h, "/auth/sign-in").await;
-    h.emulator.inject_fault(Endpoint::Authenticate, Fault::drop_connection());
-    expect_error(&h, callback_request(Some(&code), Some(&state), Some(&pair)), CallbackErrorCode::AuthenticationFailed, StatusCode::BAD_GATEWAY).await;
+    h.emulator
+        .inject_fault(Endpoint::Authenticate, Fault::drop_connection());
+    expect_error(
+        &h,
+        callback_request(Some(&code), Some(&state), Some(&pair)),
+        CallbackErrorCode::AuthenticationFailed,
+        StatusCode::BAD_GATEWAY,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_cancelled_sign_in_shows_a_page() {
     let h = Harness::new().await;
     let (_, state, pair) = code_and_state(&h, "/auth/sign-in").await;
-    let path = format!("/callback?error=access_denied&error_description=User+cancelled&state={}", url::form_urlencoded::byte_serialize(state.as_bytes()).collect::<String>());
-    let response = h.send(Request::get(path.as_str()).header(header::COOKIE, pair).body(Body::empty()).unwrap()).await;
+    let path = format!(
+        "/callback?error=access_denied&error_description=User+cancelled&state={}",
+        url::form_urlencoded::byte_serialize(state.as_bytes()).collect::<String>()
+    );
+    let response = h
+        .send(
+            Request::get(path.as_str())
+                .header(header::COOKIE, pair)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert!(set_cookies(response.headers()).iter().any(|c| c.contains("Max-Age=0")), "verifier deleted");
+    assert!(
+        set_cookies(response.headers())
+            .iter()
+            .any(|c| c.contains("Max-Age=0")),
+        "verifier deleted"
+    );
     let page = text(response).await;
     assert!(page.contains("Sign-in was cancelled"));
     assert!(page.contains("User cancelled"));
@@ -283,47 +485,86 @@ async fn a_cancelled_sign_in_shows_a_page() {
 #[tokio::test]
 async fn on_success_sees_the_user_and_custom_state() {
     let h = Harness::new().await;
-    let seen: Arc<Mutex<Vec<(String, Option<String>, Option<String>)>>> = Arc::default();
+    /// (email, custom state, organization) per call.
+    type Seen = Vec<(String, Option<String>, Option<String>)>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
     let sink = Arc::clone(&seen);
-    let app = h.kit.routes_with::<()>(CallbackOptions::default().on_success(move |s| {
-        let sink = Arc::clone(&sink);
-        async move {
-            sink.lock().unwrap().push((s.user.email.clone(), s.state.clone(), s.organization_id.clone()));
-        }
-    }));
+    let app = h
+        .kit
+        .routes_with::<()>(CallbackOptions::default().on_success(move |s| {
+            let sink = Arc::clone(&sink);
+            async move {
+                sink.lock().unwrap().push((
+                    s.user.email.clone(),
+                    s.state.clone(),
+                    s.organization_id.clone(),
+                ));
+            }
+        }));
     let (code, state, pair) = code_and_state(&h, "/auth/sign-in?state=custom-123").await;
-    let response = tower::ServiceExt::oneshot(app, callback_request(Some(&code), Some(&state), Some(&pair))).await.unwrap();
+    let response = tower::ServiceExt::oneshot(
+        app,
+        callback_request(Some(&code), Some(&state), Some(&pair)),
+    )
+    .await
+    .unwrap();
     assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT);
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].0, "ada@example.com");
-    assert_eq!(seen[0].1.as_deref(), Some("custom-123"), "custom state, not the nonce");
+    assert_eq!(
+        seen[0].1.as_deref(),
+        Some("custom-123"),
+        "custom state, not the nonce"
+    );
     assert!(seen[0].2.is_some());
 }
 
 #[tokio::test]
 async fn on_error_replaces_the_page_and_the_verifier_is_still_deleted() {
     let h = Harness::new().await;
-    let app = h.kit.routes_with::<()>(CallbackOptions::default().on_error(|e| {
-        (StatusCode::IM_A_TEAPOT, format!("custom: {}", e.code.as_str())).into_response()
-    }));
+    let app = h
+        .kit
+        .routes_with::<()>(CallbackOptions::default().on_error(|e| {
+            (
+                StatusCode::IM_A_TEAPOT,
+                format!("custom: {}", e.code.as_str()),
+            )
+                .into_response()
+        }));
     let (_, state, pair) = code_and_state(&h, "/auth/sign-in").await;
-    let response = tower::ServiceExt::oneshot(app, callback_request(None, Some(&state), Some(&pair))).await.unwrap();
+    let response =
+        tower::ServiceExt::oneshot(app, callback_request(None, Some(&state), Some(&pair)))
+            .await
+            .unwrap();
     assert_eq!(response.status(), StatusCode::IM_A_TEAPOT);
-    assert!(set_cookies(response.headers()).iter().any(|c| c.starts_with(&pkce_cookie_name(&state)) && c.contains("Max-Age=0")));
+    assert!(set_cookies(response.headers())
+        .iter()
+        .any(|c| c.starts_with(&pkce_cookie_name(&state)) && c.contains("Max-Age=0")));
     assert_eq!(text(response).await, "custom: missing_auth_params");
 }
 
 #[tokio::test]
 async fn at_most_five_flow_cookies_are_kept() {
     let h = Harness::new().await;
-    let existing = (0..5).map(|i| format!("wos-auth-verifier-0000000{i}=x")).collect::<Vec<_>>().join("; ");
+    let existing = (0..5)
+        .map(|i| format!("wos-auth-verifier-0000000{i}=x"))
+        .collect::<Vec<_>>()
+        .join("; ");
     let response = h
-        .send(Request::get("/auth/sign-in").header(header::COOKIE, existing).body(Body::empty()).unwrap())
+        .send(
+            Request::get("/auth/sign-in")
+                .header(header::COOKIE, existing)
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     let cookies = set_cookies(response.headers());
     assert_eq!(cookies.len(), 6, "{cookies:?}");
-    assert_eq!(cookies.iter().filter(|c| c.contains("Max-Age=0")).count(), 5);
+    assert_eq!(
+        cookies.iter().filter(|c| c.contains("Max-Age=0")).count(),
+        5
+    );
 }
 
 #[tokio::test]
@@ -342,6 +583,8 @@ async fn the_authentication_method_is_persisted() {
 #[tokio::test]
 async fn login_hint_selects_the_user() {
     let h = Harness::new().await;
-    let result = h.sign_in_with("/auth/sign-in?login_hint=alan%40example.com").await;
+    let result = h
+        .sign_in_with("/auth/sign-in?login_hint=alan%40example.com")
+        .await;
     assert_eq!(unseal(&result.session)["user"]["email"], "alan@example.com");
 }

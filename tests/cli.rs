@@ -48,7 +48,10 @@ fn seal_then_unseal_round_trips_the_json() {
     let sealed = authkit(&["seal"], SESSION, Some(PASSWORD));
     assert!(sealed.status.success(), "{}", stderr(&sealed));
     let sealed = stdout(&sealed).trim().to_owned();
-    assert!(sealed.starts_with("Fe26.2*1*") && sealed.ends_with("~2"), "{sealed}");
+    assert!(
+        sealed.starts_with("Fe26.2*1*") && sealed.ends_with("~2"),
+        "{sealed}"
+    );
 
     let out = authkit(&["unseal", &sealed], "", Some(PASSWORD));
     assert!(out.status.success(), "{}", stderr(&out));
@@ -57,9 +60,16 @@ fn seal_then_unseal_round_trips_the_json() {
     assert_eq!(back, want);
 
     // From stdin, and as a pasted `name=value` cookie pair.
-    let out = authkit(&["unseal", "-"], &format!("wos-session={sealed}\n"), Some(PASSWORD));
+    let out = authkit(
+        &["unseal", "-"],
+        &format!("wos-session={sealed}\n"),
+        Some(PASSWORD),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap(), want);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap(),
+        want
+    );
 }
 
 #[test]
@@ -74,14 +84,41 @@ fn password_map_files_support_rotation() {
         format!(r#"{{"1":"{PASSWORD}","2":"another-password-that-is-long-enough!!"}}"#),
     )
     .unwrap();
-    let old_seal = stdout(&authkit(&["seal"], SESSION, Some(PASSWORD))).trim().to_owned();
-    let out = authkit(&["unseal", "--password-map", both.to_str().unwrap(), &old_seal], "", None);
+    let old_seal = stdout(&authkit(&["seal"], SESSION, Some(PASSWORD)))
+        .trim()
+        .to_owned();
+    let out = authkit(
+        &[
+            "unseal",
+            "--password-map",
+            both.to_str().unwrap(),
+            &old_seal,
+        ],
+        "",
+        None,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
 
-    let new_seal = authkit(&["seal", "--password-map", both.to_str().unwrap()], SESSION, None);
+    let new_seal = authkit(
+        &["seal", "--password-map", both.to_str().unwrap()],
+        SESSION,
+        None,
+    );
     let new_seal = stdout(&new_seal).trim().to_owned();
-    assert!(new_seal.starts_with("Fe26.2*2*"), "sealed with the largest id: {new_seal}");
-    let out = authkit(&["unseal", "--password-map", old_only.to_str().unwrap(), &new_seal], "", None);
+    assert!(
+        new_seal.starts_with("Fe26.2*2*"),
+        "sealed with the largest id: {new_seal}"
+    );
+    let out = authkit(
+        &[
+            "unseal",
+            "--password-map",
+            old_only.to_str().unwrap(),
+            &new_seal,
+        ],
+        "",
+        None,
+    );
     assert_one_line_failure(&out, "");
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -92,26 +129,51 @@ fn seal_with_ttl_writes_an_expiry() {
     assert!(out.status.success(), "{}", stderr(&out));
     let sealed = stdout(&out);
     let exp = sealed.split('*').nth(5).unwrap_or_default();
-    assert!(exp.len() >= 13 && exp.bytes().all(|b| b.is_ascii_digit()), "{sealed}");
+    assert!(
+        exp.len() >= 13 && exp.bytes().all(|b| b.is_ascii_digit()),
+        "{sealed}"
+    );
 }
 
 #[test]
 fn failures_exit_1_with_one_line() {
-    let sealed = stdout(&authkit(&["seal"], SESSION, Some(PASSWORD))).trim().to_owned();
+    let sealed = stdout(&authkit(&["seal"], SESSION, Some(PASSWORD)))
+        .trim()
+        .to_owned();
     assert_one_line_failure(
-        &authkit(&["unseal", &sealed], "", Some("a-different-password-32-characters-long")),
+        &authkit(
+            &["unseal", &sealed],
+            "",
+            Some("a-different-password-32-characters-long"),
+        ),
         "",
     );
-    assert_one_line_failure(&authkit(&["unseal", &sealed], "", None), "WORKOS_COOKIE_PASSWORD");
-    assert_one_line_failure(&authkit(&["unseal", &sealed], "", Some("short")), "32 characters");
+    assert_one_line_failure(
+        &authkit(&["unseal", &sealed], "", None),
+        "WORKOS_COOKIE_PASSWORD",
+    );
+    assert_one_line_failure(
+        &authkit(&["unseal", &sealed], "", Some("short")),
+        "32 characters",
+    );
     assert_one_line_failure(&authkit(&["unseal", "garbage"], "", Some(PASSWORD)), "");
-    assert_one_line_failure(&authkit(&["unseal"], "", Some(PASSWORD)), "missing sealed value");
+    assert_one_line_failure(
+        &authkit(&["unseal"], "", Some(PASSWORD)),
+        "missing sealed value",
+    );
     assert_one_line_failure(&authkit(&["seal"], "not json", Some(PASSWORD)), "not JSON");
-    assert_one_line_failure(&authkit(&["seal", "--ttl", "soon"], SESSION, Some(PASSWORD)), "--ttl");
+    assert_one_line_failure(
+        &authkit(&["seal", "--ttl", "soon"], SESSION, Some(PASSWORD)),
+        "--ttl",
+    );
     assert_one_line_failure(&authkit(&["decode-token", "a.b"], "", None), "");
     assert_one_line_failure(&authkit(&["frobnicate"], "", None), "unknown command");
     assert_one_line_failure(
-        &authkit(&["unseal", "--password-map", "/nonexistent/map.json", &sealed], "", None),
+        &authkit(
+            &["unseal", "--password-map", "/nonexistent/map.json", &sealed],
+            "",
+            None,
+        ),
         "cannot read password map",
     );
 }
@@ -123,7 +185,9 @@ fn decode_token_prints_header_and_claims() {
     let token = format!(
         "{}.{}.{}",
         b64(r#"{"alg":"RS256","kid":"key_1","typ":"JWT"}"#),
-        b64(r#"{"sub":"user_1","sid":"session_1","org_id":"org_1","feature_flags":["new-feature"],"exp":1}"#),
+        b64(
+            r#"{"sub":"user_1","sid":"session_1","org_id":"org_1","feature_flags":["new-feature"],"exp":1}"#
+        ),
         b64("not-a-real-signature")
     );
     let out = authkit(&["decode-token", &token], "", None);
@@ -142,7 +206,15 @@ fn help_documents_every_command() {
     let out = authkit(&["--help"], "", None);
     assert!(out.status.success());
     let text = stdout(&out);
-    for word in ["unseal", "seal", "decode-token", "emulator", "--password-map", "--ttl", "WORKOS_COOKIE_PASSWORD"] {
+    for word in [
+        "unseal",
+        "seal",
+        "decode-token",
+        "emulator",
+        "--password-map",
+        "--ttl",
+        "WORKOS_COOKIE_PASSWORD",
+    ] {
         assert!(text.contains(word), "help lacks {word}");
     }
 }

@@ -627,3 +627,31 @@ webhookEndpoints:\n  - endpoint_url: http://localhost:5005/webhooks\n",
         Seed::from_file(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/demo.yaml")).unwrap();
     assert_eq!(from_disk.users.len(), Seed::demo().unwrap().users.len());
 }
+
+#[tokio::test]
+async fn extreme_clock_and_ttl_values_do_not_break_the_server() {
+    let emu = demo().await;
+    let base = emu.base_url().to_owned();
+    for (advance, ttl) in [(i64::MAX, u64::MAX), (i64::MIN, 0), (i64::MAX, 0)] {
+        for (path, body) in [
+            ("/__emulator/clock", json!({ "advance_seconds": advance })),
+            ("/__emulator/token_ttl", json!({ "seconds": ttl })),
+        ] {
+            let r = client()
+                .post(format!("{base}{path}"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{path} {body}");
+        }
+        let (verifier, challenge) = pkce();
+        let r = authorize(&emu, &challenge, &[]).await;
+        assert_eq!(r.status(), 302);
+        let code = location_query(&r)["code"].clone();
+        let r = exchange(&emu, &code, &verifier).await;
+        assert!(r.status() == 200 || r.status() == 400, "{}", r.status());
+        let (status, _) = get_json(&emu, "/__emulator/clock", None).await;
+        assert_eq!(status, 200);
+    }
+}

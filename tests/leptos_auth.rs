@@ -6,7 +6,10 @@ mod authkit_support;
 
 use authkit_leptos::emulator::{Emulator, Endpoint, Seed};
 use authkit_leptos::{AuthError, AuthKit, SignInOptions};
-use authkit_support::{http_client, location, query_of, session_set_cookie, set_cookies, unseal, PASSWORD, REDIRECT_URI};
+use authkit_support::{
+    http_client, location, query_of, session_set_cookie, set_cookies, unseal, PASSWORD,
+    REDIRECT_URI,
+};
 use axum::body::Body;
 use axum::routing::post;
 use axum::Router;
@@ -33,10 +36,22 @@ async fn protected_fn() -> Result<String, AuthError> {
 
 #[server(prefix = "/api", endpoint = "refresh")]
 async fn refresh_fn() -> Result<(String, String), AuthError> {
-    let before = authkit_leptos::with_auth().await?.access_token.map(|t| t.as_str().to_owned()).unwrap_or_default();
+    let before = authkit_leptos::with_auth()
+        .await?
+        .access_token
+        .map(|t| t.as_str().to_owned())
+        .unwrap_or_default();
     let refreshed = authkit_leptos::refresh_session(None).await?;
-    let after = authkit_leptos::with_auth().await?.access_token.map(|t| t.as_str().to_owned()).unwrap_or_default();
-    assert_eq!(after, refreshed.access_token.as_str(), "later reads see the refreshed session");
+    let after = authkit_leptos::with_auth()
+        .await?
+        .access_token
+        .map(|t| t.as_str().to_owned())
+        .unwrap_or_default();
+    assert_eq!(
+        after,
+        refreshed.access_token.as_str(),
+        "later reads see the refreshed session"
+    );
     Ok((before, after))
 }
 
@@ -63,7 +78,11 @@ async fn claims_fn() -> Result<Option<(String, Option<String>, usize)>, AuthErro
 
 #[server(prefix = "/api", endpoint = "recent")]
 async fn recent_fn(max_age_secs: u64) -> Result<bool, AuthError> {
-    Ok(authkit_leptos::check_recent_auth(Duration::from_secs(max_age_secs)).await?.is_stale)
+    Ok(
+        authkit_leptos::check_recent_auth(Duration::from_secs(max_age_secs))
+            .await?
+            .is_stale,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "links")]
@@ -157,7 +176,12 @@ async fn app(server_fns_covered: bool) -> App {
         .start()
         .await
         .unwrap();
-    let config = emulator.config_builder().redirect_uri(REDIRECT_URI).cookie_password(PASSWORD).build().unwrap();
+    let config = emulator
+        .config_builder()
+        .redirect_uri(REDIRECT_URI)
+        .cookie_password(PASSWORD)
+        .build()
+        .unwrap();
     let kit = AuthKit::new(config).unwrap();
     let options = LeptosOptions::builder().output_name("test").build();
     let routes = leptos_axum::generate_route_list(TestApp);
@@ -173,7 +197,9 @@ async fn app(server_fns_covered: bool) -> App {
     let router = Router::new()
         .route(
             "/api/{*fn_name}",
-            post(move |req: Request<Body>| leptos_axum::handle_server_fns_with_context(ctx.clone(), req)),
+            post(move |req: Request<Body>| {
+                leptos_axum::handle_server_fns_with_context(ctx.clone(), req)
+            }),
         )
         .leptos_routes_with_context(&options, routes, context, {
             let options = options.clone();
@@ -182,7 +208,11 @@ async fn app(server_fns_covered: bool) -> App {
         .merge(kit.routes())
         .layer(layer)
         .with_state(options);
-    App { emulator, kit, router }
+    App {
+        emulator,
+        kit,
+        router,
+    }
 }
 
 impl App {
@@ -191,8 +221,14 @@ impl App {
     }
 
     async fn sign_in(&self) -> String {
-        let start = self.send(Request::get("/auth/sign-in").body(Body::empty()).unwrap()).await;
-        let pair = set_cookies(start.headers())[0].split(';').next().unwrap().to_owned();
+        let start = self
+            .send(Request::get("/auth/sign-in").body(Body::empty()).unwrap())
+            .await;
+        let pair = set_cookies(start.headers())[0]
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
         let back = http_client().get(location(&start)).send().await.unwrap();
         let q = query_of(back.headers()["location"].to_str().unwrap());
         let path = format!(
@@ -201,14 +237,31 @@ impl App {
             url::form_urlencoded::byte_serialize(q["state"].as_bytes()).collect::<String>()
         );
         let response = self
-            .send(Request::get(path.as_str()).header(header::COOKIE, pair).body(Body::empty()).unwrap())
+            .send(
+                Request::get(path.as_str())
+                    .header(header::COOKIE, pair)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
             .await;
-        session_set_cookie(&response).unwrap().strip_prefix("wos-session=").unwrap().split(';').next().unwrap().to_owned()
+        session_set_cookie(&response)
+            .unwrap()
+            .strip_prefix("wos-session=")
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
     }
 
     /// Calls a server function the way the WebAssembly client does (form-encoded args,
     /// JSON back).
-    async fn call(&self, endpoint: &str, args: &str, cookie: Option<&str>) -> (StatusCode, serde_json::Value, Response<Body>) {
+    async fn call(
+        &self,
+        endpoint: &str,
+        args: &str,
+        cookie: Option<&str>,
+    ) -> (StatusCode, serde_json::Value, Response<Body>) {
         let mut req = Request::post(format!("/api/{endpoint}"))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "application/json")
@@ -216,11 +269,19 @@ impl App {
         if let Some(c) = cookie {
             req = req.header(header::COOKIE, format!("wos-session={c}"));
         }
-        let response = self.send(req.body(Body::from(args.to_owned())).unwrap()).await;
+        let response = self
+            .send(req.body(Body::from(args.to_owned())).unwrap())
+            .await;
         let (parts, body) = response.into_parts();
         let bytes = body.collect().await.unwrap().to_bytes();
-        let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        (parts.status, json, Response::from_parts(parts, Body::empty()))
+        let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+            serde_json::Value::String(String::from_utf8_lossy(&bytes).into_owned())
+        });
+        (
+            parts.status,
+            json,
+            Response::from_parts(parts, Body::empty()),
+        )
     }
 
     async fn page(&self, path: &str, cookie: Option<&str>) -> (Response<Body>, String) {
@@ -242,7 +303,11 @@ async fn with_auth_in_a_server_function() {
     let a = app(true).await;
     let (status, body, _) = a.call("whoami", "", None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, serde_json::Value::Null, "signed out: no user, not an error");
+    assert_eq!(
+        body,
+        serde_json::Value::Null,
+        "signed out: no user, not an error"
+    );
     let cookie = a.sign_in().await;
     let (status, body, _) = a.call("whoami", "", Some(&cookie)).await;
     assert_eq!(status, StatusCode::OK);
@@ -254,8 +319,12 @@ async fn with_auth_on_an_uncovered_route_names_the_fix() {
     let a = app(false).await;
     let (status, body, _) = a.call("whoami", "", None).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    let error: AuthError = serde_json::from_value(body.clone()).unwrap_or_else(|_| panic!("an AuthError: {body}"));
-    assert!(matches!(error, AuthError::NotCovered { ref path, .. } if path == "/api/whoami"), "{error:?}");
+    let error: AuthError =
+        serde_json::from_value(body.clone()).unwrap_or_else(|_| panic!("an AuthError: {body}"));
+    assert!(
+        matches!(error, AuthError::NotCovered { ref path, .. } if path == "/api/whoami"),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("AuthKitLayer::matcher"));
 }
 
@@ -268,10 +337,16 @@ async fn ensure_signed_in_from_webassembly_returns_the_sign_in_url() {
     let url = error.sign_in_url().expect("a sign-in URL").to_owned();
     // It returns to the page that called, not to the server function's path.
     assert_eq!(url, "/auth/sign-in?return_to=%2Fbilling%3Ftab%3D2");
-    assert!(response.headers().get(header::LOCATION).is_none(), "no 302 for a fetch");
+    assert!(
+        response.headers().get(header::LOCATION).is_none(),
+        "no 302 for a fetch"
+    );
     let cookie = a.sign_in().await;
     let (status, body, _) = a.call("protected", "", Some(&cookie)).await;
-    assert_eq!((status, body), (StatusCode::OK, serde_json::json!("ada@example.com")));
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, serde_json::json!("ada@example.com"))
+    );
 }
 
 #[tokio::test]
@@ -296,7 +371,10 @@ async fn a_protected_page_redirects_during_ssr_keeping_path_and_query() {
     let a = app(true).await;
     let (response, body) = a.page("/page/protected?tab=2&x=%C3%A9", None).await;
     assert_eq!(response.status(), StatusCode::FOUND, "{body}");
-    assert_eq!(location(&response), "/auth/sign-in?return_to=%2Fpage%2Fprotected%3Ftab%3D2%26x%3D%25C3%25A9");
+    assert_eq!(
+        location(&response),
+        "/auth/sign-in?return_to=%2Fpage%2Fprotected%3Ftab%3D2%26x%3D%25C3%25A9"
+    );
     assert!(!body.contains("Hello"), "no protected content");
     let cookie = a.sign_in().await;
     let (response, body) = a.page("/page/protected", Some(&cookie)).await;
@@ -313,7 +391,11 @@ async fn a_refresh_during_ssr_is_visible_to_server_functions_in_the_same_request
     a.emulator.reset_counters();
     let (response, body) = a.page("/page/whoami", Some(&cookie)).await;
     assert!(body.contains("signed in as ada@example.com"), "{body}");
-    assert_eq!(a.emulator.counters().get(Endpoint::Authenticate), 1, "one refresh, by the layer");
+    assert_eq!(
+        a.emulator.counters().get(Endpoint::Authenticate),
+        1,
+        "one refresh, by the layer"
+    );
     let set = session_set_cookie(&response).expect("the refreshed cookie is written");
     assert_ne!(set, format!("wos-session={cookie}"));
 }
@@ -326,7 +408,13 @@ async fn refresh_session_updates_the_request_and_the_cookie() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_ne!(body[0], body[1], "a new access token");
     let set = session_set_cookie(&response).expect("the layer writes the refreshed session");
-    let new = unseal(set.strip_prefix("wos-session=").unwrap().split(';').next().unwrap());
+    let new = unseal(
+        set.strip_prefix("wos-session=")
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap(),
+    );
     assert_eq!(new["accessToken"], body[1]);
 }
 
@@ -336,31 +424,67 @@ async fn switch_to_organization_changes_org_and_role() {
     let cookie = a.sign_in().await;
     let session = unseal(&cookie);
     let user_id = session["user"]["id"].as_str().unwrap();
-    let memberships = a.kit.client().list_organization_memberships(user_id, None).await.unwrap();
+    let memberships = a
+        .kit
+        .client()
+        .list_organization_memberships(user_id, None)
+        .await
+        .unwrap();
     let mut by_name = std::collections::HashMap::new();
     for m in &memberships.data {
-        let org = a.kit.client().get_organization(&m.organization_id).await.unwrap();
+        let org = a
+            .kit
+            .client()
+            .get_organization(&m.organization_id)
+            .await
+            .unwrap();
         by_name.insert(org.name.clone(), m.organization_id.clone());
     }
     let globex = &by_name["Globex"];
-    let (status, body, response) = a.call("switch", &format!("organization_id={globex}"), Some(&cookie)).await;
+    let (status, body, response) = a
+        .call(
+            "switch",
+            &format!("organization_id={globex}"),
+            Some(&cookie),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body[0], globex.as_str());
     assert_eq!(body[1], "member");
     // The refresh token was rotated by the switch: use the new cookie from here on.
     let set = session_set_cookie(&response).expect("the switched session is written");
-    let cookie = set.strip_prefix("wos-session=").unwrap().split(';').next().unwrap().to_owned();
+    let cookie = set
+        .strip_prefix("wos-session=")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
 
     // An SSO-only organization needs a new sign-in into that organization.
     let umbrella = &by_name["Umbrella"];
-    let (status, body, _) = a.call("switch", &format!("organization_id={umbrella}"), Some(&cookie)).await;
+    let (status, body, _) = a
+        .call(
+            "switch",
+            &format!("organization_id={umbrella}"),
+            Some(&cookie),
+        )
+        .await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     let error: AuthError = serde_json::from_value(body).unwrap();
-    let url = error.sign_in_url().expect("re-authentication URL").to_owned();
-    assert!(url.contains(&format!("organization_id={umbrella}")), "{url}");
+    let url = error
+        .sign_in_url()
+        .expect("re-authentication URL")
+        .to_owned();
+    assert!(
+        url.contains(&format!("organization_id={umbrella}")),
+        "{url}"
+    );
 
     // Not a member: a terminal error, not a crash.
-    let (status, body, _) = a.call("switch", "organization_id=org_nope", Some(&cookie)).await;
+    let (status, body, _) = a
+        .call("switch", "organization_id=org_nope", Some(&cookie))
+        .await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(serde_json::from_value::<AuthError>(body).is_ok());
 }
@@ -397,9 +521,19 @@ async fn validate_api_key_reads_the_bearer_header() {
         }
         a.send(req.body(Body::empty()).unwrap())
     };
-    let body = |r: Response<Body>| async move { serde_json::from_slice::<serde_json::Value>(&r.into_body().collect().await.unwrap().to_bytes()).unwrap() };
-    assert!(body(call(Some("Bearer sk_org_acme_demo_key")).await).await.is_string());
-    assert_eq!(body(call(Some("Bearer sk_unknown")).await).await, serde_json::Value::Null);
+    let body = |r: Response<Body>| async move {
+        serde_json::from_slice::<serde_json::Value>(
+            &r.into_body().collect().await.unwrap().to_bytes(),
+        )
+        .unwrap()
+    };
+    assert!(body(call(Some("Bearer sk_org_acme_demo_key")).await)
+        .await
+        .is_string());
+    assert_eq!(
+        body(call(Some("Bearer sk_unknown")).await).await,
+        serde_json::Value::Null
+    );
     assert_eq!(body(call(None).await).await, serde_json::Value::Null);
 }
 
@@ -413,17 +547,36 @@ async fn sign_out_from_a_form_clears_cookies_and_ends_the_session() {
             Request::post("/api/authkit/sign-out")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .header(header::ACCEPT, "text/html")
-                .header(header::COOKIE, format!("wos-session={cookie}; wos-auth-verifier-12345678=x"))
+                .header(
+                    header::COOKIE,
+                    format!("wos-session={cookie}; wos-auth-verifier-12345678=x"),
+                )
                 .body(Body::from("return_to=%2Fgoodbye"))
                 .unwrap(),
         )
         .await;
     assert_eq!(response.status(), StatusCode::FOUND);
     let cookies = set_cookies(response.headers());
-    assert!(cookies.iter().any(|c| c.starts_with("wos-session=;") && c.contains("Max-Age=0")), "{cookies:?}");
-    assert!(cookies.iter().any(|c| c.starts_with("wos-auth-verifier-12345678=;") && c.contains("Max-Age=0")), "{cookies:?}");
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("wos-session=;") && c.contains("Max-Age=0")),
+        "{cookies:?}"
+    );
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("wos-auth-verifier-12345678=;") && c.contains("Max-Age=0")),
+        "{cookies:?}"
+    );
     let logout = location(&response);
-    assert!(logout.starts_with(&format!("{}/user_management/sessions/logout?", a.emulator.base_url())), "{logout}");
+    assert!(
+        logout.starts_with(&format!(
+            "{}/user_management/sessions/logout?",
+            a.emulator.base_url()
+        )),
+        "{logout}"
+    );
     let q = query_of(&logout);
     assert!(q["session_id"].starts_with("session_"));
     assert_eq!(q["return_to"], "http://localhost:3000/goodbye");
@@ -431,7 +584,11 @@ async fn sign_out_from_a_form_clears_cookies_and_ends_the_session() {
     let back = http_client().get(&logout).send().await.unwrap();
     assert_eq!(back.status().as_u16(), 302);
     assert_eq!(back.headers()["location"], "http://localhost:3000/goodbye");
-    let refresh = a.kit.client().authenticate_with_refresh_token(session["refreshToken"].as_str().unwrap(), None).await;
+    let refresh = a
+        .kit
+        .client()
+        .authenticate_with_refresh_token(session["refreshToken"].as_str().unwrap(), None)
+        .await;
     assert_eq!(refresh.unwrap_err().error_code(), Some("invalid_grant"));
 }
 
@@ -467,7 +624,9 @@ async fn sign_out_outside_the_layer_reads_the_cookie() {
         .await;
     assert_eq!(response.status(), StatusCode::FOUND);
     assert!(query_of(&location(&response))["session_id"].starts_with("session_"));
-    assert!(set_cookies(response.headers()).iter().any(|c| c.starts_with("wos-session=;")));
+    assert!(set_cookies(response.headers())
+        .iter()
+        .any(|c| c.starts_with("wos-session=;")));
 }
 
 #[tokio::test]

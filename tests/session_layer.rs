@@ -35,7 +35,10 @@ async fn no_cookie_is_signed_out_without_cookie_headers() {
     assert_eq!(body["user"], serde_json::Value::Null);
     assert_eq!(body["has_access_token"], false);
     assert!(session_set_cookie(&response).is_none());
-    assert!(response.headers().get(header::CACHE_CONTROL).is_none(), "nothing session-dependent");
+    assert!(
+        response.headers().get(header::CACHE_CONTROL).is_none(),
+        "nothing session-dependent"
+    );
 }
 
 #[tokio::test]
@@ -48,11 +51,22 @@ async fn a_valid_session_exposes_every_field() {
     assert_eq!(body["email"], "ada@example.com");
     assert!(body["user"].as_str().unwrap().starts_with("user_"));
     assert!(body["session_id"].as_str().unwrap().starts_with("session_"));
-    assert!(body["organization_id"].as_str().unwrap().starts_with("org_"));
+    assert!(body["organization_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("org_"));
     assert_eq!(body["role"], "admin");
-    assert!(body["roles"].as_array().unwrap().iter().any(|r| r == "admin"));
+    assert!(body["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r == "admin"));
     assert!(!body["permissions"].as_array().unwrap().is_empty());
-    assert!(body["feature_flags"].as_array().unwrap().iter().any(|f| f == "new-feature"));
+    assert!(body["feature_flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f == "new-feature"));
     assert_eq!(body["has_access_token"], true);
     // A valid, fresh session writes no cookie but is private.
     assert!(session_set_cookie(&response).is_none());
@@ -70,19 +84,30 @@ async fn garbage_tampered_and_foreign_cookies_are_signed_out_and_deleted() {
     let good = h.sign_in().await;
     let mut tampered = good.clone();
     let mid = tampered.len() / 2;
-    tampered.replace_range(mid..mid + 1, if &good[mid..mid + 1] == "A" { "B" } else { "A" });
+    tampered.replace_range(
+        mid..mid + 1,
+        if &good[mid..mid + 1] == "A" { "B" } else { "A" },
+    );
     let foreign = authkit_leptos::seal::seal_json(
         &unseal(&good),
         &authkit_leptos::PasswordMap::single("another-password-that-is-32-chars-long!"),
         None,
     )
     .unwrap();
-    for bad in ["garbage", "Fe26.2*1*x*y*z*w*v*u~2", "", &tampered, &foreign, "%E0%A4%A"] {
+    for bad in [
+        "garbage",
+        "Fe26.2*1*x*y*z*w*v*u~2",
+        "",
+        &tampered,
+        &foreign,
+        "%E0%A4%A",
+    ] {
         let (response, body) = h.whoami("/", Some(bad)).await;
         assert_eq!(response.status(), StatusCode::OK, "{bad}");
         assert_eq!(body["user"], serde_json::Value::Null, "{bad}");
         if !bad.is_empty() {
-            let deletion = session_set_cookie(&response).unwrap_or_else(|| panic!("deleted: {bad}"));
+            let deletion =
+                session_set_cookie(&response).unwrap_or_else(|| panic!("deleted: {bad}"));
             assert_eq!(
                 deletion,
                 "wos-session=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
@@ -97,7 +122,12 @@ async fn a_token_for_another_user_is_rejected() {
     let cookie = h.sign_in().await;
     let mut session = unseal(&cookie);
     session["user"]["id"] = "user_someone_else".into();
-    let forged = authkit_leptos::seal::seal_json(&session, &authkit_leptos::PasswordMap::single(PASSWORD), None).unwrap();
+    let forged = authkit_leptos::seal::seal_json(
+        &session,
+        &authkit_leptos::PasswordMap::single(PASSWORD),
+        None,
+    )
+    .unwrap();
     let (response, body) = h.whoami("/", Some(&forged)).await;
     assert_eq!(body["user"], serde_json::Value::Null);
     assert!(session_set_cookie(&response).unwrap().contains("Max-Age=0"));
@@ -114,7 +144,10 @@ async fn a_client_header_cannot_inject_a_session() {
         .unwrap();
     let response = h.send(request).await;
     let body: serde_json::Value = serde_json::from_slice(
-        &http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes(),
+        &http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes(),
     )
     .unwrap();
     assert_eq!(body["user"], serde_json::Value::Null);
@@ -126,7 +159,11 @@ async fn an_uncovered_path_says_how_to_fix_the_matcher() {
     let response = h.get("/public", None).await;
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let text = String::from_utf8(
-        http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes().to_vec(),
+        http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
     )
     .unwrap();
     assert!(text.contains("`/public`"), "{text}");
@@ -142,9 +179,17 @@ async fn an_expired_token_is_refreshed_and_the_new_cookie_written() {
     assert_eq!(body["email"], "ada@example.com");
     assert_eq!(refreshes(&h), 1);
     let set = session_set_cookie(&response).expect("a refreshed cookie");
-    assert!(set.ends_with("; Path=/; HttpOnly; SameSite=Lax; Max-Age=34560000"), "{set}");
+    assert!(
+        set.ends_with("; Path=/; HttpOnly; SameSite=Lax; Max-Age=34560000"),
+        "{set}"
+    );
     assert!(!set.contains("Secure"), "http redirect URI: no Secure");
-    let new_value = set.strip_prefix("wos-session=").unwrap().split(';').next().unwrap();
+    let new_value = set
+        .strip_prefix("wos-session=")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap();
     let new = unseal(new_value);
     assert_ne!(new["refreshToken"], old["refreshToken"], "rotated");
     assert_ne!(new["accessToken"], old["accessToken"]);
@@ -186,7 +231,10 @@ async fn a_late_request_with_the_old_cookie_gets_the_same_new_session() {
     let (first, _) = h.whoami("/", Some(&cookie)).await;
     // The browser sent this one before it saw the new cookie.
     let (second, body) = h.whoami("/", Some(&cookie)).await;
-    assert_eq!(body["email"], "ada@example.com", "not signed out by invalid_grant");
+    assert_eq!(
+        body["email"], "ada@example.com",
+        "not signed out by invalid_grant"
+    );
     assert_eq!(session_set_cookie(&first), session_set_cookie(&second));
     assert_eq!(refreshes(&h), 1);
 }
@@ -196,22 +244,37 @@ async fn an_ended_session_is_signed_out_and_its_cookie_deleted() {
     let h = Harness::new().await;
     let cookie = expired_session(&h).await;
     let session = unseal(&cookie);
-    let (_, claims) = authkit_leptos::jwt::decode_unverified(session["accessToken"].as_str().unwrap()).unwrap();
+    let (_, claims) =
+        authkit_leptos::jwt::decode_unverified(session["accessToken"].as_str().unwrap()).unwrap();
     assert!(h.emulator.end_session(claims["sid"].as_str().unwrap()));
     let (response, body) = h.whoami("/", Some(&cookie)).await;
     assert_eq!(body["user"], serde_json::Value::Null);
-    assert!(session_set_cookie(&response).unwrap().contains("Max-Age=0"), "terminal: deleted");
+    assert!(
+        session_set_cookie(&response).unwrap().contains("Max-Age=0"),
+        "terminal: deleted"
+    );
 }
 
 #[tokio::test]
 async fn transient_refresh_failures_keep_the_cookie() {
     let h = Harness::new().await;
     let cookie = expired_session(&h).await;
-    for fault in [Fault::status(503), Fault::status(500), Fault::status(502), Fault::status(504), Fault::status(408), Fault::drop_connection()] {
-        h.emulator.inject_fault(Endpoint::Authenticate, fault.clone());
+    for fault in [
+        Fault::status(503),
+        Fault::status(500),
+        Fault::status(502),
+        Fault::status(504),
+        Fault::status(408),
+        Fault::drop_connection(),
+    ] {
+        h.emulator
+            .inject_fault(Endpoint::Authenticate, fault.clone());
         let (response, body) = h.whoami("/", Some(&cookie)).await;
         assert_eq!(body["user"], serde_json::Value::Null, "{fault:?}");
-        assert!(session_set_cookie(&response).is_none(), "cookie kept on {fault:?}");
+        assert!(
+            session_set_cookie(&response).is_none(),
+            "cookie kept on {fault:?}"
+        );
     }
     // Once WorkOS is back, the same cookie still works.
     let (_, body) = h.whoami("/", Some(&cookie)).await;
@@ -222,11 +285,15 @@ async fn transient_refresh_failures_keep_the_cookie() {
 async fn a_429_is_retried_once_after_retry_after() {
     let h = Harness::new().await;
     let cookie = expired_session(&h).await;
-    h.emulator.inject_fault(Endpoint::Authenticate, Fault::status(429).retry_after(1));
+    h.emulator
+        .inject_fault(Endpoint::Authenticate, Fault::status(429).retry_after(1));
     let started = std::time::Instant::now();
     let (_, body) = h.whoami("/", Some(&cookie)).await;
     assert_eq!(body["email"], "ada@example.com");
-    assert!(started.elapsed() >= Duration::from_secs(1), "waited for Retry-After");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited for Retry-After"
+    );
     assert_eq!(refreshes(&h), 2, "one retry");
 }
 
@@ -234,7 +301,10 @@ async fn a_429_is_retried_once_after_retry_after() {
 async fn two_429s_give_up_and_keep_the_cookie() {
     let h = Harness::new().await;
     let cookie = expired_session(&h).await;
-    h.emulator.inject_fault(Endpoint::Authenticate, Fault::status(429).retry_after(1).times(2));
+    h.emulator.inject_fault(
+        Endpoint::Authenticate,
+        Fault::status(429).retry_after(1).times(2),
+    );
     let (response, body) = h.whoami("/", Some(&cookie)).await;
     assert_eq!(body["user"], serde_json::Value::Null);
     assert!(session_set_cookie(&response).is_none());
@@ -254,7 +324,12 @@ async fn short_tokens_refresh_30_seconds_before_expiry() {
     let (response, body) = h.whoami("/", Some(&cookie)).await;
     assert_eq!(body["email"], "ada@example.com");
     assert!(session_set_cookie(&response).is_some());
-    assert_eq!(h.emulator.counters().grant(authkit_leptos::emulator::GrantType::RefreshToken), 1);
+    assert_eq!(
+        h.emulator
+            .counters()
+            .grant(authkit_leptos::emulator::GrantType::RefreshToken),
+        1
+    );
     assert_eq!(refreshes(&h), 1);
 }
 
@@ -296,9 +371,16 @@ async fn a_failed_proactive_refresh_serves_the_still_valid_token() {
     })
     .await;
     let cookie = h.sign_in().await;
-    h.emulator.inject_fault(Endpoint::Authenticate, Fault::status(400).body(serde_json::json!({"error": "invalid_grant", "error_description": "used"})));
+    h.emulator.inject_fault(
+        Endpoint::Authenticate,
+        Fault::status(400)
+            .body(serde_json::json!({"error": "invalid_grant", "error_description": "used"})),
+    );
     let (response, body) = h.whoami("/", Some(&cookie)).await;
-    assert_eq!(body["email"], "ada@example.com", "the current token still works");
+    assert_eq!(
+        body["email"], "ada@example.com",
+        "the current token still works"
+    );
     assert!(session_set_cookie(&response).is_none(), "cookie kept");
 }
 
@@ -323,13 +405,16 @@ async fn refresh_hooks_fire_once_per_exchange() {
         .await,
     );
     let cookie = Arc::new(expired_session(&h).await);
-    h.emulator.inject_fault(Endpoint::Authenticate, Fault::status(503));
+    h.emulator
+        .inject_fault(Endpoint::Authenticate, Fault::status(503));
     let _ = h.whoami("/", Some(&cookie)).await;
     assert_eq!(TRANSIENT.load(Ordering::SeqCst), 1);
     let mut tasks = Vec::new();
     for _ in 0..20 {
         let (h, cookie) = (Arc::clone(&h), Arc::clone(&cookie));
-        tasks.push(tokio::spawn(async move { h.whoami("/", Some(&cookie)).await }));
+        tasks.push(tokio::spawn(
+            async move { h.whoami("/", Some(&cookie)).await },
+        ));
     }
     for t in tasks {
         t.await.unwrap();
@@ -363,7 +448,11 @@ async fn rotated_signing_keys_are_picked_up() {
         let (_, body) = h.whoami("/", Some(cookie)).await;
         assert_eq!(body["email"], "ada@example.com");
     }
-    assert_eq!(h.emulator.counters().get(Endpoint::Jwks), 2, "one refetch for the new kid");
+    assert_eq!(
+        h.emulator.counters().get(Endpoint::Jwks),
+        2,
+        "one refetch for the new kid"
+    );
 }
 
 #[tokio::test]
@@ -371,7 +460,8 @@ async fn an_unreachable_jwks_keeps_the_cookie() {
     let h = Harness::new().await;
     let cookie = h.sign_in().await;
     // A fresh AuthKit (cold JWKS cache) against a JWKS that fails.
-    h.emulator.inject_fault(Endpoint::Jwks, Fault::status(503).times(10));
+    h.emulator
+        .inject_fault(Endpoint::Jwks, Fault::status(503).times(10));
     let config = h
         .emulator
         .config_builder()
@@ -383,22 +473,41 @@ async fn an_unreachable_jwks_keeps_the_cookie() {
     let app = test_routes().layer(kit.layer().matcher(["/"]).unwrap());
     let response = tower::ServiceExt::oneshot(
         app,
-        Request::get("/").header(header::COOKIE, format!("wos-session={cookie}")).body(Body::empty()).unwrap(),
+        Request::get("/")
+            .header(header::COOKIE, format!("wos-session={cookie}"))
+            .body(Body::empty())
+            .unwrap(),
     )
     .await
     .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(session_set_cookie(&response).is_none(), "not deleted while WorkOS is unreachable");
+    assert!(
+        session_set_cookie(&response).is_none(),
+        "not deleted while WorkOS is unreachable"
+    );
 }
 
 #[tokio::test]
 async fn an_authorization_header_makes_the_response_private() {
     let h = Harness::new().await;
     let response = h
-        .send(Request::get("/").header(header::AUTHORIZATION, "Bearer x").body(Body::empty()).unwrap())
+        .send(
+            Request::get("/")
+                .header(header::AUTHORIZATION, "Bearer x")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
-    assert_eq!(response.headers()[header::CACHE_CONTROL], "private, no-cache, no-store, must-revalidate, max-age=0");
-    let vary: Vec<_> = response.headers().get_all(header::VARY).iter().map(|v| v.to_str().unwrap()).collect();
+    assert_eq!(
+        response.headers()[header::CACHE_CONTROL],
+        "private, no-cache, no-store, must-revalidate, max-age=0"
+    );
+    let vary: Vec<_> = response
+        .headers()
+        .get_all(header::VARY)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
     assert_eq!(vary, ["Cookie", "Authorization"]);
 }
 
@@ -431,7 +540,13 @@ async fn middleware_auth_redirects_signed_out_documents_to_authkit() {
     let response = h.get("/dashboard/reports?range=7d", None).await;
     assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT);
     let location = location(&response);
-    assert!(location.starts_with(&format!("{}/user_management/authorize?", h.emulator.base_url())), "{location}");
+    assert!(
+        location.starts_with(&format!(
+            "{}/user_management/authorize?",
+            h.emulator.base_url()
+        )),
+        "{location}"
+    );
     let q = query_of(&location);
     assert_eq!(q["screen_hint"], "sign-in");
     assert_eq!(q["redirect_uri"], REDIRECT_URI);
@@ -444,8 +559,12 @@ async fn middleware_auth_redirects_signed_out_documents_to_authkit() {
     assert!(verifier.contains(&format!("={}", q["state"])), "{verifier}");
     assert!(verifier.contains("Max-Age=600"));
     // The state returns to the page asked for.
-    let state = authkit_leptos::oauth_state::FlowState::unseal(&q["state"], h.kit.config()).unwrap();
-    assert_eq!(state.return_pathname.as_deref(), Some("/dashboard/reports?range=7d"));
+    let state =
+        authkit_leptos::oauth_state::FlowState::unseal(&q["state"], h.kit.config()).unwrap();
+    assert_eq!(
+        state.return_pathname.as_deref(),
+        Some("/dashboard/reports?range=7d")
+    );
 }
 
 #[tokio::test]
@@ -464,20 +583,39 @@ async fn middleware_auth_allows_unauthenticated_paths_and_signed_in_users() {
 async fn middleware_auth_uses_303_for_posts_and_401_for_fetch() {
     let h = middleware_auth_harness().await;
     let post = h
-        .send(Request::post("/dashboard").header(header::ACCEPT, "text/html").body(Body::empty()).unwrap())
+        .send(
+            Request::post("/dashboard")
+                .header(header::ACCEPT, "text/html")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(post.status(), StatusCode::SEE_OTHER);
     let fetch = h
-        .send(Request::post("/api/thing").header(header::ACCEPT, "application/json").body(Body::empty()).unwrap())
+        .send(
+            Request::post("/api/thing")
+                .header(header::ACCEPT, "application/json")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(fetch.status(), StatusCode::UNAUTHORIZED);
-    assert!(set_cookies(fetch.headers()).is_empty(), "no flow cookie for a fetch");
+    assert!(
+        set_cookies(fetch.headers()).is_empty(),
+        "no flow cookie for a fetch"
+    );
     let body: serde_json::Value = serde_json::from_slice(
-        &http_body_util::BodyExt::collect(fetch.into_body()).await.unwrap().to_bytes(),
+        &http_body_util::BodyExt::collect(fetch.into_body())
+            .await
+            .unwrap()
+            .to_bytes(),
     )
     .unwrap();
     assert_eq!(body["error"], "unauthenticated");
-    assert!(body["sign_in_url"].as_str().unwrap().starts_with("/auth/sign-in?return_to="));
+    assert!(body["sign_in_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("/auth/sign-in?return_to="));
 }
 
 #[tokio::test]
@@ -490,7 +628,12 @@ async fn middleware_auth_sends_sign_up_paths_to_the_sign_up_screen() {
 #[tokio::test]
 async fn middleware_auth_never_blocks_the_callback() {
     let h = Harness::with(Options {
-        layer: |l| l.matcher(["/callback"]).unwrap().middleware_auth(Vec::<String>::new()).unwrap(),
+        layer: |l| {
+            l.matcher(["/callback"])
+                .unwrap()
+                .middleware_auth(Vec::<String>::new())
+                .unwrap()
+        },
         ..Options::default()
     })
     .await;

@@ -113,7 +113,9 @@ fn with_return_to(url: &str, path: &str) -> String {
     let encoded: String = path
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect();
@@ -129,7 +131,10 @@ mod tests {
             super::with_return_to("/auth/sign-in?return_to=%2F&login_hint=a", "/protected?x=1"),
             "/auth/sign-in?return_to=%2Fprotected%3Fx%3D1&login_hint=a"
         );
-        assert_eq!(super::with_return_to("/auth/sign-in", "/p"), "/auth/sign-in?return_to=%2Fp");
+        assert_eq!(
+            super::with_return_to("/auth/sign-in", "/p"),
+            "/auth/sign-in?return_to=%2Fp"
+        );
     }
 }
 
@@ -154,7 +159,7 @@ pub enum HomeView {
     /// Signed in.
     Welcome {
         /// The user.
-        user: User,
+        user: Box<User>,
     },
     /// Signed out, with links to sign in and up.
     SignedOut {
@@ -171,7 +176,9 @@ pub async fn home() -> Result<HomeView, AuthError> {
     use authkit_leptos::{get_sign_in_url, get_sign_up_url, with_auth, SignInOptions};
     let auth = with_auth().await?;
     Ok(match auth.user {
-        Some(user) => HomeView::Welcome { user },
+        Some(user) => HomeView::Welcome {
+            user: Box::new(user),
+        },
         None => HomeView::SignedOut {
             sign_in_url: get_sign_in_url(SignInOptions::default()).await?,
             sign_up_url: get_sign_up_url(SignInOptions::default()).await?,

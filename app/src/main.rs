@@ -19,7 +19,14 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::process::ExitCode;
 
 /// The pages the AuthKit layer covers (server functions under /api are covered too).
-const MATCHER: [&str; 6] = ["/", "/profile/:path*", "/dashboard/:path*", "/protected/:path*", "/data/:path*", "/features/:path*"];
+const MATCHER: [&str; 6] = [
+    "/",
+    "/profile/:path*",
+    "/dashboard/:path*",
+    "/protected/:path*",
+    "/data/:path*",
+    "/features/:path*",
+];
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -35,27 +42,34 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Leptos.toml holds the site layout so the binary runs without Cargo.toml; the
     // LEPTOS_* variables that cargo-leptos sets take precedence over it.
-    let config_path = std::env::var("AUTHKIT_DEMO_CONFIG").unwrap_or_else(|_| "Leptos.toml".to_owned());
+    let config_path =
+        std::env::var("AUTHKIT_DEMO_CONFIG").unwrap_or_else(|_| "Leptos.toml".to_owned());
     let conf = get_configuration(Some(&config_path)).map_err(|e| {
         format!("cannot read {config_path}: {e} (run from the repository root, or set AUTHKIT_DEMO_CONFIG)")
     })?;
     let leptos_options = conf.leptos_options;
     let addr = leptos_options.site_addr;
-    let public_url = std::env::var("AUTHKIT_DEMO_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
+    let public_url =
+        std::env::var("AUTHKIT_DEMO_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
 
     let (authkit, emulator) = if std::env::var_os("WORKOS_API_KEY").is_some() {
         println!("authkit-demo: using WorkOS at the WORKOS_* settings");
         (AuthKit::new(AuthKitConfig::from_env()?)?, None)
     } else {
-        let seed_path = std::env::var("AUTHKIT_DEMO_SEED").unwrap_or_else(|_| "seeds/demo.yaml".to_owned());
+        let seed_path =
+            std::env::var("AUTHKIT_DEMO_SEED").unwrap_or_else(|_| "seeds/demo.yaml".to_owned());
         let seed = if std::path::Path::new(&seed_path).exists() {
             Seed::from_file(&seed_path)?
         } else {
             Seed::demo()?
         };
         let emulator = Emulator::builder().seed(seed).start().await?;
-        println!("authkit-demo: no WORKOS_API_KEY set, using the built-in WorkOS emulator at {}", emulator.base_url());
-        let password = std::env::var("WORKOS_COOKIE_PASSWORD").unwrap_or_else(|_| random_password());
+        println!(
+            "authkit-demo: no WORKOS_API_KEY set, using the built-in WorkOS emulator at {}",
+            emulator.base_url()
+        );
+        let password =
+            std::env::var("WORKOS_COOKIE_PASSWORD").unwrap_or_else(|_| random_password());
         let config = emulator
             .config_builder()
             .redirect_uri(format!("{public_url}/callback"))
@@ -67,7 +81,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let routes = generate_route_list(App);
     let context = {
         let authkit = authkit.clone();
-        let demo = DemoContext { public_url: public_url.clone() };
+        let demo = DemoContext {
+            public_url: public_url.clone(),
+        };
         move || {
             provide_context(authkit.clone());
             provide_context(demo.clone());
@@ -107,7 +123,10 @@ async fn demo_api(State(authkit): State<AuthKit>, headers: HeaderMap) -> impl In
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     let Some(token) = token else {
-        return (StatusCode::UNAUTHORIZED, Json(serde_json::json!({ "error": "missing bearer token" })));
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({ "error": "missing bearer token" })),
+        );
     };
     match authkit.verifier().verify(token).await {
         Ok(claims) => (
@@ -119,7 +138,10 @@ async fn demo_api(State(authkit): State<AuthKit>, headers: HeaderMap) -> impl In
                 "permissions": claims.permissions,
             })),
         ),
-        Err(e) => (StatusCode::UNAUTHORIZED, Json(serde_json::json!({ "error": e.to_string() }))),
+        Err(e) => (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({ "error": e.to_string() })),
+        ),
     }
 }
 

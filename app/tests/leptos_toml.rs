@@ -27,7 +27,10 @@ fn every_leptos_toml_key_has_the_same_value_in_cargo_toml() {
     let build = std::fs::read_to_string(format!("{root}/app/Cargo.toml")).unwrap();
     let runtime = leptos_section(&runtime);
     let build = leptos_section(&build);
-    assert!(runtime.len() >= 5, "Leptos.toml lost its settings: {runtime:?}");
+    assert!(
+        runtime.len() >= 5,
+        "Leptos.toml lost its settings: {runtime:?}"
+    );
     for (key, value) in &runtime {
         let other = build.iter().find(|(k, _)| k == key).map(|(_, v)| v);
         assert_eq!(
@@ -42,7 +45,8 @@ fn every_leptos_toml_key_has_the_same_value_in_cargo_toml() {
 fn the_server_can_load_leptos_toml() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let text = std::fs::read_to_string(format!("{root}/Leptos.toml")).unwrap();
-    let options = leptos::config::get_config_from_str(&text).expect("Leptos.toml parses as LeptosOptions");
+    let options =
+        leptos::config::get_config_from_str(&text).expect("Leptos.toml parses as LeptosOptions");
     if std::env::var_os("LEPTOS_OUTPUT_NAME").is_none() {
         assert_eq!(&*options.output_name, "authkit-demo");
         assert_eq!(&*options.site_pkg_dir, "pkg");

@@ -119,8 +119,8 @@ fn passwords(map_file: Option<&str>) -> Result<PasswordMap, String> {
                 .map_err(|e| format!("cannot read password map {path}: {e}"))?;
             let entries: std::collections::BTreeMap<String, String> = serde_json::from_str(&text)
                 .map_err(|e| {
-                    format!("password map {path} is not a JSON object of id -> password: {e}")
-                })?;
+                format!("password map {path} is not a JSON object of id -> password: {e}")
+            })?;
             PasswordMap::from_entries(entries)
                 .ok_or_else(|| format!("password map {path} is empty"))?
         }
@@ -154,8 +154,13 @@ fn single_input(options: &Options, what: &str) -> Result<String, String> {
     match options.positional.as_slice() {
         [one] if one == "-" => Ok(read_stdin()?.trim().to_owned()),
         [one] => Ok(one.trim().to_owned()),
-        [] => Err(format!("missing {what} (pass it as an argument, or `-` for stdin)")),
-        _ => Err(format!("expected one {what}, got {}", options.positional.len())),
+        [] => Err(format!(
+            "missing {what} (pass it as an argument, or `-` for stdin)"
+        )),
+        _ => Err(format!(
+            "expected one {what}, got {}",
+            options.positional.len()
+        )),
     }
 }
 
@@ -181,8 +186,9 @@ fn seal(args: &[String]) -> Result<(), String> {
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("stdin is not JSON: {e}"))?;
     let map = passwords(options.password_map.as_deref())?;
-    let sealed = authkit_leptos::seal::seal_json(&value, &map, options.ttl.map(Duration::from_secs))
-        .map_err(|e| e.to_string())?;
+    let sealed =
+        authkit_leptos::seal::seal_json(&value, &map, options.ttl.map(Duration::from_secs))
+            .map_err(|e| e.to_string())?;
     println!("{sealed}");
     Ok(())
 }

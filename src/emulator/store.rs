@@ -504,7 +504,7 @@ impl Store {
     pub(crate) fn issue_code(&mut self, auth: Authorization) -> Result<String, RandomError> {
         self.maybe_prune();
         let code = ids::token(32)?;
-        let expires_ms = self.clock.now_ms() + CODE_TTL_MS;
+        let expires_ms = self.clock.now_ms().saturating_add(CODE_TTL_MS);
         self.codes.insert(
             code.clone(),
             CodeRec {
@@ -751,10 +751,10 @@ impl Store {
         let now = self.clock.now_ms();
         self.codes.retain(|_, c| c.expires_ms > now);
         self.pending
-            .retain(|_, p| p.created_ms + PENDING_TTL_MS > now);
+            .retain(|_, p| p.created_ms.saturating_add(PENDING_TTL_MS) > now);
         self.refresh_tokens.retain(|_, r| {
             r.used_ms
-                .is_none_or(|used| used + USED_TOKEN_MEMORY_MS > now)
+                .is_none_or(|used| used.saturating_add(USED_TOKEN_MEMORY_MS) > now)
         });
     }
 
@@ -778,7 +778,7 @@ impl Store {
         let now = self.clock.now_ms();
         self.pending
             .get(id)
-            .filter(|p| p.created_ms + PENDING_TTL_MS > now)
+            .filter(|p| p.created_ms.saturating_add(PENDING_TTL_MS) > now)
     }
 
     /// Adds a user who signed up on the hosted page.

@@ -88,7 +88,9 @@ impl Harness {
             .http_timeout(Duration::from_secs(5))
             .build()
             .expect("valid config");
-        let kit = (options.builder)(AuthKit::builder(config)).build().expect("authkit builds");
+        let kit = (options.builder)(AuthKit::builder(config))
+            .build()
+            .expect("authkit builds");
         let layer = (options.layer)(
             kit.layer()
                 .matcher(["/", "/dashboard/:path*"])
@@ -100,7 +102,11 @@ impl Harness {
 
     /// Sends one request through the router.
     pub async fn send(&self, request: Request<Body>) -> Response<Body> {
-        self.app.clone().oneshot(request).await.expect("the router is infallible")
+        self.app
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router is infallible")
     }
 
     /// GET `path` with a session cookie (if any).
@@ -113,7 +119,11 @@ impl Harness {
     }
 
     /// The JSON the test handler answered for `path` with `cookie`.
-    pub async fn whoami(&self, path: &str, cookie: Option<&str>) -> (Response<Body>, serde_json::Value) {
+    pub async fn whoami(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+    ) -> (Response<Body>, serde_json::Value) {
         let response = self.get(path, cookie).await;
         let (parts, body) = response.into_parts();
         let bytes = body.collect().await.unwrap().to_bytes();
@@ -123,22 +133,39 @@ impl Harness {
 
     /// Runs the whole sign-in flow and returns the sealed session cookie value.
     pub async fn sign_in(&self) -> String {
-        self.sign_in_with("/auth/sign-in?return_to=%2Fdashboard").await.session
+        self.sign_in_with("/auth/sign-in?return_to=%2Fdashboard")
+            .await
+            .session
     }
 
     /// Runs the flow from a start URL and returns what the callback answered.
     pub async fn sign_in_with(&self, start: &str) -> SignInResult {
         let start_response = self.get(start, None).await;
-        assert_eq!(start_response.status(), StatusCode::FOUND, "start route redirects");
+        assert_eq!(
+            start_response.status(),
+            StatusCode::FOUND,
+            "start route redirects"
+        );
         let authorize = location(&start_response);
         let verifier = set_cookies(start_response.headers())
             .into_iter()
             .find(|c| c.starts_with("wos-auth-verifier-"))
             .expect("a verifier cookie");
         let verifier_pair = verifier.split(';').next().unwrap().to_owned();
-        let emulator_response = http_client().get(&authorize).send().await.expect("emulator reachable");
-        assert_eq!(emulator_response.status().as_u16(), 302, "auto-approve redirects back");
-        let back = emulator_response.headers()["location"].to_str().unwrap().to_owned();
+        let emulator_response = http_client()
+            .get(&authorize)
+            .send()
+            .await
+            .expect("emulator reachable");
+        assert_eq!(
+            emulator_response.status().as_u16(),
+            302,
+            "auto-approve redirects back"
+        );
+        let back = emulator_response.headers()["location"]
+            .to_str()
+            .unwrap()
+            .to_owned();
         let back = url::Url::parse(&back).unwrap();
         assert_eq!(&back[..url::Position::AfterPath], REDIRECT_URI);
         let callback = format!("/callback?{}", back.query().unwrap_or_default());
@@ -158,7 +185,10 @@ impl Harness {
             .unwrap_or_default();
         SignInResult {
             status: response.status(),
-            location: response.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned()),
+            location: response
+                .headers()
+                .get(header::LOCATION)
+                .map(|v| v.to_str().unwrap().to_owned()),
             cookies,
             session,
             verifier_pair,
@@ -219,5 +249,6 @@ pub fn query_of(url: &str) -> HashMap<String, String> {
 
 /// Reads the sealed session with the test password.
 pub fn unseal(cookie: &str) -> serde_json::Value {
-    authkit_leptos::seal::unseal_json(cookie, &authkit_leptos::PasswordMap::single(PASSWORD)).expect("the session unseals")
+    authkit_leptos::seal::unseal_json(cookie, &authkit_leptos::PasswordMap::single(PASSWORD))
+        .expect("the session unseals")
 }
