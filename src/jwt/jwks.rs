@@ -45,7 +45,7 @@ pub type JwksFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, BoxError>> +
 /// WorkOS client.
 ///
 /// Any `Fn() -> impl Future<Output = Result<T, E>>` is a source when `T: Serialize` (for
-/// example `serde_json::Value` or `jsonwebtoken::jwk::JwkSet`) and `E` converts into a
+/// example `serde_json::Value` or the WorkOS client's `JwkSet`) and `E` converts into a
 /// [`BoxError`]. The source should bound its own time (the WorkOS client applies its HTTP
 /// timeout): verifications waiting for a fetch wait as long as it takes.
 ///
