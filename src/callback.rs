@@ -362,7 +362,7 @@ a{{color:#6e56cf}}code{{color:#60646c}}</style></head><body><h1>Couldn't sign yo
     response
 }
 
-/// Escapes text for HTML.
+/// Escapes text for HTML content and attribute values.
 pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

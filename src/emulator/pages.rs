@@ -60,21 +60,8 @@ a{color:#3e45c9}
 footer{margin-top:24px;font-size:12px;color:#9a9ca5;text-align:center}
 ";
 
-/// Escapes text for HTML content and attribute values.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML content and attribute values (shared with the callback's error page).
+pub(crate) use crate::callback::escape;
 
 fn layout(title: &str, body: &str) -> String {
     format!(
