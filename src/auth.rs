@@ -245,14 +245,14 @@ pub async fn ensure_signed_in() -> Result<SignedIn, AuthError> {
     }
     let return_to = return_path(&auth);
     let sign_in_url = auth.authkit().start_url(
-        ScreenHint::SignIn,
+        auth.screen_for(&return_to),
         &SignInOptions {
             return_to: Some(return_to),
             ..Default::default()
         },
     );
     if auth.is_document_request() {
-        leptos_axum::redirect(&sign_in_url);
+        redirect(&sign_in_url);
     }
     Err(AuthError::SignInRequired { sign_in_url })
 }
@@ -266,6 +266,16 @@ fn return_path(auth: &RequestAuth) -> String {
         (true, Some(referer)) => referer.to_owned(),
         (true, None) => "/".to_owned(),
         (false, _) => path.to_owned(),
+    }
+}
+
+/// `leptos_axum::redirect`, which panics in Leptos 0.8 on a location that is not a valid
+/// header value; such a location (only possible from a misbehaving upstream) is skipped.
+pub(crate) fn redirect(location: &str) {
+    if http::HeaderValue::from_str(location).is_ok() {
+        leptos_axum::redirect(location);
+    } else {
+        tracing::warn!("not redirecting to a location that is not a valid header value");
     }
 }
 
@@ -309,7 +319,7 @@ pub async fn refresh_session(organization_id: Option<&str>) -> Result<SignedIn, 
             Ok(SignedIn::new(update.session.clone(), update.claims.clone()))
         }
         Err(e) => {
-            if !e.is_transient() && e.workos().is_some_and(|w| !w.is_authentication_required()) {
+            if e.ends_session() {
                 auth.clear();
             }
             Err(refresh_error(
@@ -329,10 +339,16 @@ fn refresh_error(
     return_to: &str,
 ) -> AuthError {
     if let Some(w) = e.workos() {
-        if let Some(url) = w.http().and_then(|h| h.authkit_redirect_url()) {
-            return AuthError::ReauthenticationRequired {
-                url: url.to_owned(),
-            };
+        // Follow WorkOS's own URL only when it is a real http(s) URL (https unless the
+        // API itself is plain http, as the local emulator is).
+        let api_scheme = kit.config().api_base_url().scheme();
+        let redirect_url = w
+            .http()
+            .and_then(|h| h.authkit_redirect_url())
+            .and_then(|u| url::Url::parse(u).ok())
+            .filter(|u| u.scheme() == "https" || (u.scheme() == "http" && api_scheme == "http"));
+        if let Some(url) = redirect_url {
+            return AuthError::ReauthenticationRequired { url: url.into() };
         }
         if w.is_authentication_required() {
             return AuthError::ReauthenticationRequired {
@@ -361,7 +377,7 @@ pub async fn switch_to_organization(organization_id: &str) -> Result<SignedIn, A
     let result = refresh_session(Some(organization_id)).await;
     if let Err(AuthError::ReauthenticationRequired { url }) = &result {
         if request_auth().is_ok_and(|a| a.is_document_request()) {
-            leptos_axum::redirect(url);
+            redirect(url);
         }
     }
     result

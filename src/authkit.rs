@@ -87,6 +87,18 @@ impl RefreshError {
         }
     }
 
+    /// Whether the session is over: WorkOS refused the refresh token (`invalid_grant`:
+    /// used, revoked, or its session ended), or answered with tokens that do not belong
+    /// to the session. Other failures — WorkOS down, a misconfigured API key, an
+    /// organization the user cannot enter — leave the cookie in place.
+    pub fn ends_session(&self) -> bool {
+        match self {
+            Self::WorkOs(e) => e.error_code() == Some("invalid_grant"),
+            Self::Invalid(_) => true,
+            Self::Seal(_) | Self::Interrupted => false,
+        }
+    }
+
     /// The WorkOS error, when WorkOS answered.
     pub fn workos(&self) -> Option<&WorkOsError> {
         match self {
@@ -181,7 +193,8 @@ impl AuthKitBuilder {
         self
     }
 
-    /// Called once per failed refresh (with whether it was transient).
+    /// Called once per failed refresh exchange (with whether it was transient),
+    /// however many requests waited for it.
     pub fn on_refresh_error(
         mut self,
         hook: impl Fn(&RefreshFailure<'_>) + Send + Sync + 'static,
@@ -417,31 +430,54 @@ impl AuthKit {
                         cookie: CookieAction::Keep,
                     };
                 }
-                if e.is_transient() {
+                if e.ends_session() {
+                    tracing::debug!(error = %e, "the session has ended; deleting its cookie");
+                    Resolved::signed_out(CookieAction::Delete)
+                } else if e.is_transient() {
                     tracing::warn!(error = %e, "session refresh failed transiently; keeping the cookie");
                     Resolved::signed_out(CookieAction::Keep)
                 } else {
-                    tracing::debug!(error = %e, "session refresh failed; signing out");
-                    Resolved::signed_out(CookieAction::Delete)
+                    // E.g. 401 from a rotated API key: an operator's problem, not the
+                    // user's; deleting every user's cookie would sign everyone out.
+                    tracing::error!(error = %e, "session refresh refused; keeping the cookie (check the WorkOS configuration)");
+                    Resolved::signed_out(CookieAction::Keep)
                 }
             }
         }
     }
 
     /// Exchanges the session's refresh token, sharing one exchange among concurrent
-    /// callers with the same token and organization (see [`crate::refresh`]).
+    /// callers holding the same token (see [`crate::refresh`]). When the shared exchange
+    /// went to another organization than `organization_id` asks for (a proactive refresh
+    /// racing an organization switch), the new token is exchanged once more into the
+    /// requested organization.
     pub(crate) async fn refresh(
         &self,
         session: &Session,
         organization_id: Option<&str>,
     ) -> RefreshOutcome {
-        let key = RefreshGate::<RefreshOutcome>::key(&session.refresh_token, organization_id);
+        let outcome = self.refresh_once(session, organization_id).await;
+        match outcome {
+            Ok(update)
+                if organization_id.is_some()
+                    && update.claims.org_id.as_deref() != organization_id =>
+            {
+                self.refresh_once(&update.session, organization_id).await
+            }
+            other => other,
+        }
+    }
+
+    async fn refresh_once(
+        &self,
+        session: &Session,
+        organization_id: Option<&str>,
+    ) -> RefreshOutcome {
+        let key = RefreshGate::<RefreshOutcome>::key(&session.refresh_token);
         let kit = self.clone();
         let session = session.clone();
         let org = organization_id.map(str::to_owned);
-        let user_id = session.user.id.clone();
-        let outcome = self
-            .inner
+        self.inner
             .gate
             .run(
                 key,
@@ -449,16 +485,14 @@ impl AuthKit {
                 |r| r.is_ok(),
             )
             .await
-            .unwrap_or(Err(RefreshError::Interrupted));
-        if let Err(e) = &outcome {
-            if let Some(hook) = &self.inner.on_refresh_error {
-                hook(&RefreshFailure {
-                    error: e,
-                    user_id: &user_id,
-                });
-            }
-        }
-        outcome
+            .unwrap_or(Err(RefreshError::Interrupted))
+    }
+
+    /// Forgets a remembered refresh of this session's token (after signing out).
+    pub(crate) fn forget_refresh(&self, refresh_token: &str) {
+        self.inner
+            .gate
+            .forget(&RefreshGate::<RefreshOutcome>::key(refresh_token));
     }
 
     /// The refresh exchange itself (runs on the gate's task): one retry on 429,
@@ -481,10 +515,25 @@ impl AuthKit {
                     .await;
             }
         }
-        let response = response.map_err(|e| RefreshError::WorkOs(Arc::new(e)))?;
-        let update = self
-            .session_update(response, old.authentication_method)
-            .await?;
+        let result = match response {
+            Ok(response) => {
+                self.session_update(response, old.authentication_method)
+                    .await
+            }
+            Err(e) => Err(RefreshError::WorkOs(Arc::new(e))),
+        };
+        let update = match result {
+            Ok(update) => update,
+            Err(e) => {
+                if let Some(hook) = &self.inner.on_refresh_error {
+                    hook(&RefreshFailure {
+                        error: &e,
+                        user_id: &old.user.id,
+                    });
+                }
+                return Err(e);
+            }
+        };
         if let Some(hook) = &self.inner.on_refresh_success {
             hook(&RefreshSuccess {
                 user: &update.session.user,

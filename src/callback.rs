@@ -233,7 +233,12 @@ pub(crate) async fn handle(
             redirect(StatusCode::TEMPORARY_REDIRECT, &location, cookies)
         }
         Err(error) => {
-            tracing::warn!(code = error.code.as_str(), workos = ?error.workos.as_ref().map(ToString::to_string), "AuthKit callback failed");
+            tracing::warn!(
+                code = error.code.as_str(),
+                workos = ?error.workos.as_ref().map(ToString::to_string),
+                description = ?error.description.as_deref().map(|d| d.chars().take(200).collect::<String>()),
+                "AuthKit callback failed"
+            );
             let mut response = match &options.on_error {
                 Some(hook) => hook(error),
                 None => error_page(&kit, &error),
@@ -343,14 +348,14 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 fn error_page(kit: &AuthKit, error: &CallbackError) -> Response {
     let retry = escape(kit.sign_in_path());
-    let detail = error.description.as_deref().map(escape).unwrap_or_default();
+    // `error_description` comes from the query string: anyone can craft it, so it is
+    // logged (by the caller) but never shown on this origin.
     let html = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>Sign-in problem</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1c2024}}\
-a{{color:#6e56cf}}code{{color:#60646c}}</style></head><body><h1>Couldn't sign you in</h1><p>{message}</p>{detail_html}\
+a{{color:#6e56cf}}code{{color:#60646c}}</style></head><body><h1>Couldn't sign you in</h1><p>{message}</p>\
 <p><a href=\"{retry}\">Sign in again</a> · <a href=\"/\">Home</a></p><p><code>{code}</code></p></body></html>",
         message = error.code.message(),
-        detail_html = if detail.is_empty() { String::new() } else { format!("<p>{detail}</p>") },
         code = error.code.as_str(),
     );
     let mut response = Body::from(html).into_response();

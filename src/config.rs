@@ -47,6 +47,20 @@ impl Secret {
     }
 }
 
+impl Secret {
+    /// A new random cookie password: 32 random bytes as 64 hex characters. For demos and
+    /// tests; production apps set `WORKOS_COOKIE_PASSWORD` so every instance (and every
+    /// restart) shares it.
+    pub fn random_cookie_password() -> Self {
+        use aws_lc_rs::rand::SecureRandom as _;
+        let mut bytes = [0u8; 32];
+        // On failure (no system randomness) the password stays all zeros, which the
+        // caller cannot detect; aws-lc aborts rather than fail here in practice.
+        let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut bytes);
+        Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret([redacted])")

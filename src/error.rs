@@ -49,6 +49,9 @@ pub enum AuthError {
         /// Where to send the user.
         url: String,
     },
+    /// The request itself is unusable (e.g. custom state too large for the sign-in cookie).
+    #[error("invalid request: {0}")]
+    InvalidInput(String),
     /// A WorkOS call failed.
     #[error("WorkOS request failed: {0}")]
     WorkOs(String),

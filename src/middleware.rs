@@ -37,7 +37,9 @@
 //! # Ok(()) }
 //! ```
 
+use crate::auth::SignInOptions;
 use crate::authkit::{AuthKit, CookieAction, Resolved, SessionUpdate};
+use crate::error::AuthError;
 use crate::jwt::AccessTokenClaims;
 use crate::matcher::{Matcher, MatcherError};
 use crate::oauth_state::{sanitize_return_path, verifier_cookies, FlowState};
@@ -232,16 +234,19 @@ where
         Box::pin(async move {
             // Anything already there did not come from this layer; never trust it.
             req.extensions_mut().remove::<RequestAuth>();
-            if !config.matcher.matches(req.uri().path()) {
+            let path = req.uri().path();
+            // The crate's own routes (sign-in, sign-up, sign-out, callback) manage the
+            // cookies themselves; resolving (and maybe refreshing) there would only race them.
+            if !config.matcher.matches(path) || config.kit.is_own_route(path) {
                 return inner.call(req).await;
             }
             let kit = &config.kit;
             let cookie_name = &kit.config().cookie().name;
-            let cookie_value =
-                find_cookie_in_headers(req.headers(), cookie_name).map(|c| c.into_owned());
+            let cookie_value = find_cookie_in_headers(req.headers(), cookie_name);
             let had_cookie = cookie_value.is_some();
             let had_authorization = req.headers().contains_key(AUTHORIZATION);
             let resolved = kit.resolve(cookie_value.as_deref()).await;
+            drop(cookie_value);
 
             let path = req.uri().path().to_owned();
             let path_and_query = req
@@ -262,7 +267,13 @@ where
                 }
             }
 
-            let auth = RequestAuth::new(kit.clone(), resolved, path_and_query, req.headers());
+            let auth = RequestAuth::new(
+                kit.clone(),
+                resolved,
+                path_and_query,
+                req.headers(),
+                config.sign_up_paths.clone(),
+            );
             req.extensions_mut().insert(auth.clone());
             let mut response = inner.call(req).await?;
             let (signed_in, cookie) = auth.outcome();
@@ -296,7 +307,16 @@ fn finish(
         CookieAction::Delete => Some(session_delete_cookie(config.cookie(), secure_url)),
     };
     let headers = response.headers_mut();
-    if let Some(value) = set_cookie.and_then(|v| HeaderValue::from_str(&v).ok()) {
+    // A handler that wrote the session cookie itself (e.g. a custom sign-out) wins.
+    let prefix = format!("{}=", config.cookie().name);
+    let handler_set_it = headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(prefix.as_bytes()));
+    if let Some(value) = set_cookie
+        .filter(|_| !handler_set_it)
+        .and_then(|v| HeaderValue::from_str(&v).ok())
+    {
         headers.append(SET_COOKIE, value);
     }
     if session_dependent || !matches!(cookie, CookieAction::Keep) {
@@ -338,7 +358,9 @@ pub(crate) fn is_document_request(headers: &HeaderMap) -> bool {
 }
 
 /// Redirects a signed-out document request straight to AuthKit (with a new PKCE flow),
-/// or answers anything else with `401` and the sign-in start URL.
+/// or answers anything else (server functions, `fetch`, prefetches) with `401` and an
+/// [`AuthError::SignInRequired`] body — the encoding Leptos server functions decode, so
+/// a WebAssembly caller gets an error whose `sign_in_url()` it can navigate to.
 fn sign_in_response(
     kit: &AuthKit,
     method: &Method,
@@ -346,37 +368,29 @@ fn sign_in_response(
     path_and_query: &str,
     screen: ScreenHint,
 ) -> Response<Body> {
-    let start = kit.start_url(
-        screen,
-        &crate::auth::SignInOptions {
-            return_to: Some(path_and_query.to_owned()),
-            ..Default::default()
-        },
-    );
     if !is_document_request(headers) {
-        let body = serde_json::json!({
-            "error": "unauthenticated",
-            "error_description": "Sign in to continue.",
-            "sign_in_url": start,
-        });
-        let mut response = Response::new(Body::from(body.to_string()));
+        // A fetch comes back to the page that made it, not to the endpoint it called.
+        let return_to = referer_path(headers).unwrap_or_else(|| "/".to_owned());
+        let options = SignInOptions {
+            return_to: Some(return_to),
+            ..Default::default()
+        };
+        let error = AuthError::SignInRequired {
+            sign_in_url: kit.start_url(screen, &options),
+        };
+        let body = serde_json::to_string(&error).unwrap_or_default();
+        let mut response = Response::new(Body::from(body));
         *response.status_mut() = StatusCode::UNAUTHORIZED;
         response
             .headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         return response;
     }
-    let cookie_header = headers
-        .get(http::header::COOKIE)
-        .and_then(|v| v.to_str().ok());
-    match kit.authorization_redirect(
-        screen,
-        &crate::auth::SignInOptions {
-            return_to: Some(path_and_query.to_owned()),
-            ..Default::default()
-        },
-        cookie_header,
-    ) {
+    let options = SignInOptions {
+        return_to: Some(path_and_query.to_owned()),
+        ..Default::default()
+    };
+    match kit.authorization_redirect(screen, &options, &cookie_header(headers)) {
         Ok((url, cookies)) => {
             let status = if method == Method::GET || method == Method::HEAD {
                 StatusCode::TEMPORARY_REDIRECT
@@ -385,14 +399,64 @@ fn sign_in_response(
             };
             redirect(status, url.as_str(), cookies)
         }
-        Err(e) => {
-            tracing::error!(error = %e, "cannot start a sign-in flow");
-            let mut r = Response::new(Body::from(
-                "Sign-in is unavailable right now. Please try again.",
-            ));
-            *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-            r
+        Err(e) => sign_in_unavailable(&e),
+    }
+}
+
+/// The answer when a sign-in flow cannot be started: 400 for the caller's own mistakes
+/// (custom state too large), 503 otherwise.
+pub(crate) fn sign_in_unavailable(error: &AuthError) -> Response<Body> {
+    let (status, text) = match error {
+        AuthError::InvalidInput(message) => (StatusCode::BAD_REQUEST, message.clone()),
+        _ => {
+            tracing::error!(error = %error, "cannot start a sign-in flow");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sign-in is unavailable right now. Please try again.".to_owned(),
+            )
         }
+    };
+    let mut response = Response::new(Body::from(text));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// Every `Cookie` header of a request, joined (HTTP/2 may send several).
+pub(crate) fn cookie_header(headers: &HeaderMap) -> String {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The same-site path and query of the `Referer`, if there is one.
+pub(crate) fn referer_path(headers: &HeaderMap) -> Option<String> {
+    let referer = headers.get(http::header::REFERER)?.to_str().ok()?;
+    let url = url::Url::parse(referer).ok()?;
+    Some(sanitize_return_path(&url[url::Position::BeforePath..]))
+}
+
+/// Whether a state-changing request came from another site (a forged form post):
+/// `Sec-Fetch-Site` says so, or `Origin` names another origin than the app's (the
+/// redirect URI's). Requests without either header (non-browser clients) pass.
+pub(crate) fn is_cross_site(headers: &HeaderMap, app_origin: &url::Url) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match headers
+        .get(http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(origin) => url::Url::parse(origin)
+            .map(|o| o.origin() != app_origin.origin())
+            .unwrap_or(true),
+        None => false,
     }
 }
 
@@ -420,20 +484,24 @@ impl AuthKit {
     pub(crate) fn authorization_redirect(
         &self,
         screen: ScreenHint,
-        options: &crate::auth::SignInOptions,
-        request_cookie_header: Option<&str>,
-    ) -> Result<(url::Url, Vec<String>), crate::error::AuthError> {
-        let pkce =
-            PkcePair::generate().map_err(|e| crate::error::AuthError::internal(e.to_string()))?;
+        options: &SignInOptions,
+        request_cookie_header: &str,
+    ) -> Result<(url::Url, Vec<String>), AuthError> {
+        let pkce = PkcePair::generate().map_err(|e| AuthError::internal(e.to_string()))?;
         let state = FlowState::new(
             pkce.code_verifier().to_owned(),
             options.return_to.clone(),
             options.state.clone(),
         )
-        .map_err(|e| crate::error::AuthError::internal(e.to_string()))?;
+        .map_err(|e| match e {
+            crate::oauth_state::StateError::CustomStateTooLarge(_) => {
+                AuthError::InvalidInput(e.to_string())
+            }
+            e => AuthError::internal(e.to_string()),
+        })?;
         let sealed = state
             .seal(self.config())
-            .map_err(|e| crate::error::AuthError::internal(e.to_string()))?;
+            .map_err(|e| AuthError::internal(e.to_string()))?;
         let url = self.client().authorization_url(&AuthorizationUrlParams {
             redirect_uri: Some(self.config().redirect_uri().to_string()),
             code_challenge: Some(pkce.code_challenge().to_owned()),
@@ -449,17 +517,21 @@ impl AuthKit {
             self.config().cookie(),
             &sealed,
             Some(self.config().redirect_uri().as_str()),
-            request_cookie_header,
+            Some(request_cookie_header),
         );
         Ok((url, cookies))
     }
 
+    /// Whether `path` is one of the routes [`AuthKit::routes`] mounts.
+    pub(crate) fn is_own_route(&self, path: &str) -> bool {
+        path == self.sign_in_path()
+            || path == self.sign_up_path()
+            || path == self.callback_path()
+            || path == crate::routes::DEFAULT_SIGN_OUT_PATH
+    }
+
     /// The same-origin link to the sign-in (or sign-up) start route with these options.
-    pub(crate) fn start_url(
-        &self,
-        screen: ScreenHint,
-        options: &crate::auth::SignInOptions,
-    ) -> String {
+    pub(crate) fn start_url(&self, screen: ScreenHint, options: &SignInOptions) -> String {
         let path = match screen {
             ScreenHint::SignIn => self.sign_in_path(),
             ScreenHint::SignUp => self.sign_up_path(),
@@ -508,6 +580,8 @@ struct RequestAuthInner {
     referer_path: Option<String>,
     document: bool,
     authorization: Option<String>,
+    /// The layer's `sign_up_paths`, for sign-in links made while handling the request.
+    sign_up_paths: Matcher,
 }
 
 struct State {
@@ -527,12 +601,14 @@ impl fmt::Debug for RequestAuth {
 }
 
 impl RequestAuth {
-    fn new(kit: AuthKit, resolved: Resolved, path_and_query: String, headers: &HeaderMap) -> Self {
-        let referer_path = headers
-            .get(http::header::REFERER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|r| url::Url::parse(r).ok())
-            .map(|u| sanitize_return_path(&u[url::Position::BeforePath..]));
+    fn new(
+        kit: AuthKit,
+        resolved: Resolved,
+        path_and_query: String,
+        headers: &HeaderMap,
+        sign_up_paths: Matcher,
+    ) -> Self {
+        let referer_path = referer_path(headers);
         let authorization = headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -549,7 +625,19 @@ impl RequestAuth {
                 referer_path,
                 document: is_document_request(headers),
                 authorization,
+                sign_up_paths,
             }),
+        }
+    }
+
+    /// The screen a sign-in that returns to `return_to` opens: sign-up on the layer's
+    /// `sign_up_paths`, as in middleware-auth mode.
+    pub(crate) fn screen_for(&self, return_to: &str) -> ScreenHint {
+        let path = return_to.split(['?', '#']).next().unwrap_or(return_to);
+        if self.inner.sign_up_paths.matches(path) {
+            ScreenHint::SignUp
+        } else {
+            ScreenHint::SignIn
         }
     }
 

@@ -12,7 +12,7 @@
 //! The return path is reduced to a same-origin path and query before it is sealed and
 //! again before it is used, so `returnTo=https://evil.example` cannot send a user away.
 
-use crate::config::{AuthKitConfig, CookieConfig, SameSite};
+use crate::config::{AuthKitConfig, CookieConfig};
 use crate::seal::{self, SealError};
 use crate::session::{pkce_cookie_name, PKCE_COOKIE_PREFIX, PKCE_STATE_TTL};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
@@ -26,6 +26,10 @@ pub const MAX_VERIFIER_COOKIES: usize = 5;
 
 /// The most bytes of custom `state` a flow may carry.
 pub const MAX_CUSTOM_STATE_BYTES: usize = 2048;
+
+/// A return path longer than this is replaced by `/`, so the flow's cookie (which seals
+/// it) stays well under the browsers' 4096-byte limit.
+pub const MAX_RETURN_PATH_BYTES: usize = 1024;
 
 /// What is sealed into the OAuth `state` (authkit-nextjs's shape, so either app can
 /// finish a flow the other started).
@@ -91,7 +95,14 @@ impl FlowState {
             nonce: hex(&bytes),
             code_verifier,
             custom_state,
-            return_pathname: return_pathname.map(|p| sanitize_return_path(&p)),
+            return_pathname: return_pathname.map(|p| {
+                let path = sanitize_return_path(&p);
+                if path.len() > MAX_RETURN_PATH_BYTES {
+                    "/".to_owned()
+                } else {
+                    path
+                }
+            }),
         })
     }
 
@@ -191,15 +202,6 @@ pub fn verifier_cookie_names(cookie_header: &str) -> Vec<String> {
     names
 }
 
-/// The `SameSite` a verifier cookie gets: `Strict` would not be sent on the redirect
-/// back from WorkOS, so it becomes `Lax`; `None` stays.
-pub fn verifier_same_site(session: SameSite) -> SameSite {
-    match session {
-        SameSite::Strict => SameSite::Lax,
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,6 +278,15 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_return_path_falls_back_to_home() {
+        let long = format!("/search?q={}", "x".repeat(MAX_RETURN_PATH_BYTES));
+        let s = FlowState::new("v".into(), Some(long), None).unwrap();
+        assert_eq!(s.return_pathname.as_deref(), Some("/"));
+        let sealed = s.seal(&config()).unwrap();
+        assert!(sealed.len() < 1024);
+    }
+
+    #[test]
     fn custom_state_is_bounded() {
         assert!(matches!(
             FlowState::new(
@@ -300,12 +311,5 @@ mod tests {
         assert_eq!(out.len(), 6, "{out:?}");
         assert!(out[0].starts_with(&pkce_cookie_name("state")));
         assert!(out[1..].iter().all(|c| c.contains("Max-Age=0")));
-    }
-
-    #[test]
-    fn strict_same_site_is_relaxed_for_the_verifier() {
-        assert_eq!(verifier_same_site(SameSite::Strict), SameSite::Lax);
-        assert_eq!(verifier_same_site(SameSite::None), SameSite::None);
-        assert_eq!(verifier_same_site(SameSite::Lax), SameSite::Lax);
     }
 }

@@ -6,13 +6,19 @@
 //! carrying the same expiring cookie. Without coordination each would refresh, one would
 //! win and the others would sign the user out — the most reported authkit-nextjs bug.
 //!
-//! The gate keys every refresh by a digest of (refresh token, organization). The first
-//! caller starts the exchange on its own task (so a client that disconnects cannot
-//! cancel it half-way); every concurrent caller with the same key waits for that one
-//! result. A successful result is remembered for a short grace period, because requests
-//! the browser sent before it received the new cookie arrive *after* the exchange and
-//! still carry the old token: they get the same new session instead of an
-//! `invalid_grant`. Only a digest of the token is kept as the key.
+//! The gate keys every refresh by a digest of the refresh token alone: the token is single
+//! use whatever organization the exchange asks for, so two exchanges of one token (say a
+//! proactive refresh and an organization switch) must never run. The first caller starts
+//! the exchange on its own task (so a client that disconnects cannot cancel it half-way);
+//! every concurrent caller with the same key waits for that one result. A successful
+//! result is remembered for a short grace period, because requests the browser sent
+//! before it received the new cookie arrive *after* the exchange and still carry the old
+//! token: they get the same new session instead of an `invalid_grant`. Only a digest of
+//! the token is kept as the key, and finished results are dropped once their grace
+//! period is over.
+//!
+//! The gate is per process: several instances behind a load balancer can still race
+//! each other (WorkOS then answers one of them with `invalid_grant`).
 
 use aws_lc_rs::digest;
 use std::collections::HashMap;
@@ -26,6 +32,9 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
 
 /// The most finished results kept (oldest dropped first).
 const MAX_REMEMBERED: usize = 10_000;
+
+/// From this many entries on, each new result first drops those past their grace period.
+const PRUNE_AT: usize = 256;
 
 type Key = [u8; 32];
 
@@ -57,15 +66,20 @@ impl<T: Clone + Send + Sync + 'static> RefreshGate<T> {
         }
     }
 
-    /// The key for a refresh token and the organization it refreshes into.
-    pub fn key(refresh_token: &str, organization_id: Option<&str>) -> Key {
-        let mut ctx = digest::Context::new(&digest::SHA256);
-        ctx.update(refresh_token.as_bytes());
-        ctx.update(&[0]);
-        ctx.update(organization_id.unwrap_or_default().as_bytes());
+    /// The key for a refresh token (a SHA-256 digest; the token itself is not kept).
+    pub fn key(refresh_token: &str) -> Key {
         let mut key = [0u8; 32];
-        key.copy_from_slice(ctx.finish().as_ref());
+        key.copy_from_slice(digest::digest(&digest::SHA256, refresh_token.as_bytes()).as_ref());
         key
+    }
+
+    /// Forgets a remembered result (after a sign-out, so the old cookie stops working
+    /// at once).
+    pub fn forget(&self, key: &Key) {
+        let mut map = lock(&self.slots);
+        if matches!(map.get(key), Some(Slot::Done(..))) {
+            map.remove(key);
+        }
     }
 
     /// Runs `refresh` unless an exchange for `key` is already running (then waits for its
@@ -89,6 +103,7 @@ impl<T: Clone + Send + Sync + 'static> RefreshGate<T> {
                     slots.insert(key, Slot::InFlight(rx.clone()));
                     let fut = refresh();
                     let slots = Arc::clone(&self.slots);
+                    let grace = self.grace;
                     tokio::spawn(async move {
                         // If this task panics, `tx` drops and the waiters see no value.
                         let guard = RemoveOnDrop { slots: &slots, key };
@@ -96,6 +111,12 @@ impl<T: Clone + Send + Sync + 'static> RefreshGate<T> {
                         std::mem::forget(guard);
                         let mut map = lock(&slots);
                         if remember(&value) {
+                            if map.len() >= PRUNE_AT {
+                                map.retain(|_, slot| match slot {
+                                    Slot::InFlight(_) => true,
+                                    Slot::Done(at, _) => at.elapsed() < grace,
+                                });
+                            }
                             if map.len() >= MAX_REMEMBERED {
                                 prune(&mut map);
                             }
@@ -188,7 +209,7 @@ mod tests {
     async fn concurrent_callers_share_one_refresh() {
         let gate = Arc::new(RefreshGate::<Result<u32, String>>::new(DEFAULT_GRACE));
         let calls = Arc::new(AtomicUsize::new(0));
-        let key = RefreshGate::<Result<u32, String>>::key("rt_1", None);
+        let key = RefreshGate::<Result<u32, String>>::key("rt_1");
         let mut tasks = Vec::new();
         for _ in 0..200 {
             let gate = Arc::clone(&gate);
@@ -215,7 +236,7 @@ mod tests {
     #[tokio::test]
     async fn late_callers_within_grace_get_the_same_result() {
         let gate = RefreshGate::<Result<u32, String>>::new(Duration::from_secs(60));
-        let key = RefreshGate::<Result<u32, String>>::key("rt_1", None);
+        let key = RefreshGate::<Result<u32, String>>::key("rt_1");
         assert_eq!(
             gate.run(key, || async { Ok(1) }, only_ok).await,
             Some(Ok(1))
@@ -231,7 +252,7 @@ mod tests {
     #[tokio::test]
     async fn failures_are_not_remembered_when_told_so() {
         let gate = RefreshGate::<Result<u32, String>>::new(Duration::from_secs(60));
-        let key = RefreshGate::<Result<u32, String>>::key("rt_1", None);
+        let key = RefreshGate::<Result<u32, String>>::key("rt_1");
         assert!(gate
             .run(key, || async { Err("503".into()) }, only_ok)
             .await
@@ -246,7 +267,7 @@ mod tests {
     #[tokio::test]
     async fn grace_expires() {
         let gate = RefreshGate::<Result<u32, String>>::new(Duration::from_millis(10));
-        let key = RefreshGate::<Result<u32, String>>::key("rt_1", None);
+        let key = RefreshGate::<Result<u32, String>>::key("rt_1");
         gate.run(key, || async { Ok(1) }, always).await;
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert_eq!(gate.run(key, || async { Ok(2) }, always).await, Some(Ok(2)));
@@ -256,19 +277,27 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn organization_is_part_of_the_key() {
-        let a = RefreshGate::<u8>::key("rt", Some("org_a"));
-        let b = RefreshGate::<u8>::key("rt", Some("org_b"));
-        let none = RefreshGate::<u8>::key("rt", None);
-        assert_ne!(a, b);
-        assert_ne!(a, none);
+    async fn the_key_is_a_digest_of_the_token_only() {
+        let a = RefreshGate::<u8>::key("rt_a");
+        assert_eq!(a, RefreshGate::<u8>::key("rt_a"));
+        assert_ne!(a, RefreshGate::<u8>::key("rt_b"));
+        assert!(!a.windows(4).any(|w| w == b"rt_a"));
+    }
+
+    #[tokio::test]
+    async fn forget_drops_a_remembered_result() {
+        let gate = RefreshGate::<Result<u32, String>>::new(Duration::from_secs(60));
+        let key = RefreshGate::<Result<u32, String>>::key("rt");
+        gate.run(key, || async { Ok(1) }, always).await;
+        gate.forget(&key);
+        assert_eq!(gate.run(key, || async { Ok(2) }, always).await, Some(Ok(2)));
     }
 
     #[tokio::test]
     async fn a_dropped_caller_does_not_cancel_the_refresh() {
         let gate = Arc::new(RefreshGate::<Result<u32, String>>::new(DEFAULT_GRACE));
         let calls = Arc::new(AtomicUsize::new(0));
-        let key = RefreshGate::<Result<u32, String>>::key("rt", None);
+        let key = RefreshGate::<Result<u32, String>>::key("rt");
         let c = Arc::clone(&calls);
         let first = {
             let gate = Arc::clone(&gate);
@@ -309,7 +338,7 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_refresh_yields_none_and_is_retried() {
         let gate = RefreshGate::<Result<u32, String>>::new(DEFAULT_GRACE);
-        let key = RefreshGate::<Result<u32, String>>::key("rt", None);
+        let key = RefreshGate::<Result<u32, String>>::key("rt");
         let out = gate.run(key, boom, always).await;
         assert_eq!(out, None);
         assert_eq!(gate.run(key, || async { Ok(3) }, always).await, Some(Ok(3)));

@@ -10,7 +10,7 @@ use crate::authkit::AuthKit;
 use crate::callback::{self, CallbackOptions};
 use crate::error::AuthError;
 use crate::jwt::decode_unverified;
-use crate::middleware::{redirect, RequestAuth};
+use crate::middleware::{cookie_header, is_cross_site, redirect, sign_in_unavailable, RequestAuth};
 use crate::oauth_state::{sanitize_return_path, verifier_cookie_names};
 use crate::session::{find_cookie_in_headers, pkce_delete_cookie, session_delete_cookie, Session};
 use crate::workos::ScreenHint;
@@ -49,49 +49,60 @@ impl AuthKit {
         Router::new().merge(start).merge(callback)
     }
 
-    /// What signing out does: the cookies to delete and where to send the browser.
+    /// What signing out does: where to send the browser, the session cookie's deletion,
+    /// and the deletions of every flow (verifier) cookie. Also forgets any remembered
+    /// refresh of the session, so its old cookie stops working at once.
     pub(crate) fn sign_out_plan(
         &self,
         headers: &HeaderMap,
-        session_id: Option<String>,
+        session: Option<(&Session, String)>,
         return_to: Option<&str>,
-    ) -> (String, Vec<String>) {
+    ) -> SignOutPlan {
         let config = self.config();
         let secure_url = Some(config.redirect_uri().as_str());
-        let mut cookies = vec![session_delete_cookie(config.cookie(), secure_url)];
-        let cookie_header = headers
-            .get_all(http::header::COOKIE)
+        let verifier_deletes = verifier_cookie_names(&cookie_header(headers))
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect::<Vec<_>>()
-            .join("; ");
-        for name in verifier_cookie_names(&cookie_header) {
-            cookies.push(pkce_delete_cookie(config.cookie(), &name, secure_url));
-        }
-        // Absolute URL on this site: WorkOS checks it against your allowed logout URLs.
-        let return_url = config
-            .redirect_uri()
-            .join(&sanitize_return_path(return_to.unwrap_or("/")))
-            .map(String::from)
-            .unwrap_or_else(|_| "/".to_owned());
-        let location = match session_id {
-            Some(sid) => self
-                .client()
-                .logout_url(&sid, Some(&return_url))
-                .to_string(),
-            None => sanitize_return_path(return_to.unwrap_or("/")),
+            .map(|name| pkce_delete_cookie(config.cookie(), name, secure_url))
+            .collect();
+        let return_path = sanitize_return_path(return_to.unwrap_or("/"));
+        let location = match session {
+            Some((session, sid)) => {
+                self.forget_refresh(&session.refresh_token);
+                // Absolute URL on this site: WorkOS checks it against the allowed logout URLs.
+                let return_url = config
+                    .redirect_uri()
+                    .join(&return_path)
+                    .map(String::from)
+                    .unwrap_or_else(|_| "/".to_owned());
+                self.client()
+                    .logout_url(&sid, Some(&return_url))
+                    .to_string()
+            }
+            None => return_path,
         };
-        (location, cookies)
+        SignOutPlan {
+            location,
+            session_delete: session_delete_cookie(config.cookie(), secure_url),
+            verifier_deletes,
+        }
     }
 
-    /// The session id from the cookie itself (for sign-out on a request the layer does
-    /// not cover).
-    pub(crate) fn session_id_from_cookie(&self, headers: &HeaderMap) -> Option<String> {
+    /// The session and its id from the cookie itself (for sign-out on a request the
+    /// layer does not cover).
+    pub(crate) fn session_from_cookie(&self, headers: &HeaderMap) -> Option<(Session, String)> {
         let value = find_cookie_in_headers(headers, &self.config().cookie().name)?;
         let session = Session::unseal(&value, self.config().passwords()).ok()?;
         let (_, claims) = decode_unverified(&session.access_token).ok()?;
-        claims.get("sid")?.as_str().map(str::to_owned)
+        let sid = claims.get("sid")?.as_str()?.to_owned();
+        Some((session, sid))
     }
+}
+
+/// See [`AuthKit::sign_out_plan`].
+pub(crate) struct SignOutPlan {
+    location: String,
+    session_delete: String,
+    verifier_deletes: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -140,19 +151,9 @@ fn start(
     query: Result<Query<StartQuery>, QueryRejection>,
 ) -> Response {
     let options: SignInOptions = query.map(|Query(q)| q).unwrap_or_default().into();
-    let cookie_header = headers
-        .get(http::header::COOKIE)
-        .and_then(|v| v.to_str().ok());
-    match kit.authorization_redirect(screen, &options, cookie_header) {
+    match kit.authorization_redirect(screen, &options, &cookie_header(headers)) {
         Ok((url, cookies)) => redirect(StatusCode::FOUND, url.as_str(), cookies),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot start a sign-in flow");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Sign-in is unavailable right now. Please try again.",
-            )
-                .into_response()
-        }
+        Err(e) => sign_in_unavailable(&e),
     }
 }
 
@@ -162,37 +163,56 @@ struct SignOutForm {
 }
 
 /// `POST /auth/sign-out` for apps without the server function (plain HTML forms).
+/// Refused (403) when the form was posted from another site.
 async fn sign_out_form(
     State(kit): State<AuthKit>,
     headers: HeaderMap,
     form: Result<Form<SignOutForm>, FormRejection>,
 ) -> Response {
+    if is_cross_site(&headers, kit.config().redirect_uri()) {
+        return (StatusCode::FORBIDDEN, "Cross-site sign-out refused.").into_response();
+    }
     let return_to = form.ok().and_then(|Form(f)| f.return_to);
-    let sid = kit.session_id_from_cookie(&headers);
-    let (location, cookies) = kit.sign_out_plan(&headers, sid, return_to.as_deref());
-    redirect(StatusCode::SEE_OTHER, &location, cookies)
+    let session = kit.session_from_cookie(&headers);
+    let plan = kit.sign_out_plan(
+        &headers,
+        session.as_ref().map(|(s, sid)| (s, sid.clone())),
+        return_to.as_deref(),
+    );
+    let mut cookies = vec![plan.session_delete];
+    cookies.extend(plan.verifier_deletes);
+    redirect(StatusCode::SEE_OTHER, &plan.location, cookies)
 }
 
 /// The body of the [`sign_out`](crate::sign_out) server function.
 pub(crate) async fn sign_out_impl(return_to: Option<String>) -> Result<(), AuthError> {
     let parts = leptos::prelude::use_context::<http::request::Parts>()
         .ok_or(AuthError::NoRequestContext)?;
-    let kit = parts
-        .extensions
-        .get::<RequestAuth>()
+    let request_auth = parts.extensions.get::<RequestAuth>().cloned();
+    let kit = request_auth
+        .as_ref()
         .map(|a| a.authkit().clone())
         .or_else(leptos::prelude::use_context::<AuthKit>)
         .ok_or_else(|| AuthError::not_covered(parts.uri.path()))?;
-    let request_auth = parts.extensions.get::<RequestAuth>().cloned();
-    let sid = match &request_auth {
-        Some(a) => a.signed_in().map(|s| s.session_id),
-        None => kit.session_id_from_cookie(&parts.headers),
+    if is_cross_site(&parts.headers, kit.config().redirect_uri()) {
+        return Err(AuthError::InvalidInput(
+            "cross-site sign-out refused".into(),
+        ));
+    }
+    let session = match &request_auth {
+        Some(a) => a.current().map(|(s, c)| (s, c.sid)),
+        None => kit.session_from_cookie(&parts.headers),
     };
-    let (location, mut cookies) = kit.sign_out_plan(&parts.headers, sid, return_to.as_deref());
-    if let Some(a) = &request_auth {
-        // The layer writes the session cookie's deletion (after anything else it set).
-        a.clear();
-        cookies.remove(0);
+    let plan = kit.sign_out_plan(
+        &parts.headers,
+        session.as_ref().map(|(s, sid)| (s, sid.clone())),
+        return_to.as_deref(),
+    );
+    let mut cookies = plan.verifier_deletes;
+    match &request_auth {
+        // The layer writes the session cookie's deletion, after anything else it set.
+        Some(a) => a.clear(),
+        None => cookies.push(plan.session_delete),
     }
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         for c in cookies {
@@ -201,6 +221,6 @@ pub(crate) async fn sign_out_impl(return_to: Option<String>) -> Result<(), AuthE
             }
         }
     }
-    leptos_axum::redirect(&location);
+    crate::auth::redirect(&plan.location);
     Ok(())
 }

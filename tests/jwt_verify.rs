@@ -783,13 +783,29 @@ async fn cold_cache_fetch_failure_is_transient() {
     );
     assert!(verifier.jwks().refresh().await.is_err());
 
-    // A document that is not a JWKS is a fetch failure too.
+    // Right after a failed fetch a cold cache fails fast: no request waits for another
+    // timeout while WorkOS is down.
+    let fetches = verifier.jwks().fetch_count();
     source.set_failing(false);
+    assert!(matches!(
+        verifier.verify(&token).await,
+        Err(JwtError::JwksFetch(_))
+    ));
+    assert_eq!(
+        verifier.jwks().fetch_count(),
+        fetches,
+        "no fetch within the backoff"
+    );
+
+    // A document that is not a JWKS is a fetch failure too.
     source.publish(json!({"error": "not found"}));
+    clock.advance(Duration::from_secs(6));
     let err = verifier.verify(&token).await.unwrap_err();
     assert!(err.to_string().contains("keys"), "{err}");
 
     source.publish(jwks(&[jwk(key(0), "k0")]));
+    clock.advance(Duration::from_secs(6));
+    let token = sign(key(0), "k0", &claims(wall(&clock)));
     verifier.verify(&token).await.unwrap();
 }
 

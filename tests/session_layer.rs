@@ -611,11 +611,14 @@ async fn middleware_auth_uses_303_for_posts_and_401_for_fetch() {
             .to_bytes(),
     )
     .unwrap();
-    assert_eq!(body["error"], "unauthenticated");
-    assert!(body["sign_in_url"]
-        .as_str()
-        .unwrap()
-        .starts_with("/auth/sign-in?return_to="));
+    // The body is an AuthError, as Leptos server functions encode errors, so a
+    // WebAssembly caller gets `SignInRequired` and can navigate.
+    let error: authkit_leptos::AuthError = serde_json::from_value(body).unwrap();
+    assert_eq!(
+        error.sign_in_url(),
+        Some("/auth/sign-in?return_to=%2F"),
+        "no Referer: back to /"
+    );
 }
 
 #[tokio::test]

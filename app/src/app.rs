@@ -337,7 +337,10 @@ pub async fn data() -> Result<Option<String>, AuthError> {
     let base = use_context::<crate::DemoContext>()
         .map(|c| c.public_url)
         .ok_or_else(|| AuthError::Internal("demo context missing".into()))?;
-    let response = reqwest::Client::new()
+    let response = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .map_err(|e| AuthError::Internal(format!("HTTP client: {e}")))?
         .get(format!("{base}/demo-api/data"))
         .bearer_auth(token.as_str())
         .send()

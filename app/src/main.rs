@@ -7,7 +7,7 @@
 use authkit_demo::app::{shell, App};
 use authkit_demo::DemoContext;
 use authkit_leptos::emulator::{Emulator, Seed};
-use authkit_leptos::{AuthKit, AuthKitConfig};
+use authkit_leptos::{AuthKit, AuthKitConfig, Secret};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -68,8 +68,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             "authkit-demo: no WORKOS_API_KEY set, using the built-in WorkOS emulator at {}",
             emulator.base_url()
         );
-        let password =
-            std::env::var("WORKOS_COOKIE_PASSWORD").unwrap_or_else(|_| random_password());
+        // A fresh password per run unless one is set (signing in again after a restart
+        // is fine for a demo).
+        let password = std::env::var("WORKOS_COOKIE_PASSWORD")
+            .map(Secret::from)
+            .unwrap_or_else(|_| Secret::random_cookie_password());
         let config = emulator
             .config_builder()
             .redirect_uri(format!("{public_url}/callback"))
@@ -121,7 +124,8 @@ async fn demo_api(State(authkit): State<AuthKit>, headers: HeaderMap) -> impl In
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .filter(|t| !t.is_empty());
     let Some(token) = token else {
         return (
             StatusCode::UNAUTHORIZED,
@@ -138,23 +142,9 @@ async fn demo_api(State(authkit): State<AuthKit>, headers: HeaderMap) -> impl In
                 "permissions": claims.permissions,
             })),
         ),
-        Err(e) => (
+        Err(_) => (
             StatusCode::UNAUTHORIZED,
-            Json(serde_json::json!({ "error": e.to_string() })),
+            Json(serde_json::json!({ "error": "invalid or expired access token" })),
         ),
     }
-}
-
-/// A fresh cookie password per run when none is configured (signing in again after a
-/// restart is fine for a demo).
-fn random_password() -> String {
-    use std::collections::hash_map::RandomState;
-    use std::hash::{BuildHasher, Hasher};
-    (0..4)
-        .map(|_| {
-            let mut h = RandomState::new().build_hasher();
-            h.write_u64(std::process::id().into());
-            format!("{:016x}", h.finish())
-        })
-        .collect()
 }

@@ -38,6 +38,10 @@ const MIN_RSA_MODULUS_BYTES: usize = 256;
 /// A boxed error, as returned by a [`JwksSource`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// How long a cold cache whose last fetch failed answers with that failure before it
+/// tries again (or the cooldown, if shorter).
+const COLD_RETRY_BACKOFF: Duration = Duration::from_secs(5);
+
 /// The future a [`JwksSource`] returns: the JWKS document as JSON (`{"keys": [...]}`).
 pub type JwksFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, BoxError>> + Send + 'a>>;
 
@@ -303,11 +307,23 @@ impl JwksCache {
             .is_none_or(|at| now.saturating_duration_since(at) >= self.inner.cooldown);
 
         let (keys, fetched) = match keys {
-            // Cold cache: nothing to serve, so fetch regardless of the cooldown.
-            None => (
-                self.fetch_shared(seen).await.map_err(JwtError::JwksFetch)?,
-                true,
-            ),
+            // Cold cache: nothing to serve, so fetch — unless a fetch just failed: then
+            // fail fast for a few seconds instead of making every request wait for
+            // another timeout while WorkOS is unreachable.
+            None => {
+                let retry_after = self.inner.cooldown.min(COLD_RETRY_BACKOFF);
+                let recently_failed = last_attempt_at
+                    .is_some_and(|at| now.saturating_duration_since(at) < retry_after);
+                if recently_failed {
+                    if let Some(error) = self.read().last_error.clone() {
+                        return Err(JwtError::JwksFetch(error));
+                    }
+                }
+                (
+                    self.fetch_shared(seen).await.map_err(JwtError::JwksFetch)?,
+                    true,
+                )
+            }
             Some(keys) => {
                 let stale = now.saturating_duration_since(keys.fetched_at) >= self.inner.ttl;
                 if stale && cooled_down {

@@ -46,6 +46,11 @@ pub struct Options {
     pub layer: fn(AuthKitLayer) -> AuthKitLayer,
     pub builder: fn(authkit_leptos::AuthKitBuilder) -> authkit_leptos::AuthKitBuilder,
     pub auto_approve_as: &'static str,
+    /// Applied to the config builder after the harness's own settings (redirect URI,
+    /// password, timeout), so it can override them.
+    pub config: fn(authkit_leptos::AuthKitConfigBuilder) -> authkit_leptos::AuthKitConfigBuilder,
+    /// The emulator's seed (default: the demo seed).
+    pub seed: fn() -> Seed,
 }
 
 impl Default for Options {
@@ -55,6 +60,8 @@ impl Default for Options {
             layer: |l| l,
             builder: |b| b,
             auto_approve_as: "ada@example.com",
+            config: |c| c,
+            seed: || Seed::demo().expect("the demo seed parses"),
         }
     }
 }
@@ -74,23 +81,7 @@ impl Harness {
     }
 
     pub async fn with(options: Options) -> Self {
-        let mut builder = Emulator::builder()
-            .seed(Seed::demo().expect("the demo seed parses"))
-            .auto_approve_as(options.auto_approve_as);
-        if let Some(ttl) = options.token_ttl {
-            builder = builder.token_ttl(ttl);
-        }
-        let emulator = builder.start().await.expect("the emulator starts");
-        let config = emulator
-            .config_builder()
-            .redirect_uri(REDIRECT_URI)
-            .cookie_password(PASSWORD)
-            .http_timeout(Duration::from_secs(5))
-            .build()
-            .expect("valid config");
-        let kit = (options.builder)(AuthKit::builder(config))
-            .build()
-            .expect("authkit builds");
+        let (emulator, kit) = emulator_and_kit(&options).await;
         let layer = (options.layer)(
             kit.layer()
                 .matcher(["/", "/dashboard/:path*"])
@@ -197,6 +188,30 @@ impl Harness {
     }
 }
 
+/// The emulator and an `AuthKit` pointed at it, as [`Options`] say.
+pub async fn emulator_and_kit(options: &Options) -> (Emulator, AuthKit) {
+    let mut builder = Emulator::builder()
+        .seed((options.seed)())
+        .auto_approve_as(options.auto_approve_as);
+    if let Some(ttl) = options.token_ttl {
+        builder = builder.token_ttl(ttl);
+    }
+    let emulator = builder.start().await.expect("the emulator starts");
+    let config = (options.config)(
+        emulator
+            .config_builder()
+            .redirect_uri(REDIRECT_URI)
+            .cookie_password(PASSWORD)
+            .http_timeout(Duration::from_secs(5)),
+    )
+    .build()
+    .expect("valid config");
+    let kit = (options.builder)(AuthKit::builder(config))
+        .build()
+        .expect("authkit builds");
+    (emulator, kit)
+}
+
 pub struct SignInResult {
     pub status: StatusCode,
     pub location: Option<String>,
@@ -251,4 +266,272 @@ pub fn query_of(url: &str) -> HashMap<String, String> {
 pub fn unseal(cookie: &str) -> serde_json::Value {
     authkit_leptos::seal::unseal_json(cookie, &authkit_leptos::PasswordMap::single(PASSWORD))
         .expect("the session unseals")
+}
+
+// ------------------------------------------------------------------ parity helpers
+// (added for the authkit-nextjs parity suites; the helpers above are unchanged)
+
+/// The value part of a `Set-Cookie` header (`name=value; …` → `value`).
+pub fn cookie_value(set_cookie: &str) -> &str {
+    let pair = set_cookie.split(';').next().unwrap_or_default();
+    pair.split_once('=').map_or("", |(_, v)| v)
+}
+
+/// The `Set-Cookie` header for cookie `name`, if the response has one.
+pub fn set_cookie_named(headers: &HeaderMap, name: &str) -> Option<String> {
+    set_cookies(headers)
+        .into_iter()
+        .find(|c| c.split_once('=').is_some_and(|(n, _)| n == name))
+}
+
+/// Whether the response deletes cookie `name` (`name=; …; Max-Age=0`).
+pub fn deletes_cookie(headers: &HeaderMap, name: &str) -> bool {
+    set_cookie_named(headers, name)
+        .is_some_and(|c| c.starts_with(&format!("{name}=;")) && c.contains("Max-Age=0"))
+}
+
+/// The body of a response as text.
+pub async fn body_text(response: Response<Body>) -> String {
+    String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes()).into_owned()
+}
+
+/// The (unverified) claims of the access token sealed in a session cookie.
+pub fn token_claims(cookie: &str) -> serde_json::Value {
+    let session = unseal(cookie);
+    authkit_leptos::jwt::decode_unverified(session["accessToken"].as_str().unwrap())
+        .expect("the access token decodes")
+        .1
+}
+
+/// One sign-in flow stopped before the callback: what the emulator sent back, and the
+/// flow cookie the start route set.
+pub struct Flow {
+    /// The authorization URL the start route redirected to.
+    pub authorize_url: String,
+    /// The code the emulator issued.
+    pub code: String,
+    /// The (sealed) state the emulator echoed back.
+    pub state: String,
+    /// `wos-auth-verifier-…=<state>`, ready for a `Cookie` header.
+    pub verifier_pair: String,
+}
+
+impl Harness {
+    /// The AuthKit layer and routes around a Leptos app (SSR pages from `app`, server
+    /// functions at `/api/…`) plus the JSON `whoami` handler at `/`, `/dashboard…` and
+    /// `/public`. The layer covers `/`, `/dashboard/:path*`, `/page/:path*` and `/api/:path*`
+    /// (then `options.layer` applies).
+    pub async fn with_leptos<F, IV>(options: Options, app: F) -> Self
+    where
+        F: Fn() -> IV + Clone + Send + Sync + 'static,
+        IV: leptos::prelude::IntoView + 'static,
+    {
+        let (emulator, kit) = emulator_and_kit(&options).await;
+        let layer = (options.layer)(
+            kit.layer()
+                .matcher(["/", "/dashboard/:path*", "/page/:path*"])
+                .expect("patterns compile"),
+        );
+        let router = leptos_app::router(&kit, app).layer(layer);
+        Self {
+            emulator,
+            kit,
+            app: router,
+        }
+    }
+
+    /// Runs the whole flow from a start URL (any redirect URI) and returns what the
+    /// callback answered.
+    pub async fn sign_in_at(&self, start: &str) -> SignInResult {
+        let flow = self.flow(start).await;
+        let callback_path = self.kit.callback_path().to_owned();
+        let callback = format!(
+            "{callback_path}?code={}&state={}",
+            url::form_urlencoded::byte_serialize(flow.code.as_bytes()).collect::<String>(),
+            url::form_urlencoded::byte_serialize(flow.state.as_bytes()).collect::<String>()
+        );
+        let response = self
+            .send(
+                Request::get(callback.as_str())
+                    .header(header::COOKIE, flow.verifier_pair.clone())
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        let cookies = set_cookies(response.headers());
+        let session = cookies
+            .iter()
+            .find(|c| c.starts_with("wos-session="))
+            .map(|c| cookie_value(c).to_owned())
+            .unwrap_or_default();
+        SignInResult {
+            status: response.status(),
+            location: response
+                .headers()
+                .get(header::LOCATION)
+                .map(|v| v.to_str().unwrap().to_owned()),
+            cookies,
+            session,
+            verifier_pair: flow.verifier_pair,
+            callback,
+        }
+    }
+
+    /// Starts a flow at `start` and lets the emulator approve it, without calling the
+    /// callback.
+    pub async fn flow(&self, start: &str) -> Flow {
+        let start_response = self.get(start, None).await;
+        assert_eq!(
+            start_response.status(),
+            StatusCode::FOUND,
+            "start route redirects"
+        );
+        let authorize_url = location(&start_response);
+        let verifier = set_cookies(start_response.headers())
+            .into_iter()
+            .find(|c| c.starts_with("wos-auth-verifier-"))
+            .expect("a verifier cookie");
+        let verifier_pair = verifier.split(';').next().unwrap().to_owned();
+        let back = http_client()
+            .get(&authorize_url)
+            .send()
+            .await
+            .expect("emulator reachable");
+        assert_eq!(back.status().as_u16(), 302, "auto-approve redirects back");
+        let q = query_of(back.headers()["location"].to_str().unwrap());
+        Flow {
+            authorize_url,
+            code: q["code"].clone(),
+            state: q["state"].clone(),
+            verifier_pair,
+        }
+    }
+
+    /// Signs in while the emulator issues access tokens with `ttl`, then restores a
+    /// 5-minute lifetime and zeroes the counters.
+    pub async fn sign_in_with_ttl(&self, ttl: Duration) -> String {
+        self.emulator.set_token_ttl(ttl);
+        let cookie = self.sign_in().await;
+        self.emulator.set_token_ttl(Duration::from_secs(300));
+        self.emulator.reset_counters();
+        cookie
+    }
+
+    /// A session whose access token is already expired.
+    pub async fn expired_session(&self) -> String {
+        self.sign_in_with_ttl(Duration::ZERO).await
+    }
+
+    /// A session whose access token lives `lifetime` and has `left` of it remaining,
+    /// issued on a rewound emulator clock.
+    pub async fn session_expiring_in(&self, left: Duration, lifetime: Duration) -> String {
+        let rewind = lifetime - left;
+        self.emulator.rewind_clock(rewind);
+        let cookie = self.sign_in_with_ttl(lifetime).await;
+        self.emulator.advance_clock(rewind);
+        cookie
+    }
+
+    /// Refresh-token exchanges that reached the emulator's handler since the counters
+    /// were reset.
+    pub fn refresh_exchanges(&self) -> u64 {
+        self.emulator
+            .counters()
+            .grant(authkit_leptos::emulator::GrantType::RefreshToken)
+    }
+
+    /// Calls to `POST /user_management/authenticate` (any grant, faults included).
+    pub fn authenticate_calls(&self) -> u64 {
+        self.emulator
+            .counters()
+            .get(authkit_leptos::emulator::Endpoint::Authenticate)
+    }
+
+    /// Calls a server function the way the WebAssembly client does (form-encoded args,
+    /// JSON back), from the page `referer`.
+    pub async fn call(
+        &self,
+        endpoint: &str,
+        args: &str,
+        cookie: Option<&str>,
+    ) -> (StatusCode, serde_json::Value, Response<Body>) {
+        let mut req = Request::post(format!("/api/{endpoint}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .header(header::REFERER, "http://localhost:3000/billing?tab=2");
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, format!("wos-session={c}"));
+        }
+        let response = self
+            .send(req.body(Body::from(args.to_owned())).unwrap())
+            .await;
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.unwrap().to_bytes();
+        let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+            serde_json::Value::String(String::from_utf8_lossy(&bytes).into_owned())
+        });
+        (
+            parts.status,
+            json,
+            Response::from_parts(parts, Body::empty()),
+        )
+    }
+
+    /// Renders a page (a document request) and returns the response and its HTML.
+    pub async fn page(&self, path: &str, cookie: Option<&str>) -> (Response<Body>, String) {
+        let response = self.get(path, cookie).await;
+        let (parts, body) = response.into_parts();
+        let text = String::from_utf8_lossy(&body.collect().await.unwrap().to_bytes()).into_owned();
+        (Response::from_parts(parts, Body::empty()), text)
+    }
+}
+
+/// The router of [`Harness::with_leptos`] (without the layer).
+pub mod leptos_app {
+    use super::whoami;
+    use authkit_leptos::AuthKit;
+    use axum::body::Body;
+    use axum::routing::{get, post};
+    use axum::Router;
+    use http::Request;
+    use leptos::prelude::*;
+    use leptos_axum::LeptosRoutes as _;
+
+    pub fn router<F, IV>(kit: &AuthKit, app: F) -> Router
+    where
+        F: Fn() -> IV + Clone + Send + Sync + 'static,
+        IV: IntoView + 'static,
+    {
+        let options = LeptosOptions::builder().output_name("test").build();
+        let routes = leptos_axum::generate_route_list(app.clone());
+        let context = {
+            let kit = kit.clone();
+            move || provide_context(kit.clone())
+        };
+        let ctx = context.clone();
+        let shell = move || {
+            let app = app.clone();
+            view! {
+                <!DOCTYPE html>
+                <html>
+                    <head></head>
+                    <body>{app()}</body>
+                </html>
+            }
+        };
+        Router::new()
+            .route(
+                "/api/{*fn_name}",
+                post(move |req: Request<Body>| {
+                    leptos_axum::handle_server_fns_with_context(ctx.clone(), req)
+                }),
+            )
+            .route("/", get(whoami))
+            .route("/dashboard", get(whoami))
+            .route("/dashboard/{*rest}", get(whoami))
+            .route("/public", get(whoami))
+            .leptos_routes_with_context(&options, routes, context, shell)
+            .merge(kit.routes())
+            .with_state(options)
+    }
 }
