@@ -110,7 +110,7 @@ impl RefreshError {
 
 /// A refreshed (or newly saved) session, sealed once for every request that shares it.
 #[derive(Clone)]
-pub struct SessionUpdate {
+pub(crate) struct SessionUpdate {
     pub(crate) session: Session,
     pub(crate) claims: AccessTokenClaims,
     pub(crate) sealed: String,

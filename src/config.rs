@@ -497,6 +497,19 @@ impl AuthKitConfigBuilder {
                 None
             }
             Some(map) => {
+                let bad_ids: Vec<&str> = map
+                    .iter()
+                    .map(|(id, _)| id)
+                    .filter(|id| {
+                        id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                    })
+                    .collect();
+                if !bad_ids.is_empty() {
+                    problem(
+                        "WORKOS_COOKIE_PASSWORD",
+                        format!("password ids must be letters, digits or `_` (got {bad_ids:?})"),
+                    );
+                }
                 let short: Vec<&str> = map
                     .iter()
                     .filter(|(_, p)| p.expose().chars().count() < MIN_COOKIE_PASSWORD_LEN)
@@ -530,7 +543,7 @@ impl AuthKitConfigBuilder {
         }
         if let Some(d) = &self.cookie.domain {
             if d.bytes()
-                .any(|b| b.is_ascii_whitespace() || b == b';' || b == b',')
+                .any(|b| !b.is_ascii_graphic() || b == b';' || b == b',')
             {
                 problem(
                     "WORKOS_COOKIE_DOMAIN",
@@ -732,6 +745,21 @@ mod tests {
         assert!(!dbg.contains(PW), "{dbg}");
         assert!(!dbg.contains("sk_test_abc"), "{dbg}");
         assert!(dbg.contains("client_123"));
+    }
+
+    #[test]
+    fn cookie_domains_and_password_ids_are_checked() {
+        let e = with(&[("WORKOS_COOKIE_DOMAIN", "exämple.com")]).unwrap_err();
+        assert_eq!(problem_vars(&e), ["WORKOS_COOKIE_DOMAIN"]);
+        let map = PasswordMap::from_entries([("1", PW), ("bad id", PW)]).unwrap();
+        let e = AuthKitConfig::builder()
+            .client_id("c")
+            .api_key("k")
+            .redirect_uri("http://localhost/callback")
+            .cookie_passwords(map)
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("password ids"), "{e}");
     }
 
     #[test]

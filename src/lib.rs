@@ -70,7 +70,7 @@ pub use auth::{
     with_auth, AccessToken, Auth, RecentAuth, SignInOptions, SignedIn,
 };
 #[cfg(feature = "ssr")]
-pub use authkit::{AuthKit, AuthKitBuilder, RefreshError};
+pub use authkit::{AuthKit, AuthKitBuilder, RefreshError, RefreshFailure, RefreshSuccess};
 #[cfg(feature = "ssr")]
 pub use callback::{CallbackError, CallbackErrorCode, CallbackOptions, CallbackSuccess};
 #[cfg(feature = "ssr")]

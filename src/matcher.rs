@@ -39,6 +39,10 @@ pub enum MatcherError {
         "route pattern `{0}`: two parameters in a row are ambiguous; separate them with a literal"
     )]
     AdjacentParams(String),
+    /// More than one parameter in a segment, or more than one `*`/`+` segment: such
+    /// patterns can take time quadratic in the path length to match, so they are refused.
+    #[error("route pattern `{0}`: use at most one parameter per segment and at most one `*` or `+` parameter")]
+    TooComplex(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,6 +91,17 @@ impl RoutePattern {
         let mut segments = Vec::new();
         for raw in split_path(pattern) {
             segments.push(parse_segment(raw, pattern)?);
+        }
+        let repeating = segments
+            .iter()
+            .filter(|s| matches!(s, Segment::ZeroOrMore | Segment::OneOrMore))
+            .count();
+        let crowded = segments.iter().any(|s| match s {
+            Segment::Parts(parts) => parts.iter().filter(|p| **p == Part::Param).count() > 1,
+            _ => false,
+        });
+        if repeating > 1 || crowded {
+            return Err(MatcherError::TooComplex(pattern.to_owned()));
         }
         Ok(Self {
             source: pattern.to_owned(),
@@ -365,6 +380,14 @@ mod tests {
         assert!(matches!(
             RoutePattern::new("/a/:x:y"),
             Err(MatcherError::AdjacentParams(_))
+        ));
+        assert!(matches!(
+            RoutePattern::new("/:a-:b.txt"),
+            Err(MatcherError::TooComplex(_))
+        ));
+        assert!(matches!(
+            RoutePattern::new("/:a*/x/:b*"),
+            Err(MatcherError::TooComplex(_))
         ));
         let err = Matcher::new(["/", "/ok/:p*", "oops"]).unwrap_err();
         assert!(err.to_string().contains("`oops`"), "{err}");

@@ -74,7 +74,7 @@ struct LayerConfig {
     kit: AuthKit,
     matcher: Matcher,
     middleware_auth: Option<MiddlewareAuth>,
-    sign_up_paths: Matcher,
+    sign_up_paths: Arc<Matcher>,
 }
 
 /// The AuthKit tower layer. Build it with [`AuthKit::layer`].
@@ -95,7 +95,7 @@ impl AuthKit {
                 kit: self.clone(),
                 matcher,
                 middleware_auth: None,
-                sign_up_paths: Matcher::default(),
+                sign_up_paths: Arc::default(),
             }),
         }
     }
@@ -165,7 +165,7 @@ impl AuthKitLayer {
         S: AsRef<str>,
     {
         let m = Matcher::new(patterns)?;
-        Ok(self.edit(|c| c.sign_up_paths = m))
+        Ok(self.edit(|c| c.sign_up_paths = Arc::new(m)))
     }
 }
 
@@ -272,7 +272,7 @@ where
                 resolved,
                 path_and_query,
                 req.headers(),
-                config.sign_up_paths.clone(),
+                Arc::clone(&config.sign_up_paths),
             );
             req.extensions_mut().insert(auth.clone());
             let mut response = inner.call(req).await?;
@@ -465,9 +465,8 @@ pub(crate) fn redirect(status: StatusCode, location: &str, cookies: Vec<String>)
     let mut response = Response::new(Body::empty());
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(location) {
-        headers.insert(LOCATION, v);
-    }
+    let location = HeaderValue::from_str(location).unwrap_or(HeaderValue::from_static("/"));
+    headers.insert(LOCATION, location);
     for c in cookies {
         if let Ok(v) = HeaderValue::from_str(&c) {
             headers.append(SET_COOKIE, v);
@@ -581,7 +580,9 @@ struct RequestAuthInner {
     document: bool,
     authorization: Option<String>,
     /// The layer's `sign_up_paths`, for sign-in links made while handling the request.
-    sign_up_paths: Matcher,
+    sign_up_paths: Arc<Matcher>,
+    /// Set once the layer has read the outcome (the response head is being sent).
+    finalized: std::sync::atomic::AtomicBool,
 }
 
 struct State {
@@ -606,7 +607,7 @@ impl RequestAuth {
         resolved: Resolved,
         path_and_query: String,
         headers: &HeaderMap,
-        sign_up_paths: Matcher,
+        sign_up_paths: Arc<Matcher>,
     ) -> Self {
         let referer_path = referer_path(headers);
         let authorization = headers
@@ -626,6 +627,7 @@ impl RequestAuth {
                 document: is_document_request(headers),
                 authorization,
                 sign_up_paths,
+                finalized: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -681,6 +683,7 @@ impl RequestAuth {
 
     /// Replaces the session (after a refresh or `save_session`); the layer writes the cookie.
     pub(crate) fn update(&self, update: &SessionUpdate) {
+        self.warn_if_finalized();
         let mut state = self.lock();
         state.session = Some(update.session.clone());
         state.claims = Some(update.claims.clone());
@@ -689,13 +692,33 @@ impl RequestAuth {
 
     /// Ends the session for the rest of the request; the layer deletes the cookie.
     pub(crate) fn clear(&self) {
+        self.warn_if_finalized();
         let mut state = self.lock();
         state.session = None;
         state.claims = None;
         state.cookie = CookieAction::Delete;
     }
 
+    /// A session change after the response head went out (e.g. from a resource that
+    /// resolves while a page streams) cannot reach the browser; say so loudly.
+    fn warn_if_finalized(&self) {
+        if self
+            .inner
+            .finalized
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            tracing::warn!(
+                path = %self.inner.path_and_query,
+                "the session changed after the response head was sent; the new cookie is lost. \
+                 Change the session in a server function or a blocking resource."
+            );
+        }
+    }
+
     fn outcome(&self) -> (bool, CookieAction) {
+        self.inner
+            .finalized
+            .store(true, std::sync::atomic::Ordering::Release);
         let state = self.lock();
         (state.session.is_some(), state.cookie.clone())
     }
