@@ -56,6 +56,8 @@ pub mod workos;
 
 #[cfg(feature = "emulator")]
 pub mod emulator;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::AuthError;
 pub use user::{Impersonator, User};

@@ -655,3 +655,33 @@ async fn extreme_clock_and_ttl_values_do_not_break_the_server() {
         assert_eq!(status, 200);
     }
 }
+
+#[tokio::test]
+async fn logout_return_to_must_be_on_an_allowed_origin() {
+    let emulator = authkit_leptos::emulator::Emulator::builder()
+        .redirect_uri("http://localhost:3000/callback")
+        .start()
+        .await
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let logout = |return_to: &str| {
+        let mut url = url::Url::parse(&format!(
+            "{}/user_management/sessions/logout",
+            emulator.base_url()
+        ))
+        .unwrap();
+        url.query_pairs_mut()
+            .append_pair("session_id", "session_x")
+            .append_pair("return_to", return_to);
+        client.get(url).send()
+    };
+    let ok = logout("http://localhost:3000/goodbye").await.unwrap();
+    assert_eq!(ok.status().as_u16(), 302);
+    assert_eq!(ok.headers()["location"], "http://localhost:3000/goodbye");
+    let evil = logout("https://evil.example/").await.unwrap();
+    assert_eq!(evil.status().as_u16(), 400);
+    assert!(evil.headers().get("location").is_none());
+}

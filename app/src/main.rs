@@ -63,7 +63,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         } else {
             Seed::demo()?
         };
-        let emulator = Emulator::builder().seed(seed).start().await?;
+        let emulator = Emulator::builder()
+            .seed(seed)
+            .redirect_uri(format!("{public_url}/callback"))
+            .start()
+            .await?;
         println!(
             "authkit-demo: no WORKOS_API_KEY set, using the built-in WorkOS emulator at {}",
             emulator.base_url()

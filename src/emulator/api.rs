@@ -232,8 +232,23 @@ pub(crate) async fn logout(State(app): State<AppState>, RawQuery(query): RawQuer
         Ok(None) => None,
         _ => return html_error("return_to must be an absolute http(s) URL."),
     };
+    // Like WorkOS's allowed logout URLs: once redirect URIs are configured, `return_to`
+    // must be on one of their origins (else any http(s) URL is accepted).
+    let mut store = app.lock();
+    if let Some(url) = return_to {
+        let allowed = &store.settings.redirect_uris;
+        let origin = |u: &str| url::Url::parse(u).ok().map(|u| u.origin());
+        if !allowed.is_empty()
+            && !allowed
+                .iter()
+                .any(|a| origin(a).is_some() && origin(a) == origin(url))
+        {
+            return html_error("return_to is not on an allowed redirect URI's origin.");
+        }
+    }
     // Unknown or already ended sessions are fine: signing out is idempotent.
-    app.lock().end_session(session_id);
+    store.end_session(session_id);
+    drop(store);
     match return_to.and_then(|url| HeaderValue::from_str(url).ok()) {
         Some(location) => {
             let mut response = StatusCode::FOUND.into_response();

@@ -1,0 +1,193 @@
+//! Helpers for your own tests (feature `testing`): sign in through the real flow against
+//! the built-in emulator, with no browser, and get the session cookie to send.
+//!
+//! ```no_run
+//! use authkit_leptos::emulator::{Emulator, Seed};
+//! use authkit_leptos::{testing, AuthKit};
+//!
+//! # async fn test() -> Result<(), Box<dyn std::error::Error>> {
+//! let emulator = Emulator::builder().seed(Seed::demo()?).auto_approve().start().await?;
+//! let config = emulator
+//!     .config_builder()
+//!     .redirect_uri("http://localhost:3000/callback")
+//!     .cookie_password(authkit_leptos::Secret::random_cookie_password())
+//!     .build()?;
+//! let authkit = AuthKit::new(config)?;
+//! let app: axum::Router = axum::Router::new()
+//!     // your routes …
+//!     .merge(authkit.routes())
+//!     .layer(authkit.layer().matcher(["/:path*"])?);
+//!
+//! let cookie = testing::sign_in(&app, &authkit, "ada@example.com").await?;
+//! // Send `cookie.header()` as the `Cookie` header of your requests.
+//! # let _ = cookie;
+//! # Ok(()) }
+//! ```
+
+use crate::authkit::AuthKit;
+use crate::session::{find_cookie, pkce_cookie_name};
+use axum::body::Body;
+use http::{header, Request, StatusCode};
+use std::fmt;
+use tower::ServiceExt as _;
+
+/// A signed-in session cookie, as the browser would hold it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionCookie {
+    name: String,
+    value: String,
+}
+
+impl SessionCookie {
+    /// The sealed value.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// `name=value`, for a `Cookie` request header.
+    pub fn header(&self) -> String {
+        format!("{}={}", self.name, self.value)
+    }
+}
+
+impl fmt::Debug for SessionCookie {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionCookie")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why [`sign_in`] could not sign in.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignInError {
+    /// A step answered something else than expected.
+    #[error("sign-in step `{step}` answered {status}: {detail}")]
+    Step {
+        /// The step (`start`, `authorize`, `callback`).
+        step: &'static str,
+        /// Its status.
+        status: u16,
+        /// What was missing. Start the emulator with `.auto_approve()` so `authorize`
+        /// redirects back at once.
+        detail: String,
+    },
+    /// The emulator could not be reached.
+    #[error("cannot reach the emulator: {0}")]
+    Network(String),
+}
+
+fn step(step: &'static str, status: StatusCode, detail: impl Into<String>) -> SignInError {
+    SignInError::Step {
+        step,
+        status: status.as_u16(),
+        detail: detail.into(),
+    }
+}
+
+/// Signs in as the seeded user `email` through `app` (which must merge
+/// [`AuthKit::routes`]) and the emulator `authkit` points at (started with
+/// `.auto_approve()`): the start route, the emulator's `authorize`, and the callback —
+/// the real flow, PKCE and state checks included. Returns the session cookie.
+pub async fn sign_in(
+    app: &axum::Router,
+    authkit: &AuthKit,
+    email: &str,
+) -> Result<SessionCookie, SignInError> {
+    let start_path = format!(
+        "{}?login_hint={}",
+        authkit.sign_in_path(),
+        url::form_urlencoded::byte_serialize(email.as_bytes()).collect::<String>()
+    );
+    let start = app
+        .clone()
+        .oneshot(
+            Request::get(start_path)
+                .body(Body::empty())
+                .map_err(|e| step("start", StatusCode::BAD_REQUEST, e.to_string()))?,
+        )
+        .await
+        .map_err(|e| match e {})?;
+    let location = header_str(start.headers(), header::LOCATION).ok_or_else(|| {
+        step(
+            "start",
+            start.status(),
+            "no redirect to AuthKit (is `authkit.routes()` merged?)",
+        )
+    })?;
+
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| SignInError::Network(e.to_string()))?;
+    let back = client
+        .get(&location)
+        .send()
+        .await
+        .map_err(|e| SignInError::Network(e.to_string()))?;
+    let back_status =
+        StatusCode::from_u16(back.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let back_location = back
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| url::Url::parse(v).ok())
+        .ok_or_else(|| {
+            step(
+                "authorize",
+                back_status,
+                "no redirect back (start the emulator with `.auto_approve()`)",
+            )
+        })?;
+    let state = back_location
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .ok_or_else(|| step("authorize", back_status, "no state in the redirect"))?;
+
+    let verifier_name = pkce_cookie_name(&state);
+    let verifier = start
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|c| c.split(';').next())
+        .find(|pair| pair.starts_with(&format!("{verifier_name}=")))
+        .ok_or_else(|| step("start", start.status(), "no flow cookie"))?
+        .to_owned();
+    let callback_path = format!(
+        "{}?{}",
+        back_location.path(),
+        back_location.query().unwrap_or_default()
+    );
+    let callback = app
+        .clone()
+        .oneshot(
+            Request::get(callback_path)
+                .header(header::COOKIE, verifier)
+                .body(Body::empty())
+                .map_err(|e| step("callback", StatusCode::BAD_REQUEST, e.to_string()))?,
+        )
+        .await
+        .map_err(|e| match e {})?;
+    let name = &authkit.config().cookie().name;
+    let value = callback
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| {
+            find_cookie(c.split(';').next().unwrap_or_default(), name).map(|v| v.into_owned())
+        })
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| step("callback", callback.status(), "no session cookie"))?;
+    Ok(SessionCookie {
+        name: name.clone(),
+        value,
+    })
+}
+
+fn header_str(headers: &http::HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers.get(name)?.to_str().ok().map(str::to_owned)
+}
