@@ -218,3 +218,62 @@ fn help_documents_every_command() {
         assert!(text.contains(word), "help lacks {word}");
     }
 }
+
+#[test]
+fn the_emulator_command_prints_its_settings_and_serves_until_interrupted() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_authkit"))
+        .args([
+            "emulator",
+            "--port",
+            "0",
+            "--json",
+            "--auto-approve",
+            "ada@example.com",
+            "--seed",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/demo.yaml"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("authkit emulator starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout is piped"))
+        .read_line(&mut line)
+        .expect("a line on stdout");
+    if line.is_empty() {
+        let output = child.wait_with_output().expect("the emulator exits");
+        panic!(
+            "no settings line; stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let settings: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    let base_url = settings["base_url"].as_str().expect("base_url").to_owned();
+    assert!(
+        base_url.starts_with("http://127.0.0.1:"),
+        "loopback only: {base_url}"
+    );
+    assert!(settings["client_id"]
+        .as_str()
+        .is_some_and(|s| !s.is_empty()));
+    assert!(settings["api_key"].as_str().is_some_and(|s| !s.is_empty()));
+    // It answers over loopback…
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let health = runtime.block_on(async {
+        reqwest::get(format!("{base_url}/health"))
+            .await
+            .map(|r| r.status().as_u16())
+    });
+    // …and stops on SIGINT with status 0.
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let status = child.wait().expect("the emulator exits");
+    assert_eq!(health.ok(), Some(200));
+    assert_eq!(status.code(), Some(0));
+}
