@@ -1,0 +1,216 @@
+//! What the AuthKit layer costs per request, measured side by side in one run:
+//!
+//! - `floor/*`: the cryptography a request with a valid session cannot avoid — one
+//!   RSA-2048 signature verification and one iron unseal's AES-256-CBC + HMAC-SHA256 +
+//!   2 × PBKDF2-SHA1 (1 iteration) on a realistic session cookie;
+//! - `unseal+verify`: `seal::unseal` of the session plus `TokenVerifier::verify` of its
+//!   access token (warm JWKS cache);
+//! - `router/*`: a whole request through an axum router, with the layer (signed in) and
+//!   the same router without it.
+//!
+//! Run: `cargo bench --bench per_request --features testing` (release build). Compare
+//! `unseal+verify` with the floor, and `router/with_layer` with `router/without_layer`.
+
+use authkit_leptos::emulator::{Emulator, Seed};
+use authkit_leptos::session::Session;
+use authkit_leptos::{testing, Auth, AuthKit, Secret};
+use aws_lc_rs::{cipher, digest, hmac, pbkdf2, signature};
+use axum::body::Body;
+use axum::routing::get;
+use criterion::{criterion_group, criterion_main, Criterion};
+use http::{header, Request};
+use std::hint::black_box;
+use std::num::NonZeroU32;
+use tower::ServiceExt as _;
+
+struct Fixture {
+    _emulator: Emulator,
+    authkit: AuthKit,
+    with_layer: axum::Router,
+    without_layer: axum::Router,
+    cookie: String,
+    token: String,
+    jwk_n: Vec<u8>,
+    jwk_e: Vec<u8>,
+}
+
+fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
+    rt.block_on(async {
+        let emulator = Emulator::builder()
+            .seed(Seed::demo().unwrap())
+            .auto_approve()
+            .start()
+            .await
+            .unwrap();
+        let config = emulator
+            .config_builder()
+            .redirect_uri("http://localhost:3000/callback")
+            .cookie_password(Secret::random_cookie_password())
+            .build()
+            .unwrap();
+        let authkit = AuthKit::new(config).unwrap();
+        let page = || async { "<html><body><h1>Dashboard</h1></body></html>" };
+        let signed_in_page = |auth: Auth| async move {
+            format!(
+                "<html><body><h1>Dashboard of {}</h1></body></html>",
+                auth.user.map(|u| u.email).unwrap_or_default()
+            )
+        };
+        let without_layer = axum::Router::new().route("/dashboard", get(page));
+        let with_layer = axum::Router::new()
+            .route("/dashboard", get(signed_in_page))
+            .merge(authkit.routes())
+            .layer(authkit.layer().matcher(["/dashboard"]).unwrap());
+        let cookie = testing::sign_in(&with_layer, &authkit, "ada@example.com")
+            .await
+            .unwrap();
+        let session = Session::unseal(cookie.value(), authkit.config().passwords()).unwrap();
+        // Warm the JWKS cache.
+        authkit
+            .verifier()
+            .verify(&session.access_token)
+            .await
+            .unwrap();
+        let jwks: serde_json::Value = reqwest::get(emulator.jwks_url())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        use base64::Engine as _;
+        let b64 = |v: &serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(v.as_str().unwrap())
+                .unwrap()
+        };
+        let key = &jwks["keys"][0];
+        Fixture {
+            jwk_n: b64(&key["n"]),
+            jwk_e: b64(&key["e"]),
+            token: session.access_token.clone(),
+            cookie: cookie.header(),
+            _emulator: emulator,
+            authkit,
+            with_layer,
+            without_layer,
+        }
+    })
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let f = fixture(&rt);
+    let sealed = f.cookie.strip_prefix("wos-session=").unwrap().to_owned();
+    let passwords = f.authkit.config().passwords().clone();
+
+    // ---- the floor: the primitives one request needs, on inputs of the real sizes.
+    let (message, sig) = f.token.rsplit_once('.').unwrap();
+    use base64::Engine as _;
+    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(sig)
+        .unwrap();
+    let public = signature::RsaPublicKeyComponents {
+        n: &f.jwk_n,
+        e: &f.jwk_e,
+    };
+    let parts: Vec<&str> = sealed.trim_end_matches("~2").split('*').collect();
+    let ciphertext = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(parts[4])
+        .unwrap();
+    let iv = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(parts[3])
+        .unwrap();
+    let password = passwords.current().1.expose().to_owned();
+    let mac_base = parts[..6].join("*");
+    c.bench_function("floor/rsa2048_verify", |b| {
+        b.iter(|| {
+            public
+                .verify(
+                    &signature::RSA_PKCS1_2048_8192_SHA256,
+                    black_box(message.as_bytes()),
+                    black_box(&sig),
+                )
+                .unwrap()
+        })
+    });
+    c.bench_function("floor/iron_primitives", |b| {
+        b.iter(|| {
+            let mut enc_key = [0u8; 32];
+            pbkdf2::derive(
+                pbkdf2::PBKDF2_HMAC_SHA1,
+                NonZeroU32::new(1).unwrap(),
+                parts[2].as_bytes(),
+                password.as_bytes(),
+                &mut enc_key,
+            );
+            let mut mac_key = [0u8; 32];
+            pbkdf2::derive(
+                pbkdf2::PBKDF2_HMAC_SHA1,
+                NonZeroU32::new(1).unwrap(),
+                parts[6].as_bytes(),
+                password.as_bytes(),
+                &mut mac_key,
+            );
+            let tag = hmac::sign(
+                &hmac::Key::new(hmac::HMAC_SHA256, &mac_key),
+                mac_base.as_bytes(),
+            );
+            let key = cipher::UnboundCipherKey::new(&cipher::AES_256, &enc_key).unwrap();
+            let key = cipher::PaddedBlockDecryptingKey::cbc_pkcs7(key).unwrap();
+            let mut buf = ciphertext.clone();
+            let ctx = cipher::DecryptionContext::Iv128(iv.as_slice().try_into().unwrap());
+            let plain = key.decrypt(&mut buf, ctx).unwrap().len();
+            black_box((tag, plain, digest::SHA256.output_len()))
+        })
+    });
+
+    // ---- what the crate does per request.
+    c.bench_function("unseal+verify", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let session = Session::unseal(black_box(&sealed), &passwords).unwrap();
+                f.authkit
+                    .verifier()
+                    .verify(&session.access_token)
+                    .await
+                    .unwrap()
+            })
+        })
+    });
+
+    // ---- a whole request, with and without the layer.
+    let request = |cookie: Option<&str>| {
+        let mut r = Request::get("/dashboard").header(header::ACCEPT, "text/html");
+        if let Some(c) = cookie {
+            r = r.header(header::COOKIE, c);
+        }
+        r.body(Body::empty()).unwrap()
+    };
+    let mut group = c.benchmark_group("router");
+    group.bench_function("without_layer", |b| {
+        b.iter(|| {
+            rt.block_on(f.without_layer.clone().oneshot(request(Some(&f.cookie))))
+                .unwrap()
+        })
+    });
+    group.bench_function("with_layer", |b| {
+        b.iter(|| {
+            let response = rt
+                .block_on(f.with_layer.clone().oneshot(request(Some(&f.cookie))))
+                .unwrap();
+            assert!(
+                response.headers().get(header::SET_COOKIE).is_none(),
+                "a valid session: no refresh"
+            );
+            response
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
