@@ -261,7 +261,9 @@ pub async fn ensure_signed_in() -> Result<SignedIn, AuthError> {
 /// server-function call the page that made it.
 fn return_path(auth: &RequestAuth) -> String {
     let path = auth.path_and_query();
-    let server_fn = path.starts_with("/api/");
+    // A server-function call (a POST from a form or from WebAssembly, or anything under
+    // the default `/api` prefix) returns to the page that made it, not to the endpoint.
+    let server_fn = !auth.is_read() || path.starts_with("/api/");
     match (server_fn, auth.referer_path()) {
         (true, Some(referer)) => referer.to_owned(),
         (true, None) => "/".to_owned(),

@@ -271,6 +271,7 @@ where
                 kit.clone(),
                 resolved,
                 path_and_query,
+                req.method(),
                 req.headers(),
                 Arc::clone(&config.sign_up_paths),
             );
@@ -578,6 +579,8 @@ struct RequestAuthInner {
     path_and_query: String,
     referer_path: Option<String>,
     document: bool,
+    /// A GET or HEAD: a page load (or a GET server function), not a form post or call.
+    reading: bool,
     authorization: Option<String>,
     /// The layer's `sign_up_paths`, for sign-in links made while handling the request.
     sign_up_paths: Arc<Matcher>,
@@ -606,6 +609,7 @@ impl RequestAuth {
         kit: AuthKit,
         resolved: Resolved,
         path_and_query: String,
+        method: &Method,
         headers: &HeaderMap,
         sign_up_paths: Arc<Matcher>,
     ) -> Self {
@@ -625,6 +629,7 @@ impl RequestAuth {
                 path_and_query,
                 referer_path,
                 document: is_document_request(headers),
+                reading: method == Method::GET || method == Method::HEAD,
                 authorization,
                 sign_up_paths,
                 finalized: std::sync::atomic::AtomicBool::new(false),
@@ -660,6 +665,11 @@ impl RequestAuth {
     /// The same-origin page a server-function request came from (its `Referer`).
     pub(crate) fn referer_path(&self) -> Option<&str> {
         self.inner.referer_path.as_deref()
+    }
+
+    /// Whether the request is a GET or HEAD (a page load), rather than a post or a call.
+    pub(crate) fn is_read(&self) -> bool {
+        self.inner.reading
     }
 
     /// Whether the request is a browser navigation or a plain form post.
