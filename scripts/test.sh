@@ -30,6 +30,9 @@ cargo clippy --target wasm32-unknown-unknown -p authkit-leptos -p authkit-demo -
 step "cargo nextest (unit, integration, interop)"
 cargo nextest run --workspace --features authkit-leptos/cli,authkit-demo/ssr --no-fail-fast 2>&1 | tee "$LOG_DIR/nextest.log"
 
+step "doc examples (cargo test --doc)"
+cargo test --doc --workspace --features authkit-leptos/cli,authkit-demo/ssr 2>&1 | tee "$LOG_DIR/doctest.log"
+
 step "end-to-end (cargo leptos end-to-end + Playwright in Chromium)"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 LEPTOS_SITE_ADDR="127.0.0.1:$(free_port)" LEPTOS_RELOAD_PORT="$(free_port)" \
@@ -37,6 +40,7 @@ LEPTOS_SITE_ADDR="127.0.0.1:$(free_port)" LEPTOS_RELOAD_PORT="$(free_port)" \
 
 # One closing line over both runners.
 rust_passed=$(sed -n 's/.* tests run: \([0-9]*\) passed.*/\1/p' "$LOG_DIR/nextest.log" | tail -1)
+doc_passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$LOG_DIR/doctest.log" | awk '{ s += $1 } END { print s + 0 }')
 e2e_passed=$(sed -n 's/^ *\([0-9][0-9]*\) passed.*/\1/p' "$LOG_DIR/e2e.log" | tail -1)
-printf '\nall tests green in %ss (nextest %s, Playwright %s)\n' "$((SECONDS - t0))" "${rust_passed:-?}" "${e2e_passed:-?}"
-printf '%s passed, 0 failed\n' "$(( ${rust_passed:-0} + ${e2e_passed:-0} ))"
+printf '\nall tests green in %ss (nextest %s, doc examples %s, Playwright %s)\n' "$((SECONDS - t0))" "${rust_passed:-?}" "${doc_passed:-?}" "${e2e_passed:-?}"
+printf '%s passed, 0 failed\n' "$(( ${rust_passed:-0} + ${doc_passed:-0} + ${e2e_passed:-0} ))"

@@ -10,6 +10,46 @@
 //!   server functions and SSR read the result with `with_auth()`.
 //! - A built-in local WorkOS (feature `emulator`) runs everything with no account and no network.
 //!
+//! ## Quick start
+//!
+//! ```no_run
+//! # #[cfg(feature = "ssr")]
+//! # async fn setup() -> Result<(), Box<dyn std::error::Error>> {
+//! use authkit_leptos::{AuthKit, AuthKitConfig};
+//!
+//! // Once at start-up: the WORKOS_* variables, validated (every problem named at once).
+//! let authkit = AuthKit::new(AuthKitConfig::from_env()?)?;
+//! let app: axum::Router = axum::Router::new()
+//!     // .leptos_routes_with_context(&options, routes, move || provide_context(authkit.clone()), app)
+//!     .merge(authkit.routes()) // sign-in/up start routes, sign-out, the callback
+//!     .layer(authkit.layer().matcher(["/", "/dashboard/:path*", "/profile/:path*"])?);
+//! # let _ = app;
+//! # Ok(()) }
+//! ```
+//!
+//! Then, in a server function or while rendering:
+//!
+//! ```no_run
+//! # #[cfg(feature = "ssr")]
+//! # mod demo {
+//! use authkit_leptos::{ensure_signed_in, with_auth, AuthError};
+//!
+//! pub async fn greeting() -> Result<String, AuthError> {
+//!     let auth = with_auth().await?; // user: Option<User>, organization_id, role, permissions, …
+//!     Ok(match auth.user {
+//!         Some(user) => format!("Welcome, {}", user.display_name()),
+//!         None => "Not signed in".to_owned(),
+//!     })
+//! }
+//!
+//! pub async fn secret() -> Result<String, AuthError> {
+//!     // Redirects signed-out visitors to sign in; `me.user` is a `User`, not an `Option`.
+//!     let me = ensure_signed_in().await?;
+//!     Ok(format!("Hello, {}!", me.user.display_name()))
+//! }
+//! # }
+//! ```
+//!
 //! ## Features
 //!
 //! | feature | what it adds |
