@@ -6,7 +6,11 @@
 //! - a token whose `kid` is not in the set triggers a refetch, at most once per
 //!   [`DEFAULT_REFETCH_COOLDOWN`] (30 s), so random `kid`s cannot make us hammer WorkOS;
 //! - concurrent callers that need a fetch share one request (single flight);
-//! - when a refetch fails, the last good keys keep being served.
+//! - when a refetch fails, the last good keys keep being served;
+//! - unlike `jose`, keys past their 10 minutes are still served while they are refetched on
+//!   a background task (stale while revalidate), so a slow WorkOS never holds up a request;
+//! - a cold cache whose fetch just failed answers with that failure for 5 s rather than
+//!   making every request wait for another timeout.
 //!
 //! Keys are parsed once per fetch into ready-to-verify RSA public keys; the hot path is a
 //! read lock held for one `Arc` clone.
@@ -236,6 +240,8 @@ struct Inner {
     /// The fetch in flight, shared by everyone who needs it.
     in_flight: Mutex<Option<Arc<OnceCell<FetchOutcome>>>>,
     fetches: std::sync::atomic::AtomicU64,
+    /// A background refresh of stale keys is running.
+    revalidating: std::sync::atomic::AtomicBool,
 }
 
 /// A cached WorkOS key set with single-flight refetching. Cheap to clone (shared state).
@@ -275,6 +281,7 @@ impl JwksCache {
                 state: RwLock::default(),
                 in_flight: Mutex::new(None),
                 fetches: 0.into(),
+                revalidating: false.into(),
             }),
         }
     }
@@ -327,8 +334,18 @@ impl JwksCache {
             Some(keys) => {
                 let stale = now.saturating_duration_since(keys.fetched_at) >= self.inner.ttl;
                 if stale && cooled_down {
-                    // On failure keep serving the last good keys (logged by the fetch).
-                    (self.fetch_shared(seen).await.unwrap_or(keys), true)
+                    // Stale while revalidate: serve the keys we have and refetch on a task
+                    // of its own, so no request waits for WorkOS (up to the HTTP timeout
+                    // when it is slow) and a disconnecting client cannot cancel the fetch.
+                    // Without a Tokio runtime, refetch inline. On failure the last good
+                    // keys stay (logged by the fetch).
+                    match tokio::runtime::Handle::try_current() {
+                        Ok(runtime) => {
+                            self.revalidate_in_background(&runtime, seen);
+                            (keys, false)
+                        }
+                        Err(_) => (self.fetch_shared(seen).await.unwrap_or(keys), true),
+                    }
                 } else {
                     (keys, false)
                 }
@@ -350,6 +367,24 @@ impl JwksCache {
             Some(error) => Err(JwtError::JwksFetch(error)),
             None => Err(JwtError::UnknownKid { kid: echo(kid) }),
         }
+    }
+
+    /// Starts one background refetch (none if one is already running).
+    fn revalidate_in_background(&self, runtime: &tokio::runtime::Handle, seen: u64) {
+        use std::sync::atomic::Ordering;
+        if self
+            .inner
+            .revalidating
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return;
+        }
+        let this = self.clone();
+        runtime.spawn(async move {
+            let _ = this.fetch_shared(seen).await;
+            this.inner.revalidating.store(false, Ordering::Release);
+        });
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {

@@ -15,7 +15,8 @@
 //!   missing `kid`, or two keys with the same `kid`, reject the token.
 //! - **Key-fetch amplification.** An unknown `kid` refetches the JWKS at most once per 30 s,
 //!   and concurrent fetches are merged into one, so garbage tokens cannot flood WorkOS.
-//! - **Outages.** When WorkOS cannot be reached the last good keys keep being used; when no
+//! - **Outages.** When WorkOS cannot be reached or is slow the last good keys keep being used
+//!   (a stale set is refetched in the background, never in a request's path); when no
 //!   keys are available the error is [`JwtError::JwksFetch`], which
 //!   [`is_transient`](JwtError::is_transient) so the caller keeps the session.
 //! - **Expiry.** `exp <= now` fails with no leeway. [`JwtError::Expired`] is only returned
