@@ -248,14 +248,14 @@ where
             let resolved = kit.resolve(cookie_value.as_deref()).await;
             drop(cookie_value);
 
-            let path = req.uri().path().to_owned();
             let path_and_query = req
                 .uri()
                 .path_and_query()
-                .map_or_else(|| path.clone(), |p| p.as_str().to_owned());
+                .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
+            let path = path_and_query.split('?').next().unwrap_or_default();
             if let Some(ma) = &config.middleware_auth {
-                if resolved.session.is_none() && !ma.unauthenticated.matches(&path) {
-                    let screen = if config.sign_up_paths.matches(&path) {
+                if resolved.session.is_none() && !ma.unauthenticated.matches(path) {
+                    let screen = if config.sign_up_paths.matches(path) {
                         ScreenHint::SignUp
                     } else {
                         ScreenHint::SignIn
