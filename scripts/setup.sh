@@ -13,22 +13,35 @@
 #      scripts/env.sh then leaves rustup's toolchain first on PATH.
 #   3. /usr/local/lib/rust-web/bin: cargo/rustc/rustdoc/cargo-clippy/clippy-driver links
 #      to that toolchain; scripts/env.sh puts it first on PATH.
-#   4. cargo install: wasm-bindgen-cli at exactly the version pinned in Cargo.lock, and
-#      cargo-leptos with `no_downloads` (it then takes wasm-bindgen, wasm-opt and sass from
-#      PATH and never tries to download anything). cargo-leptos takes ~16 min to compile
-#      on 2 cores: it is installed once and skipped when present.
-#   5. npm: binaryen (wasm-opt, for release builds) into /usr/local/lib/rust-web/node, and
+#   4. cargo install, each tool from its lockfile (--locked) and built by a toolchain
+#      that meets the highest rust-version in that lockfile, chosen by reading it (not by
+#      whichever cargo is first on PATH): wasm-bindgen-cli at exactly the version pinned in
+#      Cargo.lock (with the committed scripts/tools/ lockfile: its published one names a
+#      crate version the registry does not serve), and cargo-leptos with `no_downloads`
+#      (it then takes wasm-bindgen, wasm-opt and sass from PATH and never downloads
+#      anything; its lockfile needs rustc 1.96, so the Debian toolchain builds it).
+#      cargo-leptos takes ~16 min to compile on 2 cores: installed once, skipped when present.
+#   5. npm: binaryen (wasm-opt, for release builds) into /usr/local/lib/rust-web/node
+#      (AUTHKIT_NODE_PREFIX), and
 #      the project's own node packages (end2end/: Playwright, no browser download;
 #      tests/interop/: iron-session, @workos-inc/node, jose) with `npm ci`.
 #
-# Knobs: CARGO_LEPTOS_VERSION, BINARYEN_VERSION; SKIP_CARGO_LEPTOS=1, SKIP_CHROMIUM=1.
+# Knobs: CARGO_LEPTOS_VERSION, BINARYEN_VERSION; SKIP_CARGO_LEPTOS=1, SKIP_CHROMIUM=1;
+# install locations CARGO_INSTALL_ROOT (else CARGO_HOME, else ~/.cargo) and AUTHKIT_NODE_PREFIX.
+# scripts/check-fresh-setup.sh runs this script with all of them empty, as a new machine has them.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CARGO_LEPTOS_VERSION="${CARGO_LEPTOS_VERSION:-0.3.11}"
 BINARYEN_VERSION="${BINARYEN_VERSION:-132.0.0}"
 RUST_WEB_BIN=/usr/local/lib/rust-web/bin
-NODE_DIR=/usr/local/lib/rust-web/node
+# Where tools go: cargo's own install root (CARGO_INSTALL_ROOT, else CARGO_HOME) and an npm
+# prefix; scripts/check-fresh-setup.sh points all three at empty directories.
+TOOL_ROOT="${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}"
+NODE_DIR="${AUTHKIT_NODE_PREFIX:-/usr/local/lib/rust-web/node}"
+# The machine's stock toolchain (rustup's proxies), found before this script changes PATH.
+STOCK_CARGO_BIN="$(dirname "$(command -v rustup 2>/dev/null || command -v cargo 2>/dev/null || echo /nonexistent/x)")"
+[ -x "$STOCK_CARGO_BIN/cargo" ] || STOCK_CARGO_BIN=""
 APT_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy lld-22)
 USE_RUSTUP="${AUTHKIT_USE_RUSTUP:-0}"
 if [ "$USE_RUSTUP" = 1 ]; then APT_PACKAGES=(); fi
@@ -84,7 +97,7 @@ for t in cargo rustc rustdoc cargo-clippy clippy-driver; do
     log "linked $RUST_WEB_BIN/$t -> /usr/bin/$t"
   fi
 done
-export PATH="$RUST_WEB_BIN:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+export PATH="$RUST_WEB_BIN:$PATH"
 log "using $(rustc --version)"
 
 # ------------------------------------------------------------------ 3. wasm32 std
@@ -134,32 +147,85 @@ else
   log "  note: wasm target dirs built against another std fail with E0463; remove target/front once"
 fi
 fi # USE_RUSTUP
-export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+export PATH="$TOOL_ROOT/bin:$PATH"
 
 # ------------------------------------------------------------------ 4. cargo tools
-if have_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
+# Every tool is built from its lockfile (--locked) by a toolchain named here, never by
+# whichever `cargo` happens to come first on PATH: the rust-version of every package in
+# the tool's lockfile is read first, and the tool is built by the first candidate
+# toolchain (Debian's rustc-web, then the machine's stock rustup one) that satisfies the
+# highest of them -- or setup stops, naming the package and the version it needs.
+# A tool whose published lockfile cannot be used as it is (it names a crate version the
+# registry does not serve) gets a committed lockfile, scripts/tools/NAME-VERSION.Cargo.lock.
+TOOL_TOOLCHAINS=()
+if [ "$USE_RUSTUP" != 1 ]; then TOOL_TOOLCHAINS+=("$RUST_WEB_BIN"); fi
+if [ -n "$STOCK_CARGO_BIN" ]; then TOOL_TOOLCHAINS+=("$STOCK_CARGO_BIN"); fi
+version_ge() { # $1 >= $2, dotted versions
+  [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" = "$2" ]
+}
+# cargo_install_tool NAME VERSION [cargo install args...]
+cargo_install_tool() {
+  local name=$1 version=$2
+  shift 2
+  local work fetch src lock needs needs_pkg bin chosen="" have
+  work="$(mktemp -d "${TMPDIR:-/tmp}/authkit-tool-$name.XXXXXX")"
+  # The tool's published source, unpacked by cargo (a throwaway manifest that depends on it).
+  fetch="$work/fetch"
+  mkdir -p "$fetch/src"
+  : >"$fetch/src/lib.rs"
+  printf '[package]\nname = "authkit-tool-fetch"\nversion = "0.0.0"\nedition = "2021"\npublish = false\n[workspace]\n[dependencies]\n%s = "=%s"\n' \
+    "$name" "$version" >"$fetch/Cargo.toml"
+  src="$(cd "$fetch" && "${TOOL_TOOLCHAINS[0]}/cargo" metadata --quiet --format-version 1 \
+    | python3 -c 'import json,sys,os; n=sys.argv[1]; print(next(os.path.dirname(p["manifest_path"]) for p in json.load(sys.stdin)["packages"] if p["name"]==n))' "$name")"
+  cp -a "$src" "$work/src"
+  lock="$ROOT/scripts/tools/$name-$version.Cargo.lock"
+  if [ -f "$lock" ]; then cp "$lock" "$work/src/Cargo.lock"; log "  lockfile: scripts/tools/$(basename "$lock")"; fi
+  # The highest rust-version any package of the locked build declares.
+  read -r needs needs_pkg < <("${TOOL_TOOLCHAINS[0]}/cargo" metadata --quiet --locked --format-version 1 \
+      --manifest-path "$work/src/Cargo.toml" --filter-platform "$("${TOOL_TOOLCHAINS[0]}/rustc" -vV | sed -n 's/^host: //p')" \
+    | python3 -c '
+import json, sys
+best = ("0", "-")
+key = lambda v: [int(x) for x in v.split(".")]
+for p in json.load(sys.stdin)["packages"]:
+    v = p.get("rust_version")
+    if v and key(v) > key(best[0]):
+        best = (v, p["name"] + "@" + p["version"])
+print(*best)')
+  for bin in "${TOOL_TOOLCHAINS[@]}"; do
+    have="$("$bin/rustc" --version | awk '{print $2}')"
+    if version_ge "${have%%-*}" "$needs"; then chosen=$bin; break; fi
+  done
+  if [ -z "$chosen" ]; then
+    log "ERROR: $name $version needs rustc >= $needs ($needs_pkg); none of these toolchains has it: ${TOOL_TOOLCHAINS[*]}"
+    rm -rf "$work"
+    return 1
+  fi
+  log "  built by $("$chosen/rustc" --version) from $chosen (needs >= $needs: $needs_pkg)"
+  PATH="$chosen:$PATH" CARGO="$chosen/cargo" RUSTC="$chosen/rustc" RUSTDOC="$chosen/rustdoc" \
+    CARGO_TARGET_DIR="$work/target" \
+    "$chosen/cargo" install --quiet --force --locked --root "$TOOL_ROOT" --path "$work/src" "$@"
+  rm -rf "$work"
+}
+
+if have_version "$TOOL_ROOT/bin/wasm-bindgen" "$WASM_BINDGEN_VERSION"; then
   log "wasm-bindgen $WASM_BINDGEN_VERSION present"
 else
   step_start "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (~3 min)"
-  # Its published lockfile can name a crate version the registry no longer serves;
-  # then resolve afresh.
-  if ! cargo install --quiet --force wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --locked 2>/dev/null; then
-    log "  (--locked failed; retrying with a fresh resolve)"
-    cargo install --quiet --force wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION"
-  fi
+  cargo_install_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION"
   step_done
 fi
 
 if [ "${SKIP_CARGO_LEPTOS:-0}" = 1 ]; then
   log "cargo-leptos skipped (SKIP_CARGO_LEPTOS=1)"
-elif have_version cargo-leptos "$CARGO_LEPTOS_VERSION"; then
+elif have_version "$TOOL_ROOT/bin/cargo-leptos" "$CARGO_LEPTOS_VERSION"; then
   log "cargo-leptos $CARGO_LEPTOS_VERSION present"
 else
   step_start "cargo install cargo-leptos $CARGO_LEPTOS_VERSION --features no_downloads (~16 min, once)"
   # Its release profile is fat LTO + 1 codegen unit (a ~10 min single-core link); a
   # build tool does not need that.
   CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
-    cargo install --quiet --force cargo-leptos --version "=$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+    cargo_install_tool cargo-leptos "$CARGO_LEPTOS_VERSION" --features no_downloads
   step_done
 fi
 
