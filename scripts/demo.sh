@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the demo app on http://127.0.0.1:3000 (override with LEPTOS_SITE_ADDR).
-# With no WORKOS_API_KEY in the environment it signs in against the built-in WorkOS
-# emulator; with real WORKOS_* variables it talks to WorkOS.
+# With no WorkOS connection variable in the environment it signs in against the built-in
+# WorkOS emulator and prints the users to sign in as; with the WORKOS_* variables it talks
+# to WorkOS (and refuses to start when only some of them are set).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

@@ -36,6 +36,7 @@ cargo test --doc --workspace --features authkit-leptos/cli,authkit-demo/ssr 2>&1
 step "end-to-end (cargo leptos end-to-end + Playwright in Chromium)"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 LEPTOS_SITE_ADDR="127.0.0.1:$(free_port)" LEPTOS_RELOAD_PORT="$(free_port)" \
+  AUTHKIT_DEMO_EMULATOR_PORT="$(free_port)" E2E_ARTIFACTS="$ROOT/target/e2e-artifacts" \
   cargo leptos end-to-end 2>&1 | tee "$LOG_DIR/e2e.log"
 
 # One closing line over both runners.

@@ -489,6 +489,14 @@ impl AuthKit {
     }
 
     /// Forgets a remembered refresh of this session's token (after signing out).
+    /// Forgets every remembered refresh into WorkOS session `sid` (a sign-out): no
+    /// earlier cookie of that session can be traded for a newer one afterwards.
+    pub(crate) fn forget_session(&self, sid: &str) {
+        self.inner
+            .gate
+            .forget_where(|outcome| matches!(outcome, Ok(update) if update.claims.sid == sid));
+    }
+
     pub(crate) fn forget_refresh(&self, refresh_token: &str) {
         self.inner
             .gate

@@ -83,6 +83,20 @@ impl CallbackErrorCode {
             Self::MissingTokens => "We couldn't complete your sign-in: no session was returned.",
         }
     }
+
+    /// What usually causes it, where that is worth telling the user.
+    fn hint(self) -> Option<&'static str> {
+        match self {
+            Self::MissingPkceCookie => Some(
+                "This browser holds no record of starting this sign-in. That happens when sign-in \
+                 started at another address than the one it returned to (for example \
+                 http://localhost:3000 instead of http://127.0.0.1:3000: browsers keep cookies \
+                 per host name), when cookies are blocked for this site, or when more than 10 \
+                 minutes passed on the sign-in page.",
+            ),
+            _ => None,
+        }
+    }
 }
 
 /// A failed callback, for `on_error`.
@@ -353,9 +367,14 @@ fn error_page(kit: &AuthKit, error: &CallbackError) -> Response {
     let html = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>Sign-in problem</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1c2024}}\
-a{{color:#6e56cf}}code{{color:#60646c}}</style></head><body><h1>Couldn't sign you in</h1><p>{message}</p>\
+a{{color:#6e56cf}}code{{color:#60646c}}</style></head><body><h1>Couldn't sign you in</h1><p>{message}</p>{hint}\
 <p><a href=\"{retry}\">Sign in again</a> · <a href=\"/\">Home</a></p><p><code>{code}</code></p></body></html>",
         message = error.code.message(),
+        hint = error
+            .code
+            .hint()
+            .map(|h| format!("<p id=\"hint\">{}</p>", escape(h)))
+            .unwrap_or_default(),
         code = error.code.as_str(),
     );
     let mut response = Body::from(html).into_response();

@@ -488,6 +488,23 @@ impl AuthKitConfigBuilder {
                 }
             },
         };
+        // SameSite=None cookies must be Secure, and browsers drop Secure cookies set over
+        // plain http except on loopback hosts (secure contexts): sign-in would loop.
+        if let Some(u) = &redirect_uri {
+            if self.cookie.same_site == SameSite::None
+                && u.scheme() == "http"
+                && !is_loopback_host(u)
+            {
+                problem(
+                    "WORKOS_COOKIE_SAMESITE",
+                    format!(
+                        "`none` needs Secure cookies, which browsers refuse over http:// \
+                         (WORKOS_REDIRECT_URI is `{u}`): serve the app over https and set an \
+                         https:// redirect URI, or use `lax` (the default)"
+                    ),
+                );
+            }
+        }
         let passwords = match self.passwords {
             None => {
                 problem(
@@ -594,6 +611,21 @@ impl AuthKitConfigBuilder {
     }
 }
 
+/// Whether browsers treat `url`'s host as a secure context over plain http: `localhost`,
+/// `*.localhost`, 127.0.0.0/8 and `[::1]` (W3C Secure Contexts §3.2, "potentially
+/// trustworthy origin").
+pub(crate) fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.');
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -689,6 +721,44 @@ mod tests {
             c.redirect_uri().as_str(),
             "https://app.example.com/callback"
         );
+    }
+
+    #[test]
+    fn same_site_none_over_plain_http_is_refused_off_loopback() {
+        let build = |same_site: &str, uri: &str| {
+            let vars = |k: &str| -> Option<String> {
+                match k {
+                    "WORKOS_CLIENT_ID" => Some("client_1".into()),
+                    "WORKOS_API_KEY" => Some("sk_test_1".into()),
+                    "WORKOS_REDIRECT_URI" => Some(uri.into()),
+                    "WORKOS_COOKIE_PASSWORD" => Some("x".repeat(32)),
+                    "WORKOS_COOKIE_SAMESITE" => Some(same_site.into()),
+                    _ => None,
+                }
+            };
+            AuthKitConfig::from_vars(vars)
+        };
+        for uri in [
+            "http://app.example.com/callback",
+            "http://192.168.1.20:3000/callback",
+            "http://localhost.example.com/callback",
+        ] {
+            let e = build("none", uri).unwrap_err();
+            assert_eq!(e.problems.len(), 1, "{e}");
+            assert_eq!(e.problems[0].variable, "WORKOS_COOKIE_SAMESITE");
+            assert!(e.to_string().contains("https"), "{e}");
+        }
+        for uri in [
+            "https://app.example.com/callback",
+            "http://localhost:3000/callback",
+            "http://app.localhost:3000/callback",
+            "http://127.0.0.1:3000/callback",
+            "http://127.8.9.1/callback",
+            "http://[::1]:3000/callback",
+        ] {
+            assert!(build("none", uri).is_ok(), "{uri}");
+        }
+        assert!(build("lax", "http://app.example.com/callback").is_ok());
     }
 
     #[test]

@@ -99,6 +99,18 @@ impl leptos::server_fn::error::FromServerFnError for AuthError {
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
         Self::ServerFn(value.to_string())
     }
+
+    /// Decodes the error a server function answered (or the layer's `401` body in
+    /// middleware-auth mode) and, in the browser, follows a sign-in or re-authentication
+    /// error with a full-page navigation ([`follow_auth_error`](crate::follow_auth_error)):
+    /// apps need no glue code for it.
+    fn de(data: leptos::server_fn::Bytes) -> Self {
+        let error = serde_json::from_slice(&data)
+            .unwrap_or_else(|e| Self::ServerFn(format!("undecodable error response: {e}")));
+        #[cfg(any(feature = "ssr", feature = "hydrate"))]
+        crate::components::follow_auth_error(&error);
+        error
+    }
 }
 
 #[cfg(test)]

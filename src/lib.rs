@@ -8,6 +8,9 @@
 //! - A route-matching axum layer resolves the session once per request (verifying the access
 //!   token against the WorkOS JWKS, refreshing it when due, one refresh per token at a time);
 //!   server functions and SSR read the result with `with_auth()`.
+//! - Components for the pages (module [`components`]): `<AuthKitProvider>` puts the session
+//!   into context on the server and in the browser, `<Protected>` guards a route (a real `302`
+//!   in every `SsrMode`), `<FeatureFlag>` and friends gate what renders.
 //! - A built-in local WorkOS (feature `emulator`) runs everything with no account and no network.
 //!
 //! ## Quick start
@@ -55,7 +58,7 @@
 //! | feature | what it adds |
 //! | --- | --- |
 //! | `ssr` | the server side: config, cookie sealing, WorkOS client, token verification |
-//! | `hydrate` | the browser side; builds for wasm32 with no server dependency |
+//! | `hydrate` | the browser side of [`components`]; builds for wasm32 with no server dependency |
 //! | `emulator` | a local WorkOS-compatible server |
 //! | `testing` | helpers for your own tests |
 //! | `cli` | the `authkit` command-line tool |
@@ -64,6 +67,8 @@
 pub mod error;
 pub mod user;
 
+#[cfg(any(feature = "ssr", feature = "hydrate"))]
+pub mod components;
 #[cfg(any(feature = "ssr", feature = "hydrate"))]
 pub mod server_fns;
 
@@ -100,10 +105,25 @@ pub mod emulator;
 pub mod testing;
 
 pub use error::AuthError;
+
+// The README's examples are compiled as doc tests, so they cannot drift from the API.
+#[cfg(all(doctest, feature = "ssr"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
 pub use user::{Impersonator, User};
 
 #[cfg(any(feature = "ssr", feature = "hydrate"))]
-pub use server_fns::sign_out;
+pub use server_fns::{sign_out, SignOut};
+
+#[cfg(any(feature = "ssr", feature = "hydrate"))]
+pub use components::{
+    decode_server_fn_error, follow_auth_error, use_access_token, use_auth, AccessTokenInfo,
+    AccessTokenState, AsAuthError, AuthContext, AuthKitProvider, AuthSnapshot, AuthSnapshotFn,
+    ClientConfig, Entitlement, FeatureFlag, GetAccessToken, GuardedView, Impersonation,
+    ListOrganizations, OrganizationChoice, OrganizationName, OrganizationSwitcher, Protected,
+    ProtectedParentRoute, ProtectedRoute, RequirePermission, RequireRole, SignInLink,
+    SignOutButton, SignUpLink, SwitchOrganization,
+};
 
 #[cfg(feature = "ssr")]
 pub use auth::{
@@ -118,4 +138,28 @@ pub use callback::{CallbackError, CallbackErrorCode, CallbackOptions, CallbackSu
 #[cfg(feature = "ssr")]
 pub use config::{AuthKitConfig, AuthKitConfigBuilder, ConfigError, PasswordMap, SameSite, Secret};
 #[cfg(feature = "ssr")]
+pub use matcher::MatcherError;
+#[cfg(feature = "ssr")]
 pub use middleware::{AuthKitLayer, AuthKitService, RequestAuth};
+#[cfg(feature = "ssr")]
+pub use workos::WorkOsError;
+
+#[cfg(test)]
+mod tests {
+    /// docs.rs builds with no features unless told: it would show three types.
+    #[test]
+    fn docs_rs_builds_the_server_api_and_the_components() {
+        let manifest = include_str!("../Cargo.toml");
+        let section = manifest
+            .split("[package.metadata.docs.rs]")
+            .nth(1)
+            .expect("a [package.metadata.docs.rs] table");
+        let features = section
+            .lines()
+            .find(|l| l.starts_with("features"))
+            .unwrap_or("");
+        for feature in ["\"ssr\"", "\"emulator\"", "\"testing\""] {
+            assert!(features.contains(feature), "{feature} missing: {features}");
+        }
+    }
+}

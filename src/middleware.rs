@@ -147,6 +147,11 @@ impl AuthKitLayer {
     /// before the app runs, except on `unauthenticated_paths` (and the callback path,
     /// which is always allowed). Document requests are redirected to AuthKit; other
     /// requests (server functions, `fetch`) get `401` with the sign-in URL.
+    ///
+    /// A catch-all matcher (`"/:path*"`) covers the site's own files too (cargo-leptos
+    /// serves `/pkg/<name>.js` and `.wasm`; `/favicon.ico`), which then answer `401` to
+    /// signed-out visitors and the page cannot hydrate: list them here
+    /// (`["/", "/pkg/:path*", "/favicon.ico"]`) or keep them out of the matcher.
     pub fn middleware_auth<I, S>(self, unauthenticated_paths: I) -> Result<Self, MatcherError>
     where
         I: IntoIterator<Item = S>,

@@ -82,6 +82,15 @@ impl<T: Clone + Send + Sync + 'static> RefreshGate<T> {
         }
     }
 
+    /// Forgets every remembered result `matches` selects (after a sign-out: every refresh
+    /// of that session, however long the chain of rotated tokens behind it).
+    pub fn forget_where(&self, matches: impl Fn(&T) -> bool) {
+        lock(&self.slots).retain(|_, slot| match slot {
+            Slot::Done(_, value) => !matches(value),
+            Slot::InFlight(_) => true,
+        });
+    }
+
     /// Runs `refresh` unless an exchange for `key` is already running (then waits for its
     /// result) or finished within the grace period (then returns that result).
     /// `remember` says whether a result may answer late callers (e.g. successes only).
@@ -282,6 +291,24 @@ mod tests {
         assert_eq!(a, RefreshGate::<u8>::key("rt_a"));
         assert_ne!(a, RefreshGate::<u8>::key("rt_b"));
         assert!(!a.windows(4).any(|w| w == b"rt_a"));
+    }
+
+    #[tokio::test]
+    async fn forget_where_drops_every_matching_result() {
+        let gate = RefreshGate::<Result<u32, String>>::new(Duration::from_secs(30));
+        for (token, value) in [("a", 1), ("b", 2), ("c", 1)] {
+            let got = gate
+                .run(RefreshGate::<Result<u32, String>>::key(token), move || async move { Ok(value) }, always)
+                .await;
+            assert_eq!(got, Some(Ok(value)));
+        }
+        gate.forget_where(|v| v == &Ok(1));
+        assert_eq!(gate.len(), 1);
+        // "a" runs again instead of answering from memory.
+        let again = gate
+            .run(RefreshGate::<Result<u32, String>>::key("a"), || async { Ok(9) }, always)
+            .await;
+        assert_eq!(again, Some(Ok(9)));
     }
 
     #[tokio::test]

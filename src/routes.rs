@@ -15,7 +15,7 @@ use crate::oauth_state::{sanitize_return_path, verifier_cookie_names};
 use crate::session::{find_cookie_in_headers, pkce_delete_cookie, session_delete_cookie, Session};
 use crate::workos::ScreenHint;
 use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::{OriginalUri, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -65,9 +65,16 @@ impl AuthKit {
             .map(|name| pkce_delete_cookie(config.cookie(), name, secure_url))
             .collect();
         let return_path = sanitize_return_path(return_to.unwrap_or("/"));
+        // Forget the remembered refreshes of both the cookie the browser sent and the
+        // session it became in this request (the layer may have refreshed it), so neither
+        // an old nor a current cookie can be traded for a session after signing out.
+        if let Some((sent, _)) = self.session_from_cookie(headers) {
+            self.forget_refresh(&sent.refresh_token);
+        }
         let location = match session {
             Some((session, sid)) => {
                 self.forget_refresh(&session.refresh_token);
+                self.forget_session(&sid);
                 // Absolute URL on this site: WorkOS checks it against the allowed logout URLs.
                 let return_url = config
                     .redirect_uri()
@@ -130,26 +137,80 @@ impl From<StartQuery> for SignInOptions {
 
 async fn sign_in(
     State(kit): State<AuthKit>,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     query: Result<Query<StartQuery>, QueryRejection>,
 ) -> Response {
-    start(&kit, ScreenHint::SignIn, &headers, query)
+    start(&kit, ScreenHint::SignIn, &uri, &headers, query)
 }
 
 async fn sign_up(
     State(kit): State<AuthKit>,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     query: Result<Query<StartQuery>, QueryRejection>,
 ) -> Response {
-    start(&kit, ScreenHint::SignUp, &headers, query)
+    start(&kit, ScreenHint::SignUp, &uri, &headers, query)
+}
+
+/// The query parameter that marks a start request already moved to the redirect URI's
+/// origin, so a proxy that rewrites `Host` can never cause a redirect loop.
+const MOVED_PARAM: &str = "authkit_moved";
+
+/// Where to send a start request that arrived at another host than the redirect URI's:
+/// the same path and query on the redirect URI's origin. The flow cookie set by the start
+/// route is host-only, so it must be set on the host WorkOS will send the browser back to
+/// (opening `http://localhost:3000` when the redirect URI says `127.0.0.1` is the classic
+/// case; authkit-nextjs answers its callback with an error then).
+///
+/// Hosts are compared as browsers compare origins' hosts: parsed as WHATWG URL hosts
+/// (ASCII case-folded, IDNA, IPv4 forms normalized) with the port defaulted by the
+/// redirect URI's scheme. The request's host is `X-Forwarded-Host` when a proxy set it,
+/// else `Host` (or the URI's authority, for HTTP/2).
+fn move_to_redirect_origin(kit: &AuthKit, uri: &http::Uri, headers: &HeaderMap) -> Option<String> {
+    let query = uri.query().unwrap_or_default();
+    if query
+        .split('&')
+        .any(|pair| pair.split('=').next() == Some(MOVED_PARAM))
+    {
+        return None;
+    }
+    let request_host = headers
+        .get("x-forwarded-host")
+        .or_else(|| headers.get(http::header::HOST))
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(',').next().unwrap_or_default().trim().to_owned())
+        .or_else(|| uri.authority().map(|a| a.as_str().to_owned()))
+        .filter(|h| !h.is_empty())?;
+    let target = kit.config().redirect_uri();
+    let seen = url::Url::parse(&format!("{}://{request_host}/", target.scheme())).ok()?;
+    if seen.host() == target.host()
+        && seen.port_or_known_default() == target.port_or_known_default()
+    {
+        return None;
+    }
+    let mut origin = target.origin().ascii_serialization();
+    origin.push_str(uri.path());
+    origin.push('?');
+    if !query.is_empty() {
+        origin.push_str(query);
+        origin.push('&');
+    }
+    origin.push_str(MOVED_PARAM);
+    origin.push_str("=1");
+    Some(origin)
 }
 
 fn start(
     kit: &AuthKit,
     screen: ScreenHint,
+    uri: &http::Uri,
     headers: &HeaderMap,
     query: Result<Query<StartQuery>, QueryRejection>,
 ) -> Response {
+    if let Some(location) = move_to_redirect_origin(kit, uri, headers) {
+        return redirect(StatusCode::FOUND, &location, Vec::new());
+    }
     let options: SignInOptions = query.map(|Query(q)| q).unwrap_or_default().into();
     match kit.authorization_redirect(screen, &options, &cookie_header(headers)) {
         Ok((url, cookies)) => redirect(StatusCode::FOUND, url.as_str(), cookies),

@@ -591,3 +591,106 @@ async fn login_hint_selects_the_user() {
         .await;
     assert_eq!(unseal(&result.session)["user"]["email"], "alan@example.com");
 }
+
+/// A start request at another host than the redirect URI's (`127.0.0.1` while the redirect
+/// URI says `localhost`, or the reverse) is first moved to the redirect URI's origin, with
+/// its path and query, and sets no flow cookie there: the verifier cookie must be set on
+/// the host the callback will run on. Hosts compare as browsers compare them.
+#[tokio::test]
+async fn a_start_request_on_another_host_moves_to_the_redirect_uris_origin_first() {
+    let h = Harness::new().await;
+    let start = |host: &'static str, path: &'static str| {
+        let h = &h;
+        async move {
+            h.send(
+                Request::get(path)
+                    .header(header::HOST, host)
+                    .header(header::ACCEPT, "text/html")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    // The redirect URI is http://localhost:3000/callback.
+    for (host, path) in [
+        (
+            "127.0.0.1:3000",
+            "/auth/sign-in?return_to=%2Fdashboard%3Fa%3D1",
+        ),
+        ("localhost", "/auth/sign-in?return_to=%2Fdashboard%3Fa%3D1"),
+        (
+            "localhost:3001",
+            "/auth/sign-in?return_to=%2Fdashboard%3Fa%3D1",
+        ),
+        ("[::1]:3000", "/auth/sign-in?return_to=%2Fdashboard%3Fa%3D1"),
+        (
+            "localhost.:3000",
+            "/auth/sign-in?return_to=%2Fdashboard%3Fa%3D1",
+        ),
+        (
+            "127.0.0.1:3000",
+            "/auth/sign-up?return_to=%2Fdashboard%3Fa%3D1",
+        ),
+    ] {
+        let response = start(host, path).await;
+        assert_eq!(response.status(), StatusCode::FOUND, "{host}");
+        let (route, query) = path.split_once('?').unwrap();
+        assert_eq!(
+            location(&response),
+            format!("http://localhost:3000{route}?{query}&authkit_moved=1"),
+            "{host}"
+        );
+        assert!(
+            set_cookies(response.headers()).is_empty(),
+            "no flow cookie on the wrong host ({host})"
+        );
+    }
+    // The same host, however it is written, starts the flow at once.
+    for host in ["localhost:3000", "LOCALHOST:3000", "LocalHost:3000"] {
+        let response = start(host, "/auth/sign-in?return_to=%2Fdashboard").await;
+        assert_eq!(response.status(), StatusCode::FOUND, "{host}");
+        assert!(
+            location(&response).starts_with(h.emulator.base_url()),
+            "{host}"
+        );
+        assert!(
+            set_cookies(response.headers())
+                .iter()
+                .any(|c| c.starts_with("wos-auth-verifier-")),
+            "{host}"
+        );
+    }
+    // A proxy's X-Forwarded-Host is the host the browser used.
+    let response = h
+        .send(
+            Request::get("/auth/sign-in")
+                .header(header::HOST, "10.0.0.7:8080")
+                .header("x-forwarded-host", "localhost:3000")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(location(&response).starts_with(h.emulator.base_url()));
+    // Already moved once (a proxy rewriting Host): never a loop, the flow starts.
+    let response = start("127.0.0.1:3000", "/auth/sign-in?authkit_moved=1").await;
+    assert!(location(&response).starts_with(h.emulator.base_url()));
+}
+
+/// When the flow cookie is missing anyway, the callback's page says what usually causes it.
+#[tokio::test]
+async fn a_callback_without_its_flow_cookie_explains_the_host_trap() {
+    let h = Harness::new().await;
+    let (code, state, _) = code_and_state(&h, "/auth/sign-in").await;
+    let response = h
+        .send(callback_request(Some(&code), Some(&state), None))
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let page = text(response).await;
+    assert!(page.contains("missing_pkce_cookie"), "{page}");
+    assert!(
+        page.contains("http://localhost:3000 instead of http://127.0.0.1:3000"),
+        "{page}"
+    );
+    assert!(page.contains("cookies are blocked"), "{page}");
+}

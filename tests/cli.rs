@@ -277,3 +277,73 @@ fn the_emulator_command_prints_its_settings_and_serves_until_interrupted() {
     assert_eq!(health.ok(), Some(200));
     assert_eq!(status.code(), Some(0));
 }
+
+/// Starts `authkit emulator ARGS… --port 0 --json` and returns the child with its settings line.
+fn spawn_emulator(args: &[&str]) -> (std::process::Child, serde_json::Value) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_authkit"))
+        .arg("emulator")
+        .args(args)
+        .args(["--port", "0", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("authkit emulator starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout is piped"))
+        .read_line(&mut line)
+        .expect("a line on stdout");
+    if line.is_empty() {
+        let output = child.wait_with_output().expect("the emulator exits");
+        panic!(
+            "no settings line; stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let settings = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    (child, settings)
+}
+
+/// A local WorkOS started with no seed is usable at once: the built-in demo seed's users
+/// are listed, and the official `@workos-inc/node` SDK signs in through it with
+/// auto-approve (before, the default seed had no users and every authorize answered
+/// `access_denied`).
+#[test]
+fn the_emulator_command_without_a_seed_signs_people_in() {
+    let interop = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop");
+    assert!(
+        interop.join("node_modules/@workos-inc/node").is_dir(),
+        "tests/interop/node_modules is missing: run scripts/setup.sh"
+    );
+    let (mut child, settings) = spawn_emulator(&["--auto-approve"]);
+    let users: Vec<&str> = settings["users"]
+        .as_array()
+        .expect("users listed")
+        .iter()
+        .filter_map(|u| u.as_str())
+        .collect();
+    let seed = settings["seed"].as_str().unwrap_or_default().to_owned();
+    let output = Command::new("node")
+        .arg("workos_node.mjs")
+        .current_dir(&interop)
+        .env("EMULATOR_BASE_URL", settings["base_url"].as_str().unwrap())
+        .env(
+            "EMULATOR_CLIENT_ID",
+            settings["client_id"].as_str().unwrap(),
+        )
+        .env("EMULATOR_API_KEY", settings["api_key"].as_str().unwrap())
+        .output()
+        .expect("node runs");
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    assert!(users.contains(&"ada@example.com"), "{users:?}");
+    assert!(seed.contains("built-in demo seed"), "{seed}");
+    assert!(
+        output.status.success(),
+        "the Node SDK flow failed against `authkit emulator --auto-approve`:\n{}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+}

@@ -660,3 +660,66 @@ async fn prefetches_get_no_flow_cookie() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert!(set_cookies(response.headers()).is_empty());
 }
+
+/// Middleware-auth mode with a catch-all matcher covers the site's own files; the README's
+/// documented exclusion (`/pkg/:path*`, `/favicon.ico` as unauthenticated paths) serves them
+/// to signed-out visitors again.
+#[tokio::test]
+async fn middleware_auth_with_a_catch_all_needs_the_static_files_listed() {
+    let asset = |h: &Harness, path: &'static str| {
+        let request = Request::get(path)
+            .header(header::ACCEPT, "*/*")
+            .body(Body::empty())
+            .unwrap();
+        let app = h.app.clone();
+        async move { tower::ServiceExt::oneshot(app, request).await.unwrap() }
+    };
+    let everything = Harness::with(Options {
+        layer: |l| {
+            l.matcher(["/:path*"])
+                .unwrap()
+                .middleware_auth(["/"])
+                .unwrap()
+        },
+        ..Options::default()
+    })
+    .await;
+    for path in [
+        "/pkg/authkit-demo.wasm",
+        "/pkg/authkit-demo.js",
+        "/favicon.ico",
+    ] {
+        assert_eq!(
+            asset(&everything, path).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "{path}"
+        );
+    }
+    let documented = Harness::with(Options {
+        layer: |l| {
+            l.matcher(["/:path*"])
+                .unwrap()
+                .middleware_auth(["/", "/pkg/:path*", "/favicon.ico"])
+                .unwrap()
+        },
+        ..Options::default()
+    })
+    .await;
+    for path in [
+        "/pkg/authkit-demo.wasm",
+        "/pkg/authkit-demo.js",
+        "/favicon.ico",
+    ] {
+        // No such route in the test router: a 404 from the app, not the layer's 401.
+        assert_eq!(
+            asset(&documented, path).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    // Pages stay protected.
+    assert_eq!(
+        asset(&documented, "/dashboard").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}

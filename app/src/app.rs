@@ -1,16 +1,31 @@
-//! The demo's routes and pages: one page per example of the `withAuth` documentation
-//! (`/`, `/profile`, `/dashboard`, `/protected`, `/data`, `/features`).
+//! The demo's routes and pages: the living version of the `withAuth` documentation page,
+//! one page per example, built from the crate's components.
 //!
-//! Each page loads its data with a server function that calls the crate, through a
-//! *blocking* resource: during SSR the data (or a sign-in redirect) is ready before the
-//! first byte is sent, so a signed-out visitor to `/protected` gets a real `302`.
+//! | page | example | built with |
+//! | --- | --- | --- |
+//! | `/` | conditional rendering, sign-in and sign-up links | `use_auth`, `<SignInLink>`, `<SignUpLink>` |
+//! | `/profile` | basic usage | `with_auth` in a server function |
+//! | `/dashboard` | organization, role, permissions | `with_auth`, `<RequirePermission>` |
+//! | `/protected` | requiring authentication | `<Protected>` + `ensure_signed_in` |
+//! | `/data` | the access token | `with_auth` + `Authorization: Bearer`, `use_access_token` |
+//! | `/features` | feature flags | `<FeatureFlag>` |
+//! | `/team` | a permission-gated route | `<ProtectedRoute permission=…>` |
+//!
+//! Around them: a nav with the user, the organization switcher and sign-out, and the
+//! impersonation banner. `/protected/in-order`, `/protected/async` and
+//! `/protected/partially-blocked` are the protected page under the other `SsrMode`s (the
+//! end-to-end tests check each answers a signed-out visitor with a `302`).
 
-use authkit_leptos::{AuthError, User};
+use authkit_leptos::{
+    use_access_token, use_auth, AuthError, AuthKitProvider, FeatureFlag, Impersonation,
+    OrganizationSwitcher, Protected, ProtectedRoute, RequirePermission, SignInLink, SignOutButton,
+    SignUpLink, User,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
-    path, StaticSegment,
+    path, SsrMode,
 };
 use serde::{Deserialize, Serialize};
 
@@ -37,182 +52,112 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let hydrated = RwSignal::new(false);
-    // Effects run only in the browser, once the wasm bundle has hydrated the page.
-    Effect::new(move |_| hydrated.set(true));
     view! {
         <Stylesheet id="leptos" href="/pkg/authkit-demo.css" />
-        <Title text="authkit-leptos demo" />
-        <Router>
-            <header class="nav" data-hydrated=move || hydrated.get().to_string()>
-                <A href="/">"Home"</A>
+        <Title text="Notebook · authkit-leptos demo" />
+        <AuthKitProvider>
+            <Router>
+                <Impersonation />
+                <Nav />
+                <main>
+                    <Routes fallback=|| view! { <h1>"Page not found"</h1> }>
+                        <Route path=path!("/") view=HomePage />
+                        <Route path=path!("/profile") view=ProfilePage />
+                        <Route path=path!("/dashboard") view=DashboardPage />
+                        <Route path=path!("/protected") view=ProtectedPage />
+                        <ProtectedRoute path=path!("/protected/in-order") view=ProtectedContent ssr=SsrMode::InOrder />
+                        <ProtectedRoute path=path!("/protected/async") view=ProtectedContent ssr=SsrMode::Async />
+                        <ProtectedRoute
+                            path=path!("/protected/partially-blocked")
+                            view=ProtectedContent
+                            ssr=SsrMode::PartiallyBlocked
+                        />
+                        <Route path=path!("/data") view=DataPage />
+                        <Route path=path!("/features") view=FeaturePage />
+                        <ProtectedRoute
+                            path=path!("/team")
+                            view=TeamPage
+                            permission="members:manage"
+                            fallback=|| view! { <NoAccess what="the team page" permission="members:manage" /> }
+                        />
+                    </Routes>
+                </main>
+            </Router>
+        </AuthKitProvider>
+    }
+}
+
+/// The top bar: pages, then the account (user, organization, sign out) or sign-in links.
+#[component]
+fn Nav() -> impl IntoView {
+    let auth = use_auth();
+    // Set once the wasm bundle has hydrated the page (effects run only in the browser);
+    // the end-to-end tests wait for it before clicking.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    view! {
+        <header class="nav" data-hydrated=move || hydrated.get().to_string()>
+            <A href="/" attr:class="brand">"Notebook"</A>
+            <nav>
                 <A href="/profile">"Profile"</A>
                 <A href="/dashboard">"Dashboard"</A>
                 <A href="/protected">"Protected"</A>
                 <A href="/data">"Data"</A>
                 <A href="/features">"Features"</A>
-                <SignOutButton />
-            </header>
-            <main>
-                <Routes fallback=|| view! { <h1>"Page not found"</h1> }>
-                    <Route path=StaticSegment("") view=HomePage />
-                    <Route path=path!("/profile") view=ProfilePage />
-                    <Route path=path!("/dashboard") view=DashboardPage />
-                    <Route path=path!("/protected") view=ProtectedPage />
-                    <Route path=path!("/data") view=DataPage />
-                    <Route path=path!("/features") view=FeaturePage />
-                </Routes>
-                <Counter />
-            </main>
-        </Router>
+                <A href="/team">"Team"</A>
+            </nav>
+            <div class="account">
+                <Show
+                    when=move || auth.is_signed_in()
+                    fallback=|| view! { <SignInLink /> <SignUpLink /> }
+                >
+                    <span class="who" id="signed-in-as">
+                        {move || auth.user().map(|u| u.email)}
+                    </span>
+                    <OrganizationSwitcher />
+                    <SignOutButton />
+                </Show>
+            </div>
+        </header>
     }
 }
 
-/// A counter that only counts once the page is hydrated (the end-to-end tests' first check).
+/// Shown to a signed-in user who lacks a permission (the status is 403 during SSR).
 #[component]
-fn Counter() -> impl IntoView {
-    let count = RwSignal::new(0);
+fn NoAccess(what: &'static str, permission: &'static str) -> impl IntoView {
     view! {
-        <section class="card counter">
-            <button id="counter" on:click=move |_| count.update(|n| *n += 1)>
-                "Clicked " <span id="count">{count}</span> " times"
-            </button>
-        </section>
-    }
-}
-
-/// Sends the browser to sign in when a server function says so (a client-side
-/// navigation reached a page whose data needs a session). During SSR the server has
-/// already answered with a redirect. The server derived the return path from the
-/// request's `Referer`, which is the page *before* a client-side navigation, so it is
-/// replaced with the page the user is on now.
-fn follow_sign_in(error: &AuthError) {
-    #[cfg(feature = "hydrate")]
-    if let Some(url) = error.sign_in_url() {
-        let location = window().location();
-        let here = format!(
-            "{}{}",
-            location.pathname().unwrap_or_default(),
-            location.search().unwrap_or_default()
-        );
-        let _ = location.set_href(&with_return_to(url, &here));
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = error;
-}
-
-/// `url` with its `return_to` query parameter set to `path`.
-#[cfg(any(feature = "hydrate", test))]
-fn with_return_to(url: &str, path: &str) -> String {
-    let (base, query) = url.split_once('?').unwrap_or((url, ""));
-    let mut pairs: Vec<String> = query
-        .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("return_to="))
-        .map(str::to_owned)
-        .collect();
-    let encoded: String = path
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    pairs.insert(0, format!("return_to={encoded}"));
-    format!("{base}?{}", pairs.join("&"))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn return_to_is_replaced() {
-        assert_eq!(
-            super::with_return_to("/auth/sign-in?return_to=%2F&login_hint=a", "/protected?x=1"),
-            "/auth/sign-in?return_to=%2Fprotected%3Fx%3D1&login_hint=a"
-        );
-        assert_eq!(
-            super::with_return_to("/auth/sign-in", "/p"),
-            "/auth/sign-in?return_to=%2Fp"
-        );
-    }
-}
-
-/// The sign-out button: a plain form posting to the crate's `sign_out` server function,
-/// so it works with or without JavaScript.
-#[component]
-fn SignOutButton() -> impl IntoView {
-    let sign_out = ServerAction::<authkit_leptos::server_fns::SignOut>::new();
-    view! {
-        <ActionForm action=sign_out attr:class="sign-out">
-            <input type="hidden" name="return_to" value="/" />
-            <button type="submit">"Sign out"</button>
-        </ActionForm>
+        <div class="card denied" id="no-access">
+            <h1>"No access"</h1>
+            <p>"You need the " <code>{permission}</code> " permission to see " {what} "."</p>
+        </div>
     }
 }
 
 // ---------------------------------------------------------------- home: conditional rendering
 
-/// What the home page shows.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub enum HomeView {
-    /// Signed in.
-    Welcome {
-        /// The user.
-        user: Box<User>,
-    },
-    /// Signed out, with links to sign in and up.
-    SignedOut {
-        /// The sign-in link.
-        sign_in_url: String,
-        /// The sign-up link.
-        sign_up_url: String,
-    },
-}
-
-/// `withAuth` + `getSignInUrl` + `getSignUpUrl`.
-#[server]
-pub async fn home() -> Result<HomeView, AuthError> {
-    use authkit_leptos::{get_sign_in_url, get_sign_up_url, with_auth, SignInOptions};
-    let auth = with_auth().await?;
-    Ok(match auth.user {
-        Some(user) => HomeView::Welcome {
-            user: Box::new(user),
-        },
-        None => HomeView::SignedOut {
-            sign_in_url: get_sign_in_url(SignInOptions::default()).await?,
-            sign_up_url: get_sign_up_url(SignInOptions::default()).await?,
-        },
-    })
-}
-
+/// "Conditional rendering": different views for signed-in and signed-out visitors, with
+/// sign-in and sign-up links (plain links that work without JavaScript).
 #[component]
 fn HomePage() -> impl IntoView {
-    let data = Resource::new_blocking(|| (), |_| home());
+    let auth = use_auth();
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(HomeView::Welcome { user }) => view! {
-                        <div>
-                            <h1>"Welcome back, " {user.first_name.clone().unwrap_or_default()} "!"</h1>
-                            <p>"You're signed in as " {user.email.clone()}</p>
-                        </div>
-                    }.into_any(),
-                    Ok(HomeView::SignedOut { sign_in_url, sign_up_url }) => view! {
-                        <div>
-                            <h1>"Welcome"</h1>
-                            <p>"Please sign in to continue"</p>
-                            // rel="external": these are server routes, not client-side pages.
-                            <a class="button" id="sign-in" href=sign_in_url rel="external">"Sign in"</a>
-                            " "
-                            <a class="button secondary" id="sign-up" href=sign_up_url rel="external">"Sign up"</a>
-                        </div>
-                    }.into_any(),
-                    Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Show
+            when=move || auth.is_signed_in()
+            fallback=|| view! {
+                <div class="hero">
+                    <h1>"Welcome"</h1>
+                    <p>"Please sign in to continue"</p>
+                    <SignInLink attr:id="sign-in" attr:class="button">"Sign in"</SignInLink>
+                    " "
+                    <SignUpLink attr:id="sign-up" attr:class="button secondary">"Sign up"</SignUpLink>
+                </div>
+            }
+        >
+            <div class="hero">
+                <h1>"Welcome back, " {move || auth.user().and_then(|u| u.first_name)} "!"</h1>
+                <p>"You're signed in as " {move || auth.user().map(|u| u.email)}</p>
+            </div>
+        </Show>
     }
 }
 
@@ -224,13 +169,14 @@ pub async fn profile() -> Result<Option<User>, AuthError> {
     Ok(authkit_leptos::with_auth().await?.user)
 }
 
+/// "Basic usage": the user from `with_auth` in a server function.
 #[component]
 fn ProfilePage() -> impl IntoView {
-    let data = Resource::new_blocking(|| (), |_| profile());
+    let user = Resource::new_blocking(|| (), |_| profile());
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match data.await {
+                match user.await {
                     Ok(Some(user)) => view! {
                         <div>
                             <h1>"Welcome, " {user.first_name.clone().unwrap_or_default()}</h1>
@@ -269,9 +215,13 @@ pub async fn dashboard() -> Result<Option<DashboardView>, AuthError> {
     }))
 }
 
+/// "Available session data": organization, role and permissions, and a section only
+/// members managers see.
 #[component]
 fn DashboardPage() -> impl IntoView {
-    let data = Resource::new_blocking(|| (), |_| dashboard());
+    // Keyed on the organization, so a switch reloads it without a page reload.
+    let auth = use_auth();
+    let data = Resource::new_blocking(move || auth.organization_id(), |_| dashboard());
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -289,6 +239,20 @@ fn DashboardPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <RequirePermission
+            permission="members:manage"
+            fallback=|| view! {
+                <section class="card" id="members-fallback">
+                    <h2>"Members"</h2>
+                    <p>"Ask an admin to invite or remove members."</p>
+                </section>
+            }
+        >
+            <section class="card" id="members">
+                <h2>"Members"</h2>
+                <p>"You can invite and remove members: " <A href="/team">"manage the team"</A>"."</p>
+            </section>
+        </RequirePermission>
     }
 }
 
@@ -297,28 +261,33 @@ fn DashboardPage() -> impl IntoView {
 /// `const { user } = await withAuth({ ensureSignedIn: true })`: `user` is not optional.
 #[server]
 pub async fn protected() -> Result<User, AuthError> {
-    let signed_in = authkit_leptos::ensure_signed_in().await?;
-    Ok(signed_in.user)
+    Ok(authkit_leptos::ensure_signed_in().await?.user)
+}
+
+/// "Requiring authentication": the route is wrapped in `<Protected>` (a signed-out visitor
+/// never sees it) and its data comes from `ensure_signed_in` (a signed-out caller of the
+/// server function is sent to sign in too).
+#[component]
+fn ProtectedPage() -> impl IntoView {
+    view! {
+        <Protected>
+            <ProtectedContent />
+        </Protected>
+    }
 }
 
 #[component]
-fn ProtectedPage() -> impl IntoView {
-    let data = Resource::new_blocking(|| (), |_| protected());
+fn ProtectedContent() -> impl IntoView {
+    let user = Resource::new_blocking(|| (), |_| protected());
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match data.await {
-                    Ok(user) => view! {
-                        <div>
-                            <h1>"Protected content"</h1>
-                            <p>"Hello, " {user.first_name.clone().unwrap_or_default()} "!"</p>
-                        </div>
-                    }.into_any(),
-                    Err(e) => {
-                        follow_sign_in(&e);
-                        view! { <p>"Redirecting to sign in…"</p> }.into_any()
-                    }
-                }
+                user.await.map(|user| view! {
+                    <div>
+                        <h1>"Protected content"</h1>
+                        <p>"Hello, " {user.first_name.clone().unwrap_or_default()} "!"</p>
+                    </div>
+                })
             })}
         </Suspense>
     }
@@ -327,7 +296,7 @@ fn ProtectedPage() -> impl IntoView {
 // ---------------------------------------------------------------- data: the access token
 
 /// `const { accessToken } = await withAuth()`, then an authenticated API call (to the
-/// demo's own `/demo-api/data`, which verifies the bearer token).
+/// demo's own `/demo-api/data`, which verifies the bearer token with the crate).
 #[server]
 pub async fn data() -> Result<Option<String>, AuthError> {
     let auth = authkit_leptos::with_auth().await?;
@@ -353,6 +322,8 @@ pub async fn data() -> Result<Option<String>, AuthError> {
     Ok(Some(text))
 }
 
+/// "Accessing the access token": the server calls the API with it; the browser can too,
+/// with `use_access_token` (the token is fetched after hydration, never in the HTML).
 #[component]
 fn DataPage() -> impl IntoView {
     let data = Resource::new_blocking(|| (), |_| data());
@@ -360,7 +331,14 @@ fn DataPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(Some(json)) => view! { <div><h1>"Data"</h1><pre id="api-response">{json}</pre></div> }.into_any(),
+                    Ok(Some(json)) => view! {
+                        <div>
+                            <h1>"Data"</h1>
+                            <h2>"From the server"</h2>
+                            <pre id="api-response">{json}</pre>
+                            <BrowserCall />
+                        </div>
+                    }.into_any(),
                     Ok(None) => view! { <div>"Not authenticated"</div> }.into_any(),
                     Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                 }
@@ -369,40 +347,73 @@ fn DataPage() -> impl IntoView {
     }
 }
 
-// ---------------------------------------------------------------- features: feature flags
-
-/// `const { user, featureFlags } = await withAuth()`.
-#[server]
-pub async fn features() -> Result<Option<Vec<String>>, AuthError> {
-    let auth = authkit_leptos::with_auth().await?;
-    Ok(auth.user.map(|_| auth.feature_flags))
+/// The API called from the browser with the token from `use_access_token`.
+#[component]
+fn BrowserCall() -> impl IntoView {
+    let token = use_access_token();
+    let answer = RwSignal::new(None::<String>);
+    let call = move |with_token: bool| {
+        let bearer = if with_token { token.token() } else { None };
+        leptos::task::spawn_local(async move {
+            answer.set(Some(
+                crate::browser::get("/demo-api/data", bearer.as_deref()).await,
+            ));
+        });
+    };
+    view! {
+        <h2>"From the browser"</h2>
+        <p id="token-state">
+            {move || match (token.token(), token.loading(), token.error()) {
+                (Some(_), _, _) => "Access token ready".to_owned(),
+                (None, true, _) => "Fetching an access token…".to_owned(),
+                (None, false, Some(e)) => format!("No access token: {e}"),
+                (None, false, None) => "Not signed in".to_owned(),
+            }}
+        </p>
+        <button id="call-with-token" on:click=move |_| call(true) disabled=move || token.token().is_none()>
+            "Call the API with the token"
+        </button>
+        " "
+        <button id="call-without-token" class="secondary" on:click=move |_| call(false)>
+            "Call it without"
+        </button>
+        <pre id="browser-response">{move || answer.get()}</pre>
+    }
 }
 
+// ---------------------------------------------------------------- features: feature flags
+
+/// "Working with feature flags": `<FeatureFlag>` reads the session's flags; switching
+/// organization flips it without a reload.
 #[component]
 fn FeaturePage() -> impl IntoView {
-    let data = Resource::new_blocking(|| (), |_| features());
+    let auth = use_auth();
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(Some(flags)) => {
-                        let has_new_feature = flags.iter().any(|f| f == "new-feature");
-                        view! {
-                            <div>
-                                <h1>"Features"</h1>
-                                <Show when=move || has_new_feature>
-                                    <div class="new-feature card">
-                                        <h2>"New Feature Available!"</h2>
-                                        <p>"You have access to our latest feature."</p>
-                                    </div>
-                                </Show>
-                            </div>
-                        }.into_any()
-                    }
-                    Ok(None) => view! { <div>"Please sign in"</div> }.into_any(),
-                    Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Show when=move || auth.is_signed_in() fallback=|| view! { <div>"Please sign in"</div> }>
+            <h1>"Features"</h1>
+            <FeatureFlag
+                flag="new-feature"
+                fallback=|| view! { <p id="no-new-feature">"Nothing new for this organization yet."</p> }
+            >
+                <div class="new-feature card">
+                    <h2>"New Feature Available!"</h2>
+                    <p>"You have access to our latest feature."</p>
+                </div>
+            </FeatureFlag>
+        </Show>
+    }
+}
+
+// ---------------------------------------------------------------- team: a guarded route
+
+/// Only for users with `members:manage` (the route is a `<ProtectedRoute permission=…>`).
+#[component]
+fn TeamPage() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <div>
+            <h1>"Team"</h1>
+            <p id="team-role">"You manage the members of this organization as " {move || auth.role()} "."</p>
+        </div>
     }
 }

@@ -2,6 +2,9 @@
 //! running on the built-in WorkOS emulator unless real WorkOS variables are set.
 
 pub mod app;
+pub mod browser;
+#[cfg(feature = "ssr")]
+pub mod mode;
 
 /// What the demo's server functions need besides the session (provided as context).
 #[cfg(feature = "ssr")]

@@ -1,13 +1,15 @@
 //! The demo server.
 //!
-//! With no `WORKOS_API_KEY` in the environment it starts the built-in WorkOS emulator
-//! (seeded from `seeds/demo.yaml`) in-process and points itself at it; with the real
-//! `WORKOS_*` variables it talks to WorkOS. Either way the same crate code runs.
+//! With no WorkOS connection variable in the environment it starts the built-in WorkOS
+//! emulator (seeded from `seeds/demo.yaml`) in-process and points itself at it; with the
+//! real `WORKOS_*` variables it talks to WorkOS, and with only some of them it refuses to
+//! start, naming what is missing ([`authkit_demo::mode`]). Either way the same crate code runs.
 
 use authkit_demo::app::{shell, App};
+use authkit_demo::mode::{self, Mode};
 use authkit_demo::DemoContext;
 use authkit_leptos::emulator::{Emulator, Seed};
-use authkit_leptos::{AuthKit, AuthKitConfig, Secret};
+use authkit_leptos::{AuthKit, Secret};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -18,14 +20,16 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::process::ExitCode;
 
-/// The pages the AuthKit layer covers (server functions under /api are covered too).
-const MATCHER: [&str; 6] = [
+/// The pages the AuthKit layer covers: the `withAuth` docs' matcher (`/`, `/dashboard/:path*`,
+/// `/profile/:path*`) plus the demo's other pages. Server functions under `/api` are covered too.
+const MATCHER: [&str; 7] = [
     "/",
     "/profile/:path*",
     "/dashboard/:path*",
     "/protected/:path*",
     "/data/:path*",
     "/features/:path*",
+    "/team/:path*",
 ];
 
 #[tokio::main]
@@ -52,37 +56,64 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let public_url =
         std::env::var("AUTHKIT_DEMO_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
 
-    let (authkit, emulator) = if std::env::var_os("WORKOS_API_KEY").is_some() {
-        println!("authkit-demo: using WorkOS at the WORKOS_* settings");
-        (AuthKit::new(AuthKitConfig::from_env()?)?, None)
-    } else {
-        let seed_path =
-            std::env::var("AUTHKIT_DEMO_SEED").unwrap_or_else(|_| "seeds/demo.yaml".to_owned());
-        let seed = if std::path::Path::new(&seed_path).exists() {
-            Seed::from_file(&seed_path)?
-        } else {
-            Seed::demo()?
-        };
-        let emulator = Emulator::builder()
-            .seed(seed)
-            .redirect_uri(format!("{public_url}/callback"))
-            .start()
-            .await?;
-        println!(
-            "authkit-demo: no WORKOS_API_KEY set, using the built-in WorkOS emulator at {}",
-            emulator.base_url()
-        );
-        // A fresh password per run unless one is set (signing in again after a restart
-        // is fine for a demo).
-        let password = std::env::var("WORKOS_COOKIE_PASSWORD")
-            .map(Secret::from)
-            .unwrap_or_else(|_| Secret::random_cookie_password());
-        let config = emulator
-            .config_builder()
-            .redirect_uri(format!("{public_url}/callback"))
-            .cookie_password(password)
-            .build()?;
-        (AuthKit::new(config)?, Some(emulator))
+    let (authkit, emulator) = match mode::decide(|name| std::env::var(name).ok())? {
+        Mode::WorkOs(config) => {
+            println!(
+                "\n  authkit-demo MODE: WorkOS at {} (client {}), from the WORKOS_* settings\n",
+                config.api_base_url(),
+                config.client_id()
+            );
+            (AuthKit::new(*config)?, None)
+        }
+        Mode::Emulator => {
+            let seed_path =
+                std::env::var("AUTHKIT_DEMO_SEED").unwrap_or_else(|_| "seeds/demo.yaml".to_owned());
+            let seed = if std::path::Path::new(&seed_path).exists() {
+                Seed::from_file(&seed_path)?
+            } else {
+                Seed::demo()?
+            };
+            let users: Vec<String> = seed
+                .users
+                .iter()
+                .map(|u| match &u.password {
+                    // Test fixtures of the local emulator, printed on purpose.
+                    Some(p) => format!("    {}  (password: {})", u.email, p.expose()),
+                    None => format!("    {}", u.email),
+                })
+                .collect();
+            // A fixed port when asked (the end-to-end tests drive its /__emulator/ controls).
+            let port = match std::env::var("AUTHKIT_DEMO_EMULATOR_PORT") {
+                Ok(p) => p.parse().map_err(|_| {
+                    format!("AUTHKIT_DEMO_EMULATOR_PORT: `{p}` is not a port number")
+                })?,
+                Err(_) => 0,
+            };
+            let emulator = Emulator::builder()
+                .port(port)
+                .seed(seed)
+                .redirect_uri(format!("{public_url}/callback"))
+                .start()
+                .await?;
+            println!(
+                "\n  authkit-demo MODE: built-in WorkOS emulator at {} (no WORKOS_* connection \
+                 settings; set WORKOS_CLIENT_ID, WORKOS_API_KEY, WORKOS_REDIRECT_URI and \
+                 WORKOS_COOKIE_PASSWORD to use WorkOS)\n  Sign in as:\n{}\n",
+                emulator.base_url(),
+                users.join("\n")
+            );
+            // A fresh password per run unless one is set (signing in again after a restart
+            // is fine for a demo).
+            let password = std::env::var("WORKOS_COOKIE_PASSWORD")
+                .map(Secret::from)
+                .unwrap_or_else(|_| Secret::random_cookie_password());
+            let config = emulator
+                .config_builder()
+                .redirect_uri(format!("{public_url}/callback"))
+                .cookie_password(password)
+                .build()?;
+            (AuthKit::new(config)?, Some(emulator))
+        }
     };
 
     let routes = generate_route_list(App);

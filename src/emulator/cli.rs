@@ -5,15 +5,18 @@
 //!                  [--token-ttl SECONDS] [--json]
 //! ```
 //!
-//! It prints the base URL, client id and API key (one JSON object
-//! `{"base_url", "client_id", "api_key"}` with `--json`, for scripts), then serves until
-//! Ctrl-C. It listens on `127.0.0.1` unless `--host` names another address.
+//! It prints the base URL, client id, API key and the users one can sign in as (one JSON
+//! object `{"base_url", "client_id", "api_key", "seed", "users"}` with `--json`, for
+//! scripts), then serves until Ctrl-C. It listens on `127.0.0.1` unless `--host` names
+//! another address. Without `--seed` it serves the built-in demo seed ([`Seed::demo`],
+//! `seeds/demo.yaml`), so a local WorkOS started with no arguments signs people in at once,
+//! as WorkOS's own emulator does.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{Emulator, EmulatorBuilder};
+use super::{Emulator, EmulatorBuilder, Seed};
 
 /// The port used when `--port` is not given.
 pub const DEFAULT_PORT: u16 = 8787;
@@ -29,7 +32,8 @@ OPTIONS:
     --port N               Port to listen on (default 8787; 0 picks a free port)
     --host H               Address to listen on (default 127.0.0.1; the emulator has no
                            security, so only listen beyond loopback on a trusted network)
-    --seed FILE            Users, organizations, roles… as YAML or JSON (e.g. seeds/demo.yaml)
+    --seed FILE            Users, organizations, roles… as YAML or JSON (default: the built-in
+                           demo seed, seeds/demo.yaml: ada@example.com and others)
     --auto-approve [EMAIL] Skip the sign-in page: sign in as the login_hint user, else EMAIL,
                            else the seed's first user
     --token-ttl SECONDS    Access-token lifetime (default 300)
@@ -116,13 +120,28 @@ fn parse(args: &[String]) -> Result<Options, String> {
     Ok(options)
 }
 
-fn builder(options: &Options) -> EmulatorBuilder {
-    let mut builder = Emulator::builder().port(options.port.unwrap_or(DEFAULT_PORT));
+/// Where the seed came from, for the banner.
+fn seed_origin(options: &Options) -> String {
+    match &options.seed {
+        Some(path) => path.display().to_string(),
+        None => "built-in demo seed (seeds/demo.yaml)".to_owned(),
+    }
+}
+
+/// The seed to serve: `--seed FILE`, else the built-in demo seed.
+fn load_seed(options: &Options) -> Result<Seed, String> {
+    match &options.seed {
+        Some(path) => Seed::from_file(path).map_err(|e| e.to_string()),
+        None => Seed::demo().map_err(|e| e.to_string()),
+    }
+}
+
+fn builder(options: &Options, seed: Seed) -> EmulatorBuilder {
+    let mut builder = Emulator::builder()
+        .port(options.port.unwrap_or(DEFAULT_PORT))
+        .seed(seed);
     if let Some(host) = options.host {
         builder = builder.host(host);
-    }
-    if let Some(seed) = &options.seed {
-        builder = builder.seed_file(seed.clone());
     }
     if let Some(ttl) = options.token_ttl {
         builder = builder.token_ttl(Duration::from_secs(ttl));
@@ -136,15 +155,29 @@ fn builder(options: &Options) -> EmulatorBuilder {
 }
 
 /// What `authkit emulator` prints once it listens.
-fn banner(emulator: &Emulator, json: bool) -> String {
+fn banner(emulator: &Emulator, seed: &Seed, origin: &str, json: bool) -> String {
     if json {
         return serde_json::json!({
             "base_url": emulator.base_url(),
             "client_id": emulator.client_id(),
             "api_key": emulator.api_key(),
+            "seed": origin,
+            "users": seed.users.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(),
         })
         .to_string();
     }
+    let users = if seed.users.is_empty() {
+        "  (none: every sign-in is refused; pass --seed FILE with users)\n".to_owned()
+    } else {
+        seed.users
+            .iter()
+            .map(|u| match &u.password {
+                // Seed passwords are test fixtures for this local emulator, printed on purpose.
+                Some(p) => format!("  {:<24} password {}\n", u.email, p.expose()),
+                None => format!("  {:<24} (pick on the sign-in page)\n", u.email),
+            })
+            .collect()
+    };
     let addr = emulator.local_addr();
     let host = match addr.ip() {
         ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
@@ -156,6 +189,9 @@ fn banner(emulator: &Emulator, json: bool) -> String {
          \x20 client id   {client}\n\
          \x20 API key     {key}\n\
          \x20 JWKS        {jwks}\n\
+         \n\
+         Users ({origin}):\n\
+         {users}\
          \n\
          Point an app at it:\n\
          \x20 WORKOS_API_HOSTNAME={host} WORKOS_API_PORT={port} WORKOS_API_HTTPS=false \\\n\
@@ -177,8 +213,12 @@ async fn start(args: &[String]) -> Result<Option<(Emulator, String)>, String> {
     if options.help {
         return Ok(None);
     }
-    let emulator = builder(&options).start().await.map_err(|e| e.to_string())?;
-    let text = banner(&emulator, options.json);
+    let seed = load_seed(&options)?;
+    let emulator = builder(&options, seed.clone())
+        .start()
+        .await
+        .map_err(|e| e.to_string())?;
+    let text = banner(&emulator, &seed, &seed_origin(&options), options.json);
     Ok(Some((emulator, text)))
 }
 
@@ -262,11 +302,19 @@ mod tests {
         assert_eq!(json["client_id"], emulator.client_id());
         assert_eq!(json["api_key"], emulator.api_key());
         assert!(emulator.base_url().starts_with("http://127.0.0.1:"));
+        // No --seed: the built-in demo seed, whose users are listed.
+        assert!(json["seed"]
+            .as_str()
+            .unwrap()
+            .contains("built-in demo seed"));
+        assert_eq!(json["users"][0], "ada@example.com");
         emulator.shutdown().await;
 
         let (emulator, text) = start(&args(&["--port", "0"])).await.unwrap().unwrap();
         assert!(text.contains(emulator.base_url()));
         assert!(text.contains("WORKOS_API_HTTPS=false"));
+        assert!(text.contains("ada@example.com"), "{text}");
+        assert!(text.contains("analytical-engine"), "{text}");
         emulator.shutdown().await;
         assert_eq!(start(&args(&["-h"])).await.unwrap().map(|_| ()), None);
     }

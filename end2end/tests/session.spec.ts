@@ -1,0 +1,123 @@
+// Signing in and out, guarded routes, and the session over time.
+import { test, expect, adaInAcme, signIn, hydrated, screenshot, setTokenTtl, emulator } from "./support";
+
+const SSR_MODES = ["/protected", "/protected/in-order", "/protected/async", "/protected/partially-blocked"];
+
+test("a signed-out document request to a protected page is a 302 with none of its content, in every SsrMode", async ({ request }) => {
+  for (const path of SSR_MODES) {
+    const response = await request.get(`${path}?from=e2e&x=1`, { maxRedirects: 0, headers: { accept: "text/html" } });
+    expect(response.status(), path).toBe(302);
+    expect(response.headers()["location"], path).toBe(
+      `/auth/sign-in?return_to=${encodeURIComponent(`${path}?from=e2e&x=1`)}`,
+    );
+    expect(response.headers()["cache-control"], path).toContain("no-store");
+    const body = await response.text();
+    expect(body, path).not.toContain("Protected content");
+    expect(body, path).not.toContain("Hello, ");
+  }
+});
+
+test("typing a protected URL signs in and comes back to the same path and query", async ({ page }) => {
+  await page.goto("/protected/in-order?from=e2e&x=1");
+  await adaInAcme(page);
+  await expect(page).toHaveURL(/\/protected\/in-order\?from=e2e&x=1$/);
+  await expect(page.locator("h1")).toHaveText("Protected content");
+  await screenshot(page, "protected");
+});
+
+test("a client-side link to a protected page goes to sign-in and back", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByRole("link", { name: "Protected" }).click();
+  await expect(page.locator("h1")).toHaveText("Sign in");
+  await adaInAcme(page);
+  await expect(page).toHaveURL(/\/protected$/);
+  await expect(page.locator("h1")).toHaveText("Protected content");
+});
+
+test("sign-in and sign-out work with JavaScript disabled", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/");
+  await page.locator("#sign-in").click();
+  await adaInAcme(page);
+  await expect(page.locator("h1")).toHaveText("Welcome back, Ada!");
+  // A protected page rendered whole on the server (SsrMode::Async needs no script to show
+  // its data; out-of-order streaming swaps data in with a script).
+  await page.goto("/protected/async");
+  await expect(page.locator("h1")).toHaveText("Protected content");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.locator("h1")).toHaveText("Welcome");
+  expect((await context.cookies()).some((c) => c.name === "wos-session")).toBe(false);
+  await context.close();
+});
+
+test("sign out ends the session: back shows nothing protected, the old refresh token is refused", async ({ page, context, request }) => {
+  // Short-lived access tokens, so the old cookie can only live on by refreshing.
+  await setTokenTtl(request, 2);
+  try {
+    await signIn(page, adaInAcme, "/protected");
+    await expect(page.locator("h1")).toHaveText("Protected content");
+    const oldCookies = await context.cookies();
+    await hydrated(page);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page.locator("h1")).toHaveText("Welcome");
+    expect((await context.cookies()).some((c) => c.name === "wos-session")).toBe(false);
+
+    await page.goBack();
+    await expect(page.getByText("Protected content")).toHaveCount(0);
+    await expect(page.getByText("Hello, Ada!")).toHaveCount(0);
+
+    // Put the old cookie back once its access token has expired: the refresh is refused
+    // by the emulator (the WorkOS session ended), so it is a sign-in again.
+    await emulator(request, "/__emulator/counters/reset", {});
+    await context.addCookies(oldCookies.filter((c) => c.name === "wos-session"));
+    await page.waitForTimeout(2_500);
+    await page.goto("/protected");
+    await expect(page.locator("h1")).toHaveText("Sign in");
+    const counters = await emulator(request, "/__emulator/counters");
+    expect(counters["authenticate.refresh_token"]).toBeGreaterThanOrEqual(1);
+  } finally {
+    await setTokenTtl(request, 300);
+  }
+});
+
+test("with a short token lifetime the app keeps working past expiry", async ({ page, request }) => {
+  await setTokenTtl(request, 3);
+  try {
+    await signIn(page, adaInAcme, "/data");
+    await hydrated(page);
+    await expect(page.locator("#token-state")).toHaveText("Access token ready");
+    await page.waitForTimeout(4_500);
+    // The browser's token was fetched again before it expired.
+    await page.locator("#call-with-token").click();
+    await expect(page.locator("#browser-response")).toContainText("200");
+    // Client-side navigation: the server function call refreshes the session.
+    await page.getByRole("link", { name: "Profile" }).click();
+    await expect(page.locator("h1")).toHaveText("Welcome, Ada");
+    await page.waitForTimeout(3_500);
+    await page.goto("/protected");
+    await expect(page.locator("h1")).toHaveText("Protected content");
+    await page.waitForTimeout(3_500);
+    await page.reload();
+    await expect(page.locator("h1")).toHaveText("Protected content");
+  } finally {
+    await setTokenTtl(request, 300);
+  }
+});
+
+test("a session ended in another tab is noticed when the tab regains focus", async ({ context, page }) => {
+  await signIn(page, adaInAcme, "/protected");
+  await hydrated(page);
+  const other = await context.newPage();
+  await other.goto("/");
+  await hydrated(other);
+  await other.getByRole("button", { name: "Sign out" }).click();
+  await expect(other.locator("h1")).toHaveText("Welcome");
+
+  // Back to the first tab: it still shows the page until it regains focus.
+  await page.bringToFront();
+  await page.evaluate(() => window.dispatchEvent(new Event("focus")));
+  await expect(page.locator("h1")).toHaveText("Sign in");
+  await expect(page).toHaveURL(/\/user_management\/authorize|sign-in|authorize/);
+});

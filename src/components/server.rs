@@ -1,0 +1,132 @@
+//! The server functions the components call. Each is an ordinary Leptos server function
+//! under `/api/authkit/…` (covered by the layer's default server-function pattern), so an
+//! app can also call them itself (e.g. `get_access_token().await` from a client-side
+//! handler).
+
+// The server macro generates an argument struct per function; its fields mirror the
+// documented parameters.
+#![allow(missing_docs)]
+
+use super::snapshot::AuthSnapshot;
+use crate::error::AuthError;
+use leptos::server;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The session as the browser may see it, read again (after a sign-in elsewhere, an
+/// organization switch, or when the tab regains focus). Never contains a token.
+#[server(name = AuthSnapshotFn, prefix = "/api", endpoint = "authkit/snapshot")]
+pub async fn auth_snapshot() -> Result<AuthSnapshot, AuthError> {
+    // `with_auth` first: a request the layer does not cover is an error worth seeing.
+    crate::request_auth()?;
+    Ok(AuthSnapshot::from_request())
+}
+
+/// An access token for the browser to call APIs with (`Authorization: Bearer …`), as
+/// authkit-nextjs's `getAccessToken` server action. `Debug` does not show the token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessTokenInfo {
+    /// The JWT.
+    pub token: String,
+    /// Seconds until it expires, counted on the server when it answered (so the browser's
+    /// clock does not matter).
+    pub expires_in: u64,
+}
+
+impl fmt::Debug for AccessTokenInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessTokenInfo")
+            .field("token", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+/// The current access token (refreshed by the layer first when it is about to expire), or
+/// `None` when signed out. Used by [`use_access_token`](crate::use_access_token).
+#[server(name = GetAccessToken, prefix = "/api", endpoint = "authkit/access-token")]
+pub async fn get_access_token() -> Result<Option<AccessTokenInfo>, AuthError> {
+    let Some(signed_in) = crate::with_auth().await?.signed_in() else {
+        return Ok(None);
+    };
+    let expires_in = crate::get_token_claims::<serde_json::Value>()
+        .await?
+        .and_then(|claims| claims.get("exp").and_then(serde_json::Value::as_u64))
+        .map(|exp| exp.saturating_sub(crate::authkit::unix_now()))
+        .unwrap_or_default();
+    Ok(Some(AccessTokenInfo {
+        token: signed_in.access_token.as_str().to_owned(),
+        expires_in,
+    }))
+}
+
+/// An organization the user can switch to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationChoice {
+    /// `org_…`.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The user's role there, when WorkOS says.
+    pub role: Option<String>,
+}
+
+/// The organizations the signed-in user belongs to (active memberships, as WorkOS lists
+/// them), for [`OrganizationSwitcher`](crate::OrganizationSwitcher). Empty when signed out.
+#[server(name = ListOrganizations, prefix = "/api", endpoint = "authkit/organizations")]
+pub async fn list_organizations() -> Result<Vec<OrganizationChoice>, AuthError> {
+    let auth = crate::request_auth()?;
+    let Some(signed_in) = auth.signed_in() else {
+        return Ok(Vec::new());
+    };
+    let list = auth
+        .authkit()
+        .client()
+        .list_organization_memberships(&signed_in.user.id, None)
+        .await
+        .map_err(|e| AuthError::WorkOs(e.to_string()))?;
+    let mut choices: Vec<OrganizationChoice> = list
+        .data
+        .into_iter()
+        .filter(|m| m.status == "active")
+        .map(|m| OrganizationChoice {
+            name: m
+                .organization_name
+                .clone()
+                .unwrap_or_else(|| m.organization_id.clone()),
+            id: m.organization_id,
+            role: m.role.map(|r| r.slug),
+        })
+        .collect();
+    choices.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(choices)
+}
+
+/// Switches the session to `organization_id` (as authkit-nextjs's
+/// `switchToOrganization`). From a form without JavaScript the browser comes back to the
+/// page it posted from; from WebAssembly the provider re-reads the snapshot. When WorkOS
+/// wants the user to authenticate again for that organization (SSO, MFA enrollment) the
+/// error is [`AuthError::ReauthenticationRequired`] and the browser is sent there.
+#[server(name = SwitchOrganization, prefix = "/api", endpoint = "authkit/switch-organization")]
+pub async fn switch_organization(organization_id: String) -> Result<(), AuthError> {
+    crate::switch_to_organization(&organization_id).await?;
+    Ok(())
+}
+
+/// The name of the organization `organization_id` (for the impersonation banner); `None`
+/// when signed out or when it is not the session's organization.
+#[server(name = OrganizationName, prefix = "/api", endpoint = "authkit/organization-name")]
+pub async fn organization_name(organization_id: String) -> Result<Option<String>, AuthError> {
+    let auth = crate::request_auth()?;
+    let current = auth.signed_in().and_then(|s| s.organization_id);
+    if current.as_deref() != Some(organization_id.as_str()) {
+        return Ok(None);
+    }
+    let organization = auth
+        .authkit()
+        .client()
+        .get_organization(&organization_id)
+        .await
+        .map_err(|e| AuthError::WorkOs(e.to_string()))?;
+    Ok(Some(organization.name))
+}
