@@ -298,7 +298,11 @@ mod tests {
         let gate = RefreshGate::<Result<u32, String>>::new(Duration::from_secs(30));
         for (token, value) in [("a", 1), ("b", 2), ("c", 1)] {
             let got = gate
-                .run(RefreshGate::<Result<u32, String>>::key(token), move || async move { Ok(value) }, always)
+                .run(
+                    RefreshGate::<Result<u32, String>>::key(token),
+                    move || async move { Ok(value) },
+                    always,
+                )
                 .await;
             assert_eq!(got, Some(Ok(value)));
         }
@@ -306,7 +310,11 @@ mod tests {
         assert_eq!(gate.len(), 1);
         // "a" runs again instead of answering from memory.
         let again = gate
-            .run(RefreshGate::<Result<u32, String>>::key("a"), || async { Ok(9) }, always)
+            .run(
+                RefreshGate::<Result<u32, String>>::key("a"),
+                || async { Ok(9) },
+                always,
+            )
             .await;
         assert_eq!(again, Some(Ok(9)));
     }

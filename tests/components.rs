@@ -392,7 +392,10 @@ async fn after_signing_out_neither_the_old_nor_the_refreshed_cookie_works() {
         1,
         "the layer refreshed the expired session during the sign-out call"
     );
-    assert!(authkit_support::deletes_cookie(response.headers(), "wos-session"));
+    assert!(authkit_support::deletes_cookie(
+        response.headers(),
+        "wos-session"
+    ));
     // The old cookie, presented again inside the 30 s grace period.
     let (_, json) = h.whoami("/dashboard", Some(&expired)).await;
     assert_eq!(json["user"], serde_json::Value::Null, "{json}");

@@ -251,8 +251,76 @@ fn DashboardPage() -> impl IntoView {
             <section class="card" id="members">
                 <h2>"Members"</h2>
                 <p>"You can invite and remove members: " <A href="/team">"manage the team"</A>"."</p>
+                <InviteForm />
             </section>
         </RequirePermission>
+    }
+}
+
+/// The demo's own error type: an app's server functions rarely return `AuthError` alone.
+/// `decode_server_fn_error` keeps the crate's behaviour for it — a sign-in error still
+/// sends the browser to sign in, whether it came from the function or from the layer.
+#[derive(Clone, Debug, Serialize, Deserialize, thiserror::Error)]
+pub enum DemoError {
+    /// Not signed in (any more), or the session could not be read.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// Signed in without the permission.
+    #[error("you need the {0} permission")]
+    Forbidden(String),
+    /// The server function call itself failed.
+    #[error("{0}")]
+    Call(String),
+}
+
+impl authkit_leptos::AsAuthError for DemoError {
+    fn as_auth_error(&self) -> Option<&AuthError> {
+        match self {
+            DemoError::Auth(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for DemoError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(e: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        DemoError::Call(e.to_string())
+    }
+
+    fn de(data: leptos::server_fn::Bytes) -> Self {
+        authkit_leptos::decode_server_fn_error(&data)
+    }
+}
+
+/// Invites someone to the organization: the server function checks the session and the
+/// permission itself (a guard on the page never protects a server function).
+#[server]
+pub async fn invite_member(email: String) -> Result<String, DemoError> {
+    let me = authkit_leptos::ensure_signed_in().await?;
+    if !me.has_permission("members:manage") {
+        return Err(DemoError::Forbidden("members:manage".into()));
+    }
+    Ok(format!(
+        "Invitation sent to {email} (a demo: nothing was sent)"
+    ))
+}
+
+#[component]
+fn InviteForm() -> impl IntoView {
+    let invite = ServerAction::<InviteMember>::new();
+    view! {
+        <ActionForm action=invite attr:class="invite">
+            <input type="email" name="email" placeholder="grace@example.com" required=true />
+            <button type="submit" id="invite">"Invite"</button>
+        </ActionForm>
+        <p id="invite-result">
+            {move || invite.value().get().map(|r| match r {
+                Ok(message) => message,
+                Err(e) => e.to_string(),
+            })}
+        </p>
     }
 }
 

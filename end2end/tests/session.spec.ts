@@ -121,3 +121,20 @@ test("a session ended in another tab is noticed when the tab regains focus", asy
   await expect(page.locator("h1")).toHaveText("Sign in");
   await expect(page).toHaveURL(/\/user_management\/authorize|sign-in|authorize/);
 });
+
+test("a server function that needs a session sends a signed-out browser to sign in, even with the app's own error type", async ({ page, context }) => {
+  await signIn(page, adaInAcme, "/dashboard");
+  await hydrated(page);
+  await page.locator(".invite input").fill("grace@example.com");
+  await page.locator("#invite").click();
+  await expect(page.locator("#invite-result")).toContainText("Invitation sent to grace@example.com");
+
+  // The session ends behind the page's back (cookies cleared): the next call answers
+  // SignInRequired inside the app's DemoError, and the browser goes to sign in and back.
+  await context.clearCookies();
+  await page.locator(".invite input").fill("alan@example.com");
+  await page.locator("#invite").click();
+  await expect(page.locator("h1")).toHaveText("Sign in");
+  await adaInAcme(page);
+  await expect(page).toHaveURL(/\/dashboard$/);
+});
