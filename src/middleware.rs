@@ -152,6 +152,10 @@ impl AuthKitLayer {
     /// serves `/pkg/<name>.js` and `.wasm`; `/favicon.ico`), which then answer `401` to
     /// signed-out visitors and the page cannot hydrate: list them here
     /// (`["/", "/pkg/:path*", "/favicon.ico"]`) or keep them out of the matcher.
+    ///
+    /// The components' own reads of the session (`/api/authkit/snapshot`,
+    /// `/api/authkit/access-token`, `/api/authkit/organizations`) are always let through:
+    /// they answer a signed-out visitor with "signed out", not an error.
     pub fn middleware_auth<I, S>(self, unauthenticated_paths: I) -> Result<Self, MatcherError>
     where
         I: IntoIterator<Item = S>,
@@ -160,6 +164,12 @@ impl AuthKitLayer {
         let mut unauthenticated = Matcher::new(unauthenticated_paths)?;
         let callback = self.config.kit.callback_path().to_owned();
         unauthenticated.push(&escape_literal(&callback))?;
+        // The components' own reads answer "signed out" themselves (the provider calls them
+        // on focus on public pages too); a 401 there would send visitors of public pages
+        // to sign in.
+        for path in crate::components::server::SIGNED_OUT_ANSWERS {
+            unauthenticated.push(&escape_literal(path))?;
+        }
         Ok(self.edit(|c| c.middleware_auth = Some(MiddlewareAuth { unauthenticated })))
     }
 

@@ -189,6 +189,16 @@ fn move_to_redirect_origin(kit: &AuthKit, uri: &http::Uri, headers: &HeaderMap) 
     {
         return None;
     }
+    // With a cookie `Domain` covering this host, the flow cookie reaches the callback's host
+    // anyway (RFC 6265 §5.1.3 domain-match); stay where the user is.
+    if let (Some(domain), Some(url::Host::Domain(host))) =
+        (kit.config().cookie().domain.as_deref(), seen.host())
+    {
+        let domain = domain.trim_start_matches('.').to_ascii_lowercase();
+        if !domain.is_empty() && (host == domain || host.ends_with(&format!(".{domain}"))) {
+            return None;
+        }
+    }
     let mut origin = target.origin().ascii_serialization();
     origin.push_str(uri.path());
     origin.push('?');

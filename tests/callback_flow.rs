@@ -694,3 +694,42 @@ async fn a_callback_without_its_flow_cookie_explains_the_host_trap() {
     );
     assert!(page.contains("cookies are blocked"), "{page}");
 }
+
+/// With a cookie `Domain` covering both hosts, the flow cookie reaches the callback's host
+/// anyway: a start request on a sibling host starts the flow where it is.
+#[tokio::test]
+async fn a_start_request_on_a_host_the_cookie_domain_covers_is_not_moved() {
+    let h = Harness::with(Options {
+        config: |c| {
+            c.redirect_uri("http://app.example.test:3000/callback")
+                .cookie_domain("example.test")
+        },
+        ..Options::default()
+    })
+    .await;
+    for host in ["tenant.example.test:3000", "example.test:3000"] {
+        let response = h
+            .send(
+                Request::get("/auth/sign-in")
+                    .header(header::HOST, host)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::FOUND, "{host}");
+        assert!(
+            location(&response).starts_with(h.emulator.base_url()),
+            "{host}"
+        );
+    }
+    // A host outside the domain is still moved.
+    let response = h
+        .send(
+            Request::get("/auth/sign-in")
+                .header(header::HOST, "127.0.0.1:3000")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(location(&response).starts_with("http://app.example.test:3000/auth/sign-in?"));
+}

@@ -420,3 +420,31 @@ async fn after_signing_out_an_older_cookie_of_the_same_session_does_not_work() {
     let (_, json) = h.whoami("/dashboard", Some(&c0)).await;
     assert_eq!(json["user"], serde_json::Value::Null, "{json}");
 }
+
+/// Middleware-auth mode lets the components' own reads through for signed-out visitors
+/// (else the provider's refresh on focus would send every visitor of a public page to sign
+/// in); everything else still needs a session.
+#[tokio::test]
+async fn middleware_auth_lets_the_components_reads_answer_signed_out() {
+    let h = Harness::with_leptos(
+        Options {
+            layer: |l| l.middleware_auth(["/"]).unwrap(),
+            ..Options::default()
+        },
+        app,
+    )
+    .await;
+    let (status, json, _) = h.call("authkit/snapshot", "", None).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json["user"], serde_json::Value::Null);
+    let (status, json, _) = h.call("authkit/access-token", "", None).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json, serde_json::Value::Null);
+    let (status, json, _) = h.call("authkit/organizations", "", None).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let (status, json, _) = h
+        .call("authkit/switch-organization", "organization_id=org_1", None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{json}");
+    assert!(json["SignInRequired"]["sign_in_url"].is_string(), "{json}");
+}

@@ -296,6 +296,7 @@ impl leptos::server_fn::error::FromServerFnError for DemoError {
 
 /// Invites someone to the organization: the server function checks the session and the
 /// permission itself (a guard on the page never protects a server function).
+#[allow(missing_docs)] // the generated argument struct's field is `email`, as documented here
 #[server]
 pub async fn invite_member(email: String) -> Result<String, DemoError> {
     let me = authkit_leptos::ensure_signed_in().await?;

@@ -115,10 +115,16 @@ pub fn follow_auth_error(error: &AuthError) {
     #[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
     {
         let location = leptos::prelude::window().location();
+        let search = location.search().unwrap_or_default();
+        // An error carried in the page's own URL (a server action without JavaScript, or a
+        // crafted link) is data from the URL, not an answer from the server: never act on it.
+        if carries_action_error(&search) {
+            return;
+        }
         let here = format!(
             "{}{}",
             location.pathname().unwrap_or_default(),
-            location.search().unwrap_or_default()
+            without_action_params(&search)
         );
         let origin = location.origin().unwrap_or_default();
         if let Some(target) = navigation_target(error, &current_config(), &origin, &here) {
@@ -157,6 +163,36 @@ pub(crate) fn navigation_target(
         }
         _ => None,
     }
+}
+
+/// Whether a query string (`?a=b&…`) carries a Leptos server-action error (`__err`).
+#[cfg_attr(
+    not(all(feature = "hydrate", target_arch = "wasm32")),
+    allow(dead_code)
+)]
+pub(crate) fn carries_action_error(search: &str) -> bool {
+    form_urlencoded::parse(search.trim_start_matches('?').as_bytes()).any(|(k, _)| k == "__err")
+}
+
+/// `search` (with its `?`) without Leptos's server-action parameters (`__path`, `__err`),
+/// so a return path never brings an old action error back.
+#[cfg_attr(
+    not(all(feature = "hydrate", target_arch = "wasm32")),
+    allow(dead_code)
+)]
+pub(crate) fn without_action_params(search: &str) -> String {
+    let kept: Vec<(String, String)> =
+        form_urlencoded::parse(search.trim_start_matches('?').as_bytes())
+            .filter(|(k, _)| k != "__path" && k != "__err")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+    if kept.is_empty() {
+        return String::new();
+    }
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(kept)
+        .finish();
+    format!("?{query}")
 }
 
 /// `start_path?return_to=<path>` with `path` percent-encoded (`application/x-www-form-urlencoded`).
@@ -277,6 +313,21 @@ mod tests {
                 "{hostile:?}"
             );
         }
+    }
+
+    #[test]
+    fn action_errors_in_the_url_are_recognised_and_dropped_from_return_paths() {
+        assert!(carries_action_error("?__path=%2Fapi%2Fx&__err=eyJ9"));
+        assert!(carries_action_error("__err="));
+        assert!(!carries_action_error("?x=__err"));
+        assert!(!carries_action_error(""));
+        assert_eq!(
+            without_action_params("?__path=%2Fapi&__err=e30&tab=2"),
+            "?tab=2"
+        );
+        assert_eq!(without_action_params("?__err=e30"), "");
+        assert_eq!(without_action_params(""), "");
+        assert_eq!(without_action_params("?a=1&b=x+y"), "?a=1&b=x+y");
     }
 
     #[test]

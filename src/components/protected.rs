@@ -149,24 +149,27 @@ fn guard(
     #[cfg(feature = "ssr")]
     server::respond(access.get_untracked(), sign_up);
 
-    #[cfg(feature = "hydrate")]
+    #[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
     {
         // The URL of the route being rendered: on a client-side navigation the router
         // renders the new route before the address bar changes.
         let route_url = use_context::<ArcRwSignal<leptos_router::location::Url>>();
         Effect::new(move |_| {
             if access.get() == Access::SignedOut {
-                let here = route_url.as_ref().map(|url| {
-                    url.with_untracked(|url| match url.search() {
-                        "" => url.path().to_owned(),
-                        search => format!("{}?{search}", url.path()),
+                let here = route_url.as_ref().and_then(|url| {
+                    url.try_with_untracked(|url| {
+                        format!(
+                            "{}{}",
+                            url.path(),
+                            super::navigate::without_action_params(url.search())
+                        )
                     })
                 });
                 client::go_to_sign_in(sign_up, here);
             }
         });
     }
-    #[cfg(not(feature = "ssr"))]
+    #[cfg(not(any(feature = "ssr", all(feature = "hydrate", target_arch = "wasm32"))))]
     let _ = sign_up;
 
     move || match access.get() {
@@ -262,7 +265,7 @@ mod server {
     }
 }
 
-#[cfg(feature = "hydrate")]
+#[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
 mod client {
     use super::super::navigate;
 
@@ -274,7 +277,7 @@ mod client {
             format!(
                 "{}{}",
                 location.pathname().unwrap_or_default(),
-                location.search().unwrap_or_default()
+                navigate::without_action_params(&location.search().unwrap_or_default())
             )
         });
         let config = navigate::current_config();

@@ -29,10 +29,11 @@ pub fn AuthKitProvider(children: Children) -> impl IntoView {
     let context = AuthContext {
         snapshot: RwSignal::new(initial),
         refreshing: StoredValue::new(false),
+        refresh_again: StoredValue::new(false),
         token: AccessTokenState::new(),
     };
     provide_context(context);
-    #[cfg(feature = "hydrate")]
+    #[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
     client::watch(context);
     children()
 }
@@ -53,10 +54,14 @@ fn initial_snapshot() -> AuthSnapshot {
 /// effect that calls it updates when the session changes (an organization switch, a
 /// sign-out noticed on focus, …).
 #[derive(Clone, Copy, Debug)]
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))] // the browser half reads every field
+#[cfg_attr(
+    not(all(feature = "hydrate", target_arch = "wasm32")),
+    allow(dead_code)
+)] // the browser half reads every field
 pub struct AuthContext {
     snapshot: RwSignal<AuthSnapshot>,
     refreshing: StoredValue<bool>,
+    refresh_again: StoredValue<bool>,
     token: AccessTokenState,
 }
 
@@ -101,6 +106,26 @@ impl AuthContext {
         self.with(|s| s.has_entitlement(entitlement))
     }
 
+    /// The session id (`sid`).
+    pub fn session_id(&self) -> Option<String> {
+        self.with(|s| s.session_id.clone())
+    }
+
+    /// All of the user's roles.
+    pub fn roles(&self) -> Vec<String> {
+        self.with(|s| s.roles.clone())
+    }
+
+    /// The current organization's entitlements.
+    pub fn entitlements(&self) -> Vec<String> {
+        self.with(|s| s.entitlements.clone())
+    }
+
+    /// The feature flags enabled for the user.
+    pub fn feature_flags(&self) -> Vec<String> {
+        self.with(|s| s.feature_flags.clone())
+    }
+
     /// The organization the session is in.
     pub fn organization_id(&self) -> Option<String> {
         self.with(|s| s.organization_id.clone())
@@ -124,7 +149,7 @@ impl AuthContext {
     /// Reads the session from the server again (in the browser; nothing on the server,
     /// where the snapshot is always the request's own).
     pub fn refresh(&self) {
-        #[cfg(feature = "hydrate")]
+        #[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
         client::refresh_snapshot(*self);
     }
 
@@ -158,7 +183,7 @@ pub fn use_auth() -> AuthContext {
 #[track_caller]
 pub fn use_access_token() -> AccessTokenState {
     let context = use_auth();
-    #[cfg(feature = "hydrate")]
+    #[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
     client::start_token(context);
     context.token
 }
@@ -166,7 +191,10 @@ pub fn use_access_token() -> AccessTokenState {
 /// The shared access-token state; see [`use_access_token`]. Loading and errors are kept
 /// apart from the token: a failed refresh keeps the last token until it expires.
 #[derive(Clone, Copy, Debug)]
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))] // the browser half reads every field
+#[cfg_attr(
+    not(all(feature = "hydrate", target_arch = "wasm32")),
+    allow(dead_code)
+)] // the browser half reads every field
 pub struct AccessTokenState {
     info: RwSignal<Option<AccessTokenInfo>>,
     loading: RwSignal<bool>,
@@ -176,6 +204,10 @@ pub struct AccessTokenState {
     refresh_at_ms: StoredValue<f64>,
     /// Bumped on every fetch, so an older scheduled fetch does nothing.
     generation: StoredValue<u64>,
+    /// Milliseconds (browser clock) when the current token expires.
+    expires_at_ms: StoredValue<f64>,
+    /// Failed fetches in a row (for the back-off).
+    failures: StoredValue<u32>,
 }
 
 impl AccessTokenState {
@@ -187,6 +219,8 @@ impl AccessTokenState {
             started: StoredValue::new(false),
             refresh_at_ms: StoredValue::new(0.0),
             generation: StoredValue::new(0),
+            expires_at_ms: StoredValue::new(0.0),
+            failures: StoredValue::new(0),
         }
     }
 
@@ -207,24 +241,31 @@ impl AccessTokenState {
 
     /// Fetches the token again now (in the browser).
     pub fn refresh(&self) {
-        #[cfg(feature = "hydrate")]
+        #[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
         client::fetch_token(*self);
     }
 }
 
-#[cfg(feature = "hydrate")]
+#[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
 mod client {
-    //! The browser half: listeners, refetches and the token schedule.
+    //! The browser half: listeners, refetches and the token schedule. Everything here may
+    //! run after the provider was unmounted (a timer, a late answer), so it reads its
+    //! state with the `try_` accessors and stops quietly when it is gone.
 
     use super::*;
     use leptos::task::spawn_local;
     use std::time::Duration;
 
+    /// The shortest and longest wait before fetching a token again after a failure.
+    const RETRY_MIN_MS: f64 = 2_000.0;
+    const RETRY_MAX_MS: f64 = 60_000.0;
+
     fn now_ms() -> f64 {
         leptos::web_sys::js_sys::Date::now()
     }
 
-    /// Re-reads the snapshot on focus, visibility and `online`, once hydrated.
+    /// Re-reads the snapshot on focus, visibility and `online`, once hydrated; the
+    /// listeners go away with the provider.
     pub(super) fn watch(context: AuthContext) {
         Effect::new(move |_| {
             for event in ["focus", "online", "visibilitychange"] {
@@ -234,12 +275,16 @@ mod client {
                     }
                     refresh_snapshot(context);
                     let token = context.token;
-                    if token.started.get_value() && now_ms() >= token.refresh_at_ms.get_value() {
+                    let due = token
+                        .refresh_at_ms
+                        .try_get_value()
+                        .is_some_and(|at| now_ms() >= at);
+                    let idle = token.loading.try_get_untracked() == Some(false);
+                    if token.started.try_get_value() == Some(true) && due && idle {
                         fetch_token(token);
                     }
                 });
-                // The provider lives as long as the page: keep the listeners.
-                std::mem::forget(handle);
+                on_cleanup(move || handle.remove());
             }
         });
         // When the session changes (another user, organization or a sign-out), a token
@@ -251,27 +296,42 @@ mod client {
         });
         Effect::new(move |previous: Option<(Option<String>, Option<String>)>| {
             let current = key.get();
-            if previous.is_some_and(|p| p != current) && context.token.started.get_value() {
+            if previous.is_some_and(|p| p != current)
+                && context.token.started.try_get_value() == Some(true)
+            {
                 fetch_token(context.token);
             }
             current
         });
     }
 
+    /// Reads the snapshot again; a refresh asked for while one runs runs once more after
+    /// it (so an organization switch is never answered by an older read).
     pub(super) fn refresh_snapshot(context: AuthContext) {
-        if context.refreshing.get_value() {
-            return;
+        match context.refreshing.try_get_value() {
+            None => return,
+            Some(true) => {
+                context.refresh_again.try_set_value(true);
+                return;
+            }
+            Some(false) => {}
         }
-        context.refreshing.set_value(true);
+        context.refreshing.try_set_value(true);
         spawn_local(async move {
             let result = super::super::server::auth_snapshot().await;
-            context.refreshing.set_value(false);
+            if context.refreshing.try_set_value(false).is_some() {
+                return; // the provider is gone
+            }
             // Errors (WorkOS down, offline) keep what the page shows.
             if let Ok(snapshot) = result {
                 navigate::remember_config(&snapshot.config);
-                if context.snapshot.with_untracked(|s| s != &snapshot) {
+                if context.snapshot.try_with_untracked(|s| s != &snapshot) == Some(true) {
                     context.snapshot.set(snapshot);
                 }
+            }
+            if context.refresh_again.try_get_value() == Some(true) {
+                context.refresh_again.try_set_value(false);
+                refresh_snapshot(context);
             }
         });
     }
@@ -280,44 +340,83 @@ mod client {
         let token = context.token;
         // After hydration only, so the server's render and the first client render agree.
         Effect::new(move |_| {
-            if !token.started.get_value() {
-                token.started.set_value(true);
+            if token.started.try_get_value() == Some(false) {
+                token.started.try_set_value(true);
                 fetch_token(token);
             }
         });
     }
 
+    /// Fetches the token, then schedules the next fetch: half its remaining lifetime (at
+    /// most 30 s) before it expires, or after a failure with a growing back-off. A token
+    /// that expires without being replaced is dropped, so `token()` never hands out an
+    /// expired JWT.
     pub(super) fn fetch_token(token: AccessTokenState) {
-        let generation = token.generation.get_value() + 1;
-        token.generation.set_value(generation);
+        let Some(previous) = token.generation.try_get_value() else {
+            return;
+        };
+        let generation = previous + 1;
+        token.generation.try_set_value(generation);
         token.loading.set(true);
         spawn_local(async move {
             let result = super::super::server::get_access_token().await;
-            if token.generation.get_value() != generation {
-                return; // a newer fetch started meanwhile
+            if token.generation.try_get_value() != Some(generation) {
+                return; // a newer fetch started meanwhile, or the provider is gone
             }
-            match result {
+            let next_ms = match result {
                 Ok(info) => {
-                    let expires_in_ms = info.as_ref().map_or(0.0, |i| i.expires_in as f64 * 1000.0);
+                    let expires_in_ms = info.as_ref().map(|i| i.expires_in as f64 * 1000.0);
                     token.info.set(info);
                     token.error.set(None);
-                    if expires_in_ms > 0.0 {
-                        let early = (expires_in_ms / 2.0).min(30_000.0);
-                        let delay = (expires_in_ms - early).max(1_000.0);
-                        token.refresh_at_ms.set_value(now_ms() + delay);
-                        set_timeout(
-                            move || {
-                                if token.generation.get_value() == generation {
-                                    fetch_token(token);
-                                }
-                            },
-                            Duration::from_millis(delay as u64),
-                        );
+                    token.failures.try_set_value(0);
+                    match expires_in_ms {
+                        Some(left) => {
+                            let at = now_ms() + left;
+                            token.expires_at_ms.try_set_value(at);
+                            schedule_expiry(token, generation, left);
+                            let early = (left / 2.0).min(30_000.0);
+                            Some((left - early).max(1_000.0))
+                        }
+                        None => None, // signed out: nothing to refresh
                     }
                 }
-                Err(e) => token.error.set(Some(e)),
-            }
+                Err(e) => {
+                    token.error.set(Some(e));
+                    let failures = token.failures.try_get_value().unwrap_or(0) + 1;
+                    token.failures.try_set_value(failures);
+                    let backoff = RETRY_MIN_MS * 2f64.powi(failures.min(8) as i32 - 1);
+                    Some(backoff.min(RETRY_MAX_MS))
+                }
+            };
             token.loading.set(false);
+            if let Some(delay) = next_ms {
+                token.refresh_at_ms.try_set_value(now_ms() + delay);
+                set_timeout(
+                    move || {
+                        if token.generation.try_get_value() == Some(generation) {
+                            fetch_token(token);
+                        }
+                    },
+                    Duration::from_millis(delay as u64),
+                );
+            }
         });
+    }
+
+    /// Drops the token when it expires, unless a newer fetch replaced it.
+    fn schedule_expiry(token: AccessTokenState, generation: u64, left_ms: f64) {
+        set_timeout(
+            move || {
+                let replaced = token.generation.try_get_value() != Some(generation);
+                let expired = token
+                    .expires_at_ms
+                    .try_get_value()
+                    .is_some_and(|at| now_ms() >= at);
+                if !replaced && expired {
+                    token.info.set(None);
+                }
+            },
+            Duration::from_millis(left_ms.max(0.0) as u64 + 1),
+        );
     }
 }

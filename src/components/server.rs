@@ -13,6 +13,14 @@ use leptos::server;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// The server functions here that answer a signed-out caller with a signed-out value (not
+/// an error); middleware-auth mode lets them through.
+pub const SIGNED_OUT_ANSWERS: [&str; 3] = [
+    "/api/authkit/snapshot",
+    "/api/authkit/access-token",
+    "/api/authkit/organizations",
+];
+
 /// The session as the browser may see it, read again (after a sign-in elsewhere, an
 /// organization switch, or when the tab regains focus). Never contains a token.
 #[server(name = AuthSnapshotFn, prefix = "/api", endpoint = "authkit/snapshot")]
