@@ -292,6 +292,9 @@ pub(crate) struct Resolved {
     pub(crate) session: Option<Session>,
     pub(crate) claims: Option<AccessTokenClaims>,
     pub(crate) cookie: CookieAction,
+    /// Signed out for this request only because the session could not be checked
+    /// (JWKS or WorkOS unavailable, or refusing our credentials); the cookie stays.
+    pub(crate) undetermined: bool,
 }
 
 impl Resolved {
@@ -300,6 +303,15 @@ impl Resolved {
             session: None,
             claims: None,
             cookie,
+            undetermined: false,
+        }
+    }
+
+    /// Signed out for now, session unknown: see [`Resolved::undetermined`].
+    fn undetermined() -> Self {
+        Self {
+            undetermined: true,
+            ..Self::signed_out(CookieAction::Keep)
         }
     }
 }
@@ -397,6 +409,7 @@ impl AuthKit {
                         session: Some(session),
                         claims: Some(v.claims),
                         cookie: CookieAction::Keep,
+                        undetermined: false,
                     };
                 }
                 let org = v.claims.org_id.clone();
@@ -406,7 +419,7 @@ impl AuthKit {
                 // The keys cannot be fetched: nothing can be verified, but the session
                 // may well be fine. Signed out for this request; the cookie stays.
                 tracing::warn!(error = %e, "cannot verify the access token (JWKS unavailable); keeping the cookie");
-                return Resolved::signed_out(CookieAction::Keep);
+                return Resolved::undetermined();
             }
             Err(e) => {
                 tracing::debug!(error = %e, "access token does not verify; trying a refresh");
@@ -419,6 +432,7 @@ impl AuthKit {
                 session: Some(update.session.clone()),
                 claims: Some(update.claims.clone()),
                 cookie: CookieAction::Set(update.sealed.clone()),
+                undetermined: false,
             },
             Err(e) => {
                 if let Some(claims) = current.filter(|c| c.exp > unix_now()) {
@@ -428,6 +442,7 @@ impl AuthKit {
                         session: Some(session),
                         claims: Some(claims),
                         cookie: CookieAction::Keep,
+                        undetermined: false,
                     };
                 }
                 if e.ends_session() {
@@ -435,12 +450,12 @@ impl AuthKit {
                     Resolved::signed_out(CookieAction::Delete)
                 } else if e.is_transient() {
                     tracing::warn!(error = %e, "session refresh failed transiently; keeping the cookie");
-                    Resolved::signed_out(CookieAction::Keep)
+                    Resolved::undetermined()
                 } else {
                     // E.g. 401 from a rotated API key: an operator's problem, not the
                     // user's; deleting every user's cookie would sign everyone out.
                     tracing::error!(error = %e, "session refresh refused; keeping the cookie (check the WorkOS configuration)");
-                    Resolved::signed_out(CookieAction::Keep)
+                    Resolved::undetermined()
                 }
             }
         }

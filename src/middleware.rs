@@ -607,6 +607,7 @@ struct State {
     session: Option<Session>,
     claims: Option<AccessTokenClaims>,
     cookie: CookieAction,
+    undetermined: bool,
 }
 
 impl fmt::Debug for RequestAuth {
@@ -640,6 +641,7 @@ impl RequestAuth {
                     session: resolved.session,
                     claims: resolved.claims,
                     cookie: resolved.cookie,
+                    undetermined: resolved.undetermined,
                 }),
                 path_and_query,
                 referer_path,
@@ -707,12 +709,19 @@ impl RequestAuth {
     }
 
     /// Replaces the session (after a refresh or `save_session`); the layer writes the cookie.
+    /// Signed out for this request only because the session could not be checked now
+    /// (JWKS or WorkOS unavailable); the cookie was kept.
+    pub(crate) fn is_undetermined(&self) -> bool {
+        self.lock().undetermined
+    }
+
     pub(crate) fn update(&self, update: &SessionUpdate) {
         self.warn_if_finalized();
         let mut state = self.lock();
         state.session = Some(update.session.clone());
         state.claims = Some(update.claims.clone());
         state.cookie = CookieAction::Set(update.sealed.clone());
+        state.undetermined = false;
     }
 
     /// Ends the session for the rest of the request; the layer deletes the cookie.
@@ -722,6 +731,7 @@ impl RequestAuth {
         state.session = None;
         state.claims = None;
         state.cookie = CookieAction::Delete;
+        state.undetermined = false;
     }
 
     /// A session change after the response head went out (e.g. from a resource that

@@ -448,3 +448,26 @@ async fn middleware_auth_lets_the_components_reads_answer_signed_out() {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{json}");
     assert!(json["SignInRequired"]["sign_in_url"].is_string(), "{json}");
 }
+
+/// While WorkOS cannot refresh a session (a transient fault), the snapshot read answers an
+/// error, which the provider ignores: the page keeps showing the user instead of
+/// `<Protected>` sending them to sign in. Once WorkOS answers, the read works again.
+#[tokio::test]
+async fn the_snapshot_read_is_an_error_not_signed_out_while_workos_is_down() {
+    use authkit_leptos::emulator::{Endpoint, Fault};
+    let h = harness_as("ada@example.com").await;
+    let expired = h.expired_session().await;
+    h.emulator
+        .inject_fault(Endpoint::Authenticate, Fault::status(503).times(2));
+    let (status, json, response) = h.call("authkit/snapshot", "", Some(&expired)).await;
+    assert_ne!(status, StatusCode::OK, "{json}");
+    assert_eq!(json["Refresh"]["transient"], true, "{json}");
+    assert!(
+        !authkit_support::deletes_cookie(response.headers(), "wos-session"),
+        "the cookie stays"
+    );
+    h.emulator.clear_faults();
+    let (status, json, _) = h.call("authkit/snapshot", "", Some(&expired)).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json["user"]["email"], "ada@example.com");
+}

@@ -25,8 +25,16 @@ pub const SIGNED_OUT_ANSWERS: [&str; 3] = [
 /// organization switch, or when the tab regains focus). Never contains a token.
 #[server(name = AuthSnapshotFn, prefix = "/api", endpoint = "authkit/snapshot")]
 pub async fn auth_snapshot() -> Result<AuthSnapshot, AuthError> {
-    // `with_auth` first: a request the layer does not cover is an error worth seeing.
-    crate::request_auth()?;
+    // A request the layer does not cover is an error worth seeing.
+    let request_auth = crate::request_auth()?;
+    if request_auth.is_undetermined() {
+        // WorkOS or its keys are unreachable: the session is unknown, not ended. An error
+        // keeps what the page shows (the provider ignores failed refreshes).
+        return Err(AuthError::Refresh {
+            message: "the session cannot be checked right now".to_owned(),
+            transient: true,
+        });
+    }
     Ok(AuthSnapshot::from_request())
 }
 
