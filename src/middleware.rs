@@ -292,12 +292,14 @@ where
             );
             req.extensions_mut().insert(auth.clone());
             let mut response = inner.call(req).await?;
-            let (signed_in, cookie) = auth.outcome();
+            let (signed_in, cookie, consulted) = auth.outcome();
+            // Session-dependent: a session or credentials were sent, or the app read the
+            // session (a signed-out page or a redirect to sign-in depends on it too).
             finish(
                 kit,
                 &mut response,
                 &cookie,
-                signed_in || had_cookie || had_authorization,
+                signed_in || had_cookie || had_authorization || consulted,
             );
             if had_authorization {
                 append_vary(response.headers_mut(), "Authorization");
@@ -601,6 +603,9 @@ struct RequestAuthInner {
     sign_up_paths: Arc<Matcher>,
     /// Set once the layer has read the outcome (the response head is being sent).
     finalized: std::sync::atomic::AtomicBool,
+    /// Set once anything read or changed the session during the request: the response
+    /// then depends on it (even a signed-out one), so it must not be cached publicly.
+    consulted: std::sync::atomic::AtomicBool,
 }
 
 struct State {
@@ -650,6 +655,7 @@ impl RequestAuth {
                 authorization,
                 sign_up_paths,
                 finalized: std::sync::atomic::AtomicBool::new(false),
+                consulted: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -701,6 +707,9 @@ impl RequestAuth {
 
     /// The current session and its verified claims.
     pub(crate) fn current(&self) -> Option<(Session, AccessTokenClaims)> {
+        self.inner
+            .consulted
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         let state = self.lock();
         match (&state.session, &state.claims) {
             (Some(s), Some(c)) => Some((s.clone(), c.clone())),
@@ -708,13 +717,13 @@ impl RequestAuth {
         }
     }
 
-    /// Replaces the session (after a refresh or `save_session`); the layer writes the cookie.
     /// Signed out for this request only because the session could not be checked now
     /// (JWKS or WorkOS unavailable); the cookie was kept.
     pub(crate) fn is_undetermined(&self) -> bool {
         self.lock().undetermined
     }
 
+    /// Replaces the session (after a refresh or `save_session`); the layer writes the cookie.
     pub(crate) fn update(&self, update: &SessionUpdate) {
         self.warn_if_finalized();
         let mut state = self.lock();
@@ -750,11 +759,16 @@ impl RequestAuth {
         }
     }
 
-    fn outcome(&self) -> (bool, CookieAction) {
+    /// (signed in, cookie action, whether the session was consulted).
+    fn outcome(&self) -> (bool, CookieAction, bool) {
         self.inner
             .finalized
             .store(true, std::sync::atomic::Ordering::Release);
+        let consulted = self
+            .inner
+            .consulted
+            .load(std::sync::atomic::Ordering::Relaxed);
         let state = self.lock();
-        (state.session.is_some(), state.cookie.clone())
+        (state.session.is_some(), state.cookie.clone(), consulted)
     }
 }

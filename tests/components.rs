@@ -28,6 +28,12 @@ async fn echo() -> Result<String, authkit_leptos::AuthError> {
     Ok("echo".to_owned())
 }
 
+/// `ensure_signed_in` in a server function (for the cache-header test).
+#[server(prefix = "/api", endpoint = "components-test/ensure")]
+async fn ensure() -> Result<String, authkit_leptos::AuthError> {
+    Ok(authkit_leptos::ensure_signed_in().await?.user.email)
+}
+
 #[component]
 fn SecretWithData() -> impl IntoView {
     let data = Resource::new_blocking(|| (), |_| echo());
@@ -470,4 +476,39 @@ async fn the_snapshot_read_is_an_error_not_signed_out_while_workos_is_down() {
     let (status, json, _) = h.call("authkit/snapshot", "", Some(&expired)).await;
     assert_eq!(status, StatusCode::OK, "{json}");
     assert_eq!(json["user"]["email"], "ada@example.com");
+}
+
+/// Every response whose status or body depends on the session is private and varies by
+/// cookie, also without a cookie: the redirect `ensure_signed_in` answers a signed-out
+/// form post with, and a signed-out page that read the session (a cache that ignores
+/// cookies would otherwise replay them to signed-in users).
+#[tokio::test]
+async fn signed_out_responses_that_depend_on_the_session_are_never_publicly_cacheable() {
+    let h = harness_as("ada@example.com").await;
+    let response = h
+        .send(
+            http::Request::post("/api/components-test/ensure")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "text/html")
+                .header(header::REFERER, "http://localhost:3000/page/gates")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert!(location(&response).starts_with("/auth/sign-in?"));
+    for (path, response) in [
+        ("ensure_signed_in", response),
+        ("/page/gates", h.page("/page/gates", None).await.0),
+    ] {
+        let cache = header_text(&response, header::CACHE_CONTROL);
+        assert!(
+            cache.contains("private") && cache.contains("no-store"),
+            "{path}: {cache}"
+        );
+        assert!(
+            header_text(&response, header::VARY).contains("Cookie"),
+            "{path}"
+        );
+    }
 }

@@ -35,10 +35,16 @@ async fn no_cookie_is_signed_out_without_cookie_headers() {
     assert_eq!(body["user"], serde_json::Value::Null);
     assert_eq!(body["has_access_token"], false);
     assert!(session_set_cookie(&response).is_none());
-    assert!(
-        response.headers().get(header::CACHE_CONTROL).is_none(),
-        "nothing session-dependent"
+    // The body says "signed out": it depends on the session, so no shared cache may keep
+    // it for the next visitor (who may be signed in).
+    assert_eq!(
+        response.headers()[header::CACHE_CONTROL],
+        authkit_leptos::middleware::PRIVATE_NO_STORE
     );
+    assert!(response.headers()[header::VARY]
+        .to_str()
+        .unwrap()
+        .contains("Cookie"));
 }
 
 #[tokio::test]
