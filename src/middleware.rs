@@ -43,7 +43,7 @@ use crate::error::AuthError;
 use crate::jwt::AccessTokenClaims;
 use crate::matcher::{Matcher, MatcherError};
 use crate::oauth_state::{sanitize_return_path, verifier_cookies, FlowState};
-use crate::session::{find_cookie_in_headers, session_delete_cookie, session_set_cookie, Session};
+use crate::session::{session_delete_cookie, session_set_cookie, Session};
 use crate::workos::{AuthorizationUrlParams, PkcePair, ScreenHint};
 use axum::body::Body;
 use http::header::{
@@ -257,7 +257,7 @@ where
             }
             let kit = &config.kit;
             let cookie_name = &kit.config().cookie().name;
-            let cookie_value = find_cookie_in_headers(req.headers(), cookie_name);
+            let cookie_value = session_cookie(req.headers(), cookie_name, kit);
             let had_cookie = cookie_value.is_some();
             let had_authorization = req.headers().contains_key(AUTHORIZATION);
             let resolved = kit.resolve(cookie_value.as_deref()).await;
@@ -309,6 +309,25 @@ where
     }
 }
 
+/// The session cookie's value: the first cookie with its name that unseals, else the first
+/// one (which then reads as signed out and is deleted). Browsers send two cookies with one
+/// name when a host-only and a domain cookie coexist (RFC 6265 §5.4); checking the rest
+/// costs an unseal only in that case.
+fn session_cookie(headers: &HeaderMap, name: &str, kit: &AuthKit) -> Option<String> {
+    let mut values = crate::session::find_cookies_in_headers(headers, name);
+    let first = values.next()?.into_owned();
+    let rest: Vec<String> = values.map(|v| v.into_owned()).collect();
+    if rest.is_empty() {
+        return Some(first);
+    }
+    let passwords = kit.config().passwords();
+    std::iter::once(&first)
+        .chain(rest.iter())
+        .find(|v| Session::unseal(v, passwords).is_ok())
+        .cloned()
+        .or(Some(first))
+}
+
 /// Applies the cookie action and, when the response depends on the session, makes it
 /// private and uncacheable.
 fn finish(
@@ -336,6 +355,16 @@ fn finish(
         .and_then(|v| HeaderValue::from_str(&v).ok())
     {
         headers.append(SET_COOKIE, value);
+        // With a cookie domain, a host-only twin may linger from before it was configured:
+        // delete it too whenever the session cookie is deleted or replaced.
+        if !matches!(cookie, CookieAction::Keep) {
+            if let Some(twin) =
+                crate::session::session_delete_host_only_cookie(config.cookie(), secure_url)
+                    .and_then(|v| HeaderValue::from_str(&v).ok())
+            {
+                headers.append(SET_COOKIE, twin);
+            }
+        }
     }
     if session_dependent || !matches!(cookie, CookieAction::Keep) {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static(PRIVATE_NO_STORE));
@@ -448,7 +477,7 @@ pub(crate) fn cookie_header(headers: &HeaderMap) -> String {
     headers
         .get_all(http::header::COOKIE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
+        .map(|v| crate::session::cookie_header_text(v.as_bytes()))
         .collect::<Vec<_>>()
         .join("; ")
 }

@@ -12,7 +12,10 @@ use crate::error::AuthError;
 use crate::jwt::decode_unverified;
 use crate::middleware::{cookie_header, is_cross_site, redirect, sign_in_unavailable, RequestAuth};
 use crate::oauth_state::{sanitize_return_path, verifier_cookie_names};
-use crate::session::{find_cookie_in_headers, pkce_delete_cookie, session_delete_cookie, Session};
+use crate::session::{
+    find_cookies_in_headers, pkce_delete_cookie, session_delete_cookie,
+    session_delete_host_only_cookie, Session,
+};
 use crate::workos::ScreenHint;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{OriginalUri, Query, State};
@@ -89,7 +92,9 @@ impl AuthKit {
         };
         SignOutPlan {
             location,
-            session_delete: session_delete_cookie(config.cookie(), secure_url),
+            session_delete: std::iter::once(session_delete_cookie(config.cookie(), secure_url))
+                .chain(session_delete_host_only_cookie(config.cookie(), secure_url))
+                .collect(),
             verifier_deletes,
         }
     }
@@ -97,8 +102,10 @@ impl AuthKit {
     /// The session and its id from the cookie itself (for sign-out on a request the
     /// layer does not cover).
     pub(crate) fn session_from_cookie(&self, headers: &HeaderMap) -> Option<(Session, String)> {
-        let value = find_cookie_in_headers(headers, &self.config().cookie().name)?;
-        let session = Session::unseal(&value, self.config().passwords()).ok()?;
+        // The first of the cookies with the session's name that unseals (a stale
+        // host-only twin may come first).
+        let session = find_cookies_in_headers(headers, &self.config().cookie().name)
+            .find_map(|value| Session::unseal(&value, self.config().passwords()).ok())?;
         let (_, claims) = decode_unverified(&session.access_token).ok()?;
         let sid = claims.get("sid")?.as_str()?.to_owned();
         Some((session, sid))
@@ -108,7 +115,8 @@ impl AuthKit {
 /// See [`AuthKit::sign_out_plan`].
 pub(crate) struct SignOutPlan {
     location: String,
-    session_delete: String,
+    /// The session cookie's deletion, and its host-only twin when a domain is configured.
+    session_delete: Vec<String>,
     verifier_deletes: Vec<String>,
 }
 
@@ -250,7 +258,7 @@ async fn sign_out_form(
         session.as_ref().map(|(s, sid)| (s, sid.clone())),
         return_to.as_deref(),
     );
-    let mut cookies = vec![plan.session_delete];
+    let mut cookies = plan.session_delete;
     cookies.extend(plan.verifier_deletes);
     redirect(StatusCode::SEE_OTHER, &plan.location, cookies)
 }
@@ -283,7 +291,7 @@ pub(crate) async fn sign_out_impl(return_to: Option<String>) -> Result<(), AuthE
     match &request_auth {
         // The layer writes the session cookie's deletion, after anything else it set.
         Some(a) => a.clear(),
-        None => cookies.push(plan.session_delete),
+        None => cookies.extend(plan.session_delete),
     }
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         for c in cookies {

@@ -136,6 +136,16 @@ pub fn session_delete_cookie(config: &CookieConfig, url: Option<&str>) -> String
     )
 }
 
+/// The host-only twin of the session cookie's deletion, when a `Domain` is configured:
+/// a cookie set before the domain was configured (or by the host itself) is a different
+/// cookie to the browser (RFC 6265 §5.3 step 6) and needs its own deletion. `None` without
+/// a configured domain.
+pub fn session_delete_host_only_cookie(config: &CookieConfig, url: Option<&str>) -> Option<String> {
+    config.domain.as_ref()?;
+    let secure = is_secure(config.same_site, url);
+    Some(delete_cookie(&config.name, config.same_site, None, secure))
+}
+
 /// The PKCE cookie's name for a sealed state: `wos-auth-verifier-` followed by the
 /// FNV-1a-32 hash of the state's UTF-8 bytes as 8 lowercase hex digits, so concurrent
 /// sign-ins in several tabs do not overwrite each other.
@@ -263,17 +273,62 @@ pub fn find_cookie<'a>(header: &'a str, name: &str) -> Option<Cow<'a, str>> {
     })
 }
 
-/// [`find_cookie`] over every `Cookie` header of a request (HTTP/2 may split them);
-/// headers that are not valid text are ignored.
+/// A `Cookie` header's text, read as bytes: the whole header when it is UTF-8, else every
+/// `;`-separated pair that is (the crate's own cookies are ASCII). A foreign cookie with
+/// other bytes (Latin-1 from an old app on the parent domain) drops only itself, never the
+/// session cookie beside it. (`HeaderValue::to_str` refuses any byte above 0x7E, so a
+/// single `theme=café` would otherwise hide the whole header.)
+pub fn cookie_header_text(value: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(value) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => Cow::Owned(
+            value
+                .split(|&b| b == b';')
+                .filter_map(|pair| std::str::from_utf8(pair).ok())
+                .collect::<Vec<_>>()
+                .join(";"),
+        ),
+    }
+}
+
+/// [`find_cookie`] over every `Cookie` header of a request (HTTP/2 may split them), each
+/// read as bytes ([`cookie_header_text`]).
 pub fn find_cookie_in_headers<'a>(
     headers: &'a http::HeaderMap,
     name: &str,
 ) -> Option<Cow<'a, str>> {
+    headers.get_all(http::header::COOKIE).iter().find_map(|v| {
+        match cookie_header_text(v.as_bytes()) {
+            Cow::Borrowed(text) => find_cookie(text, name),
+            Cow::Owned(text) => find_cookie(&text, name).map(|c| Cow::Owned(c.into_owned())),
+        }
+    })
+}
+
+/// Every value of the cookie called `name`, in the order the browser sent them: after a
+/// cookie `Domain` is configured (or when a sibling app sets one) browsers send both the
+/// host-only and the domain cookie under one name (RFC 6265 §5.4 orders them by path
+/// length, then age, so neither is reliably first).
+pub fn find_cookies_in_headers<'a>(
+    headers: &'a http::HeaderMap,
+    name: &'a str,
+) -> impl Iterator<Item = Cow<'a, str>> + 'a {
     headers
         .get_all(http::header::COOKIE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|h| find_cookie(h, name))
+        .flat_map(move |v| match cookie_header_text(v.as_bytes()) {
+            Cow::Borrowed(text) => all_cookies(text, name).collect::<Vec<_>>(),
+            Cow::Owned(text) => all_cookies(&text, name)
+                .map(|c| Cow::Owned(c.into_owned()))
+                .collect(),
+        })
+}
+
+/// Every value of `name` in one header, as [`find_cookie`] parses each.
+fn all_cookies<'a>(header: &'a str, name: &'a str) -> impl Iterator<Item = Cow<'a, str>> + 'a {
+    header
+        .split(';')
+        .filter_map(move |pair| find_cookie(pair, name))
 }
 
 /// Reads the session from a `Cookie` header: `Ok(None)` when there is no (or an empty)
@@ -656,6 +711,46 @@ mod tests {
             Some("v")
         );
         assert_eq!(find_cookie_in_headers(&headers, "b"), None);
+    }
+
+    #[test]
+    fn foreign_cookies_with_other_bytes_never_hide_ours() {
+        for header in [
+            "theme=caf\u{e9}; wos-session=v".as_bytes().to_vec(),
+            b"theme=caf\xe9; wos-session=v".to_vec(),
+            b"wos-session=v; \xff\xfe=\x80".to_vec(),
+            "\u{1F600}=\u{1F600}; wos-session=v; x=\u{e9}"
+                .as_bytes()
+                .to_vec(),
+            b"a=\x00\x01; wos-session=v".to_vec(),
+        ] {
+            let mut headers = http::HeaderMap::new();
+            if let Ok(value) = http::HeaderValue::from_bytes(&header) {
+                headers.append(http::header::COOKIE, value);
+                assert_eq!(
+                    find_cookie_in_headers(&headers, "wos-session").as_deref(),
+                    Some("v"),
+                    "{header:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_value_of_a_duplicated_name_in_order() {
+        let mut headers = http::HeaderMap::new();
+        headers.append(
+            http::header::COOKIE,
+            http::HeaderValue::from_static("wos-session=stale; a=1; wos-session=fresh"),
+        );
+        headers.append(
+            http::header::COOKIE,
+            http::HeaderValue::from_bytes(b"x=\xe9; wos-session=third").unwrap(),
+        );
+        let all: Vec<String> = find_cookies_in_headers(&headers, "wos-session")
+            .map(|c| c.into_owned())
+            .collect();
+        assert_eq!(all, ["stale", "fresh", "third"]);
     }
 
     #[test]

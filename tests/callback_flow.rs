@@ -733,3 +733,26 @@ async fn a_start_request_on_a_host_the_cookie_domain_covers_is_not_moved() {
         .await;
     assert!(location(&response).starts_with("http://app.example.test:3000/auth/sign-in?"));
 }
+
+/// A foreign cookie with non-ASCII bytes next to the flow cookie does not lose it: the
+/// sign-in completes.
+#[tokio::test]
+async fn a_foreign_non_ascii_cookie_does_not_lose_the_flow_cookie() {
+    let h = Harness::new().await;
+    let (code, state, pair) = code_and_state(&h, "/auth/sign-in?return_to=%2Fdashboard").await;
+    let mut request = callback_request(Some(&code), Some(&state), None);
+    let mut bytes = b"theme=caf\xc3\xa9; lang=\xe9; ".to_vec();
+    bytes.extend_from_slice(pair.as_bytes());
+    request.headers_mut().insert(
+        header::COOKIE,
+        http::HeaderValue::from_bytes(&bytes).unwrap(),
+    );
+    let response = h.send(request).await;
+    assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert!(
+        location(&response).ends_with("/dashboard"),
+        "{}",
+        location(&response)
+    );
+    assert!(session_set_cookie(&response).is_some());
+}

@@ -729,3 +729,106 @@ async fn middleware_auth_with_a_catch_all_needs_the_static_files_listed() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// A request with raw header bytes in `Cookie` (as browsers send a foreign cookie set by
+/// `document.cookie` or a sibling app).
+fn with_cookie_bytes(path: &str, cookie: &[u8]) -> Request<Body> {
+    Request::get(path)
+        .header(
+            header::COOKIE,
+            http::HeaderValue::from_bytes(cookie).unwrap(),
+        )
+        .body(Body::empty())
+        .unwrap()
+}
+
+async fn json_of(response: http::Response<Body>) -> serde_json::Value {
+    serde_json::from_str(&body_text(response).await).unwrap_or_default()
+}
+
+/// One foreign cookie with non-ASCII bytes (UTF-8 or Latin-1, before or after ours) never
+/// hides the session cookie next to it.
+#[tokio::test]
+async fn a_foreign_cookie_with_non_ascii_bytes_never_hides_the_session() {
+    let h = Harness::new().await;
+    let cookie = h.sign_in().await;
+    for (before, after) in [
+        ("theme=café; ".as_bytes(), &b""[..]),
+        (b"theme=caf\xe9; ", b""),
+        (b"", "; theme=café".as_bytes()),
+        (b"", b"; \xff\xfe=\x80\x81"),
+        ("名前=値; ".as_bytes(), b"; x=\xc3"),
+    ] {
+        let mut bytes = before.to_vec();
+        bytes.extend_from_slice(format!("wos-session={cookie}").as_bytes());
+        bytes.extend_from_slice(after);
+        let response = h.send(with_cookie_bytes("/dashboard", &bytes)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let json = json_of(response).await;
+        assert_eq!(
+            json["email"],
+            "ada@example.com",
+            "{:?}",
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+}
+
+/// Two cookies with the session's name (a stale host-only one and the current one, in
+/// either order): the one that unseals is used, not the first.
+#[tokio::test]
+async fn of_two_cookies_with_the_sessions_name_the_one_that_unseals_wins() {
+    let h = Harness::new().await;
+    let cookie = h.sign_in().await;
+    for header in [
+        format!("wos-session=Fe26.2*1*stale; wos-session={cookie}"),
+        format!("wos-session={cookie}; wos-session=Fe26.2*1*stale"),
+        format!("wos-session=; wos-session={cookie}"),
+    ] {
+        let response = h
+            .send(with_cookie_bytes("/dashboard", header.as_bytes()))
+            .await;
+        let set = session_set_cookie(&response);
+        let json = json_of(response).await;
+        assert_eq!(json["email"], "ada@example.com", "{header}");
+        assert!(set.is_none(), "nothing to rewrite: {set:?}");
+    }
+}
+
+/// With a cookie domain, signing out deletes the domain cookie and its host-only twin.
+#[tokio::test]
+async fn sign_out_with_a_cookie_domain_deletes_the_host_only_twin_too() {
+    let h = Harness::with(Options {
+        config: |c| c.cookie_domain("localhost"),
+        ..Options::default()
+    })
+    .await;
+    let cookie = h.sign_in().await;
+    let response = h
+        .send(
+            Request::post("/auth/sign-out")
+                .header(
+                    header::COOKIE,
+                    format!("wos-session=host-only-stale; wos-session={cookie}"),
+                )
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from("return_to=%2F"))
+                .unwrap(),
+        )
+        .await;
+    let deletions: Vec<String> = set_cookies(response.headers())
+        .into_iter()
+        .filter(|c| c.starts_with("wos-session=;") || c.starts_with("wos-session=\"\""))
+        .collect();
+    assert_eq!(deletions.len(), 2, "{deletions:?}");
+    assert!(
+        deletions.iter().any(|c| c.contains("Domain=localhost")),
+        "{deletions:?}"
+    );
+    assert!(
+        deletions.iter().any(|c| !c.contains("Domain=")),
+        "{deletions:?}"
+    );
+    // The session found behind the stale twin was signed out at WorkOS.
+    assert!(location(&response).contains("/user_management/sessions/logout?session_id="));
+}
