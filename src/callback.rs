@@ -115,6 +115,29 @@ pub struct CallbackError {
     pub has_state: bool,
 }
 
+impl CallbackError {
+    /// Whether WorkOS refused the code exchange itself (a 4xx: the code was spent,
+    /// replayed, expired or did not match the verifier) — the user's situation, not a
+    /// gateway failure.
+    pub fn is_refused_by_workos(&self) -> bool {
+        self.workos
+            .as_ref()
+            .and_then(WorkOsError::status)
+            .is_some_and(|s| s.is_client_error())
+    }
+
+    /// The status of the default error page: `400` for what the browser sent (a replayed
+    /// or spent code included), `403` when the user cancelled, `502` when WorkOS failed or
+    /// answered without tokens.
+    pub fn status(&self) -> StatusCode {
+        if self.code == CallbackErrorCode::AuthenticationFailed && self.is_refused_by_workos() {
+            StatusCode::BAD_REQUEST
+        } else {
+            self.code.status()
+        }
+    }
+}
+
 impl fmt::Display for CallbackError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "AuthKit callback failed: {}", self.code.as_str())?;
@@ -246,6 +269,16 @@ pub(crate) async fn handle(
             cookies.push(session_cookie);
             redirect(StatusCode::TEMPORARY_REDIRECT, &location, cookies)
         }
+        Err(error) if already_signed_in(&kit, &headers, &error) => {
+            // The back button (or a second tab) replays a completed sign-in: the user has
+            // a session, so take them where the sign-in was going.
+            tracing::debug!(
+                code = error.code.as_str(),
+                "callback replayed by a signed-in browser; sending it to the return path"
+            );
+            let location = replay_location(&kit, &options, query.state.as_deref());
+            redirect(StatusCode::SEE_OTHER, &location, cookies)
+        }
         Err(error) => {
             tracing::warn!(
                 code = error.code.as_str(),
@@ -267,6 +300,38 @@ pub(crate) async fn handle(
             response
         }
     }
+}
+
+/// Whether a failed callback came from a browser that already holds a working session,
+/// for failures a replay causes (flow cookie gone or not matching, the code spent).
+fn already_signed_in(kit: &AuthKit, headers: &HeaderMap, error: &CallbackError) -> bool {
+    let replay_kind = match error.code {
+        CallbackErrorCode::MissingPkceCookie
+        | CallbackErrorCode::OauthStateMismatch
+        | CallbackErrorCode::InvalidState => true,
+        CallbackErrorCode::AuthenticationFailed => error.is_refused_by_workos(),
+        _ => false,
+    };
+    replay_kind && kit.session_from_cookie(headers).is_some()
+}
+
+/// Where a replayed sign-in goes: the return path sealed in its state when it still
+/// unseals, else the callback's default.
+fn replay_location(kit: &AuthKit, options: &CallbackOptions, state: Option<&str>) -> String {
+    let sealed_path = state
+        .and_then(|s| FlowState::unseal(s, kit.config()).ok())
+        .and_then(|flow| flow.return_pathname);
+    let path = sanitize_return_path(
+        sealed_path
+            .as_deref()
+            .or(options.return_pathname.as_deref())
+            .unwrap_or("/"),
+    );
+    let base = options
+        .base_url
+        .clone()
+        .unwrap_or_else(|| kit.config().redirect_uri().clone());
+    base.join(&path).map(String::from).unwrap_or(path)
 }
 
 async fn complete(
@@ -378,7 +443,7 @@ a{{color:#6e56cf}}code{{color:#60646c}}</style></head><body><h1>Couldn't sign yo
         code = error.code.as_str(),
     );
     let mut response = Body::from(html).into_response();
-    *response.status_mut() = error.code.status();
+    *response.status_mut() = error.status();
     response.headers_mut().insert(
         CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),

@@ -401,7 +401,8 @@ async fn a_wrong_verifier_or_a_replayed_code_fails_the_exchange() {
         &h,
         callback_request(Some(&code), Some(&wrong), Some(&cookie)),
         CallbackErrorCode::AuthenticationFailed,
-        StatusCode::BAD_GATEWAY,
+        // WorkOS refused the exchange: the browser's situation, not a gateway failure.
+        StatusCode::BAD_REQUEST,
     )
     .await;
     // The code is spent after a failed attempt too? WorkOS codes are single-use once
@@ -416,7 +417,7 @@ async fn a_wrong_verifier_or_a_replayed_code_fails_the_exchange() {
         &h,
         callback_request(Some(&code), Some(&state2), Some(&pair2)),
         CallbackErrorCode::AuthenticationFailed,
-        StatusCode::BAD_GATEWAY,
+        StatusCode::BAD_REQUEST,
     )
     .await;
 }
@@ -755,4 +756,47 @@ async fn a_foreign_non_ascii_cookie_does_not_lose_the_flow_cookie() {
         location(&response)
     );
     assert!(session_set_cookie(&response).is_some());
+}
+
+/// The back button after signing in replays the callback URL: a browser that holds a
+/// session lands on the return path (with or without the flow cookie still there), not on
+/// an error page; without a session a replayed code is a 400, never a 5xx.
+#[tokio::test]
+async fn replaying_a_completed_callback_while_signed_in_lands_on_the_return_path() {
+    let h = Harness::new().await;
+    let (code, state, pair) =
+        code_and_state(&h, "/auth/sign-in?return_to=%2Fdashboard%3Ftab%3D2").await;
+    let first = h
+        .send(callback_request(Some(&code), Some(&state), Some(&pair)))
+        .await;
+    assert_eq!(first.status(), StatusCode::TEMPORARY_REDIRECT);
+    let session = cookie_value(&session_set_cookie(&first).unwrap()).to_owned();
+    let session_pair = format!("wos-session={session}");
+    for cookie in [session_pair.clone(), format!("{pair}; {session_pair}")] {
+        let replay = h
+            .send(callback_request(Some(&code), Some(&state), Some(&cookie)))
+            .await;
+        assert_eq!(replay.status(), StatusCode::SEE_OTHER, "{cookie}");
+        assert_eq!(location(&replay), "http://localhost:3000/dashboard?tab=2");
+        assert!(
+            session_set_cookie(&replay).is_none(),
+            "the session stays as it is"
+        );
+    }
+    // Signed out, the replay is the user's situation: 400 with or without the flow cookie.
+    for cookie in [Some(pair.as_str()), None] {
+        let replay = h
+            .send(callback_request(Some(&code), Some(&state), cookie))
+            .await;
+        assert_eq!(replay.status(), StatusCode::BAD_REQUEST, "{cookie:?}");
+    }
+    // A garbage session cookie is not "signed in".
+    let replay = h
+        .send(callback_request(
+            Some(&code),
+            Some(&state),
+            Some("wos-session=Fe26.2*garbage"),
+        ))
+        .await;
+    assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
 }
