@@ -577,11 +577,27 @@ impl AuthKit {
         // The tokens come straight from WorkOS over TLS; verify them anyway when the keys
         // are at hand, and fall back to reading the claims if the JWKS is unreachable
         // (the refresh token was already spent: losing the result would sign the user out).
-        let claims = match self.inner.verifier.verify(&response.access_token).await {
+        let claims = match self
+            .inner
+            .verifier
+            .verify_workos_token(&response.access_token)
+            .await
+        {
             Ok(c) => c,
             Err(e) if e.is_transient() => claims_unverified(&response.access_token).ok_or(
                 RefreshError::Invalid("the new access token cannot be decoded"),
             )?,
+            // A key WorkOS has not published yet (even after a refetch): the token came
+            // over the authenticated back channel, so it is trusted as authkit-nextjs
+            // trusts it, rather than spending the code or refresh token for nothing.
+            Err(JwtError::UnknownKid { .. }) => {
+                tracing::warn!(
+                    "the new access token's key is not in the JWKS yet; trusting WorkOS's answer"
+                );
+                claims_unverified(&response.access_token).ok_or(RefreshError::Invalid(
+                    "the new access token cannot be decoded",
+                ))?
+            }
             Err(JwtError::Expired { claims }) => *claims,
             Err(e) => {
                 tracing::warn!(error = %e, "the access token WorkOS returned does not verify");

@@ -832,3 +832,78 @@ async fn sign_out_with_a_cookie_domain_deletes_the_host_only_twin_too() {
     // The session found behind the stale twin was signed out at WorkOS.
     assert!(location(&response).contains("/user_management/sessions/logout?session_id="));
 }
+
+/// Right after WorkOS rotates its signing key, tokens WorkOS itself issues (a new sign-in,
+/// a refresh) carry a `kid` the cached key set lacks, inside the unknown-kid cooldown:
+/// they are never lost (one bounded refetch), while unknown `kid`s in cookies stay
+/// throttled.
+#[tokio::test]
+async fn a_signing_key_rotation_never_loses_tokens_straight_from_workos() {
+    use authkit_leptos::emulator::Endpoint;
+    let h = Harness::new().await;
+    // Warm the key set (and its unknown-kid cooldown) with the first key.
+    let first = h.sign_in().await;
+    let (_, json) = h.whoami("/dashboard", Some(&first)).await;
+    assert_eq!(json["email"], "ada@example.com");
+    let expired = expired_session(&h).await;
+    h.emulator.rotate_signing_key().await.unwrap();
+    // (Forced refetches are at most one a second.)
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let jwks_before = h.emulator.counters().get(Endpoint::Jwks);
+
+    // A new sign-in: the code exchange's tokens are signed with the new key.
+    let result = h.sign_in_with("/auth/sign-in?return_to=%2Fdashboard").await;
+    assert_eq!(
+        result.status,
+        StatusCode::TEMPORARY_REDIRECT,
+        "{:?}",
+        result.location
+    );
+    let (_, json) = h.whoami("/dashboard", Some(&result.session)).await;
+    assert_eq!(
+        json["email"], "ada@example.com",
+        "the new session works at once"
+    );
+
+    // A refresh in the same window: the rotated refresh token's result is kept.
+    let (response, json) = h.whoami("/dashboard", Some(&expired)).await;
+    assert_eq!(json["email"], "ada@example.com");
+    assert!(session_set_cookie(&response).is_some());
+    let fetches_after_rotation = h.emulator.counters().get(Endpoint::Jwks) - jwks_before;
+    assert_eq!(fetches_after_rotation, 1, "one forced refetch serves both");
+
+    // Access tokens with kids nobody published (in a cookie sealed with our password, so
+    // the layer replaces them by refreshing) cannot force refetches: they stay throttled.
+    let session = unseal(&result.session);
+    let token = session["accessToken"].as_str().unwrap();
+    let (_, payload_and_sig) = token.split_once('.').unwrap();
+    let before = h.emulator.counters().get(Endpoint::Jwks);
+    for i in 0..20 {
+        let header = base64_url(&format!(
+            r#"{{"alg":"RS256","kid":"attacker-{i}","typ":"JWT"}}"#
+        ));
+        let forged = format!("{header}.{payload_and_sig}");
+        let mut tampered = session.clone();
+        tampered["accessToken"] = forged.into();
+        let cookie = seal_json(&tampered);
+        let _ = h.whoami("/dashboard", Some(&cookie)).await;
+    }
+    assert_eq!(
+        h.emulator.counters().get(Endpoint::Jwks),
+        before,
+        "no refetch for forged kids"
+    );
+}
+
+fn base64_url(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+fn seal_json(session: &serde_json::Value) -> String {
+    let session: authkit_leptos::session::Session =
+        serde_json::from_value(session.clone()).unwrap();
+    session
+        .seal(&authkit_leptos::PasswordMap::single(PASSWORD))
+        .unwrap()
+}

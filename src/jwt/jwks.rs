@@ -36,6 +36,10 @@ pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(600);
 /// The shortest time between two fetches triggered by an unknown `kid` (or by a stale set
 /// after a failed fetch).
 pub const DEFAULT_REFETCH_COOLDOWN: Duration = Duration::from_secs(30);
+
+/// The shortest time between two refetches forced by tokens WorkOS itself just issued
+/// with an unknown `kid` (a key rotation).
+pub(crate) const FORCED_REFETCH_INTERVAL: Duration = Duration::from_secs(1);
 /// Smallest accepted RSA modulus, in bytes (2048 bits).
 const MIN_RSA_MODULUS_BYTES: usize = 256;
 
@@ -305,6 +309,20 @@ impl JwksCache {
 
     /// The key for `kid`, fetching or refetching the key set as the policy allows.
     pub(super) async fn key(&self, kid: &str) -> Result<Arc<RsaKey>, JwtError> {
+        self.key_from(kid, false).await
+    }
+
+    /// The key for `kid` of a token that came straight from WorkOS over the authenticated
+    /// back channel (a code exchange or a refresh): an unknown `kid` there means WorkOS
+    /// rotated its signing key, so the key set is fetched again even inside the cooldown —
+    /// at most once a second, shared by concurrent callers. Losing
+    /// such tokens would spend a refresh token or an authorization code for nothing.
+    /// Tokens from requests (cookies, `Authorization`) stay on the throttled path.
+    pub(super) async fn key_for_workos_token(&self, kid: &str) -> Result<Arc<RsaKey>, JwtError> {
+        self.key_from(kid, true).await
+    }
+
+    async fn key_from(&self, kid: &str, from_workos: bool) -> Result<Arc<RsaKey>, JwtError> {
         let (keys, seen, last_attempt_at) = {
             let state = self.read();
             (state.keys.clone(), state.attempts, state.last_attempt_at)
@@ -355,8 +373,11 @@ impl JwksCache {
         if let Some(found) = keys.lookup(kid) {
             return found;
         }
-        if !fetched && cooled_down {
-            tracing::debug!(kid = %echo(kid), "unknown kid; refetching the JWKS");
+        let forced = from_workos
+            && last_attempt_at
+                .is_none_or(|at| now.saturating_duration_since(at) >= FORCED_REFETCH_INTERVAL);
+        if !fetched && (cooled_down || forced) {
+            tracing::debug!(kid = %echo(kid), forced, "unknown kid; refetching the JWKS");
             let fresh = self.fetch_shared(seen).await.map_err(JwtError::JwksFetch)?;
             if let Some(found) = fresh.lookup(kid) {
                 return found;

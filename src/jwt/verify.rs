@@ -123,6 +123,31 @@ impl TokenVerifier {
     /// Like [`verify`](Self::verify), but an authentic expired token is `Ok` with
     /// [`VerifiedToken::expired`] set.
     pub async fn verify_allow_expired(&self, token: &str) -> Result<VerifiedToken, JwtError> {
+        self.verify_inner(token, false).await
+    }
+
+    /// [`verify`](Self::verify) for a token WorkOS just issued to this server (a code
+    /// exchange or a refresh): an unknown `kid` refetches the keys even inside the
+    /// cooldown, bounded (see [`JwksCache`]).
+    pub(crate) async fn verify_workos_token(
+        &self,
+        token: &str,
+    ) -> Result<AccessTokenClaims, JwtError> {
+        let verified = self.verify_inner(token, true).await?;
+        if verified.expired {
+            Err(JwtError::Expired {
+                claims: Box::new(verified.claims),
+            })
+        } else {
+            Ok(verified.claims)
+        }
+    }
+
+    async fn verify_inner(
+        &self,
+        token: &str,
+        from_workos: bool,
+    ) -> Result<VerifiedToken, JwtError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(JwtError::malformed(format!(
                 "the token is longer than {MAX_TOKEN_LEN} bytes"
@@ -144,7 +169,11 @@ impl TokenVerifier {
         let signature = b64(parts.signature, "signature")?;
         let payload = b64(parts.payload, "payload")?;
 
-        let key = self.jwks.key(&kid).await?;
+        let key = if from_workos {
+            self.jwks.key_for_workos_token(&kid).await?
+        } else {
+            self.jwks.key(&kid).await?
+        };
         if !key.verify(parts.signing_input.as_bytes(), &signature) {
             return Err(JwtError::InvalidSignature);
         }
