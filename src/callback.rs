@@ -321,17 +321,7 @@ fn replay_location(kit: &AuthKit, options: &CallbackOptions, state: Option<&str>
     let sealed_path = state
         .and_then(|s| FlowState::unseal(s, kit.config()).ok())
         .and_then(|flow| flow.return_pathname);
-    let path = sanitize_return_path(
-        sealed_path
-            .as_deref()
-            .or(options.return_pathname.as_deref())
-            .unwrap_or("/"),
-    );
-    let base = options
-        .base_url
-        .clone()
-        .unwrap_or_else(|| kit.config().redirect_uri().clone());
-    base.join(&path).map(String::from).unwrap_or(path)
+    return_location(kit, options, sealed_path.as_deref())
 }
 
 async fn complete(
@@ -407,9 +397,16 @@ async fn complete(
         .await;
     }
 
+    let location = return_location(kit, options, flow.return_pathname.as_deref());
+    Ok((location, session_cookie))
+}
+
+/// Where a completed sign-in goes: the return path sealed in the flow's state, else the
+/// callback's `return_pathname`, else `/` — reduced to this site, on `base_url` (default:
+/// the redirect URI's origin).
+fn return_location(kit: &AuthKit, options: &CallbackOptions, sealed_path: Option<&str>) -> String {
     let path = sanitize_return_path(
-        flow.return_pathname
-            .as_deref()
+        sealed_path
             .or(options.return_pathname.as_deref())
             .unwrap_or("/"),
     );
@@ -417,8 +414,7 @@ async fn complete(
         .base_url
         .clone()
         .unwrap_or_else(|| kit.config().redirect_uri().clone());
-    let location = base.join(&path).map(String::from).unwrap_or(path);
-    Ok((location, session_cookie))
+    base.join(&path).map(String::from).unwrap_or(path)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

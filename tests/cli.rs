@@ -221,35 +221,12 @@ fn help_documents_every_command() {
 
 #[test]
 fn the_emulator_command_prints_its_settings_and_serves_until_interrupted() {
-    use std::io::{BufRead, BufReader};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_authkit"))
-        .args([
-            "emulator",
-            "--port",
-            "0",
-            "--json",
-            "--auto-approve",
-            "ada@example.com",
-            "--seed",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/demo.yaml"),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("authkit emulator starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout is piped"))
-        .read_line(&mut line)
-        .expect("a line on stdout");
-    if line.is_empty() {
-        let output = child.wait_with_output().expect("the emulator exits");
-        panic!(
-            "no settings line; stderr: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let settings: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    let (mut child, settings) = spawn_emulator(&[
+        "--auto-approve",
+        "ada@example.com",
+        "--seed",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/demo.yaml"),
+    ]);
     let base_url = settings["base_url"].as_str().expect("base_url").to_owned();
     assert!(
         base_url.starts_with("http://127.0.0.1:"),

@@ -299,6 +299,17 @@ pub struct GuardedView<F> {
     sign_up: bool,
 }
 
+impl<F> GuardedView<F> {
+    fn new(view: F, requirements: Requirements, fallback: Option<ViewFn>, sign_up: bool) -> Self {
+        Self {
+            view,
+            requirements,
+            fallback,
+            sign_up,
+        }
+    }
+}
+
 impl<F, V> ChooseView for GuardedView<F>
 where
     F: Fn() -> V + Send + Sync + Clone + 'static,
@@ -378,21 +389,19 @@ where
     ViewFn: Fn() -> View + Send + Sync + Clone + 'static,
     View: IntoView + 'static,
 {
-    let view = GuardedView {
-        view,
-        requirements: Requirements {
-            permission,
-            role,
-            organization,
-            flag,
-            entitlement,
-        },
-        fallback,
-        sign_up,
+    let requirements = Requirements {
+        permission,
+        role,
+        organization,
+        flag,
+        entitlement,
     };
-    NestedRoute::new(path, view)
-        .ssr_mode(ssr)
-        .into_maybe_erased()
+    NestedRoute::new(
+        path,
+        GuardedView::new(view, requirements, fallback, sign_up),
+    )
+    .ssr_mode(ssr)
+    .into_maybe_erased()
 }
 
 /// A `<ParentRoute>` whose view is wrapped in [`Protected`]: everything under it needs a
@@ -436,22 +445,20 @@ where
     ViewFn: Fn() -> View + Send + Sync + Clone + 'static,
     View: IntoView + 'static,
 {
-    let view = GuardedView {
-        view,
-        requirements: Requirements {
-            permission,
-            role,
-            organization,
-            flag,
-            entitlement,
-        },
-        fallback,
-        sign_up,
+    let requirements = Requirements {
+        permission,
+        role,
+        organization,
+        flag,
+        entitlement,
     };
-    NestedRoute::new(path, view)
-        .ssr_mode(ssr)
-        .child(children.into_inner())
-        .into_maybe_erased()
+    NestedRoute::new(
+        path,
+        GuardedView::new(view, requirements, fallback, sign_up),
+    )
+    .ssr_mode(ssr)
+    .child(children.into_inner())
+    .into_maybe_erased()
 }
 
 #[cfg(test)]
