@@ -301,8 +301,12 @@ pub async fn get_sign_up_url(options: SignInOptions) -> Result<String, AuthError
 
 /// Refreshes the session now (optionally into another organization) and returns it. The
 /// new cookie is written by the layer; later reads in this request see the new session.
+/// A state-changing request from another site (`Sec-Fetch-Site` / `Origin`) is refused with
+/// [`AuthError::InvalidInput`], as sign-out is (the same holds for
+/// [`switch_to_organization`] and [`save_session`]).
 pub async fn refresh_session(organization_id: Option<&str>) -> Result<SignedIn, AuthError> {
     let auth = request_auth()?;
+    auth.refuse_cross_site_write()?;
     let Some((session, claims)) = auth.current() else {
         return Err(AuthError::SignInRequired {
             sign_in_url: auth.authkit().start_url(
@@ -389,6 +393,7 @@ pub async fn switch_to_organization(organization_id: &str) -> Result<SignedIn, A
 /// layer writes the cookie, and later reads in this request see it.
 pub async fn save_session(response: AuthenticateResponse) -> Result<SignedIn, AuthError> {
     let auth = request_auth()?;
+    auth.refuse_cross_site_write()?;
     let update = auth
         .authkit()
         .session_update(response, None)

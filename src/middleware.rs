@@ -624,6 +624,8 @@ struct RequestAuthInner {
     state: Mutex<State>,
     path_and_query: String,
     referer_path: Option<String>,
+    /// The request came from another site (`Sec-Fetch-Site` / `Origin`).
+    cross_site: bool,
     document: bool,
     /// A GET or HEAD: a page load (or a GET server function), not a form post or call.
     reading: bool,
@@ -664,6 +666,7 @@ impl RequestAuth {
         sign_up_paths: Arc<Matcher>,
     ) -> Self {
         let referer_path = referer_path(headers);
+        let cross_site = is_cross_site(headers, kit.config().redirect_uri());
         let authorization = headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -679,6 +682,7 @@ impl RequestAuth {
                 }),
                 path_and_query,
                 referer_path,
+                cross_site,
                 document: is_document_request(headers),
                 reading: method == Method::GET || method == Method::HEAD,
                 authorization,
@@ -722,6 +726,18 @@ impl RequestAuth {
     /// Whether the request is a GET or HEAD (a page load), rather than a post or a call.
     pub(crate) fn is_read(&self) -> bool {
         self.inner.reading
+    }
+
+    /// Refuses a state-changing request (not GET/HEAD) sent from another site: a forged
+    /// form post or `fetch` must not switch, refresh or save anyone's session.
+    pub(crate) fn refuse_cross_site_write(&self) -> Result<(), AuthError> {
+        if self.inner.cross_site && !self.inner.reading {
+            return Err(AuthError::InvalidInput(
+                "cross-site request refused: the session can only be changed from this site"
+                    .to_owned(),
+            ));
+        }
+        Ok(())
     }
 
     /// Whether the request is a browser navigation or a plain form post.

@@ -512,3 +512,54 @@ async fn signed_out_responses_that_depend_on_the_session_are_never_publicly_cach
         );
     }
 }
+
+/// Switching organization (and any refresh or save of the session) from another site is
+/// refused, as sign-out is: a forged form post cannot change anyone's session.
+#[tokio::test]
+async fn a_cross_site_switch_is_refused() {
+    let h = harness_as("ada@example.com").await;
+    let cookie = h.sign_in().await;
+    let (_, json, _) = h.call("authkit/organizations", "", Some(&cookie)).await;
+    let globex = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "Globex")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let post = |site: (&'static str, &'static str)| {
+        http::Request::post("/api/authkit/switch-organization")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .header(header::COOKIE, format!("wos-session={cookie}"))
+            .header(site.0, site.1)
+            .body(axum::body::Body::from(format!("organization_id={globex}")))
+            .unwrap()
+    };
+    for forged in [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+    ] {
+        let response = h.send(post(forged)).await;
+        assert_ne!(response.status(), StatusCode::OK, "{forged:?}");
+        assert!(
+            authkit_support::session_set_cookie(&response).is_none(),
+            "{forged:?}"
+        );
+        let body = authkit_support::body_text(response).await;
+        assert!(
+            body.contains("cross-site request refused"),
+            "{forged:?}: {body}"
+        );
+    }
+    for own in [
+        ("origin", "http://localhost:3000"),
+        ("sec-fetch-site", "same-origin"),
+    ] {
+        let response = h.send(post(own)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{own:?}");
+    }
+}
