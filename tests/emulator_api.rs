@@ -685,3 +685,55 @@ async fn logout_return_to_must_be_on_an_allowed_origin() {
     assert_eq!(evil.status().as_u16(), 400);
     assert!(evil.headers().get("location").is_none());
 }
+
+/// The `/__emulator/` controls answer only requests addressed to an IP address or
+/// `localhost`: a page on a DNS name that resolves to this machine (DNS rebinding) cannot
+/// inject faults or move the clock. The sign-in pages and the WorkOS API are unaffected.
+#[tokio::test]
+async fn the_controls_refuse_requests_addressed_to_a_dns_name() {
+    let emu = demo().await;
+    let base = emu.base_url().to_owned();
+    let port = base.rsplit(':').next().unwrap().to_owned();
+    for host in [
+        format!("evil.example:{port}"),
+        format!("localhost.evil.example:{port}"),
+    ] {
+        for (method, path) in [
+            ("GET", "/__emulator/counters"),
+            ("POST", "/__emulator/clock"),
+            ("POST", "/__emulator/keys/rotate"),
+            ("DELETE", "/__emulator/faults"),
+        ] {
+            let response = client()
+                .request(method.parse().unwrap(), format!("{base}{path}"))
+                .header("host", &host)
+                .json(&json!({"advance_seconds": 3600}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 403, "{method} {path} as {host}");
+        }
+    }
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+        let response = client()
+            .get(format!("{base}/__emulator/counters"))
+            .header("host", &host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{host}");
+    }
+    // The WorkOS API does not care (apps reach it under any name).
+    let response = client()
+        .get(format!("{base}/health"))
+        .header("host", format!("workos.internal:{port}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let (_, clock) = get_json(&emu, "/__emulator/clock", None).await;
+    assert_eq!(
+        clock["offset_seconds"], 0,
+        "the forged clock move did nothing"
+    );
+}

@@ -75,11 +75,11 @@ pub(crate) fn router(state: AppState) -> Router {
         )
         .route(Endpoint::Health.route(), get(api::health))
         .route_layer(middleware::from_fn_with_state(state.clone(), intercept));
+    let sign_in_pages = Router::new().route(
+        "/__emulator/sign-in/{request}",
+        get(authorize::page).post(authorize::submit),
+    );
     let control = Router::new()
-        .route(
-            "/__emulator/sign-in/{request}",
-            get(authorize::page).post(authorize::submit),
-        )
         .route("/__emulator/counters", get(admin::counters))
         .route("/__emulator/counters/reset", post(admin::reset_counters))
         .route(
@@ -95,12 +95,54 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/__emulator/token_ttl", post(admin::token_ttl))
         .route("/__emulator/keys/rotate", post(admin::rotate_key))
         .route("/__emulator/keys/retire", post(admin::retire_keys))
-        .route("/__emulator/sessions", get(admin::sessions));
+        .route("/__emulator/sessions", get(admin::sessions))
+        .route_layer(middleware::from_fn(require_ip_or_localhost_host));
     workos
+        .merge(sign_in_pages)
         .merge(control)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+}
+
+/// The test controls answer only requests addressed to an IP address or `localhost`:
+/// a web page cannot reach them through a DNS name it controls that resolves to this
+/// machine (DNS rebinding), because such a request carries that name in `Host`.
+async fn require_ip_or_localhost_host(
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| request.uri().authority().map(|a| a.to_string()));
+    match host {
+        Some(host) if !is_ip_or_localhost(&host) => ApiError::message(
+            StatusCode::FORBIDDEN,
+            "forbidden_host",
+            "The /__emulator/ controls answer only requests to an IP address or localhost."
+                .to_owned(),
+        )
+        .into_response(),
+        _ => next.run(request).await,
+    }
+}
+
+/// `host[:port]` names an IP address (v4, or v6 in brackets), `localhost` or `*.localhost`.
+fn is_ip_or_localhost(host: &str) -> bool {
+    let Ok(url) = url::Url::parse(&format!("http://{host}/")) else {
+        return false;
+    };
+    match url.host() {
+        Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => true,
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.');
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        None => false,
+    }
 }
 
 async fn not_found(method: Method, uri: Uri) -> Response {
@@ -336,4 +378,31 @@ pub(crate) fn spawn(listener: TcpListener, state: AppState) -> io::Result<Runnin
         shutdown: Some(tx),
         task: Some(task),
     })
+}
+
+#[cfg(test)]
+mod host_tests {
+    #[test]
+    fn only_ip_addresses_and_localhost_reach_the_controls() {
+        for ok in [
+            "127.0.0.1:8787",
+            "localhost:8787",
+            "LOCALHOST",
+            "app.localhost:1",
+            "[::1]:8787",
+            "10.0.0.5",
+        ] {
+            assert!(super::is_ip_or_localhost(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:8787",
+            "localhost.evil.example",
+            "127.0.0.1.nip.io",
+            "",
+            "a b",
+        ] {
+            assert!(!super::is_ip_or_localhost(bad), "{bad}");
+        }
+    }
 }
