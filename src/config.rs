@@ -514,22 +514,26 @@ impl AuthKitConfigBuilder {
                 None
             }
             Some(map) => {
+                // iron-session seals with `Math.max(...ids.map(Number))`: one id that is not
+                // a number makes every seal fail there, so a Next.js app sharing the cookie
+                // could not write it. Ids are decimal numbers.
                 let bad_ids: Vec<&str> = map
                     .iter()
                     .map(|(id, _)| id)
-                    .filter(|id| {
-                        id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-                    })
+                    .filter(|id| id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()))
                     .collect();
                 if !bad_ids.is_empty() {
                     problem(
                         "WORKOS_COOKIE_PASSWORD",
-                        format!("password ids must be letters, digits or `_` (got {bad_ids:?})"),
+                        format!(
+                            "password ids must be numbers, as iron-session needs them to seal (got {bad_ids:?})"
+                        ),
                     );
                 }
+                // Counted in UTF-16 code units, as iron (JavaScript's `length`) counts them.
                 let short: Vec<&str> = map
                     .iter()
-                    .filter(|(_, p)| p.expose().chars().count() < MIN_COOKIE_PASSWORD_LEN)
+                    .filter(|(_, p)| p.expose().encode_utf16().count() < MIN_COOKIE_PASSWORD_LEN)
                     .map(|(id, _)| id)
                     .collect();
                 if short.is_empty() {
@@ -821,15 +825,40 @@ mod tests {
     fn cookie_domains_and_password_ids_are_checked() {
         let e = with(&[("WORKOS_COOKIE_DOMAIN", "exämple.com")]).unwrap_err();
         assert_eq!(problem_vars(&e), ["WORKOS_COOKIE_DOMAIN"]);
-        let map = PasswordMap::from_entries([("1", PW), ("bad id", PW)]).unwrap();
-        let e = AuthKitConfig::builder()
-            .client_id("c")
-            .api_key("k")
-            .redirect_uri("http://localhost/callback")
-            .cookie_passwords(map)
-            .build()
-            .unwrap_err();
-        assert!(e.to_string().contains("password ids"), "{e}");
+        let build = |map: PasswordMap| {
+            AuthKitConfig::builder()
+                .client_id("c")
+                .api_key("k")
+                .redirect_uri("http://localhost/callback")
+                .cookie_passwords(map)
+                .build()
+        };
+        for bad in ["bad id", "abc", "v2", "1_2", "-1"] {
+            let e = build(PasswordMap::from_entries([("1", PW), (bad, PW)]).unwrap()).unwrap_err();
+            assert!(
+                e.to_string().contains("password ids must be numbers"),
+                "{bad}: {e}"
+            );
+        }
+        assert!(build(PasswordMap::from_entries([("1", PW), ("20", PW)]).unwrap()).is_ok());
+    }
+
+    #[test]
+    fn password_length_counts_utf16_code_units_as_iron_does() {
+        let build = |password: String| {
+            AuthKitConfig::builder()
+                .client_id("c")
+                .api_key("k")
+                .redirect_uri("http://localhost/callback")
+                .cookie_password(password)
+                .build()
+        };
+        // 16 emoji: 16 characters, 32 UTF-16 code units — valid for iron-session.
+        assert!(build("\u{1F600}".repeat(16)).is_ok());
+        assert!(build("\u{1F600}".repeat(15) + "a").is_err());
+        // 31 two-byte characters are 31 code units: too short.
+        assert!(build("é".repeat(31)).is_err());
+        assert!(build("é".repeat(32)).is_ok());
     }
 
     #[test]

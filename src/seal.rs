@@ -103,9 +103,6 @@ pub enum SealError {
     /// The first component is not `Fe26.2`.
     #[error("not an iron seal: it does not start with `Fe26.2`")]
     BadPrefix,
-    /// The suffix after `~` is not `2` (the only iron-session format version).
-    #[error("unsupported iron-session format version (expected the suffix `~2` or none)")]
-    UnsupportedVersion,
     /// The seal names a password id that is not configured.
     #[error("the seal was made with password id `{id}`, which is not configured (was it rotated out while cookies using it were still live?)")]
     UnknownPasswordId {
@@ -434,6 +431,27 @@ struct Opened<'a> {
     legacy: bool,
 }
 
+/// JavaScript's `parseInt(text, 10)` where it gives an integer: leading white space, an
+/// optional sign, then the longest run of ASCII digits (`None` where JavaScript gives `NaN`).
+fn js_parse_int(text: &str) -> Option<i64> {
+    let text = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let end = digits
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(digits.len());
+    if end == 0 {
+        return None;
+    }
+    // Longer runs than fit are not 2 either way.
+    let value: i64 = digits[..end].parse().unwrap_or(i64::MAX);
+    Some(if negative { -value } else { value })
+}
+
 /// Checks and decrypts a seal, in iron's order: shape, prefix, expiry, password, MAC,
 /// then decryption. The plaintext lives in `buf`.
 fn open<'b>(
@@ -442,10 +460,15 @@ fn open<'b>(
     now_ms: u64,
     buf: &'b mut Vec<u8>,
 ) -> Result<Opened<'b>, SealError> {
+    // As iron-session's `parseSeal`: `seal.split("~")`, the second piece read with
+    // `parseInt(piece, 10)`; exactly 2 is the current format, anything else (no suffix,
+    // `~3`, `~x`) is read as the legacy format. `~2x` and `~2~y` are therefore version 2.
     let (body, legacy) = match sealed.split_once('~') {
         None => (sealed, true),
-        Some((body, FORMAT_VERSION)) => (body, false),
-        Some(_) => return Err(SealError::UnsupportedVersion),
+        Some((body, rest)) => {
+            let piece = rest.split('~').next().unwrap_or_default();
+            (body, js_parse_int(piece) != Some(2))
+        }
     };
 
     let mut parts = [""; 8];
@@ -674,12 +697,48 @@ mod tests {
         let sealed = seal_at(&json!({"a": 1}), &single(), None, NOW).unwrap();
         let legacy = sealed.strip_suffix("~2").unwrap();
         assert_eq!(unseal_json_at(legacy, &single(), NOW).unwrap(), json!({}));
-        // Other versions are refused.
+        // Other versions read as legacy, as iron-session reads them.
         let v3 = format!("{legacy}~3");
-        assert!(matches!(
-            unseal_json_at(&v3, &single(), NOW),
-            Err(SealError::UnsupportedVersion)
-        ));
+        assert_eq!(unseal_json_at(&v3, &single(), NOW).unwrap(), json!({}));
+    }
+
+    #[test]
+    fn version_suffixes_are_read_as_iron_session_reads_them() {
+        let data = json!({"a": 1, "persistent": {"p": true}});
+        let sealed = seal_at(&data, &single(), None, NOW).unwrap();
+        let body = sealed.strip_suffix("~2").unwrap();
+        // parseInt("2x") and parseInt("2") of "2~y".split("~")[1] are 2: version 2.
+        for v2 in ["~2", "~2x", "~2~y", "~ 2", "~+2", "~02", "~2.5", "~2~"] {
+            assert_eq!(
+                unseal_json_at(&format!("{body}{v2}"), &single(), NOW).unwrap(),
+                data,
+                "{v2}"
+            );
+        }
+        // Anything else is the legacy format: its `persistent` field.
+        for legacy in ["", "~", "~3", "~x2", "~-2", "~~2", "~99999999999999999999"] {
+            assert_eq!(
+                unseal_json_at(&format!("{body}{legacy}"), &single(), NOW).unwrap(),
+                json!({"p": true}),
+                "{legacy:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn js_parse_int_matches_javascript() {
+        for (text, expected) in [
+            ("2", Some(2)),
+            ("2x", Some(2)),
+            ("  -7y", Some(-7)),
+            ("+3", Some(3)),
+            ("", None),
+            ("x", None),
+            ("-", None),
+            ("\u{feff}4", Some(4)),
+        ] {
+            assert_eq!(js_parse_int(text), expected, "{text:?}");
+        }
     }
 
     #[test]
@@ -842,9 +901,13 @@ mod tests {
         let stripped = good.strip_suffix("~2").unwrap();
         for input in &inputs {
             let result = unseal_json_at(input, &single(), NOW);
-            if input.as_str() == stripped {
-                // Dropping the version makes it a legacy seal: `persistent` or `{}`.
-                assert_eq!(result.unwrap(), json!({}));
+            if input.split('~').next() == Some(stripped) {
+                // Only the version suffix changed (the MAC does not cover it, as in iron):
+                // iron-session reads anything but a leading 2 as the legacy format, whose
+                // value is `persistent`, here `{}`.
+                let value = result.unwrap();
+                let data = json!({"user": "Zoë 山田 🎉"});
+                assert!(value == json!({}) || value == data, "{input:.80}: {value}");
             } else {
                 assert!(result.is_err(), "accepted a corrupted seal: {input:.80}");
             }

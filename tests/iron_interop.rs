@@ -382,3 +382,69 @@ fn legacy_v1_seals_return_their_persistent_field() {
     let r = node(&[node_unseal(legacy, json!(PW1))]);
     assert_eq!(r[0].value(), &data);
 }
+
+/// iron-session's edges, matched: a version suffix with more after `~2` (`~2x`, `~2~y`) is
+/// version 2 and `~3` is the legacy format; the password's minimum length is counted in
+/// UTF-16 code units; a non-numeric password id cannot seal there (and is refused by this
+/// crate's configuration).
+#[test]
+fn iron_session_edges_match() {
+    let data = json!({"user": {"id": "user_1"}, "persistent": {"p": 1}});
+    let emoji = "\u{1F600}".repeat(16); // 16 characters, 32 UTF-16 code units
+    let r = node(&[
+        node_seal(&data, json!(PW1), 0),
+        node_seal(&data, json!(emoji), 0),
+        node_seal(&data, json!({"1": PW1, "abc": PW2}), 0),
+    ]);
+    let sealed = r[0].seal().to_owned();
+    let body = sealed.strip_suffix("~2").unwrap().to_owned();
+    let variants = [
+        format!("{body}~2x"),
+        format!("{body}~2~y"),
+        format!("{body}~3"),
+        body.clone(),
+    ];
+    let node_reads = node(
+        &variants
+            .iter()
+            .map(|v| node_unseal(v, json!(PW1)))
+            .collect::<Vec<_>>(),
+    );
+    for (variant, theirs) in variants.iter().zip(&node_reads) {
+        let ours = seal::unseal_json(variant, &single()).unwrap();
+        assert_eq!(&ours, theirs.value(), "{variant}");
+    }
+    assert_eq!(node_reads[0].value(), &data);
+    assert_eq!(node_reads[2].value(), &json!({"p": 1}));
+
+    // A 32-code-unit emoji password: iron-session seals with it, this crate reads it and
+    // accepts it in its configuration.
+    let emoji_map = PasswordMap::single(emoji.as_str());
+    assert_eq!(seal::unseal_json(r[1].seal(), &emoji_map).unwrap(), data);
+    let ours = seal::seal_json(&data, &emoji_map, None).unwrap();
+    assert_eq!(node(&[node_unseal(&ours, json!(emoji))])[0].value(), &data);
+    assert!(authkit_leptos::AuthKitConfig::builder()
+        .client_id("c")
+        .api_key("k")
+        .redirect_uri("http://localhost/callback")
+        .cookie_password(emoji.clone())
+        .build()
+        .is_ok());
+
+    // A non-numeric id: iron-session cannot seal, and the configuration says so.
+    assert!(
+        matches!(r[2], NodeResult::Err(_)),
+        "iron-session sealed with id `abc`"
+    );
+    let e = authkit_leptos::AuthKitConfig::builder()
+        .client_id("c")
+        .api_key("k")
+        .redirect_uri("http://localhost/callback")
+        .cookie_passwords(PasswordMap::from_entries([("1", PW1), ("abc", PW2)]).unwrap())
+        .build()
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("password ids must be numbers"),
+        "{e}"
+    );
+}
