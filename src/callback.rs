@@ -12,8 +12,8 @@ use crate::authkit::AuthKit;
 use crate::middleware::{redirect, PRIVATE_NO_STORE};
 use crate::oauth_state::{sanitize_return_path, FlowState};
 use crate::session::{
-    find_cookie_in_headers, pkce_cookie_name, pkce_delete_cookie, session_set_cookie,
-    PKCE_COOKIE_PREFIX,
+    find_cookie_in_headers, pkce_cookie_name, pkce_delete_cookie, session_set_cookies,
+    SessionCookies, PKCE_COOKIE_PREFIX,
 };
 use crate::user::{Impersonator, User};
 use crate::workos::{OauthTokens, WorkOsError};
@@ -265,8 +265,8 @@ pub(crate) async fn handle(
         ));
     }
     match complete(&kit, &options, &headers, &query).await {
-        Ok((location, session_cookie)) => {
-            cookies.push(session_cookie);
+        Ok((location, session_cookies)) => {
+            cookies.extend(session_cookies);
             redirect(StatusCode::TEMPORARY_REDIRECT, &location, cookies)
         }
         Err(error) if already_signed_in(&kit, &headers, &error) => {
@@ -329,7 +329,7 @@ async fn complete(
     options: &CallbackOptions,
     headers: &HeaderMap,
     query: &CallbackQuery,
-) -> Result<(String, String), CallbackError> {
+) -> Result<(String, Vec<String>), CallbackError> {
     let fail = |code| CallbackError {
         code,
         workos: None,
@@ -379,8 +379,13 @@ async fn complete(
         .await
         .map_err(|_| fail(CallbackErrorCode::AuthenticationFailed))?;
     let secure_url = kit.config().redirect_uri().as_str();
-    let session_cookie =
-        session_set_cookie(kit.config().cookie(), &update.sealed, Some(secure_url));
+    // The session (split into parts when it is too big for one cookie), and deletions of
+    // session cookies the browser already holds that the new ones do not overwrite.
+    let mut session_cookie =
+        session_set_cookies(kit.config().cookie(), &update.sealed, Some(secure_url));
+    let sent = SessionCookies::from_headers(headers, &kit.config().cookie().name);
+    let stale = sent.stale_deletions(kit.config().cookie(), Some(secure_url), &session_cookie);
+    session_cookie.extend(stale);
 
     if let Some(hook) = &options.on_success {
         hook(CallbackSuccess {

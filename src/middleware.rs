@@ -43,7 +43,7 @@ use crate::error::AuthError;
 use crate::jwt::AccessTokenClaims;
 use crate::matcher::{Matcher, MatcherError};
 use crate::oauth_state::{sanitize_return_path, verifier_cookies, FlowState};
-use crate::session::{session_delete_cookie, session_set_cookie, Session};
+use crate::session::{session_delete_cookie, session_set_cookies, Session, SessionCookies};
 use crate::workos::{AuthorizationUrlParams, PkcePair, ScreenHint};
 use axum::body::Body;
 use http::header::{
@@ -257,11 +257,11 @@ where
             }
             let kit = &config.kit;
             let cookie_name = &kit.config().cookie().name;
-            let cookie_value = session_cookie(req.headers(), cookie_name, kit);
-            let had_cookie = cookie_value.is_some();
+            let cookies = SessionCookies::from_headers(req.headers(), cookie_name);
+            let cookie_value = session_cookie(&cookies, kit);
+            let had_cookie = cookies.any();
             let had_authorization = req.headers().contains_key(AUTHORIZATION);
-            let resolved = kit.resolve(cookie_value.as_deref()).await;
-            drop(cookie_value);
+            let resolved = kit.resolve(cookie_value).await;
 
             let path_and_query = req
                 .uri()
@@ -277,7 +277,7 @@ where
                     };
                     let mut response =
                         sign_in_response(kit, req.method(), req.headers(), &path_and_query, screen);
-                    finish(kit, &mut response, &resolved.cookie, true);
+                    finish(kit, &mut response, &resolved.cookie, &cookies, true);
                     return Ok(response);
                 }
             }
@@ -299,6 +299,7 @@ where
                 kit,
                 &mut response,
                 &cookie,
+                &cookies,
                 signed_in || had_cookie || had_authorization || consulted,
             );
             if had_authorization {
@@ -309,22 +310,22 @@ where
     }
 }
 
-/// The session cookie's value: the first cookie with its name that unseals, else the first
-/// one (which then reads as signed out and is deleted). Browsers send two cookies with one
-/// name when a host-only and a domain cookie coexist (RFC 6265 §5.4); checking the rest
-/// costs an unseal only in that case.
-fn session_cookie(headers: &HeaderMap, name: &str, kit: &AuthKit) -> Option<String> {
-    let mut values = crate::session::find_cookies_in_headers(headers, name);
-    let first = values.next()?.into_owned();
-    let rest: Vec<String> = values.map(|v| v.into_owned()).collect();
-    if rest.is_empty() {
+/// The session cookie's value: the first candidate that unseals (each cookie with the
+/// session's name, then a split session's parts joined), else the first one (which then
+/// reads as signed out and is deleted). Browsers send two cookies with one name when a
+/// host-only and a domain cookie coexist (RFC 6265 §5.4); checking more than one costs an
+/// unseal only in that case.
+fn session_cookie<'a>(cookies: &'a SessionCookies, kit: &AuthKit) -> Option<&'a str> {
+    let mut candidates = cookies.candidates();
+    let first = candidates.next()?;
+    let mut rest = candidates.peekable();
+    if rest.peek().is_none() {
         return Some(first);
     }
     let passwords = kit.config().passwords();
-    std::iter::once(&first)
-        .chain(rest.iter())
+    std::iter::once(first)
+        .chain(rest)
         .find(|v| Session::unseal(v, passwords).is_ok())
-        .cloned()
         .or(Some(first))
 }
 
@@ -334,35 +335,35 @@ fn finish(
     kit: &AuthKit,
     response: &mut Response<Body>,
     cookie: &CookieAction,
+    sent: &SessionCookies,
     session_dependent: bool,
 ) {
     let config = kit.config();
     let secure_url = Some(config.redirect_uri().as_str());
-    let set_cookie = match cookie {
+    let written = match cookie {
         CookieAction::Keep => None,
-        CookieAction::Set(sealed) => Some(session_set_cookie(config.cookie(), sealed, secure_url)),
-        CookieAction::Delete => Some(session_delete_cookie(config.cookie(), secure_url)),
+        CookieAction::Set(sealed) => Some(session_set_cookies(config.cookie(), sealed, secure_url)),
+        CookieAction::Delete => Some(vec![session_delete_cookie(config.cookie(), secure_url)]),
     };
     let headers = response.headers_mut();
     // A handler that wrote the session cookie itself (e.g. a custom sign-out) wins.
-    let prefix = format!("{}=", config.cookie().name);
-    let handler_set_it = headers
-        .get_all(SET_COOKIE)
-        .iter()
-        .any(|v| v.as_bytes().starts_with(prefix.as_bytes()));
-    if let Some(value) = set_cookie
-        .filter(|_| !handler_set_it)
-        .and_then(|v| HeaderValue::from_str(&v).ok())
-    {
-        headers.append(SET_COOKIE, value);
+    let plain = format!("{}=", config.cookie().name);
+    let part = format!("{}.", config.cookie().name);
+    let handler_set_it = headers.get_all(SET_COOKIE).iter().any(|v| {
+        v.as_bytes().starts_with(plain.as_bytes()) || v.as_bytes().starts_with(part.as_bytes())
+    });
+    if let Some(written) = written.filter(|_| !handler_set_it) {
+        let new_cookies: &[String] = match cookie {
+            CookieAction::Set(_) => &written,
+            _ => &[],
+        };
+        let stale = sent.stale_deletions(config.cookie(), secure_url, new_cookies);
         // With a cookie domain, a host-only twin may linger from before it was configured:
         // delete it too whenever the session cookie is deleted or replaced.
-        if !matches!(cookie, CookieAction::Keep) {
-            if let Some(twin) =
-                crate::session::session_delete_host_only_cookie(config.cookie(), secure_url)
-                    .and_then(|v| HeaderValue::from_str(&v).ok())
-            {
-                headers.append(SET_COOKIE, twin);
+        let twin = crate::session::session_delete_host_only_cookie(config.cookie(), secure_url);
+        for value in written.iter().chain(&stale).chain(&twin) {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.append(SET_COOKIE, value);
             }
         }
     }
@@ -548,6 +549,16 @@ impl AuthKit {
         let sealed = state
             .seal(self.config())
             .map_err(|e| AuthError::internal(e.to_string()))?;
+        // The sealed state is the flow cookie's value: a browser drops a cookie over
+        // 4096 bytes silently and the callback would fail; refuse clearly instead.
+        let cookie_bytes = crate::session::pkce_cookie_name(&sealed).len() + 1 + sealed.len();
+        if cookie_bytes > crate::session::MAX_COOKIE_BYTES {
+            return Err(AuthError::InvalidInput(format!(
+                "the sign-in state would need a {cookie_bytes}-byte cookie, over the {} bytes \
+                 browsers keep: shorten the custom state or the return path",
+                crate::session::MAX_COOKIE_BYTES
+            )));
+        }
         let url = self.client().authorization_url(&AuthorizationUrlParams {
             redirect_uri: Some(self.config().redirect_uri().to_string()),
             code_challenge: Some(pkce.code_challenge().to_owned()),

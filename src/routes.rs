@@ -13,8 +13,8 @@ use crate::jwt::decode_unverified;
 use crate::middleware::{cookie_header, is_cross_site, redirect, sign_in_unavailable, RequestAuth};
 use crate::oauth_state::{sanitize_return_path, verifier_cookie_names};
 use crate::session::{
-    find_cookies_in_headers, pkce_delete_cookie, session_delete_cookie,
-    session_delete_host_only_cookie, Session,
+    pkce_delete_cookie, session_delete_cookie, session_delete_host_only_cookie, Session,
+    SessionCookies,
 };
 use crate::workos::ScreenHint;
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -94,6 +94,13 @@ impl AuthKit {
             location,
             session_delete: std::iter::once(session_delete_cookie(config.cookie(), secure_url))
                 .chain(session_delete_host_only_cookie(config.cookie(), secure_url))
+                .chain(
+                    SessionCookies::from_headers(headers, &config.cookie().name).stale_deletions(
+                        config.cookie(),
+                        secure_url,
+                        &[],
+                    ),
+                )
                 .collect(),
             verifier_deletes,
         }
@@ -103,9 +110,11 @@ impl AuthKit {
     /// layer does not cover).
     pub(crate) fn session_from_cookie(&self, headers: &HeaderMap) -> Option<(Session, String)> {
         // The first of the cookies with the session's name that unseals (a stale
-        // host-only twin may come first).
-        let session = find_cookies_in_headers(headers, &self.config().cookie().name)
-            .find_map(|value| Session::unseal(&value, self.config().passwords()).ok())?;
+        // host-only twin may come first), else a split session's parts.
+        let cookies = SessionCookies::from_headers(headers, &self.config().cookie().name);
+        let session = cookies
+            .candidates()
+            .find_map(|value| Session::unseal(value, self.config().passwords()).ok())?;
         let (_, claims) = decode_unverified(&session.access_token).ok()?;
         let sid = claims.get("sid")?.as_str()?.to_owned();
         Some((session, sid))

@@ -124,6 +124,158 @@ pub fn session_set_cookie(config: &CookieConfig, value: &str, url: Option<&str>)
     )
 }
 
+/// The most bytes of `name=value` a browser keeps in one cookie (RFC 6265 §6.1 asks for at
+/// least 4096; Chromium and Firefox stop there). A larger `Set-Cookie` is dropped silently.
+pub const MAX_COOKIE_BYTES: usize = 4096;
+
+/// The value bytes of each part when a session is split.
+const PART_VALUE_BYTES: usize = 3800;
+
+/// Parts read or deleted at most (a request naming more is not a session of ours).
+const MAX_PARTS: usize = 32;
+
+/// The name of part `index` of a split session cookie: `wos-session.0`, `wos-session.1`, …
+pub fn session_part_name(name: &str, index: usize) -> String {
+    format!("{name}.{index}")
+}
+
+/// The `Set-Cookie` values that store a sealed session: one cookie, byte-identical to
+/// [`session_set_cookie`] (and to authkit-nextjs), when `name=value` fits in
+/// [`MAX_COOKIE_BYTES`]; else the value split into parts `name.0`, `name.1`, … of at most
+/// 3800 bytes each, with the same attributes, which [`SessionCookies`] joins again. (A
+/// single 15 KB cookie is dropped by browsers: the user would never be signed in —
+/// authkit-nextjs#404.)
+pub fn session_set_cookies(config: &CookieConfig, value: &str, url: Option<&str>) -> Vec<String> {
+    if config.name.len() + 1 + value.len() <= MAX_COOKIE_BYTES {
+        return vec![session_set_cookie(config, value, url)];
+    }
+    let secure = is_secure(config.same_site, url);
+    // Seals are ASCII, so byte chunks are character chunks.
+    value
+        .as_bytes()
+        .chunks(PART_VALUE_BYTES)
+        .enumerate()
+        .map(|(i, part)| {
+            set_cookie(
+                &session_part_name(&config.name, i),
+                std::str::from_utf8(part).unwrap_or_default(),
+                config.same_site,
+                config.max_age,
+                config.domain.as_deref(),
+                secure,
+            )
+        })
+        .collect()
+}
+
+/// The session cookies a request carries: every value of the plain cookie (browsers may
+/// send two, see [`find_cookies_in_headers`]) and the parts of a split session.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionCookies {
+    /// Values of the plain `name` cookie, in order.
+    pub plain: Vec<String>,
+    /// Part indices present (`name.<i>`), ascending, at most 32.
+    pub part_indices: Vec<usize>,
+    /// The parts `name.0`, `name.1`, … joined, when part 0 and every part up to the last
+    /// consecutive one are present.
+    pub joined: Option<String>,
+}
+
+impl SessionCookies {
+    /// Reads them from a request's `Cookie` headers.
+    pub fn from_headers(headers: &http::HeaderMap, name: &str) -> Self {
+        let plain: Vec<String> = find_cookies_in_headers(headers, name)
+            .map(Cow::into_owned)
+            .collect();
+        let mut parts: Vec<Option<String>> = vec![None; MAX_PARTS];
+        let prefix = format!("{name}.");
+        for header in headers.get_all(http::header::COOKIE) {
+            let text = cookie_header_text(header.as_bytes());
+            for pair in text.split(';') {
+                let Some((key, _)) = pair.split_once('=') else {
+                    continue;
+                };
+                let Some(index) = trim_ows(key)
+                    .strip_prefix(&prefix)
+                    .filter(|i| {
+                        !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()) && i.len() <= 2
+                    })
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .filter(|i| *i < MAX_PARTS)
+                else {
+                    continue;
+                };
+                if parts[index].is_none() {
+                    parts[index] =
+                        find_cookie(pair, &session_part_name(name, index)).map(Cow::into_owned);
+                }
+            }
+        }
+        let part_indices: Vec<usize> = (0..MAX_PARTS).filter(|i| parts[*i].is_some()).collect();
+        let joined = parts[0]
+            .as_ref()
+            .map(|_| parts.iter().map_while(|p| p.as_deref()).collect::<String>());
+        Self {
+            plain,
+            part_indices,
+            joined,
+        }
+    }
+
+    /// The values worth trying, in order: each plain cookie, then the joined parts.
+    pub fn candidates(&self) -> impl Iterator<Item = &str> {
+        self.plain
+            .iter()
+            .map(String::as_str)
+            .chain(self.joined.as_deref())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Whether the request carried any session cookie (plain or part).
+    pub fn any(&self) -> bool {
+        !self.plain.is_empty() || !self.part_indices.is_empty()
+    }
+
+    /// Deletions for what the browser holds and a new write of `written` `Set-Cookie`
+    /// values (from [`session_set_cookies`]; empty when the session is being deleted)
+    /// does not overwrite: the plain cookie when parts are written, parts beyond the new
+    /// ones, every part when a single cookie is written.
+    pub fn stale_deletions(
+        &self,
+        config: &CookieConfig,
+        url: Option<&str>,
+        written: &[String],
+    ) -> Vec<String> {
+        let secure = is_secure(config.same_site, url);
+        let domain = config.domain.as_deref();
+        let split = written.len() > 1
+            || written.first().is_some_and(|c| {
+                c.starts_with(&format!("{}=", session_part_name(&config.name, 0)))
+            });
+        let mut out = Vec::new();
+        if split && !self.plain.is_empty() {
+            out.push(delete_cookie(
+                &config.name,
+                config.same_site,
+                domain,
+                secure,
+            ));
+        }
+        let kept_parts = if split { written.len() } else { 0 };
+        for &i in &self.part_indices {
+            if i >= kept_parts {
+                out.push(delete_cookie(
+                    &session_part_name(&config.name, i),
+                    config.same_site,
+                    domain,
+                    secure,
+                ));
+            }
+        }
+        out
+    }
+}
+
 /// The `Set-Cookie` value that deletes the session cookie (same Path, Domain, SameSite
 /// and Secure as when it was set, so the browser matches it).
 pub fn session_delete_cookie(config: &CookieConfig, url: Option<&str>) -> String {
@@ -350,10 +502,17 @@ pub fn load_from_headers(
     headers: &http::HeaderMap,
     config: &AuthKitConfig,
 ) -> Result<Option<Session>, SealError> {
-    match find_cookie_in_headers(headers, &config.cookie().name) {
-        Some(value) if !value.is_empty() => Session::unseal(&value, config.passwords()).map(Some),
-        _ => Ok(None),
+    let cookies = SessionCookies::from_headers(headers, &config.cookie().name);
+    let mut first_error = None;
+    for value in cookies.candidates() {
+        match Session::unseal(value, config.passwords()) {
+            Ok(session) => return Ok(Some(session)),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
     }
+    first_error.map_or(Ok(None), Err)
 }
 
 fn trim_ows(s: &str) -> &str {
@@ -711,6 +870,99 @@ mod tests {
             Some("v")
         );
         assert_eq!(find_cookie_in_headers(&headers, "b"), None);
+    }
+
+    #[test]
+    fn sessions_over_the_limit_are_split_and_joined_back() {
+        let cfg = config();
+        // Under the limit: one cookie, byte-identical to session_set_cookie.
+        let small = "Fe26.2*1*".to_owned() + &"a".repeat(4096 - "wos-session=".len() - 9);
+        assert_eq!(small.len() + "wos-session=".len(), 4096);
+        assert_eq!(
+            session_set_cookies(&cfg, &small, HTTP),
+            vec![session_set_cookie(&cfg, &small, HTTP)]
+        );
+        // One byte more: parts of at most 3800 value bytes, same attributes.
+        let big = small.clone() + "b";
+        let parts = session_set_cookies(&cfg, &big, HTTP);
+        assert_eq!(parts.len(), 2);
+        assert!(parts[0].starts_with("wos-session.0=Fe26.2*1*"));
+        assert!(parts[1].starts_with("wos-session.1="));
+        for p in &parts {
+            assert!(p.split(';').next().unwrap().len() <= 4096);
+            assert!(
+                p.ends_with("; Path=/; HttpOnly; SameSite=Lax; Max-Age=34560000"),
+                "{p}"
+            );
+        }
+        // Read back, in any order the browser sends them.
+        let pairs: Vec<&str> = parts.iter().map(|p| p.split(';').next().unwrap()).collect();
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::COOKIE,
+            http::HeaderValue::from_str(&format!("x=1; {}; {}", pairs[1], pairs[0])).unwrap(),
+        );
+        let read = SessionCookies::from_headers(&headers, "wos-session");
+        assert_eq!(read.joined.as_deref(), Some(big.as_str()));
+        assert_eq!(read.part_indices, [0, 1]);
+        assert_eq!(read.candidates().collect::<Vec<_>>(), [big.as_str()]);
+        // A missing part 0 joins nothing; a gap stops the join.
+        headers.insert(
+            http::header::COOKIE,
+            http::HeaderValue::from_str(pairs[1]).unwrap(),
+        );
+        assert_eq!(
+            SessionCookies::from_headers(&headers, "wos-session").joined,
+            None
+        );
+    }
+
+    #[test]
+    fn stale_parts_and_plain_cookies_are_deleted_when_the_form_changes() {
+        let cfg = config();
+        let read = |header: &str| {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(
+                http::header::COOKIE,
+                http::HeaderValue::from_str(header).unwrap(),
+            );
+            SessionCookies::from_headers(&headers, "wos-session")
+        };
+        let deleted = |cookies: Vec<String>| -> Vec<String> {
+            cookies
+                .iter()
+                .map(|c| c.split('=').next().unwrap().to_owned())
+                .collect()
+        };
+        let plain = vec![session_set_cookie(&cfg, "v", HTTP)];
+        let three = session_set_cookies(&cfg, &"x".repeat(9000), HTTP);
+        assert_eq!(three.len(), 3);
+        // Shrunk to one cookie: every part goes.
+        let sent = read("wos-session.0=a; wos-session.1=b; wos-session.2=c");
+        assert_eq!(
+            deleted(sent.stale_deletions(&cfg, HTTP, &plain)),
+            ["wos-session.0", "wos-session.1", "wos-session.2"]
+        );
+        // Grown into parts: the plain cookie goes, and parts beyond the new ones.
+        let sent = read("wos-session=v; wos-session.5=z");
+        assert_eq!(
+            deleted(sent.stale_deletions(&cfg, HTTP, &three)),
+            ["wos-session", "wos-session.5"]
+        );
+        // Same form: nothing.
+        assert!(read("wos-session=v")
+            .stale_deletions(&cfg, HTTP, &plain)
+            .is_empty());
+        // Deleted (nothing written): every part; the plain deletion is the caller's.
+        let sent = read("wos-session=v; wos-session.0=a");
+        assert_eq!(
+            deleted(sent.stale_deletions(&cfg, HTTP, &[])),
+            ["wos-session.0"]
+        );
+        // Hostile part names are ignored, and at most 32 are read.
+        let many: Vec<String> = (0..100).map(|i| format!("wos-session.{i}=x")).collect();
+        let sent = read(&(many.join("; ") + "; wos-session.-1=x; wos-session.00x=y"));
+        assert_eq!(sent.part_indices.len(), 32);
     }
 
     #[test]

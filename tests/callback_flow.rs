@@ -800,3 +800,46 @@ async fn replaying_a_completed_callback_while_signed_in_lands_on_the_return_path
         .await;
     assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
 }
+
+/// The flow cookie never exceeds what a browser keeps: within the documented limits of
+/// custom state (2 KiB) and return path (1 KiB), a start either sets a cookie of at most
+/// 4096 bytes or answers 400 saying what to shorten — never a silently dropped cookie.
+#[tokio::test]
+async fn the_flow_cookie_fits_in_a_browser_or_the_start_says_why_not() {
+    let h = Harness::new().await;
+    let mut refused = 0;
+    for state_len in [0, 512, 1024, 1536, 2048] {
+        for path_len in [0, 500, 1000] {
+            let state = "s".repeat(state_len);
+            let path = format!("/{}", "p".repeat(path_len));
+            let url = format!("/auth/sign-in?state={state}&return_to={path}");
+            let response = h.get(&url, None).await;
+            match response.status() {
+                StatusCode::FOUND => {
+                    for c in set_cookies(response.headers()) {
+                        let pair = c.split(';').next().unwrap();
+                        assert!(
+                            pair.len() <= 4096,
+                            "{state_len}/{path_len}: {} bytes",
+                            pair.len()
+                        );
+                    }
+                }
+                StatusCode::BAD_REQUEST => {
+                    refused += 1;
+                    assert!(set_cookies(response.headers()).is_empty());
+                    let body = text(response).await;
+                    assert!(
+                        body.contains("shorten the custom state or the return path"),
+                        "{body}"
+                    );
+                }
+                other => panic!("{state_len}/{path_len}: {other}"),
+            }
+        }
+    }
+    assert!(
+        refused > 0,
+        "the largest combination does not fit and is refused"
+    );
+}

@@ -907,3 +907,113 @@ fn seal_json(session: &serde_json::Value) -> String {
         .seal(&authkit_leptos::PasswordMap::single(PASSWORD))
         .unwrap()
 }
+
+/// A seed whose user has 200 permissions and 50 feature flags: a sealed session of well
+/// over 4 KB (as authkit-nextjs#404 reports).
+fn big_seed() -> authkit_leptos::emulator::Seed {
+    let permissions: Vec<String> = (0..200)
+        .map(|i| format!("resource-{i:03}:manage"))
+        .collect();
+    let flags: Vec<String> = (0..50)
+        .map(|i| format!("feature-flag-number-{i:02}"))
+        .collect();
+    let yaml = format!(
+        "users:\n  - email: ada@example.com\n    first_name: Ada\n    password: analytical-engine\n\
+         organizations:\n  - name: Big\n    feature_flags: [{flags}]\n    memberships:\n      - email: ada@example.com\n        role: admin\n\
+         \x20 - name: Small\n    memberships:\n      - email: ada@example.com\n        role: viewer\n\
+         roles:\n  - slug: admin\n    permissions: [{permissions}]\n  - slug: viewer\n    permissions: [posts:read]\n",
+        flags = flags.join(", "),
+        permissions = permissions.join(", "),
+    );
+    authkit_leptos::emulator::Seed::from_yaml(&yaml).expect("the big seed parses")
+}
+
+/// The `Cookie` header a browser sends back for these `Set-Cookie` values (session
+/// cookies and their parts; deletions dropped).
+fn cookie_header_for(set_cookies: &[String]) -> String {
+    set_cookies
+        .iter()
+        .filter(|c| c.starts_with("wos-session") && !c.contains("Max-Age=0"))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Sessions over 4 KB are split into parts the browser keeps (each `name=value` ≤ 4096
+/// bytes), read back joined, refreshed as parts, shrunk back to one cookie (stale parts
+/// deleted) and fully deleted on sign-out. Sessions under the limit stay one cookie.
+#[tokio::test]
+async fn sessions_over_4_kb_are_split_into_parts_and_read_back() {
+    let h = Harness::with(Options {
+        seed: big_seed,
+        ..Options::default()
+    })
+    .await;
+    // Sign in to the big organization (auto-approve picks the first one).
+    let result = h.sign_in_with("/auth/sign-in?return_to=%2Fdashboard").await;
+    let sessions: Vec<&String> = result
+        .cookies
+        .iter()
+        .filter(|c| c.starts_with("wos-session"))
+        .collect();
+    assert!(sessions.len() >= 2, "split into parts: {sessions:?}");
+    assert!(
+        result
+            .cookies
+            .iter()
+            .all(|c| !c.starts_with("wos-session=")),
+        "no plain cookie"
+    );
+    for c in &sessions {
+        let pair = c.split(';').next().unwrap();
+        assert!(pair.len() <= 4096, "{} bytes", pair.len());
+        assert!(c.contains("; Path=/; HttpOnly; SameSite=Lax"), "{c}");
+    }
+    let header = cookie_header_for(&result.cookies);
+    assert!(header.len() > 4096);
+    let request = |cookie: &str| {
+        Request::get("/dashboard")
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let response = h.send(request(&header)).await;
+    let json: serde_json::Value = serde_json::from_str(&body_text(response).await).unwrap();
+    assert_eq!(json["email"], "ada@example.com");
+    assert_eq!(json["permissions"].as_array().unwrap().len(), 200);
+    assert_eq!(json["feature_flags"].as_array().unwrap().len(), 50);
+
+    // A refresh writes parts again.
+    h.emulator.set_token_ttl(Duration::ZERO);
+    let expired = cookie_header_for(&h.sign_in_with("/auth/sign-in").await.cookies);
+    h.emulator.set_token_ttl(Duration::from_secs(300));
+    let response = h.send(request(&expired)).await;
+    let refreshed = set_cookies(response.headers());
+    assert!(
+        refreshed.iter().any(|c| c.starts_with("wos-session.1=")),
+        "{refreshed:?}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&body_text(response).await).unwrap();
+    assert_eq!(json["email"], "ada@example.com");
+
+    // Sign-out deletes every part.
+    let response = h
+        .send(
+            Request::post("/auth/sign-out")
+                .header(header::COOKIE, &header)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let deleted = set_cookies(response.headers());
+    let parts = sessions.len();
+    for i in 0..parts {
+        assert!(
+            deleted
+                .iter()
+                .any(|c| c.starts_with(&format!("wos-session.{i}=;")) && c.contains("Max-Age=0")),
+            "part {i} not deleted: {deleted:?}"
+        );
+    }
+    assert!(deletes_cookie(response.headers(), "wos-session"));
+}
