@@ -587,6 +587,18 @@ impl AuthKit {
             || path == crate::routes::DEFAULT_SIGN_OUT_PATH
     }
 
+    /// A same-origin link that starts signing in with these options (what
+    /// [`get_sign_in_url`](crate::get_sign_in_url) returns, for code outside a request:
+    /// e-mails, tests). Custom `state` is signed, so only links the app made can carry it.
+    pub fn sign_in_link(&self, options: &SignInOptions) -> String {
+        self.start_url(ScreenHint::SignIn, options)
+    }
+
+    /// [`sign_in_link`](Self::sign_in_link) for AuthKit's sign-up screen.
+    pub fn sign_up_link(&self, options: &SignInOptions) -> String {
+        self.start_url(ScreenHint::SignUp, options)
+    }
+
     /// The same-origin link to the sign-in (or sign-up) start route with these options.
     pub(crate) fn start_url(&self, screen: ScreenHint, options: &SignInOptions) -> String {
         let path = match screen {
@@ -608,6 +620,10 @@ impl AuthKit {
         }
         if let Some(v) = &options.state {
             query.append_pair("state", v);
+            query.append_pair(
+                "state_mac",
+                &crate::oauth_state::custom_state_mac(self.config(), v),
+            );
         }
         if let Some(v) = options.max_age {
             query.append_pair("max_age", &v.to_string());

@@ -15,6 +15,7 @@
 use crate::config::{AuthKitConfig, CookieConfig};
 use crate::seal::{self, SealError};
 use crate::session::{pkce_cookie_name, PKCE_COOKIE_PREFIX, PKCE_STATE_TTL};
+use aws_lc_rs::hmac;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -200,6 +201,73 @@ pub fn verifier_cookie_names(cookie_header: &str) -> Vec<String> {
     names.sort();
     names.dedup();
     names
+}
+
+/// Domain separation for [`custom_state_mac`]: these MACs mean nothing anywhere else.
+const CUSTOM_STATE_LABEL: &[u8] = b"authkit-leptos sign-in link custom state\0";
+
+/// The `state_mac` a sign-in link carries beside its custom `state`: HMAC-SHA256 over the
+/// state, keyed by the current cookie password, base64url. Only links the app made (with
+/// [`get_sign_in_url`](crate::get_sign_in_url) or [`AuthKit::sign_in_link`](crate::AuthKit::sign_in_link))
+/// carry one, so a visitor cannot mint state that `on_success` would take for the app's.
+pub(crate) fn custom_state_mac(config: &AuthKitConfig, state: &str) -> String {
+    let (_, password) = config.passwords().current();
+    mac_with(password.expose(), state)
+}
+
+/// Whether `mac` is [`custom_state_mac`] of `state` under any configured password
+/// (links made before a password rotation stay valid), compared in constant time.
+pub(crate) fn custom_state_mac_is_valid(config: &AuthKitConfig, state: &str, mac: &str) -> bool {
+    use base64::Engine as _;
+    let Ok(tag) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(mac) else {
+        return false;
+    };
+    config.passwords().iter().any(|(_, password)| {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, password.expose().as_bytes());
+        let mut message = CUSTOM_STATE_LABEL.to_vec();
+        message.extend_from_slice(state.as_bytes());
+        hmac::verify(&key, &message, &tag).is_ok()
+    })
+}
+
+fn mac_with(password: &str, state: &str) -> String {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, password.as_bytes());
+    let mut message = CUSTOM_STATE_LABEL.to_vec();
+    message.extend_from_slice(state.as_bytes());
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hmac::sign(&key, &message).as_ref())
+}
+
+#[cfg(test)]
+mod mac_tests {
+    use super::*;
+
+    fn config(passwords: &[(&str, &str)]) -> AuthKitConfig {
+        AuthKitConfig::builder()
+            .client_id("c")
+            .api_key("k")
+            .redirect_uri("http://localhost:3000/callback")
+            .cookie_passwords(
+                crate::config::PasswordMap::from_entries(passwords.iter().copied()).unwrap(),
+            )
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn custom_state_macs_verify_only_for_their_state_and_survive_rotation() {
+        let old = config(&[("1", &"a".repeat(32))]);
+        let mac = custom_state_mac(&old, "plan=pro");
+        assert!(custom_state_mac_is_valid(&old, "plan=pro", &mac));
+        assert!(!custom_state_mac_is_valid(&old, "plan=enterprise", &mac));
+        assert!(!custom_state_mac_is_valid(&old, "plan=pro", ""));
+        assert!(!custom_state_mac_is_valid(&old, "plan=pro", "not base64 !"));
+        assert!(!custom_state_mac_is_valid(&old, "plan=pro", &mac[..10]));
+        let rotated = config(&[("1", &"a".repeat(32)), ("2", &"b".repeat(32))]);
+        assert!(custom_state_mac_is_valid(&rotated, "plan=pro", &mac));
+        let other = config(&[("1", &"c".repeat(32))]);
+        assert!(!custom_state_mac_is_valid(&other, "plan=pro", &mac));
+    }
 }
 
 #[cfg(test)]

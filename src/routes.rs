@@ -136,6 +136,8 @@ struct StartQuery {
     login_hint: Option<String>,
     prompt: Option<String>,
     state: Option<String>,
+    /// Signs `state` (see [`custom_state_mac`](crate::oauth_state::custom_state_mac)).
+    state_mac: Option<String>,
     max_age: Option<u64>,
 }
 
@@ -238,7 +240,22 @@ fn start(
     if let Some(location) = move_to_redirect_origin(kit, uri, headers) {
         return redirect(StatusCode::FOUND, &location, Vec::new());
     }
-    let options: SignInOptions = query.map(|Query(q)| q).unwrap_or_default().into();
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    // Custom state reaches `on_success` only from a link the app made: a visitor cannot
+    // mint it by typing `?state=…`.
+    if let Some(state) = &query.state {
+        let signed = query.state_mac.as_deref().is_some_and(|mac| {
+            crate::oauth_state::custom_state_mac_is_valid(kit.config(), state, mac)
+        });
+        if !signed {
+            return sign_in_unavailable(&AuthError::InvalidInput(
+                "this sign-in link carries custom state that this app did not sign: use a \
+                 link from get_sign_in_url / AuthKit::sign_in_link"
+                    .to_owned(),
+            ));
+        }
+    }
+    let options: SignInOptions = query.into();
     match kit.authorization_redirect(screen, &options, &cookie_header(headers)) {
         Ok((url, cookies)) => redirect(StatusCode::FOUND, url.as_str(), cookies),
         Err(e) => sign_in_unavailable(&e),

@@ -108,7 +108,15 @@ async fn the_start_route_sets_a_flow_cookie_and_redirects_to_authkit() {
 #[tokio::test]
 async fn sign_up_and_options_reach_the_authorize_url() {
     let h = Harness::new().await;
-    let response = h.get("/auth/sign-up?organization_id=org_x&login_hint=a%40b.c&prompt=consent&max_age=0&state=mine", None).await;
+    let link = h.kit.sign_up_link(&authkit_leptos::SignInOptions {
+        organization_id: Some("org_x".into()),
+        login_hint: Some("a@b.c".into()),
+        prompt: Some("consent".into()),
+        max_age: Some(0),
+        state: Some("mine".into()),
+        ..Default::default()
+    });
+    let response = h.get(&link, None).await;
     let q = query_of(&location(&response));
     assert_eq!(q["screen_hint"], "sign-up");
     assert_eq!(q["organization_id"], "org_x");
@@ -505,7 +513,11 @@ async fn on_success_sees_the_user_and_custom_state() {
                 ));
             }
         }));
-    let (code, state, pair) = code_and_state(&h, "/auth/sign-in?state=custom-123").await;
+    let link = h.kit.sign_in_link(&authkit_leptos::SignInOptions {
+        state: Some("custom-123".into()),
+        ..Default::default()
+    });
+    let (code, state, pair) = code_and_state(&h, &link).await;
     let response = tower::ServiceExt::oneshot(
         app,
         callback_request(Some(&code), Some(&state), Some(&pair)),
@@ -810,9 +822,11 @@ async fn the_flow_cookie_fits_in_a_browser_or_the_start_says_why_not() {
     let mut refused = 0;
     for state_len in [0, 512, 1024, 1536, 2048] {
         for path_len in [0, 500, 1000] {
-            let state = "s".repeat(state_len);
-            let path = format!("/{}", "p".repeat(path_len));
-            let url = format!("/auth/sign-in?state={state}&return_to={path}");
+            let url = h.kit.sign_in_link(&authkit_leptos::SignInOptions {
+                state: (state_len > 0).then(|| "s".repeat(state_len)),
+                return_to: Some(format!("/{}", "p".repeat(path_len))),
+                ..Default::default()
+            });
             let response = h.get(&url, None).await;
             match response.status() {
                 StatusCode::FOUND => {
@@ -841,5 +855,34 @@ async fn the_flow_cookie_fits_in_a_browser_or_the_start_says_why_not() {
     assert!(
         refused > 0,
         "the largest combination does not fit and is refused"
+    );
+}
+
+/// Custom state reaches `on_success` only from links the app made: typed into the start
+/// route (or with a MAC for other state) it is refused, and the sign-in does not start.
+#[tokio::test]
+async fn visitors_cannot_mint_custom_state() {
+    let h = Harness::new().await;
+    let link = h.kit.sign_in_link(&authkit_leptos::SignInOptions {
+        state: Some("plan=pro".into()),
+        ..Default::default()
+    });
+    let mac = query_of(&link)["state_mac"].clone();
+    for forged in [
+        "/auth/sign-in?state=plan%3Denterprise".to_owned(),
+        format!("/auth/sign-in?state=plan%3Denterprise&state_mac={mac}"),
+        "/auth/sign-in?state=plan%3Dpro&state_mac=AAAA".to_owned(),
+        "/auth/sign-up?state=x".to_owned(),
+    ] {
+        let response = h.get(&forged, None).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{forged}");
+        assert!(set_cookies(response.headers()).is_empty(), "{forged}");
+    }
+    let response = h.get(&link, None).await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    // Links without custom state need no MAC.
+    assert_eq!(
+        h.get("/auth/sign-in?return_to=%2Fx", None).await.status(),
+        StatusCode::FOUND
     );
 }

@@ -486,9 +486,12 @@ async fn on_success_sees_the_impersonator() {
 async fn custom_state_and_return_path_travel_together() {
     let h = Harness::new().await;
     let (seen, options) = recording();
-    let flow = h
-        .flow("/auth/sign-in?state=custom-user-state-string&return_to=%2Fdashboard")
-        .await;
+    let link = h.kit.sign_in_link(&authkit_leptos::SignInOptions {
+        state: Some("custom-user-state-string".into()),
+        return_to: Some("/dashboard".into()),
+        ..Default::default()
+    });
+    let flow = h.flow(&link).await;
     let response = send_with(
         &h,
         options,
