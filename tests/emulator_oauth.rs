@@ -919,3 +919,60 @@ async fn token_lifetime_and_clock_make_expiry_testable_without_waiting() {
         .await
         .unwrap();
 }
+
+/// With no redirect URI registered the emulator is no open redirect: `authorize` and
+/// `logout` send browsers back only to this machine (localhost), never to a site a crafted
+/// link names.
+#[tokio::test]
+async fn unregistered_redirects_stay_on_this_machine() {
+    let emu = Emulator::builder()
+        .seed(Seed::demo().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let base = emu.base_url().to_owned();
+    let client_id = emu.client_id().to_owned();
+    let authorize = |redirect: &str| {
+        format!(
+            "{base}/user_management/authorize?client_id={client_id}&redirect_uri={}&response_type=code&provider=authkit&code_challenge={}&code_challenge_method=S256&state=s",
+            url::form_urlencoded::byte_serialize(redirect.as_bytes()).collect::<String>(),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        )
+    };
+    for evil in [
+        "https://evil.example/callback",
+        "http://192.168.1.10/cb",
+        "http://localhost.evil.example/cb",
+    ] {
+        let response = client().get(authorize(evil)).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 400, "{evil}");
+        assert!(response.headers().get("location").is_none(), "{evil}");
+        let logout = client()
+            .get(format!(
+                "{base}/user_management/sessions/logout?session_id=session_x&return_to={}",
+                url::form_urlencoded::byte_serialize(evil.as_bytes()).collect::<String>()
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(logout.status().as_u16(), 400, "{evil}");
+        assert!(logout.headers().get("location").is_none(), "{evil}");
+    }
+    for local in [
+        "http://localhost:3000/callback",
+        "http://127.0.0.1:3000/callback",
+        "http://app.localhost/cb",
+    ] {
+        let response = client().get(authorize(local)).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{local}: the sign-in page");
+    }
+    // Registering a URI makes it (and only it) acceptable.
+    emu.register_redirect_uri("https://app.example.com/callback");
+    let response = client()
+        .get(authorize("https://app.example.com/callback"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    emu.shutdown().await;
+}

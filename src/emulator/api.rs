@@ -233,17 +233,23 @@ pub(crate) async fn logout(State(app): State<AppState>, RawQuery(query): RawQuer
         _ => return html_error("return_to must be an absolute http(s) URL."),
     };
     // Like WorkOS's allowed logout URLs: once redirect URIs are configured, `return_to`
-    // must be on one of their origins (else any http(s) URL is accepted).
+    // must be on one of their origins (else only this machine's URLs are accepted).
     let mut store = app.lock();
     if let Some(url) = return_to {
         let allowed = &store.settings.redirect_uris;
         let origin = |u: &str| url::Url::parse(u).ok().map(|u| u.origin());
-        if !allowed.is_empty()
-            && !allowed
+        let permitted = if allowed.is_empty() {
+            // Unregistered: this machine only (no open redirect).
+            super::seed::is_loopback_uri(url)
+        } else {
+            allowed
                 .iter()
                 .any(|a| origin(a).is_some() && origin(a) == origin(url))
-        {
-            return html_error("return_to is not on an allowed redirect URI's origin.");
+        };
+        if !permitted {
+            return html_error(
+                "return_to is not on an allowed redirect URI's origin (unregistered, only localhost URLs).",
+            );
         }
     }
     // Unknown or already ended sessions are fine: signing out is idempotent.

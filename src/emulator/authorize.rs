@@ -59,14 +59,19 @@ pub(crate) async fn authorize(
         );
     }
     let allowed = &store.settings.redirect_uris;
+    // With no redirect URI registered, only this machine's URLs are accepted: the emulator
+    // must not redirect a browser to any site a crafted link names.
     if !is_valid_redirect_uri(redirect_uri)
+        || (allowed.is_empty() && !super::seed::is_loopback_uri(redirect_uri))
         || (!allowed.is_empty() && !allowed.iter().any(|a| a == redirect_uri))
     {
         return reject(
             html,
             "invalid_request",
             &format!(
-                "redirect_uri `{redirect_uri}` is not an allowed redirect URI for this client."
+                "redirect_uri `{redirect_uri}` is not an allowed redirect URI for this client \
+                 (register it in the seed's `redirect_uris` or with the builder's `redirect_uri`; \
+                 unregistered, only localhost URLs are accepted)."
             ),
         );
     }

@@ -362,6 +362,17 @@ impl Emulator {
         EmulatorBuilder::default()
     }
 
+    /// Registers one more redirect URI (as the builder's
+    /// [`redirect_uri`](EmulatorBuilder::redirect_uri) does), e.g. once an app's configuration
+    /// is known. While none is registered only localhost URLs are accepted.
+    pub fn register_redirect_uri(&self, uri: impl Into<String>) {
+        let uri = uri.into();
+        let mut store = self.state.lock();
+        if !store.settings.redirect_uris.contains(&uri) {
+            store.settings.redirect_uris.push(uri);
+        }
+    }
+
     /// `http://127.0.0.1:<port>`, with no trailing slash.
     pub fn base_url(&self) -> &str {
         &self.base_url

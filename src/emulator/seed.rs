@@ -775,6 +775,21 @@ pub(crate) fn is_valid_redirect_uri(uri: &str) -> bool {
     }
 }
 
+/// Whether `uri` points at this machine (`localhost`, `*.localhost`, 127.0.0.0/8, `[::1]`):
+/// the only redirect and `return_to` targets accepted while no redirect URI is registered,
+/// so an emulator reachable from a browser is no open redirect to the rest of the web.
+pub(crate) fn is_loopback_uri(uri: &str) -> bool {
+    match url::Url::parse(uri).ok().as_ref().and_then(url::Url::host) {
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.');
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 impl SeedUser {
     /// A user with this email; everything else empty, `email_verified` true.
     pub fn new(email: impl Into<String>) -> Self {

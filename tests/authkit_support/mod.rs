@@ -206,6 +206,11 @@ pub async fn emulator_and_kit(options: &Options) -> (Emulator, AuthKit) {
     )
     .build()
     .expect("valid config");
+    // The emulator accepts unregistered redirect URIs on localhost only.
+    let redirect_uri = config.redirect_uri().as_str();
+    if !redirect_uri.starts_with("http://localhost") && !redirect_uri.starts_with("http://127.") {
+        emulator.register_redirect_uri(redirect_uri);
+    }
     let kit = (options.builder)(AuthKit::builder(config))
         .build()
         .expect("authkit builds");
