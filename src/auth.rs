@@ -319,7 +319,11 @@ pub async fn refresh_session(organization_id: Option<&str>) -> Result<SignedIn, 
         });
     };
     let org = organization_id.or(claims.org_id.as_deref());
-    match auth.authkit().refresh(&session, org).await {
+    match auth
+        .authkit()
+        .refresh(&session, org, organization_id.is_some())
+        .await
+    {
         Ok(update) => {
             auth.update(&update);
             Ok(SignedIn::new(update.session.clone(), update.claims.clone()))

@@ -427,7 +427,7 @@ impl AuthKit {
             }
         };
 
-        match self.refresh(&session, org.as_deref()).await {
+        match self.refresh(&session, org.as_deref(), false).await {
             Ok(update) => Resolved {
                 session: Some(update.session.clone()),
                 claims: Some(update.claims.clone()),
@@ -463,18 +463,21 @@ impl AuthKit {
 
     /// Exchanges the session's refresh token, sharing one exchange among concurrent
     /// callers holding the same token (see [`crate::refresh`]). When the shared exchange
-    /// went to another organization than `organization_id` asks for (a proactive refresh
-    /// racing an organization switch), the new token is exchanged once more into the
-    /// requested organization.
+    /// went to another organization than an explicitly `requested` one (a proactive refresh
+    /// racing an organization switch), the new token is exchanged once more into it. An
+    /// organization only carried over from the old token is not requested: a session that
+    /// was switched meanwhile stays switched.
     pub(crate) async fn refresh(
         &self,
         session: &Session,
         organization_id: Option<&str>,
+        requested: bool,
     ) -> RefreshOutcome {
         let outcome = self.refresh_once(session, organization_id).await;
         match outcome {
             Ok(update)
-                if organization_id.is_some()
+                if requested
+                    && organization_id.is_some()
                     && update.claims.org_id.as_deref() != organization_id =>
             {
                 self.refresh_once(&update.session, organization_id).await
@@ -490,9 +493,11 @@ impl AuthKit {
     ) -> RefreshOutcome {
         let key = RefreshGate::<RefreshOutcome>::key(&session.refresh_token);
         let kit = self.clone();
+        let spent = session.refresh_token.clone();
         let session = session.clone();
         let org = organization_id.map(str::to_owned);
-        self.inner
+        let outcome = self
+            .inner
             .gate
             .run(
                 key,
@@ -500,10 +505,18 @@ impl AuthKit {
                 |r| r.is_ok(),
             )
             .await
-            .unwrap_or(Err(RefreshError::Interrupted))
+            .unwrap_or(Err(RefreshError::Interrupted));
+        // A chain (R0 → S1 remembered, then S1's token R1 → S2, e.g. an organization
+        // switch): late holders of R0 must get S2, never S1, whose refresh token is spent.
+        if outcome.is_ok() {
+            self.inner.gate.replace_where(
+                |remembered| matches!(remembered, Ok(u) if u.session.refresh_token == spent),
+                &outcome,
+            );
+        }
+        outcome
     }
 
-    /// Forgets a remembered refresh of this session's token (after signing out).
     /// Forgets every remembered refresh into WorkOS session `sid` (a sign-out): no
     /// earlier cookie of that session can be traded for a newer one afterwards.
     pub(crate) fn forget_session(&self, sid: &str) {
@@ -512,6 +525,7 @@ impl AuthKit {
             .forget_where(|outcome| matches!(outcome, Ok(update) if update.claims.sid == sid));
     }
 
+    /// Forgets a remembered refresh of this session's token (after signing out).
     pub(crate) fn forget_refresh(&self, refresh_token: &str) {
         self.inner
             .gate

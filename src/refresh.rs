@@ -91,6 +91,18 @@ impl<T: Clone + Send + Sync + 'static> RefreshGate<T> {
         });
     }
 
+    /// Replaces every remembered result `matches` selects with `value`, keeping when each
+    /// was remembered (chains of refreshes point late callers at the newest result).
+    pub fn replace_where(&self, matches: impl Fn(&T) -> bool, value: &T) {
+        for slot in lock(&self.slots).values_mut() {
+            if let Slot::Done(_, remembered) = slot {
+                if matches(remembered) {
+                    *remembered = value.clone();
+                }
+            }
+        }
+    }
+
     /// Runs `refresh` unless an exchange for `key` is already running (then waits for its
     /// result) or finished within the grace period (then returns that result).
     /// `remember` says whether a result may answer late callers (e.g. successes only).

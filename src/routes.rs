@@ -304,10 +304,13 @@ pub(crate) async fn sign_out_impl(return_to: Option<String>) -> Result<(), AuthE
             "cross-site sign-out refused".into(),
         ));
     }
-    let session = match &request_auth {
-        Some(a) => a.current().map(|(s, c)| (s, c.sid)),
-        None => kit.session_from_cookie(&parts.headers),
-    };
+    // The resolved session; else the cookie's own (the layer could not resolve it, e.g.
+    // WorkOS was unreachable for a refresh): the WorkOS session must still end, or it
+    // stays alive on a shared computer.
+    let session = request_auth
+        .as_ref()
+        .and_then(|a| a.current().map(|(s, c)| (s, c.sid)))
+        .or_else(|| kit.session_from_cookie(&parts.headers));
     let plan = kit.sign_out_plan(
         &parts.headers,
         session.as_ref().map(|(s, sid)| (s, sid.clone())),

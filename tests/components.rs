@@ -563,3 +563,88 @@ async fn a_cross_site_switch_is_refused() {
         assert_eq!(response.status(), StatusCode::OK, "{own:?}");
     }
 }
+
+/// A refresh chained inside the grace period (an organization switch on a cookie another
+/// request just refreshed): a late request still holding the original cookie gets the
+/// newest session, never the intermediate one whose refresh token is already spent.
+#[tokio::test]
+async fn late_holders_of_an_old_cookie_get_the_newest_session_in_the_chain() {
+    let h = harness_as("ada@example.com").await;
+    let c0 = h.expired_session().await;
+    // Request A refreshes c0 → c1 (Acme).
+    let (response, json) = h.whoami("/dashboard", Some(&c0)).await;
+    assert!(json["user"].is_string(), "{json}");
+    let c1 = authkit_support::cookie_value(
+        &authkit_support::session_set_cookie(&response).expect("refreshed"),
+    )
+    .to_owned();
+    let acme = json["organization_id"].as_str().unwrap().to_owned();
+    // Request B switches c1 into Globex (c1's refresh token is spent by it).
+    let (_, orgs, _) = h.call("authkit/organizations", "", Some(&c1)).await;
+    let globex = orgs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "Globex")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, json, _) = h
+        .call(
+            "authkit/switch-organization",
+            &format!("organization_id={globex}"),
+            Some(&c1),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    // A late request with c0: the newest session (Globex), with a live refresh token.
+    let (response, json) = h.whoami("/dashboard", Some(&c0)).await;
+    assert_eq!(
+        json["organization_id"],
+        globex.as_str(),
+        "not {acme}: {json}"
+    );
+    let handed = authkit_support::cookie_value(
+        &authkit_support::session_set_cookie(&response).expect("a cookie for the late request"),
+    )
+    .to_owned();
+    let refresh_token = unseal(&handed)["refreshToken"].as_str().unwrap().to_owned();
+    let spent = unseal(&c1)["refreshToken"].as_str().unwrap().to_owned();
+    assert_ne!(refresh_token, spent, "never a spent refresh token");
+    assert_eq!(h.refresh_exchanges(), 2, "no exchange for the late request");
+}
+
+/// Signing out while WorkOS cannot refresh the session (a transient fault) still ends the
+/// WorkOS session: the browser is sent to the logout URL with the cookie's session id.
+#[tokio::test]
+async fn sign_out_during_a_workos_outage_still_ends_the_workos_session() {
+    use authkit_leptos::emulator::{Endpoint, Fault};
+    let h = harness_as("ada@example.com").await;
+    let expired = h.expired_session().await;
+    let sid = authkit_support::token_claims(&expired)["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    h.emulator
+        .inject_fault(Endpoint::Authenticate, Fault::status(503).times(2));
+    let response = h
+        .send(
+            http::Request::post("/api/authkit/sign-out")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "text/html")
+                .header(header::COOKIE, format!("wos-session={expired}"))
+                .body(axum::body::Body::from("return_to=%2F"))
+                .unwrap(),
+        )
+        .await;
+    let location = location(&response);
+    assert!(
+        location.contains("/user_management/sessions/logout?") && location.contains(&sid),
+        "{location}"
+    );
+    assert!(authkit_support::deletes_cookie(
+        response.headers(),
+        "wos-session"
+    ));
+}
