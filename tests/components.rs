@@ -113,6 +113,19 @@ fn Gates() -> impl IntoView {
     }
 }
 
+/// The id of the organization called `name` among those `cookie`'s user can switch to.
+async fn organization_id(h: &Harness, cookie: &str, name: &str) -> String {
+    let (_, json, _) = h.call("authkit/organizations", "", Some(cookie)).await;
+    json.as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == name)
+        .unwrap_or_else(|| panic!("no organization {name}: {json}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 const GUARDED: [&str; 13] = [
     "/page/out-of-order",
     "/page/in-order",
@@ -356,17 +369,7 @@ async fn the_components_server_functions_answer_without_leaking_tokens_where_the
         .any(|f| f == "new-feature"));
 
     // Umbrella wants SSO: a re-authentication URL the browser may follow (same origin).
-    let umbrella = {
-        let (_, json, _) = h.call("authkit/organizations", "", Some(&new_cookie)).await;
-        json.as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["name"] == "Umbrella")
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let umbrella = organization_id(&h, &new_cookie, "Umbrella").await;
     let (status, json, _) = h
         .call(
             "authkit/switch-organization",
@@ -519,16 +522,7 @@ async fn signed_out_responses_that_depend_on_the_session_are_never_publicly_cach
 async fn a_cross_site_switch_is_refused() {
     let h = harness_as("ada@example.com").await;
     let cookie = h.sign_in().await;
-    let (_, json, _) = h.call("authkit/organizations", "", Some(&cookie)).await;
-    let globex = json
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["name"] == "Globex")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let globex = organization_id(&h, &cookie, "Globex").await;
     let post = |site: (&'static str, &'static str)| {
         http::Request::post("/api/authkit/switch-organization")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -580,16 +574,7 @@ async fn late_holders_of_an_old_cookie_get_the_newest_session_in_the_chain() {
     .to_owned();
     let acme = json["organization_id"].as_str().unwrap().to_owned();
     // Request B switches c1 into Globex (c1's refresh token is spent by it).
-    let (_, orgs, _) = h.call("authkit/organizations", "", Some(&c1)).await;
-    let globex = orgs
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["name"] == "Globex")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let globex = organization_id(&h, &c1, "Globex").await;
     let (status, json, _) = h
         .call(
             "authkit/switch-organization",

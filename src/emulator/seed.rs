@@ -779,15 +779,7 @@ pub(crate) fn is_valid_redirect_uri(uri: &str) -> bool {
 /// the only redirect and `return_to` targets accepted while no redirect URI is registered,
 /// so an emulator reachable from a browser is no open redirect to the rest of the web.
 pub(crate) fn is_loopback_uri(uri: &str) -> bool {
-    match url::Url::parse(uri).ok().as_ref().and_then(url::Url::host) {
-        Some(url::Host::Domain(d)) => {
-            let d = d.trim_end_matches('.');
-            d == "localhost" || d.ends_with(".localhost")
-        }
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
+    url::Url::parse(uri).is_ok_and(|url| crate::config::is_loopback_host(&url))
 }
 
 impl SeedUser {
