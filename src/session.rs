@@ -187,8 +187,9 @@ impl SessionCookies {
         let plain: Vec<String> = find_cookies_in_headers(headers, name)
             .map(Cow::into_owned)
             .collect();
-        let mut parts: Vec<Option<String>> = vec![None; MAX_PARTS];
-        let prefix = format!("{name}.");
+        // Allocated only when a part is present (the request path of an ordinary session
+        // pays for nothing here).
+        let mut parts: Vec<Option<String>> = Vec::new();
         for header in headers.get_all(http::header::COOKIE) {
             let text = cookie_header_text(header.as_bytes());
             for pair in text.split(';') {
@@ -196,24 +197,29 @@ impl SessionCookies {
                     continue;
                 };
                 let Some(index) = trim_ows(key)
-                    .strip_prefix(&prefix)
+                    .strip_prefix(name)
+                    .and_then(|rest| rest.strip_prefix('.'))
                     .filter(|i| {
-                        !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()) && i.len() <= 2
+                        !i.is_empty() && i.len() <= 2 && i.bytes().all(|b| b.is_ascii_digit())
                     })
                     .and_then(|i| i.parse::<usize>().ok())
                     .filter(|i| *i < MAX_PARTS)
                 else {
                     continue;
                 };
+                if parts.is_empty() {
+                    parts.resize(MAX_PARTS, None);
+                }
                 if parts[index].is_none() {
                     parts[index] =
                         find_cookie(pair, &session_part_name(name, index)).map(Cow::into_owned);
                 }
             }
         }
-        let part_indices: Vec<usize> = (0..MAX_PARTS).filter(|i| parts[*i].is_some()).collect();
-        let joined = parts[0]
-            .as_ref()
+        let part_indices: Vec<usize> = (0..parts.len()).filter(|i| parts[*i].is_some()).collect();
+        let joined = parts
+            .first()
+            .and_then(Option::as_ref)
             .map(|_| parts.iter().map_while(|p| p.as_deref()).collect::<String>());
         Self {
             plain,
