@@ -11,6 +11,9 @@
 //! | `/features` | feature flags | `<FeatureFlag>` |
 //! | `/team` | a permission-gated route | `<ProtectedRoute permission=…>` |
 //!
+//! Server functions have fixed endpoints (`/api/demo/<name>`), so the browser bundle and the
+//! server agree whatever directory each was built in.
+//!
 //! Around them: a nav with the user, the organization switcher and sign-out, and the
 //! impersonation banner. `/protected/in-order`, `/protected/async` and
 //! `/protected/partially-blocked` are the protected page under the other `SsrMode`s (the
@@ -164,7 +167,7 @@ fn HomePage() -> impl IntoView {
 // ---------------------------------------------------------------- profile: basic usage
 
 /// `const { user } = await withAuth()`.
-#[server]
+#[server(prefix = "/api", endpoint = "demo/profile")]
 pub async fn profile() -> Result<Option<User>, AuthError> {
     Ok(authkit_leptos::with_auth().await?.user)
 }
@@ -205,7 +208,7 @@ pub struct DashboardView {
 }
 
 /// `const { user, organizationId, role, permissions } = await withAuth()`.
-#[server]
+#[server(prefix = "/api", endpoint = "demo/dashboard")]
 pub async fn dashboard() -> Result<Option<DashboardView>, AuthError> {
     let auth = authkit_leptos::with_auth().await?;
     Ok(auth.user.map(|_| DashboardView {
@@ -297,7 +300,7 @@ impl leptos::server_fn::error::FromServerFnError for DemoError {
 /// Invites someone to the organization: the server function checks the session and the
 /// permission itself (a guard on the page never protects a server function).
 #[allow(missing_docs)] // the generated argument struct's field is `email`, as documented here
-#[server]
+#[server(prefix = "/api", endpoint = "demo/invite_member")]
 pub async fn invite_member(email: String) -> Result<String, DemoError> {
     let me = authkit_leptos::ensure_signed_in().await?;
     if !me.has_permission("members:manage") {
@@ -328,7 +331,7 @@ fn InviteForm() -> impl IntoView {
 // ---------------------------------------------------------------- protected: ensureSignedIn
 
 /// `const { user } = await withAuth({ ensureSignedIn: true })`: `user` is not optional.
-#[server]
+#[server(prefix = "/api", endpoint = "demo/protected")]
 pub async fn protected() -> Result<User, AuthError> {
     Ok(authkit_leptos::ensure_signed_in().await?.user)
 }
@@ -366,7 +369,7 @@ fn ProtectedContent() -> impl IntoView {
 
 /// `const { accessToken } = await withAuth()`, then an authenticated API call (to the
 /// demo's own `/demo-api/data`, which verifies the bearer token with the crate).
-#[server]
+#[server(prefix = "/api", endpoint = "demo/data")]
 pub async fn data() -> Result<Option<String>, AuthError> {
     let auth = authkit_leptos::with_auth().await?;
     let Some(token) = auth.access_token else {
