@@ -3,13 +3,21 @@
 //! - `floor/*`: the cryptography a request with a valid session cannot avoid — one
 //!   RSA-2048 signature verification and one iron unseal's AES-256-CBC + HMAC-SHA256 +
 //!   2 × PBKDF2-SHA1 (1 iteration) on a realistic session cookie;
-//! - `unseal+verify`: `seal::unseal` of the session plus `TokenVerifier::verify` of its
-//!   access token (warm JWKS cache);
-//! - `router/*`: a whole request through an axum router, with the layer (signed in) and
-//!   the same router without it.
+//! - `unseal+verify/first`: `Session::unseal` of the session plus `TokenVerifier::verify`
+//!   of its access token (warm JWKS cache, verified-token cache off): a cookie seen for
+//!   the first time;
+//! - `unseal+verify/repeat`: the same with the verified-token cache on and the session
+//!   found among the recently unsealed ones (two SHA-256 digests, two lookups, the time
+//!   checks), as the layer does for a cookie it has seen;
+//! - `node/unseal+jwtVerify` (printed, timed inside Node): the path authkit-nextjs runs per
+//!   request, `unsealData` (iron-session) + `jwtVerify` (jose, JWKS in memory), on the same
+//!   cookie and token, with the npm packages `tests/interop/` installs;
+//! - `router/*`: a whole request through an axum router, without the layer, and with it
+//!   (signed in) for a cookie seen before and, with the caches off, for a new one.
 //!
-//! Run: `cargo bench --bench per_request --features testing` (release build). Compare
-//! `unseal+verify` with the floor, and `router/with_layer` with `router/without_layer`.
+//! Run: `cargo bench --bench per_request --features testing` (release build; `node` and
+//! `tests/interop/node_modules` from scripts/setup.sh). scripts/bench.sh runs it and
+//! prints the ratios.
 
 use authkit_leptos::emulator::{Emulator, Seed};
 use authkit_leptos::session::Session;
@@ -27,6 +35,9 @@ struct Fixture {
     _emulator: Emulator,
     authkit: AuthKit,
     with_layer: axum::Router,
+    with_layer_no_cache: axum::Router,
+    password: String,
+    jwks: serde_json::Value,
     without_layer: axum::Router,
     cookie: String,
     token: String,
@@ -48,7 +59,11 @@ fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
             .cookie_password(Secret::random_cookie_password())
             .build()
             .unwrap();
-        let authkit = AuthKit::new(config).unwrap();
+        let authkit = AuthKit::new(config.clone()).unwrap();
+        let uncached = AuthKit::builder(config)
+            .verified_cache_entries(0)
+            .build()
+            .unwrap();
         let page = || async { "<html><body><h1>Dashboard</h1></body></html>" };
         let signed_in_page = |auth: Auth| async move {
             format!(
@@ -61,6 +76,10 @@ fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
             .route("/dashboard", get(signed_in_page))
             .merge(authkit.routes())
             .layer(authkit.layer().matcher(["/dashboard"]).unwrap());
+        let with_layer_no_cache = axum::Router::new()
+            .route("/dashboard", get(signed_in_page))
+            .merge(uncached.routes())
+            .layer(uncached.layer().matcher(["/dashboard"]).unwrap());
         let cookie = testing::sign_in(&with_layer, &authkit, "ada@example.com")
             .await
             .unwrap();
@@ -84,7 +103,11 @@ fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
                 .unwrap()
         };
         let key = &jwks["keys"][0];
+        let password = authkit.config().passwords().current().1.expose().to_owned();
         Fixture {
+            with_layer_no_cache,
+            password,
+            jwks: jwks.clone(),
             jwk_n: b64(&key["n"]),
             jwk_e: b64(&key["e"]),
             token: session.access_token.clone(),
@@ -168,11 +191,37 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    // ---- the Node peer: authkit-nextjs's per-request path, on the same cookie and token.
+    let node = node_auth_path(&f, &sealed);
+    println!(
+        "node/unseal+jwtVerify   {:.1} µs per request (iron-session unsealData + jose jwtVerify, \
+         mean of {} after {} warm-up, timed in Node)",
+        node.0, node.1, NODE_WARMUP
+    );
+
     // ---- what the crate does per request.
-    c.bench_function("unseal+verify", |b| {
+    let uncached = authkit_leptos::jwt::TokenVerifier::builder({
+        let jwks = f.jwks.clone();
+        move || {
+            let jwks = jwks.clone();
+            async move { Ok::<_, Box<dyn std::error::Error + Send + Sync>>(jwks) }
+        }
+    })
+    .verified_token_cache(0)
+    .build();
+    let mut group = c.benchmark_group("unseal+verify");
+    group.bench_function("first", |b| {
         b.iter(|| {
             rt.block_on(async {
                 let session = Session::unseal(black_box(&sealed), &passwords).unwrap();
+                uncached.verify(&session.access_token).await.unwrap()
+            })
+        })
+    });
+    group.bench_function("repeat", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let session = f.authkit.unseal_session(black_box(&sealed)).unwrap();
                 f.authkit
                     .verifier()
                     .verify(&session.access_token)
@@ -181,6 +230,7 @@ fn bench(c: &mut Criterion) {
             })
         })
     });
+    group.finish();
 
     // ---- a whole request, with and without the layer.
     let request = |cookie: Option<&str>| {
@@ -197,19 +247,63 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         })
     });
-    group.bench_function("with_layer", |b| {
-        b.iter(|| {
-            let response = rt
-                .block_on(f.with_layer.clone().oneshot(request(Some(&f.cookie))))
-                .unwrap();
-            assert!(
-                response.headers().get(header::SET_COOKIE).is_none(),
-                "a valid session: no refresh"
-            );
-            response
-        })
-    });
+    for (name, router) in [
+        ("with_layer/repeat", &f.with_layer),
+        ("with_layer/first", &f.with_layer_no_cache),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let response = rt
+                    .block_on(router.clone().oneshot(request(Some(&f.cookie))))
+                    .unwrap();
+                assert!(
+                    response.headers().get(header::SET_COOKIE).is_none(),
+                    "a valid session: no refresh"
+                );
+                response
+            })
+        });
+    }
     group.finish();
+}
+
+const NODE_WARMUP: u32 = 500;
+const NODE_ITERATIONS: u32 = 3000;
+
+/// Runs tests/interop/bench_auth.mjs on the fixture's cookie: (mean µs, iterations).
+fn node_auth_path(f: &Fixture, sealed: &str) -> (f64, u32) {
+    use std::io::Write as _;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut child = std::process::Command::new("node")
+        .arg(root.join("tests/interop/bench_auth.mjs"))
+        .current_dir(root.join("tests/interop"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("node (scripts/setup.sh installs the interop packages)");
+    let input = serde_json::json!({
+        "cookie": sealed,
+        "password": f.password,
+        "jwks": f.jwks,
+        "iterations": NODE_ITERATIONS,
+        "warmup": NODE_WARMUP,
+    });
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "the Node peer failed");
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let session = Session::unseal(sealed, f.authkit.config().passwords()).unwrap();
+    assert_eq!(
+        result["sub"],
+        session.user.id.as_str(),
+        "Node verified the same token"
+    );
+    (result["mean_us"].as_f64().unwrap(), NODE_ITERATIONS)
 }
 
 criterion_group!(benches, bench);

@@ -78,6 +78,7 @@ check "clippy matches the compiler" bash -c "cargo clippy --version"
 check "Playwright in end2end/" test -d "$base/repo/end2end/node_modules/@playwright/test"
 check "iron-session in tests/interop/" test -d "$base/repo/tests/interop/node_modules/iron-session"
 check "chromium" bash -c "/usr/bin/chromium --version 2>/dev/null"
+check "redis-server" bash -c "redis-server --version"
 log "cold setup ${cold}s, second run ${warm}s"
 if [ "$fail" != 0 ]; then log "FAILED"; exit 1; fi
 log "fresh-machine setup OK"

@@ -21,17 +21,17 @@ step "cargo fmt --check"
 cargo fmt --all --check
 
 step "clippy (server side, all features, all targets)"
-cargo clippy --workspace --all-targets --features authkit-leptos/cli,authkit-demo/ssr -- -D warnings
+cargo clippy --workspace --all-targets --features authkit-leptos/cli,authkit-leptos/redis,authkit-demo/ssr -- -D warnings
 
 step "clippy (hydrate side, wasm32, no server dependency)"
 cargo clippy --target wasm32-unknown-unknown -p authkit-leptos -p authkit-demo --lib \
   --features authkit-demo/hydrate -- -D warnings
 
 step "cargo nextest (unit, integration, interop)"
-cargo nextest run --workspace --features authkit-leptos/cli,authkit-demo/ssr --no-fail-fast 2>&1 | tee "$LOG_DIR/nextest.log"
+cargo nextest run --workspace --features authkit-leptos/cli,authkit-leptos/redis,authkit-demo/ssr --no-fail-fast 2>&1 | tee "$LOG_DIR/nextest.log"
 
 step "doc examples (cargo test --doc)"
-cargo test --doc --workspace --features authkit-leptos/cli,authkit-demo/ssr 2>&1 | tee "$LOG_DIR/doctest.log"
+cargo test --doc --workspace --features authkit-leptos/cli,authkit-leptos/redis,authkit-demo/ssr 2>&1 | tee "$LOG_DIR/doctest.log"
 
 step "end-to-end (cargo leptos end-to-end + Playwright in Chromium)"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }

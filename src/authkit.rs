@@ -14,15 +14,24 @@
 //! # Ok(()) }
 //! ```
 
+use crate::cache::DigestCache;
 use crate::config::AuthKitConfig;
 use crate::jwt::{decode_unverified, AccessTokenClaims, JwtError, TokenVerifier};
 use crate::refresh::{RefreshGate, DEFAULT_GRACE};
+#[cfg(feature = "redis")]
+use crate::refresh_store::RedisRefreshStore;
 use crate::session::Session;
 use crate::user::{Impersonator, User};
 use crate::workos::{AuthenticateResponse, WorkOsClient, WorkOsError};
 use std::fmt;
 use std::sync::Arc;
+#[cfg(feature = "redis")]
+use std::time::Instant;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How many unsealed sessions are remembered (a few KiB each; see
+/// [`AuthKit::unseal_session`]).
+const UNSEALED_SESSION_CACHE: usize = 1024;
 
 /// Where the sign-in start route is mounted by default.
 pub const DEFAULT_SIGN_IN_PATH: &str = "/auth/sign-in";
@@ -75,6 +84,12 @@ pub enum RefreshError {
     /// The refresh task stopped without a result.
     #[error("the refresh was interrupted")]
     Interrupted,
+    /// WorkOS refused the refresh token (`invalid_grant`) while the shared refresh store
+    /// was unavailable, so another replica may have spent it a moment earlier: the
+    /// request is served signed out and the cookie kept (the other replica's response
+    /// carries the new one). See [`crate::refresh_store`].
+    #[error("the refresh token was refused while the shared refresh store was unavailable: {0}")]
+    Unconfirmed(Arc<WorkOsError>),
 }
 
 impl RefreshError {
@@ -82,7 +97,7 @@ impl RefreshError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::WorkOs(e) => e.is_transient(),
-            Self::Interrupted => true,
+            Self::Interrupted | Self::Unconfirmed(_) => true,
             Self::Seal(_) | Self::Invalid(_) => false,
         }
     }
@@ -95,14 +110,14 @@ impl RefreshError {
         match self {
             Self::WorkOs(e) => e.error_code() == Some("invalid_grant"),
             Self::Invalid(_) => true,
-            Self::Seal(_) | Self::Interrupted => false,
+            Self::Seal(_) | Self::Interrupted | Self::Unconfirmed(_) => false,
         }
     }
 
     /// The WorkOS error, when WorkOS answered.
     pub fn workos(&self) -> Option<&WorkOsError> {
         match self {
-            Self::WorkOs(e) => Some(e),
+            Self::WorkOs(e) | Self::Unconfirmed(e) => Some(e),
             _ => None,
         }
     }
@@ -133,10 +148,13 @@ pub struct AuthKitBuilder {
     refresh_buffer: Option<Duration>,
     refresh_grace: Duration,
     jwks_cooldown: Option<Duration>,
+    cache_entries: Option<usize>,
     sign_in_path: String,
     sign_up_path: String,
     on_refresh_success: Option<RefreshSuccessHook>,
     on_refresh_error: Option<RefreshErrorHook>,
+    #[cfg(feature = "redis")]
+    refresh_store: Option<RedisRefreshStore>,
 }
 
 impl fmt::Debug for AuthKitBuilder {
@@ -172,6 +190,18 @@ impl AuthKitBuilder {
         self
     }
 
+    /// How many recently seen session cookies the layer remembers, unsealed and with
+    /// their access token verified (default 1024 sessions and 4096 tokens; `0` turns it
+    /// off). The same cookie on the next request then costs two SHA-256 digests and two
+    /// lookups instead of iron's PBKDF2/HMAC/AES and an RSA verification; the token's
+    /// `exp`/`nbf` are still checked on every request, and a token is answered from
+    /// memory only while the JWKS still holds the key that verified it. Only values that
+    /// passed the full check are stored, keyed by digest.
+    pub fn verified_cache_entries(mut self, entries: usize) -> Self {
+        self.cache_entries = Some(entries);
+        self
+    }
+
     /// Where [`AuthKit::routes`] mounts the sign-in start route (default `/auth/sign-in`).
     pub fn sign_in_path(mut self, path: impl Into<String>) -> Self {
         self.sign_in_path = path.into();
@@ -203,6 +233,17 @@ impl AuthKitBuilder {
         self
     }
 
+    /// Shares refresh coordination with the other replicas of this app through Redis
+    /// (feature `redis`): one WorkOS exchange per refresh token across all of them, and
+    /// late requests on any replica get the new session for the grace period. Without
+    /// it, the in-process gate coordinates the requests of this process only. See
+    /// [`crate::refresh_store`] for what is stored and what happens when Redis fails.
+    #[cfg(feature = "redis")]
+    pub fn refresh_store(mut self, store: RedisRefreshStore) -> Self {
+        self.refresh_store = Some(store);
+        self
+    }
+
     /// Uses this WorkOS client instead of one built from the configuration.
     pub fn client(mut self, client: WorkOsClient) -> Self {
         self.client = Some(client);
@@ -223,6 +264,9 @@ impl AuthKitBuilder {
         if let Some(cooldown) = self.jwks_cooldown {
             verifier = verifier.refetch_cooldown(cooldown);
         }
+        if let Some(entries) = self.cache_entries {
+            verifier = verifier.verified_token_cache(entries);
+        }
         let verifier = verifier.build();
         for path in [&self.sign_in_path, &self.sign_up_path] {
             if !path.starts_with('/') {
@@ -237,6 +281,10 @@ impl AuthKitBuilder {
                 client,
                 verifier,
                 gate: RefreshGate::new(self.refresh_grace),
+                sessions: DigestCache::new(self.cache_entries.unwrap_or(UNSEALED_SESSION_CACHE)),
+                refresh_grace: self.refresh_grace,
+                #[cfg(feature = "redis")]
+                refresh_store: self.refresh_store,
                 refresh_buffer: self.refresh_buffer,
                 sign_in_path: self.sign_in_path,
                 sign_up_path: self.sign_up_path,
@@ -252,6 +300,11 @@ struct Inner {
     client: WorkOsClient,
     verifier: TokenVerifier,
     gate: RefreshGate<RefreshOutcome>,
+    /// Sessions unsealed recently, by digest of the cookie value.
+    sessions: DigestCache<Session>,
+    refresh_grace: Duration,
+    #[cfg(feature = "redis")]
+    refresh_store: Option<RedisRefreshStore>,
     refresh_buffer: Option<Duration>,
     sign_in_path: String,
     sign_up_path: String,
@@ -330,10 +383,13 @@ impl AuthKit {
             refresh_buffer: None,
             refresh_grace: DEFAULT_GRACE,
             jwks_cooldown: None,
+            cache_entries: None,
             sign_in_path: DEFAULT_SIGN_IN_PATH.to_owned(),
             sign_up_path: DEFAULT_SIGN_UP_PATH.to_owned(),
             on_refresh_success: None,
             on_refresh_error: None,
+            #[cfg(feature = "redis")]
+            refresh_store: None,
         }
     }
 
@@ -377,13 +433,32 @@ impl AuthKit {
         buffer > 0 && claims.exp < now.saturating_add(buffer)
     }
 
+    /// Unseals a `wos-session` cookie value (what the layer does first on every
+    /// request), remembering the result: the same cookie again costs a SHA-256 digest and
+    /// a lookup instead of iron's PBKDF2, HMAC and AES (a seal's content is a pure
+    /// function of its bytes and the password map; only values that unsealed are stored,
+    /// bounded by [`AuthKitBuilder::verified_cache_entries`], keyed by digest).
+    ///
+    /// # Errors
+    /// [`SealError`](crate::seal::SealError) when the value is not a seal made with one
+    /// of the configured passwords (tampered, foreign, truncated).
+    pub fn unseal_session(&self, value: &str) -> Result<Session, crate::seal::SealError> {
+        let digest = crate::cache::digest(value.as_bytes());
+        if let Some(session) = self.inner.sessions.get(&digest) {
+            return Ok(session);
+        }
+        let session = Session::unseal(value, self.inner.config.passwords())?;
+        self.inner.sessions.insert(digest, session.clone());
+        Ok(session)
+    }
+
     /// Reads one request's session cookie value: unseal, check the token against the
     /// user, verify it, and refresh when it is expired or about to expire.
     pub(crate) async fn resolve(&self, cookie_value: Option<&str>) -> Resolved {
         let Some(value) = cookie_value.filter(|v| !v.is_empty()) else {
             return Resolved::signed_out(CookieAction::Keep);
         };
-        let session = match Session::unseal(value, self.inner.config.passwords()) {
+        let session = match self.unseal_session(value) {
             Ok(s) => s,
             Err(e) => {
                 tracing::debug!(error = %e, "session cookie does not unseal; treating the visitor as signed out");
@@ -501,11 +576,20 @@ impl AuthKit {
             .gate
             .run(
                 key,
-                move || async move { kit.exchange(session, org).await },
-                |r| r.is_ok(),
+                move || async move { kit.coordinated_exchange(session, org).await },
+                // An unconfirmed refusal is remembered too: asking WorkOS again with the
+                // same spent token would get the same answer (and count against limits).
+                |r| matches!(r, Ok(_) | Err(RefreshError::Unconfirmed(_))),
             )
             .await
             .unwrap_or(Err(RefreshError::Interrupted));
+        // This process's memory may be behind the other replicas': the session may have
+        // been refreshed again or signed out elsewhere.
+        #[cfg(feature = "redis")]
+        let outcome = match (outcome, &self.inner.refresh_store) {
+            (Ok(update), Some(store)) => self.newest_shared(store, update).await,
+            (outcome, _) => outcome,
+        };
         // A chain (R0 → S1 remembered, then S1's token R1 → S2, e.g. an organization
         // switch): late holders of R0 must get S2, never S1, whose refresh token is spent.
         if outcome.is_ok() {
@@ -523,13 +607,203 @@ impl AuthKit {
         self.inner
             .gate
             .forget_where(|outcome| matches!(outcome, Ok(update) if update.claims.sid == sid));
+        #[cfg(feature = "redis")]
+        if let Some(store) = self.inner.refresh_store.clone() {
+            let sid = RefreshGate::<RefreshOutcome>::key(sid);
+            let grace = self.inner.refresh_grace;
+            // On its own task: signing out answers at once; the marker lands within one
+            // command timeout.
+            tokio::spawn(async move {
+                if let Err(e) = store.sign_out(&sid, &[], grace).await {
+                    tracing::warn!(error = %e, "could not record the sign-out in the shared refresh store");
+                }
+            });
+        }
     }
 
     /// Forgets a remembered refresh of this session's token (after signing out).
     pub(crate) fn forget_refresh(&self, refresh_token: &str) {
-        self.inner
-            .gate
-            .forget(&RefreshGate::<RefreshOutcome>::key(refresh_token));
+        let key = RefreshGate::<RefreshOutcome>::key(refresh_token);
+        self.inner.gate.forget(&key);
+        #[cfg(feature = "redis")]
+        if let Some(store) = self.inner.refresh_store.clone() {
+            tokio::spawn(async move {
+                if let Err(e) = store.forget(&[key]).await {
+                    tracing::warn!(error = %e, "could not forget a refresh in the shared refresh store");
+                }
+            });
+        }
+    }
+
+    /// The exchange the in-process gate runs: with a shared store, coordinated with the
+    /// other replicas first.
+    async fn coordinated_exchange(self, old: Session, org: Option<String>) -> RefreshOutcome {
+        #[cfg(feature = "redis")]
+        if let Some(store) = self.inner.refresh_store.clone() {
+            return self.shared_exchange(store, old, org).await;
+        }
+        self.exchange(old, org).await
+    }
+
+    /// The shared-store protocol of [`crate::refresh_store`]: adopt a published result,
+    /// or take the lock and exchange, or wait for the lock holder; on a store failure,
+    /// exchange here and treat an `invalid_grant` as unconfirmed.
+    #[cfg(feature = "redis")]
+    async fn shared_exchange(
+        self,
+        store: RedisRefreshStore,
+        old: Session,
+        org: Option<String>,
+    ) -> RefreshOutcome {
+        use crate::refresh_store::{MAX_WAIT, POLL_EVERY};
+        let key = RefreshGate::<RefreshOutcome>::key(&old.refresh_token);
+        let owner = match random_owner() {
+            Some(o) => o,
+            None => return self.exchange(old, org).await,
+        };
+        let started = Instant::now();
+        let fault = loop {
+            match self.adopt_shared(&store, key).await {
+                Ok(Shared::Found(update)) => return Ok(update),
+                Ok(Shared::Ended) => return Err(RefreshError::Invalid(SIGNED_OUT_ELSEWHERE)),
+                Ok(Shared::Nothing) => {}
+                Err(e) => break format!("reading: {e}"),
+            }
+            match store.try_lock(&key, &owner).await {
+                Ok(true) => {
+                    let outcome = store
+                        .while_locked(&key, &owner, self.clone().exchange(old, org))
+                        .await;
+                    let outcome = match outcome {
+                        Ok(update) => {
+                            let grace = self.inner.refresh_grace;
+                            if let Err(e) = store.publish(&key, &update.sealed, grace).await {
+                                tracing::warn!(error = %e, "could not publish the refreshed session to the shared refresh store");
+                            }
+                            Ok(update)
+                        }
+                        // Our lock may have expired under a very slow exchange and another
+                        // replica spent the token: its published result still answers.
+                        Err(e) if is_invalid_grant(&e) => {
+                            match self.adopt_shared(&store, key).await {
+                                Ok(Shared::Found(update)) => Ok(update),
+                                _ => Err(e),
+                            }
+                        }
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = store.unlock(&key, &owner).await {
+                        tracing::debug!(error = %e, "could not release the shared refresh lock (it expires by itself)");
+                    }
+                    return outcome;
+                }
+                Ok(false) => {}
+                Err(e) => break format!("locking: {e}"),
+            }
+            // Another replica holds the lock: wait for its result, or for the lock to go.
+            loop {
+                if started.elapsed() >= MAX_WAIT {
+                    break;
+                }
+                tokio::time::sleep(POLL_EVERY).await;
+                match store.result(&key).await {
+                    Ok(Some(_)) => break,
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::debug!(error = %e, "polling the shared refresh store failed");
+                        break;
+                    }
+                }
+                match store.is_locked(&key).await {
+                    Ok(true) => {}
+                    Ok(false) | Err(_) => break,
+                }
+            }
+            if started.elapsed() >= MAX_WAIT {
+                break "waiting: the replica holding the lock did not finish in time".to_owned();
+            }
+        };
+        tracing::warn!(
+            store = store.url(),
+            fault = %fault,
+            "the shared refresh store is unavailable; refreshing with this process's gate only"
+        );
+        match self.exchange(old, org).await {
+            Err(RefreshError::WorkOs(e)) if e.error_code() == Some("invalid_grant") => {
+                Err(RefreshError::Unconfirmed(e))
+            }
+            other => other,
+        }
+    }
+
+    /// `update`, or the newer session another replica refreshed it into since; an error
+    /// if its session was signed out on any replica. Store failures keep `update`.
+    #[cfg(feature = "redis")]
+    async fn newest_shared(
+        &self,
+        store: &RedisRefreshStore,
+        update: Arc<SessionUpdate>,
+    ) -> RefreshOutcome {
+        let next = RefreshGate::<RefreshOutcome>::key(&update.session.refresh_token);
+        let sid = RefreshGate::<RefreshOutcome>::key(&update.claims.sid);
+        match store.successor_and_ended(&next, &sid).await {
+            Ok((_, true)) => Err(RefreshError::Invalid(SIGNED_OUT_ELSEWHERE)),
+            Ok((Some(_), false)) => match self.adopt_shared(store, next).await {
+                Ok(Shared::Found(newer)) => Ok(newer),
+                Ok(Shared::Ended) => Err(RefreshError::Invalid(SIGNED_OUT_ELSEWHERE)),
+                Ok(Shared::Nothing) | Err(_) => Ok(update),
+            },
+            Ok((None, false)) => Ok(update),
+            Err(e) => {
+                tracing::debug!(error = %e, "the shared refresh store did not answer; using this process's result");
+                Ok(update)
+            }
+        }
+    }
+
+    /// The newest published session `key`'s token was refreshed into (following the
+    /// chain of later refreshes), unless its session was signed out.
+    #[cfg(feature = "redis")]
+    async fn adopt_shared(
+        &self,
+        store: &RedisRefreshStore,
+        mut key: [u8; 32],
+    ) -> Result<Shared, crate::refresh_store::StoreFault> {
+        /// Refreshes of refreshes within one grace period: more means a loop or abuse.
+        const MAX_CHAIN: usize = 8;
+        let mut newest: Option<(String, Session)> = None;
+        for _ in 0..MAX_CHAIN {
+            let Some(sealed) = store.result(&key).await? else {
+                break;
+            };
+            match Session::unseal(&sealed, self.inner.config.passwords()) {
+                Ok(session) => {
+                    key = RefreshGate::<RefreshOutcome>::key(&session.refresh_token);
+                    newest = Some((sealed, session));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "a shared refresh result does not unseal with this app's cookie password; ignoring it");
+                    break;
+                }
+            }
+        }
+        let Some((sealed, session)) = newest else {
+            return Ok(Shared::Nothing);
+        };
+        let Ok(claims) = self.trusted_claims(&session.access_token).await else {
+            return Ok(Shared::Nothing);
+        };
+        if store
+            .session_ended(&RefreshGate::<RefreshOutcome>::key(&claims.sid))
+            .await?
+        {
+            return Ok(Shared::Ended);
+        }
+        Ok(Shared::Found(Arc::new(SessionUpdate {
+            session,
+            claims,
+            sealed,
+        })))
     }
 
     /// The refresh exchange itself (runs on the gate's task): one retry on 429,
@@ -582,25 +856,17 @@ impl AuthKit {
         Ok(Arc::new(update))
     }
 
-    /// Turns an authenticate response into a sealed session (the whitelist of fields).
-    pub(crate) async fn session_update(
-        &self,
-        response: AuthenticateResponse,
-        previous_method: Option<String>,
-    ) -> Result<SessionUpdate, RefreshError> {
-        // The tokens come straight from WorkOS over TLS; verify them anyway when the keys
-        // are at hand, and fall back to reading the claims if the JWKS is unreachable
-        // (the refresh token was already spent: losing the result would sign the user out).
-        let claims = match self
-            .inner
-            .verifier
-            .verify_workos_token(&response.access_token)
-            .await
-        {
+    /// The claims of an access token WorkOS just issued (or another replica stored,
+    /// sealed with our password). The tokens come straight from WorkOS over TLS; verify
+    /// them anyway when the keys are at hand, and fall back to reading the claims if the
+    /// JWKS is unreachable (the refresh token was already spent: losing the result would
+    /// sign the user out).
+    async fn trusted_claims(&self, token: &str) -> Result<AccessTokenClaims, RefreshError> {
+        Ok(match self.inner.verifier.verify_workos_token(token).await {
             Ok(c) => c,
-            Err(e) if e.is_transient() => claims_unverified(&response.access_token).ok_or(
-                RefreshError::Invalid("the new access token cannot be decoded"),
-            )?,
+            Err(e) if e.is_transient() => claims_unverified(token).ok_or(RefreshError::Invalid(
+                "the new access token cannot be decoded",
+            ))?,
             // A key WorkOS has not published yet (even after a refetch): the token came
             // over the authenticated back channel, so it is trusted as authkit-nextjs
             // trusts it, rather than spending the code or refresh token for nothing.
@@ -608,7 +874,7 @@ impl AuthKit {
                 tracing::warn!(
                     "the new access token's key is not in the JWKS yet; trusting WorkOS's answer"
                 );
-                claims_unverified(&response.access_token).ok_or(RefreshError::Invalid(
+                claims_unverified(token).ok_or(RefreshError::Invalid(
                     "the new access token cannot be decoded",
                 ))?
             }
@@ -619,7 +885,16 @@ impl AuthKit {
                     "the new access token does not verify",
                 ));
             }
-        };
+        })
+    }
+
+    /// Turns an authenticate response into a sealed session (the whitelist of fields).
+    pub(crate) async fn session_update(
+        &self,
+        response: AuthenticateResponse,
+        previous_method: Option<String>,
+    ) -> Result<SessionUpdate, RefreshError> {
+        let claims = self.trusted_claims(&response.access_token).await?;
         if claims.sub != response.user.id {
             return Err(RefreshError::Invalid(
                 "the new access token belongs to another user",
@@ -647,6 +922,34 @@ impl AuthKit {
 fn unverified_org(token: &str) -> Option<String> {
     let (_, claims) = decode_unverified(token).ok()?;
     claims.get("org_id")?.as_str().map(str::to_owned)
+}
+
+/// What the shared store knows about a refresh token.
+#[cfg(feature = "redis")]
+enum Shared {
+    /// Nothing (no replica refreshed it within the grace period).
+    Nothing,
+    /// The newest session it was refreshed into.
+    Found(Arc<SessionUpdate>),
+    /// It was refreshed, but its session was signed out since.
+    Ended,
+}
+
+#[cfg(feature = "redis")]
+const SIGNED_OUT_ELSEWHERE: &str = "the session was signed out";
+
+/// A random id for a shared refresh lock (`None` if the system RNG fails).
+#[cfg(feature = "redis")]
+fn random_owner() -> Option<String> {
+    use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+    let mut bytes = [0u8; 16];
+    SystemRandom::new().fill(&mut bytes).ok()?;
+    Some(crate::encoding::hex(&bytes))
+}
+
+#[cfg(feature = "redis")]
+fn is_invalid_grant(e: &RefreshError) -> bool {
+    matches!(e, RefreshError::WorkOs(w) if w.error_code() == Some("invalid_grant"))
 }
 
 fn claims_unverified(token: &str) -> Option<AccessTokenClaims> {

@@ -77,9 +77,13 @@ pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod authkit;
 #[cfg(feature = "ssr")]
+mod cache;
+#[cfg(feature = "ssr")]
 pub mod callback;
 #[cfg(feature = "ssr")]
 pub mod config;
+#[cfg(feature = "ssr")]
+mod encoding;
 #[cfg(feature = "ssr")]
 pub mod jwt;
 #[cfg(feature = "ssr")]
@@ -90,6 +94,8 @@ pub mod middleware;
 pub mod oauth_state;
 #[cfg(feature = "ssr")]
 pub mod refresh;
+#[cfg(feature = "redis")]
+pub mod refresh_store;
 #[cfg(feature = "ssr")]
 mod routes;
 #[cfg(feature = "ssr")]
@@ -107,7 +113,8 @@ pub mod testing;
 pub use error::AuthError;
 
 // The README's examples are compiled as doc tests, so they cannot drift from the API.
-#[cfg(all(doctest, feature = "ssr"))]
+// (Its replicas section uses the `redis` feature, which the test command enables.)
+#[cfg(all(doctest, feature = "ssr", feature = "redis"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeExamples;
 pub use user::{Impersonator, User};
@@ -141,6 +148,8 @@ pub use config::{AuthKitConfig, AuthKitConfigBuilder, ConfigError, PasswordMap, 
 pub use matcher::MatcherError;
 #[cfg(feature = "ssr")]
 pub use middleware::{AuthKitLayer, AuthKitService, RequestAuth};
+#[cfg(feature = "redis")]
+pub use refresh_store::{RedisRefreshStore, RefreshStoreError};
 #[cfg(feature = "ssr")]
 pub use workos::WorkOsError;
 

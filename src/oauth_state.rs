@@ -13,6 +13,7 @@
 //! again before it is used, so `returnTo=https://evil.example` cannot send a user away.
 
 use crate::config::{AuthKitConfig, CookieConfig};
+use crate::encoding::hex;
 use crate::seal::{self, SealError};
 use crate::session::{pkce_cookie_name, PKCE_COOKIE_PREFIX, PKCE_STATE_TTL};
 use aws_lc_rs::hmac;
@@ -118,16 +119,6 @@ impl FlowState {
     pub fn unseal(sealed: &str, config: &AuthKitConfig) -> Result<Self, StateError> {
         Ok(seal::unseal(sealed, config.passwords())?)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    s
 }
 
 /// Reduces anything a user or a link supplied as "where to go next" to a path and query

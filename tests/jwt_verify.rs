@@ -944,3 +944,66 @@ async fn a_slow_jwks_refetch_never_holds_up_a_request() {
     );
     calls_reach(&source, 2).await; // the refetch is under way in the background
 }
+
+// ---------------------------------------------------------------------------------------
+// Verified-token cache
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_remembered_token_is_still_checked_against_the_clock() {
+    let source = Source::serving(jwks(&[jwk(key(0), "k0")]));
+    let clock = ManualClock::new();
+    let now = wall(&clock);
+    let mut c = claims(now);
+    c["nbf"] = json!(now);
+    let token = sign(key(0), "k0", &c);
+    let verifier = verifier(&source, &clock);
+    for _ in 0..3 {
+        assert!(
+            verifier.verify(&token).await.is_ok(),
+            "repeat verifications"
+        );
+    }
+    clock.advance(Duration::from_secs(300));
+    assert!(
+        matches!(verifier.verify(&token).await, Err(JwtError::Expired { .. })),
+        "the cache never skips the expiry check"
+    );
+}
+
+#[tokio::test]
+async fn a_retired_key_ends_the_remembered_verifications_it_made() {
+    let source = Source::serving(jwks(&[jwk(key(0), "k0")]));
+    let clock = ManualClock::new();
+    let token = sign(key(0), "k0", &claims(wall(&clock)));
+    let verifier = verifier(&source, &clock);
+    assert!(verifier.verify(&token).await.is_ok());
+    // WorkOS retires k0; the next fetch (after the 10-minute cache TTL) no longer has it.
+    source.publish(jwks(&[jwk(key(1), "k1")]));
+    clock.advance(Duration::from_secs(601));
+    let mut fresh = claims(wall(&clock));
+    fresh["exp"] = json!(wall(&clock) + 300);
+    let token_k0 = sign(key(0), "k0", &fresh);
+    assert!(verifier.verify(&token_k0).await.is_err(), "k0 is gone");
+    assert!(
+        verifier.verify(&token).await.is_err(),
+        "a token verified with the retired key is not answered from memory"
+    );
+}
+
+#[tokio::test]
+async fn a_tampered_copy_of_a_remembered_token_is_not_answered_from_memory() {
+    let source = Source::serving(jwks(&[jwk(key(0), "k0")]));
+    let clock = ManualClock::new();
+    let token = sign(key(0), "k0", &claims(wall(&clock)));
+    let verifier = verifier(&source, &clock);
+    assert!(verifier.verify(&token).await.is_ok());
+    let (head, sig) = token.rsplit_once('.').unwrap();
+    let mut sig = sig.to_owned();
+    let last = sig.pop().unwrap();
+    sig.push(if last == 'A' { 'B' } else { 'A' });
+    assert!(matches!(
+        verifier.verify(&format!("{head}.{sig}")).await,
+        Err(JwtError::InvalidSignature | JwtError::Malformed(_))
+    ));
+}

@@ -9,7 +9,7 @@ use authkit_demo::app::{shell, App};
 use authkit_demo::mode::{self, Mode};
 use authkit_demo::DemoContext;
 use authkit_leptos::emulator::{Emulator, Seed};
-use authkit_leptos::{AuthKit, Secret};
+use authkit_leptos::{AuthKit, AuthKitConfig, RedisRefreshStore, Secret};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -31,6 +31,20 @@ const MATCHER: [&str; 7] = [
     "/features/:path*",
     "/team/:path*",
 ];
+
+/// The AuthKit handle; with `WORKOS_REDIS_URL` set, refreshes are coordinated with the
+/// other demo processes on that Redis (README: "Running several replicas").
+fn build_authkit(config: AuthKitConfig) -> Result<AuthKit, Box<dyn std::error::Error>> {
+    let mut builder = AuthKit::builder(config);
+    if let Some(store) = RedisRefreshStore::from_env()? {
+        println!(
+            "  authkit-demo: sharing refreshes through Redis at {}",
+            store.url()
+        );
+        builder = builder.refresh_store(store);
+    }
+    Ok(builder.build()?)
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -63,7 +77,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 config.api_base_url(),
                 config.client_id()
             );
-            (AuthKit::new(*config)?, None)
+            (build_authkit(*config)?, None)
         }
         Mode::Emulator => {
             let seed_path =
@@ -112,7 +126,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .redirect_uri(format!("{public_url}/callback"))
                 .cookie_password(password)
                 .build()?;
-            (AuthKit::new(config)?, Some(emulator))
+            (build_authkit(config)?, Some(emulator))
         }
     };
 

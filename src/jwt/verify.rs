@@ -10,8 +10,21 @@ use serde_json::Value;
 use super::claims::{b64, json_part, split, system_to_unix, AccessTokenClaims};
 use super::error::{echo, JwtError};
 use super::jwks::{
-    Clock, JwksCache, JwksSource, SystemClock, DEFAULT_CACHE_TTL, DEFAULT_REFETCH_COOLDOWN,
+    Clock, JwksCache, JwksSource, RsaKey, SystemClock, DEFAULT_CACHE_TTL, DEFAULT_REFETCH_COOLDOWN,
 };
+use crate::cache::{self, DigestCache};
+
+/// How many verified tokens are remembered by default (about 1 KiB each for a usual
+/// session; see [`TokenVerifierBuilder::verified_token_cache`]).
+pub(crate) const DEFAULT_VERIFIED_TOKEN_CACHE: usize = 4096;
+
+/// A token that passed the full verification: its key (by identity) and claims.
+#[derive(Clone)]
+struct CachedToken {
+    kid: Arc<str>,
+    key: Arc<RsaKey>,
+    claims: AccessTokenClaims,
+}
 
 /// Longest token accepted, in bytes. WorkOS tokens are a few KiB at most; the limit bounds
 /// the work an attacker can ask for.
@@ -73,6 +86,7 @@ pub struct TokenVerifier {
     jwks: JwksCache,
     clock: Arc<dyn Clock>,
     issuer: Option<Arc<str>>,
+    verified: Arc<DigestCache<CachedToken>>,
 }
 
 impl fmt::Debug for TokenVerifier {
@@ -99,6 +113,7 @@ impl TokenVerifier {
             cooldown: DEFAULT_REFETCH_COOLDOWN,
             issuer: None,
             clock: Arc::new(SystemClock),
+            verified_cache: DEFAULT_VERIFIED_TOKEN_CACHE,
         }
     }
 
@@ -153,6 +168,22 @@ impl TokenVerifier {
                 "the token is longer than {MAX_TOKEN_LEN} bytes"
             )));
         }
+        // A token seen before: its signature, header and issuer were checked then, and
+        // they cannot have changed (same bytes). Its key must still be the one the key
+        // set holds for its `kid` (a retired or replaced key ends the shortcut), and the
+        // times are checked again now.
+        let digest = cache::digest(token.as_bytes());
+        if let Some(hit) = self.verified.get(&digest) {
+            let current = if from_workos {
+                self.jwks.key_for_workos_token(&hit.kid).await
+            } else {
+                self.jwks.key(&hit.kid).await
+            };
+            match current {
+                Ok(key) if Arc::ptr_eq(&key, &hit.key) => return self.times(hit.claims),
+                _ => self.verified.remove(&digest),
+            }
+        }
         let parts = split(token)?;
         let header: Header = json_part(parts.header, "header")?;
         if header.alg != RS256 {
@@ -189,6 +220,23 @@ impl TokenVerifier {
                 });
             }
         }
+        let verified = self.times(claims)?;
+        if !verified.expired {
+            self.verified.insert(
+                digest,
+                CachedToken {
+                    kid: Arc::from(kid),
+                    key,
+                    claims: verified.claims.clone(),
+                },
+            );
+        }
+        Ok(verified)
+    }
+
+    /// The time checks, done on every verification (cached or not): `nbf`, when
+    /// present, not in the future; `exp <= now` marks the token expired.
+    fn times(&self, claims: AccessTokenClaims) -> Result<VerifiedToken, JwtError> {
         let now = system_to_unix(self.clock.system_now());
         if let Some(nbf) = claims.nbf {
             if nbf > now {
@@ -208,6 +256,7 @@ pub struct TokenVerifierBuilder {
     cooldown: Duration,
     issuer: Option<Arc<str>>,
     clock: Arc<dyn Clock>,
+    verified_cache: usize,
 }
 
 impl fmt::Debug for TokenVerifierBuilder {
@@ -239,6 +288,18 @@ impl TokenVerifierBuilder {
         self
     }
 
+    /// How many verified tokens to remember (default 4096; `0` turns the cache off).
+    /// A token presented again (the same cookie on the next request) then costs a
+    /// SHA-256 digest and a lookup instead of an RSA verification; its `exp`/`nbf` are
+    /// still checked against the clock every time, and an entry is used only while the
+    /// key set still holds the key that verified it. Only tokens that verified are
+    /// stored (so made-up tokens cannot fill it), keyed by their digest; when full,
+    /// about half of the entries are dropped.
+    pub fn verified_token_cache(mut self, capacity: usize) -> Self {
+        self.verified_cache = capacity;
+        self
+    }
+
     /// Replaces the clock (for tests).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -257,6 +318,7 @@ impl TokenVerifierBuilder {
             ),
             clock: self.clock,
             issuer: self.issuer,
+            verified: Arc::new(DigestCache::new(self.verified_cache)),
         }
     }
 }

@@ -4,6 +4,8 @@
 //! `authorize` (auto-approve) → callback.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod capture;
+
 use authkit_leptos::emulator::{Emulator, Seed};
 use authkit_leptos::{Auth, AuthKit, AuthKitLayer};
 use axum::body::Body;

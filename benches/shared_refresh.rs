@@ -1,0 +1,161 @@
+//! What the shared refresh store (Redis) adds, measured side by side in one run against
+//! the in-process gate alone:
+//!
+//! - `refresh/*`: one request carrying an expired session through the router, which
+//!   refreshes it against the emulator over loopback (the exchange, the new token's
+//!   verification, sealing) — with the store this adds its round trips (look up, lock,
+//!   publish, unlock, the chain check);
+//! - `signed_in/*`: a request with a valid session, which never touches the store.
+//!
+//! Each side gets a fresh expired session per iteration (signed in outside the timing).
+//! A `redis-server` (Debian's package) is started on a free loopback port and stopped at
+//! the end. Run: `cargo bench --bench shared_refresh --features testing,redis`.
+
+use authkit_leptos::emulator::{Emulator, Seed};
+use authkit_leptos::{testing, Auth, AuthKit, RedisRefreshStore, Secret};
+use axum::body::Body;
+use axum::routing::get;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use http::{header, Request};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tower::ServiceExt as _;
+
+/// `redis-server` on a free loopback port, killed on drop.
+struct RedisServer(Child, u16);
+
+impl RedisServer {
+    fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server (scripts/setup.sh installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self(child, port)
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Replica {
+    kit: AuthKit,
+    app: axum::Router,
+}
+
+fn replica(emulator: &Emulator, store: Option<RedisRefreshStore>) -> Replica {
+    let config = emulator
+        .config_builder()
+        .redirect_uri("http://localhost:3000/callback")
+        .cookie_password(Secret::random_cookie_password())
+        .build()
+        .unwrap();
+    let mut builder = AuthKit::builder(config);
+    if let Some(store) = store {
+        builder = builder.refresh_store(store);
+    }
+    let kit = builder.build().unwrap();
+    let page = |auth: Auth| async move {
+        format!(
+            "<html><body><h1>Dashboard of {}</h1></body></html>",
+            auth.user.map(|u| u.email).unwrap_or_default()
+        )
+    };
+    let app = axum::Router::new()
+        .route("/dashboard", get(page))
+        .merge(kit.routes())
+        .layer(kit.layer().matcher(["/dashboard"]).unwrap());
+    Replica { kit, app }
+}
+
+fn request(cookie: &str) -> Request<Body> {
+    Request::get("/dashboard")
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let redis = RedisServer::start();
+    let emulator = rt.block_on(async {
+        Emulator::builder()
+            .seed(Seed::demo().unwrap())
+            .auto_approve()
+            .start()
+            .await
+            .unwrap()
+    });
+    let url = format!("redis://127.0.0.1:{}", redis.1);
+    let sides = [
+        ("in_process", replica(&emulator, None)),
+        (
+            "shared_redis",
+            replica(&emulator, Some(RedisRefreshStore::open(&url).unwrap())),
+        ),
+    ];
+    let sign_in = |r: &Replica| {
+        rt.block_on(testing::sign_in(&r.app, &r.kit, "ada@example.com"))
+            .unwrap()
+            .header()
+    };
+
+    let mut group = c.benchmark_group("refresh");
+    group.sample_size(30);
+    for (name, side) in &sides {
+        group.bench_function(*name, |b| {
+            b.iter_batched(
+                || {
+                    emulator.set_token_ttl(Duration::ZERO);
+                    let cookie = sign_in(side);
+                    emulator.set_token_ttl(Duration::from_secs(300));
+                    cookie
+                },
+                |cookie| {
+                    let response = rt.block_on(side.app.clone().oneshot(request(&cookie)));
+                    let response = response.unwrap();
+                    assert!(response.headers().contains_key(header::SET_COOKIE));
+                    response
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("signed_in");
+    for (name, side) in &sides {
+        let cookie = sign_in(side);
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                rt.block_on(side.app.clone().oneshot(request(&cookie)))
+                    .unwrap()
+            })
+        });
+    }
+    group.finish();
+    drop(redis);
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
