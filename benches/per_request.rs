@@ -13,7 +13,9 @@
 //!   request, `unsealData` (iron-session) + `jwtVerify` (jose, JWKS in memory), on the same
 //!   cookie and token, with the npm packages `tests/interop/` installs;
 //! - `router/*`: a whole request through an axum router, without the layer, and with it
-//!   (signed in) for a cookie seen before and, with the caches off, for a new one.
+//!   (signed in) for a cookie seen before and, with the caches off, for a new one;
+//! - `big_session/*` (P5): the same requests for Mary of the demo seed, whose session
+//!   (200 permissions, 50 feature flags) is split over several cookies, beside Ada's.
 //!
 //! Run: `cargo bench --bench per_request --features testing` (release build; `node` and
 //! `tests/interop/node_modules` from scripts/setup.sh). scripts/bench.sh runs it and
@@ -40,6 +42,7 @@ struct Fixture {
     jwks: serde_json::Value,
     without_layer: axum::Router,
     cookie: String,
+    big_cookie: String,
     token: String,
     jwk_n: Vec<u8>,
     jwk_e: Vec<u8>,
@@ -83,6 +86,10 @@ fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
         let cookie = testing::sign_in(&with_layer, &authkit, "ada@example.com")
             .await
             .unwrap();
+        let big = testing::sign_in(&with_layer, &authkit, "mary@example.com")
+            .await
+            .unwrap();
+        assert!(big.cookie_count() >= 2, "Mary's session is split");
         let session = Session::unseal(cookie.value(), authkit.config().passwords()).unwrap();
         // Warm the JWKS cache.
         authkit
@@ -112,6 +119,7 @@ fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
             jwk_e: b64(&key["e"]),
             token: session.access_token.clone(),
             cookie: cookie.header(),
+            big_cookie: big.header(),
             _emulator: emulator,
             authkit,
             with_layer,
@@ -260,6 +268,27 @@ fn bench(c: &mut Criterion) {
                     response.headers().get(header::SET_COOKIE).is_none(),
                     "a valid session: no refresh"
                 );
+                response
+            })
+        });
+    }
+    group.finish();
+
+    // ---- P5: a big session (split cookies) beside a usual one, same router, same run.
+    let mut group = c.benchmark_group("big_session");
+    for (name, router, cookie) in [
+        ("usual/first", &f.with_layer_no_cache, &f.cookie),
+        ("big/first", &f.with_layer_no_cache, &f.big_cookie),
+        ("usual/repeat", &f.with_layer, &f.cookie),
+        ("big/repeat", &f.with_layer, &f.big_cookie),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let response = rt
+                    .block_on(router.clone().oneshot(request(Some(cookie))))
+                    .unwrap();
+                assert!(response.status().is_success());
+                assert!(response.headers().get(header::SET_COOKIE).is_none());
                 response
             })
         });

@@ -5,7 +5,10 @@
 //!   refreshes it against the emulator over loopback (the exchange, the new token's
 //!   verification, sealing) — with the store this adds its round trips (look up, lock,
 //!   publish, unlock, the chain check);
-//! - `signed_in/*`: a request with a valid session, which never touches the store.
+//! - `signed_in/*`: a request with a valid session, which never touches the store;
+//! - `storm/*` (P3): 200 concurrent requests carrying one expired session, through one
+//!   router (in-process gate) and split over two replicas sharing Redis: the time to serve
+//!   all 200, each iteration checking exactly 1 upstream refresh and 1 new cookie.
 //!
 //! Each side gets a fresh expired session per iteration (signed in outside the timing).
 //! A `redis-server` (Debian's package) is started on a free loopback port and stopped at
@@ -59,11 +62,11 @@ struct Replica {
     app: axum::Router,
 }
 
-fn replica(emulator: &Emulator, store: Option<RedisRefreshStore>) -> Replica {
+fn replica(emulator: &Emulator, store: Option<RedisRefreshStore>, password: &Secret) -> Replica {
     let config = emulator
         .config_builder()
         .redirect_uri("http://localhost:3000/callback")
-        .cookie_password(Secret::random_cookie_password())
+        .cookie_password(password.clone())
         .build()
         .unwrap();
     let mut builder = AuthKit::builder(config);
@@ -107,13 +110,14 @@ fn bench(c: &mut Criterion) {
             .unwrap()
     });
     let url = format!("redis://127.0.0.1:{}", redis.1);
+    let password = Secret::random_cookie_password();
+    let store = || Some(RedisRefreshStore::open(&url).unwrap());
     let sides = [
-        ("in_process", replica(&emulator, None)),
-        (
-            "shared_redis",
-            replica(&emulator, Some(RedisRefreshStore::open(&url).unwrap())),
-        ),
+        ("in_process", replica(&emulator, None, &password)),
+        ("shared_redis", replica(&emulator, store(), &password)),
     ];
+    // The second replica of the shared side (same password, same Redis).
+    let replica_b = replica(&emulator, store(), &password);
     let sign_in = |r: &Replica| {
         rt.block_on(testing::sign_in(&r.app, &r.kit, "ada@example.com"))
             .unwrap()
@@ -136,6 +140,56 @@ fn bench(c: &mut Criterion) {
                     let response = response.unwrap();
                     assert!(response.headers().contains_key(header::SET_COOKIE));
                     response
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    group.finish();
+
+    let expired = |side: &Replica| {
+        emulator.set_token_ttl(Duration::ZERO);
+        let cookie = sign_in(side);
+        emulator.set_token_ttl(Duration::from_secs(300));
+        emulator.reset_counters();
+        cookie
+    };
+    let mut group = c.benchmark_group("storm");
+    group.sample_size(10);
+    for (name, replicas) in [
+        ("in_process_200", vec![&sides[0].1]),
+        ("two_replicas_redis_200", vec![&sides[1].1, &replica_b]),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || expired(replicas[0]),
+                |cookie| {
+                    let cookie: std::sync::Arc<str> = cookie.into();
+                    let new_cookies = rt.block_on(async {
+                        let tasks: Vec<_> = (0..200)
+                            .map(|i| {
+                                let app = replicas[i % replicas.len()].app.clone();
+                                let cookie = std::sync::Arc::clone(&cookie);
+                                tokio::spawn(async move {
+                                    let response = app.oneshot(request(&cookie)).await.unwrap();
+                                    response.headers()[header::SET_COOKIE].clone()
+                                })
+                            })
+                            .collect();
+                        let mut set = std::collections::HashSet::new();
+                        for t in tasks {
+                            set.insert(t.await.unwrap());
+                        }
+                        set
+                    });
+                    assert_eq!(new_cookies.len(), 1, "one new session for all 200");
+                    assert_eq!(
+                        emulator
+                            .counters()
+                            .grant(authkit_leptos::emulator::GrantType::RefreshToken),
+                        1,
+                        "exactly one upstream refresh"
+                    );
                 },
                 BatchSize::PerIteration,
             )

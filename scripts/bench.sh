@@ -3,8 +3,14 @@
 # BENCHMARKS.md reports, as ratios measured side by side in this one run:
 #   per_request     the auth path vs the crypto floor and vs the Node peer (iron-session +
 #                   jose from tests/interop/), first and repeat requests, through a router;
+#   jwks            P4: JWKS fetches per cache period and per cooldown under load, and
+#                   latency while a refetch is in flight (movable clock);
 #   shared_refresh  a refresh with and without the Redis refresh store (redis-server is
-#                   started by the bench on a free loopback port).
+#                   started by the bench on a free loopback port), and P3: 200 concurrent
+#                   requests with one expired session, one router and two replicas;
+#   P2 (here)       page throughput of the demo's release build under wrk (Debian's),
+#                   a protected page with a valid session vs the same page open, and the
+#                   demo's memory (VmRSS) after warm-up, after each run, and at its peak.
 # Nothing needs starting by hand and nothing goes to the network. About 5 minutes on the
 # 2-core development machine once the release build is warm (a cold one adds ~12). Medians.
 set -euo pipefail
@@ -18,7 +24,45 @@ LOG="$(mktemp)"
 trap 'rm -f "$LOG"' EXIT
 t0=$SECONDS
 cargo bench --bench per_request --features testing 2>&1 | tee "$LOG"
+cargo bench --bench jwks --features testing 2>&1 | tee -a "$LOG"
 cargo bench --bench shared_refresh --features testing,redis 2>&1 | tee -a "$LOG"
+
+# ---- P2: the demo's release build under wrk.
+cargo leptos build --release 2>&1 | tail -3
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+PORT="$(free_port)"
+BASE="http://127.0.0.1:$PORT"
+JAR="$(mktemp)"
+LEPTOS_SITE_ADDR="127.0.0.1:$PORT" AUTHKIT_DEMO_AUTO_APPROVE=ada@example.com \
+  "$TARGET/release/authkit-demo" >/dev/null 2>&1 &
+DEMO_PID=$!
+trap 'kill $DEMO_PID 2>/dev/null; rm -f "$LOG" "$JAR"' EXIT
+for _ in $(seq 100); do curl -sf -o /dev/null "$BASE/about" && break; sleep 0.1; done
+curl -sf -L -c "$JAR" -b "$JAR" -o /dev/null "$BASE/auth/sign-in?return_to=/about"
+COOKIE="$(awk '$6 ~ /^wos-session/ { printf "%s%s=%s", sep, $6, $7; sep="; " }' "$JAR")"
+[ -n "$COOKIE" ] || { echo "P2: could not sign in to the demo" >&2; exit 1; }
+curl -sf -H "Cookie: $COOKIE" "$BASE/protected/about" | grep -q "About this notebook" \
+  || { echo "P2: the protected page did not render for the signed-in user" >&2; exit 1; }
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$DEMO_PID/status"; }
+hwm() { awk '/^VmHWM/ { print $2 }' "/proc/$DEMO_PID/status"; }
+WRK=(wrk -t2 -c32 -d10s --latency)
+wrk -t2 -c32 -d3s "$BASE/about" >/dev/null
+wrk -t2 -c32 -d3s -H "Cookie: $COOKIE" "$BASE/protected/about" >/dev/null
+echo "P2 rss after warm-up: $(rss) KiB" | tee -a "$LOG"
+for round in 1 2; do
+  for page in open_anonymous open_signed_in protected_signed_in; do
+    case "$page" in
+      open_anonymous) out="$("${WRK[@]}" "$BASE/about")" ;;
+      open_signed_in) out="$("${WRK[@]}" -H "Cookie: $COOKIE" "$BASE/about")" ;;
+      protected_signed_in) out="$("${WRK[@]}" -H "Cookie: $COOKIE" "$BASE/protected/about")" ;;
+    esac
+    rps="$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")"
+    non2xx="$(awk '/Non-2xx/ { print $NF }' <<<"$out")"
+    echo "P2 $page round $round: ${rps} requests/s, non-2xx ${non2xx:-0}, rss $(rss) KiB"
+  done
+done | tee -a "$LOG"
+echo "P2 peak rss: $(hwm) KiB" | tee -a "$LOG"
+kill $DEMO_PID
 
 python3 - "$TARGET/criterion" "$LOG" <<'PY'
 import json, os, re, sys
@@ -45,8 +89,28 @@ rows = [
     ("signed-in request, in-process gate", median["signed_in/in_process"], ""),
     ("signed-in request, Redis refresh store", median["signed_in/shared_redis"], f"{median['signed_in/shared_redis']/median['signed_in/in_process']:.2f} × in-process"),
 ]
+rows += [
+    ("storm: 200 requests, one expired session, one router", median["storm/in_process_200"], "1 refresh, 1 new cookie (checked)"),
+    ("storm: 200 requests split over two replicas + Redis", median["storm/two_replicas_redis_200"], f"{median['storm/two_replicas_redis_200']/median['storm/in_process_200']:.2f} × one router; 1 refresh (checked)"),
+    ("big session (200 permissions, 50 flags), first request", median["big_session/big/first"], f"{median['big_session/big/first']/median['big_session/usual/first']:.2f} × a usual session"),
+    ("big session, repeat request", median["big_session/big/repeat"], f"{median['big_session/big/repeat']/median['big_session/usual/repeat']:.2f} × a usual session"),
+]
 print("\n| figure | median | ratio |\n|---|---:|---|")
 for name, us, ratio in rows:
     print(f"| {name} | {us:.1f} µs | {ratio} |")
+text = open(log).read()
+for line in re.findall(r"^P4 .*$", text, re.M):
+    print(line)
+p2 = {}
+for page, rps in re.findall(r"^P2 (\w+) round \d+: ([0-9.]+) requests/s", text, re.M):
+    p2.setdefault(page, []).append(float(rps))
+for line in re.findall(r"^P2 .*$", text, re.M):
+    print(line)
+avg = {k: sum(v) / len(v) for k, v in p2.items()}
+if len(avg) == 3:
+    a, o, p = avg["open_anonymous"], avg["open_signed_in"], avg["protected_signed_in"]
+    print(f"P2 protected vs open, both signed in: {p:.0f}/s vs {o:.0f}/s = {p/o:.3f}")
+    print(f"P2 protected signed in vs open anonymous: {p:.0f}/s vs {a:.0f}/s = {p/a:.3f}")
+    print(f"P2 open signed in vs open anonymous: {o:.0f}/s vs {a:.0f}/s = {o/a:.3f}")
 PY
 echo "benchmarks finished in $((SECONDS - t0))s"

@@ -79,6 +79,7 @@ check "Playwright in end2end/" test -d "$base/repo/end2end/node_modules/@playwri
 check "iron-session in tests/interop/" test -d "$base/repo/tests/interop/node_modules/iron-session"
 check "chromium" bash -c "/usr/bin/chromium --version 2>/dev/null"
 check "redis-server" bash -c "redis-server --version"
+check "wrk" bash -c "wrk --version 2>&1 | head -1 | grep -q '^wrk' && wrk --version 2>&1 | head -1"
 log "cold setup ${cold}s, second run ${warm}s"
 if [ "$fail" != 0 ]; then log "FAILED"; exit 1; fi
 log "fresh-machine setup OK"

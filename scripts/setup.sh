@@ -4,8 +4,8 @@
 #
 #   1. Debian: rustc-web/cargo-web 1.96 (a second Rust toolchain in /usr/bin) with its
 #      std sources, linker (rust-web-llvm + lld-22) and clippy, plus chromium for the
-#      end-to-end tests and redis-server for the shared-refresh tests (which start their
-#      own on a free loopback port).
+#      end-to-end tests, redis-server for the shared-refresh tests (which start their
+#      own on a free loopback port) and wrk for scripts/bench.sh.
 #   2. The wasm32-unknown-unknown std, compiled once from those sources into rustc-web's
 #      sysroot: afterwards `cargo build --target wasm32-unknown-unknown` works as if the
 #      target had been added with rustup (which this machine cannot download from).
@@ -47,8 +47,9 @@ APT_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy lld
 USE_RUSTUP="${AUTHKIT_USE_RUSTUP:-0}"
 if [ "$USE_RUSTUP" = 1 ]; then APT_PACKAGES=(); fi
 if [ "${SKIP_CHROMIUM:-0}" != 1 ]; then APT_PACKAGES+=(chromium); fi
-# The shared-refresh tests start their own redis-server (never the system service).
-APT_PACKAGES+=(redis-server)
+# The shared-refresh tests start their own redis-server (never the system service);
+# scripts/bench.sh drives the demo with wrk.
+APT_PACKAGES+=(redis-server wrk)
 
 # The wasm-bindgen CLI must equal the wasm-bindgen crate exactly; read the pin from the lockfile.
 WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock")"

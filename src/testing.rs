@@ -25,35 +25,55 @@
 //! ```
 
 use crate::authkit::AuthKit;
-use crate::session::{find_cookie, pkce_cookie_name};
+use crate::session::pkce_cookie_name;
 use axum::body::Body;
 use http::{header, Request, StatusCode};
 use std::fmt;
 use tower::ServiceExt as _;
 
-/// A signed-in session cookie, as the browser would hold it.
+/// A signed-in session cookie, as the browser would hold it: one `wos-session` cookie, or
+/// for a session over 4096 bytes its parts `wos-session.0`, `wos-session.1`, ….
 #[derive(Clone, PartialEq, Eq)]
 pub struct SessionCookie {
-    name: String,
+    /// `(name, value)` of each cookie, parts in order.
+    pairs: Vec<(String, String)>,
+    /// The whole seal (the parts joined).
     value: String,
 }
 
 impl SessionCookie {
-    /// The sealed value.
+    /// The sealed value (for a split session, its parts joined).
     pub fn value(&self) -> &str {
         &self.value
     }
 
-    /// `name=value`, for a `Cookie` request header.
+    /// `name=value` (or `name.0=…; name.1=…` for a split session), for a `Cookie`
+    /// request header.
     pub fn header(&self) -> String {
-        format!("{}={}", self.name, self.value)
+        self.pairs
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// How many cookies the browser holds for the session (1, or the number of parts).
+    pub fn cookie_count(&self) -> usize {
+        self.pairs.len()
     }
 }
 
 impl fmt::Debug for SessionCookie {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionCookie")
-            .field("name", &self.name)
+            .field(
+                "names",
+                &self
+                    .pairs
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -172,20 +192,36 @@ pub async fn sign_in(
         .await
         .map_err(|e| match e {})?;
     let name = &authkit.config().cookie().name;
-    let value = callback
+    let set: Vec<(String, String)> = callback
         .headers()
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|c| {
-            find_cookie(c.split(';').next().unwrap_or_default(), name).map(|v| v.into_owned())
-        })
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| step("callback", callback.status(), "no session cookie"))?;
-    Ok(SessionCookie {
-        name: name.clone(),
-        value,
-    })
+        .filter_map(|c| c.split(';').next()?.split_once('='))
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let single = set.iter().find(|(n, _)| n == name).cloned();
+    let pairs = match single {
+        Some(pair) => vec![pair],
+        None => {
+            // A split session: `name.0`, `name.1`, … in order.
+            let mut parts: Vec<(usize, (String, String))> = set
+                .into_iter()
+                .filter_map(|(n, v)| {
+                    let index = n.strip_prefix(name.as_str())?.strip_prefix('.')?;
+                    Some((index.parse().ok()?, (n, v)))
+                })
+                .collect();
+            parts.sort_by_key(|(i, _)| *i);
+            parts.into_iter().map(|(_, pair)| pair).collect()
+        }
+    };
+    if pairs.is_empty() {
+        return Err(step("callback", callback.status(), "no session cookie"));
+    }
+    let value = pairs.iter().map(|(_, v)| v.as_str()).collect();
+    Ok(SessionCookie { pairs, value })
 }
 
 fn header_str(headers: &http::HeaderMap, name: header::HeaderName) -> Option<String> {

@@ -17,7 +17,9 @@
 //! Around them: a nav with the user, the organization switcher and sign-out, and the
 //! impersonation banner. `/protected/in-order`, `/protected/async` and
 //! `/protected/partially-blocked` are the protected page under the other `SsrMode`s (the
-//! end-to-end tests check each answers a signed-out visitor with a `302`).
+//! end-to-end tests check each answers a signed-out visitor with a `302`). `/about` and
+//! `/protected/about` are one page, open and behind `<ProtectedRoute>`: the throughput
+//! benchmark (BENCHMARKS.md) compares them.
 
 use authkit_leptos::{
     use_access_token, use_auth, AuthError, AuthKitProvider, FeatureFlag, Impersonation,
@@ -77,6 +79,8 @@ pub fn App() -> impl IntoView {
                         />
                         <Route path=path!("/data") view=DataPage />
                         <Route path=path!("/features") view=FeaturePage />
+                        <Route path=path!("/about") view=AboutPage />
+                        <ProtectedRoute path=path!("/protected/about") view=AboutPage />
                         <ProtectedRoute
                             path=path!("/team")
                             view=TeamPage
@@ -87,6 +91,24 @@ pub fn App() -> impl IntoView {
                 </main>
             </Router>
         </AuthKitProvider>
+    }
+}
+
+/// A page with no data of its own, served open at `/about` and behind `<ProtectedRoute>`
+/// at `/protected/about` (the benchmark's pair: same markup, with and without auth).
+#[component]
+fn AboutPage() -> impl IntoView {
+    view! {
+        <h1>"About this notebook"</h1>
+        <p>
+            "A Leptos app on axum, signed in with WorkOS AuthKit through authkit-leptos. "
+            "Each page shows one example of the withAuth documentation."
+        </p>
+        <ul>
+            <li>"Sessions are iron-sealed cookies a Next.js app can read."</li>
+            <li>"Refreshes are shared by every request that needs one."</li>
+            <li>"Everything runs on a built-in WorkOS emulator."</li>
+        </ul>
     }
 }
 

@@ -22,8 +22,9 @@ use std::process::ExitCode;
 
 /// The pages the AuthKit layer covers: the `withAuth` docs' matcher (`/`, `/dashboard/:path*`,
 /// `/profile/:path*`) plus the demo's other pages. Server functions under `/api` are covered too.
-const MATCHER: [&str; 7] = [
+const MATCHER: [&str; 8] = [
     "/",
+    "/about",
     "/profile/:path*",
     "/dashboard/:path*",
     "/protected/:path*",
@@ -103,12 +104,17 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 })?,
                 Err(_) => 0,
             };
-            let emulator = Emulator::builder()
+            let mut builder = Emulator::builder()
                 .port(port)
                 .seed(seed)
-                .redirect_uri(format!("{public_url}/callback"))
-                .start()
-                .await?;
+                .redirect_uri(format!("{public_url}/callback"));
+            // For scripted runs (scripts/bench.sh): every sign-in is approved at once as
+            // this seeded user, with no hosted page.
+            if let Ok(email) = std::env::var("AUTHKIT_DEMO_AUTO_APPROVE") {
+                println!("  authkit-demo: sign-ins are approved at once as {email}");
+                builder = builder.auto_approve_as(email);
+            }
+            let emulator = builder.start().await?;
             println!(
                 "\n  authkit-demo MODE: built-in WorkOS emulator at {} (no WORKOS_* connection \
                  settings; set WORKOS_CLIENT_ID, WORKOS_API_KEY, WORKOS_REDIRECT_URI and \
