@@ -700,12 +700,16 @@ impl AuthKit {
                 Ok(false) => {}
                 Err(e) => break format!("locking: {e}"),
             }
-            // Another replica holds the lock: wait for its result, or for the lock to go.
+            // Another replica holds the lock: wait for its result, or for the lock to go,
+            // looking again after 2, 4, 8, 16, then every 20 ms (an exchange with WorkOS
+            // takes tens to hundreds of ms; one on a local emulator about one).
+            let mut pause = Duration::from_millis(2);
             loop {
                 if started.elapsed() >= MAX_WAIT {
                     break;
                 }
-                tokio::time::sleep(POLL_EVERY).await;
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(POLL_EVERY);
                 match store.result(&key).await {
                     Ok(Some(_)) => break,
                     Ok(None) => {}

@@ -19,7 +19,8 @@
 //! that needs to refresh token T first looks for `done:T` (following the chain when the
 //! session it finds was itself refreshed again, e.g. by an organization switch, so
 //! nobody is handed a spent refresh token); else it takes `lock:T` (`SET NX PX`) and
-//! exchanges; else it polls `done:T` every 20 ms until the lock holder publishes,
+//! exchanges; else it polls `done:T` (after 2, 4, 8, 16, then every 20 ms) until the
+//! lock holder publishes,
 //! the lock disappears (then it tries to take it), or 35 s pass (the longest an
 //! exchange can take: two 10 s WorkOS calls around one 429 back-off).
 //!
@@ -56,7 +57,7 @@ pub const LOCK_TTL: Duration = Duration::from_secs(5);
 /// How often the lock holder renews its lock while its exchange runs.
 const LOCK_RENEW_EVERY: Duration = Duration::from_millis(1500);
 
-/// How often a waiting replica looks for the lock holder's result.
+/// The longest pause between two looks of a waiting replica for the lock holder's result.
 pub(crate) const POLL_EVERY: Duration = Duration::from_millis(20);
 
 /// The longest a replica waits for another one's exchange before doing its own.
