@@ -373,10 +373,7 @@ fn refresh_error(
             };
         }
     }
-    AuthError::Refresh {
-        message: e.to_string(),
-        transient: e.is_transient(),
-    }
+    AuthError::refresh(e)
 }
 
 /// Switches the session to another organization the user belongs to. When WorkOS needs
@@ -402,7 +399,7 @@ pub async fn save_session(response: AuthenticateResponse) -> Result<SignedIn, Au
         .authkit()
         .session_update(response, None)
         .await
-        .map_err(|e| AuthError::internal(e.to_string()))?;
+        .map_err(AuthError::internal)?;
     auth.update(&update);
     Ok(SignedIn::new(update.session, update.claims))
 }
@@ -421,10 +418,11 @@ pub async fn get_token_claims<T: DeserializeOwned>() -> Result<Option<T>, AuthEr
     let Some((session, _)) = request_auth()?.current() else {
         return Ok(None);
     };
-    let (_, claims) =
-        decode_unverified(&session.access_token).map_err(|e| AuthError::internal(e.to_string()))?;
+    let (_, claims) = decode_unverified(&session.access_token).map_err(AuthError::internal)?;
     serde_json::from_value(claims).map(Some).map_err(|e| {
-        AuthError::internal(format!("token claims do not match the requested type: {e}"))
+        AuthError::internal(format_args!(
+            "token claims do not match the requested type: {e}"
+        ))
     })
 }
 
@@ -472,7 +470,7 @@ pub async fn validate_api_key() -> Result<Option<crate::workos::ApiKey>, AuthErr
         .client()
         .validate_api_key(key)
         .await
-        .map_err(|e| AuthError::WorkOs(e.to_string()))
+        .map_err(|e| AuthError::workos(&e))
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
@@ -483,7 +481,7 @@ pub(crate) fn bearer_token(header: &str) -> Option<&str> {
 }
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Auth {
-    type Rejection = (http::StatusCode, String);
+    type Rejection = AuthRejection;
 
     async fn from_request_parts(
         parts: &mut http::request::Parts,
@@ -493,12 +491,37 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Auth {
             .extensions
             .get::<RequestAuth>()
             .map(RequestAuth::auth)
-            .ok_or_else(|| {
-                (
-                    http::StatusCode::INTERNAL_SERVER_ERROR,
-                    AuthError::not_covered(parts.uri.path()).to_string(),
-                )
+            .ok_or_else(|| AuthRejection {
+                error: AuthError::not_covered(parts.uri.path()),
             })
+    }
+}
+
+/// Why the [`Auth`] extractor refused a request: the AuthKit layer does not cover its
+/// route (a configuration mistake, [`AuthError::NotCovered`]). As a response it is a
+/// `500` whose plain-text body names the path and the matcher pattern to add (no secret:
+/// the same words `with_auth` returns), and the same message is logged.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct AuthRejection {
+    error: AuthError,
+}
+
+impl AuthRejection {
+    /// The error: [`AuthError::NotCovered`] with the request path.
+    pub fn error(&self) -> &AuthError {
+        &self.error
+    }
+}
+
+impl axum::response::IntoResponse for AuthRejection {
+    fn into_response(self) -> axum::response::Response {
+        tracing::error!(error = %self.error, "the Auth extractor ran outside the AuthKit layer");
+        (
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            self.error.to_string(),
+        )
+            .into_response()
     }
 }
 

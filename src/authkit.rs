@@ -141,6 +141,23 @@ impl fmt::Debug for SessionUpdate {
 
 pub(crate) type RefreshOutcome = Result<Arc<SessionUpdate>, RefreshError>;
 
+/// Why [`AuthKitBuilder::build`] (or [`AuthKit::new`]) failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A route path given to the builder does not start with `/`.
+    #[error("route path `{path}` must start with `/` (AuthKitBuilder::{method})")]
+    RoutePath {
+        /// The path as given.
+        path: String,
+        /// The builder method it was given to (`sign_in_path`, `sign_up_path`).
+        method: &'static str,
+    },
+    /// The WorkOS HTTP client could not be set up.
+    #[error(transparent)]
+    Client(#[from] WorkOsError),
+}
+
 /// Builds an [`AuthKit`] with non-default options.
 pub struct AuthKitBuilder {
     config: AuthKitConfig,
@@ -251,7 +268,22 @@ impl AuthKitBuilder {
     }
 
     /// Builds the handle.
-    pub fn build(self) -> Result<AuthKit, WorkOsError> {
+    ///
+    /// # Errors
+    /// [`BuildError::RoutePath`] when a route path does not start with `/`;
+    /// [`BuildError::Client`] when the WorkOS HTTP client cannot be set up (TLS).
+    pub fn build(self) -> Result<AuthKit, BuildError> {
+        for (path, method) in [
+            (&self.sign_in_path, "sign_in_path"),
+            (&self.sign_up_path, "sign_up_path"),
+        ] {
+            if !path.starts_with('/') {
+                return Err(BuildError::RoutePath {
+                    path: path.clone(),
+                    method,
+                });
+            }
+        }
         let client = match self.client {
             Some(c) => c,
             None => WorkOsClient::new(&self.config)?,
@@ -268,13 +300,6 @@ impl AuthKitBuilder {
             verifier = verifier.verified_token_cache(entries);
         }
         let verifier = verifier.build();
-        for path in [&self.sign_in_path, &self.sign_up_path] {
-            if !path.starts_with('/') {
-                return Err(WorkOsError::Setup {
-                    reason: format!("route path `{path}` must start with `/`"),
-                });
-            }
-        }
         Ok(AuthKit {
             inner: Arc::new(Inner {
                 config: self.config,
@@ -371,7 +396,10 @@ impl Resolved {
 
 impl AuthKit {
     /// An AuthKit with default options.
-    pub fn new(config: AuthKitConfig) -> Result<Self, WorkOsError> {
+    ///
+    /// # Errors
+    /// See [`AuthKitBuilder::build`].
+    pub fn new(config: AuthKitConfig) -> Result<Self, BuildError> {
         Self::builder(config).build()
     }
 
@@ -662,6 +690,7 @@ impl AuthKit {
             None => return self.exchange(old, org).await,
         };
         let started = Instant::now();
+        let mut looked_again = false;
         let fault = loop {
             match self.adopt_shared(&store, key).await {
                 Ok(Shared::Found(update)) => return Ok(update),
@@ -670,7 +699,16 @@ impl AuthKit {
                 Err(e) => break format!("reading: {e}"),
             }
             match store.try_lock(&key, &owner).await {
-                Ok(true) => {
+                Ok((true, true)) if !looked_again => {
+                    // Another replica published and unlocked since our look-up: adopt
+                    // (once; a result this app cannot unseal falls through to exchanging).
+                    looked_again = true;
+                    if let Err(e) = store.unlock(&key, &owner).await {
+                        tracing::debug!(error = %e, "could not release the shared refresh lock (it expires by itself)");
+                    }
+                    continue;
+                }
+                Ok((true, _)) => {
                     let outcome = store
                         .while_locked(&key, &owner, self.clone().exchange(old, org))
                         .await;
@@ -697,7 +735,7 @@ impl AuthKit {
                     }
                     return outcome;
                 }
-                Ok(false) => {}
+                Ok((false, _)) => {}
                 Err(e) => break format!("locking: {e}"),
             }
             // Another replica holds the lock: wait for its result, or for the lock to go,

@@ -138,6 +138,15 @@ impl CallbackError {
     }
 }
 
+/// The WorkOS error, when the code exchange failed, is the source.
+impl std::error::Error for CallbackError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.workos
+            .as_ref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
 impl fmt::Display for CallbackError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "AuthKit callback failed: {}", self.code.as_str())?;

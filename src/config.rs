@@ -51,13 +51,22 @@ impl Secret {
     /// A new random cookie password: 32 random bytes as 64 hex characters. For demos and
     /// tests; production apps set `WORKOS_COOKIE_PASSWORD` so every instance (and every
     /// restart) shares it.
+    ///
+    /// # Panics
+    /// When the operating system's random number generator fails (then no safe password
+    /// can be made; [`Secret::try_random_cookie_password`] returns `None` instead).
     pub fn random_cookie_password() -> Self {
+        Self::try_random_cookie_password()
+            .expect("the system random number generator failed; no cookie password can be made")
+    }
+
+    /// [`Secret::random_cookie_password`], or `None` when the operating system's random
+    /// number generator fails (never a predictable password such as all zeros).
+    pub fn try_random_cookie_password() -> Option<Self> {
         use aws_lc_rs::rand::SecureRandom as _;
         let mut bytes = [0u8; 32];
-        // On failure (no system randomness) the password stays all zeros, which the
-        // caller cannot detect; aws-lc aborts rather than fail here in practice.
-        let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut bytes);
-        Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
+        aws_lc_rs::rand::SystemRandom::new().fill(&mut bytes).ok()?;
+        Some(Self(crate::encoding::hex(&bytes)))
     }
 }
 

@@ -34,7 +34,8 @@ pub enum AuthError {
         sign_in_url: String,
     },
     /// Refreshing the session failed. `transient` failures (WorkOS down or rate-limiting)
-    /// leave the session in place.
+    /// leave the session in place. `message` says which case it is, in words fit for the
+    /// browser; what WorkOS answered is in the server's log.
     #[error("refreshing the session failed ({}): {message}", if *transient { "temporary" } else { "session ended" })]
     Refresh {
         /// What went wrong.
@@ -52,10 +53,12 @@ pub enum AuthError {
     /// The request itself is unusable (e.g. custom state too large for the sign-in cookie).
     #[error("invalid request: {0}")]
     InvalidInput(String),
-    /// A WorkOS call failed.
+    /// A WorkOS call failed. The message says only whether it is worth retrying; WorkOS's
+    /// answer (status, body, request id) is logged on the server, never sent to the browser.
     #[error("WorkOS request failed: {0}")]
     WorkOs(String),
-    /// Something on the server failed (details are in the server's log).
+    /// Something on the server failed. The message is generic; the details are in the
+    /// server's log, never sent to the browser.
     #[error("authentication failed on the server: {0}")]
     Internal(String),
     /// The server function call itself failed (network, encoding).
@@ -73,9 +76,42 @@ impl AuthError {
         }
     }
 
+    /// [`AuthError::Internal`] for a server-side failure: `detail` goes to the log only.
     #[cfg(feature = "ssr")]
-    pub(crate) fn internal(message: impl Into<String>) -> Self {
-        Self::Internal(message.into())
+    pub(crate) fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "authentication failed on the server");
+        Self::Internal(INTERNAL_MESSAGE.to_owned())
+    }
+
+    /// [`AuthError::WorkOs`] for a failed WorkOS call: the error (with WorkOS's body and
+    /// request id) goes to the log; the browser learns only whether to retry.
+    #[cfg(feature = "ssr")]
+    pub(crate) fn workos(error: &crate::workos::WorkOsError) -> Self {
+        if error.is_transient() {
+            tracing::warn!(error = %error, "a WorkOS call failed (temporary)");
+            Self::WorkOs(WORKOS_UNAVAILABLE.to_owned())
+        } else {
+            tracing::error!(error = %error, "WorkOS refused a call");
+            Self::WorkOs(WORKOS_REFUSED.to_owned())
+        }
+    }
+
+    /// [`AuthError::Refresh`] for a failed refresh: the error goes to the log; the message
+    /// says whether the session is kept or over.
+    #[cfg(feature = "ssr")]
+    pub(crate) fn refresh(error: &crate::authkit::RefreshError) -> Self {
+        tracing::warn!(error = %error, "refreshing the session failed");
+        let message = if error.ends_session() {
+            "the session has ended; sign in again"
+        } else if error.is_transient() {
+            "WorkOS is unavailable; the session is kept, try again shortly"
+        } else {
+            "the session could not be refreshed; the server's log has the details"
+        };
+        Self::Refresh {
+            message: message.to_owned(),
+            transient: error.is_transient(),
+        }
     }
 
     #[cfg(feature = "ssr")]
@@ -92,6 +128,16 @@ impl AuthError {
         }
     }
 }
+
+/// What the browser sees of an [`AuthError::Internal`].
+#[cfg(feature = "ssr")]
+const INTERNAL_MESSAGE: &str = "the server's log has the details";
+/// What the browser sees of a temporary WorkOS failure.
+#[cfg(feature = "ssr")]
+const WORKOS_UNAVAILABLE: &str = "WorkOS is unavailable; try again shortly";
+/// What the browser sees of a WorkOS refusal.
+#[cfg(feature = "ssr")]
+const WORKOS_REFUSED: &str = "WorkOS refused the request; the server's log has the details";
 
 impl leptos::server_fn::error::FromServerFnError for AuthError {
     type Encoder = leptos::server_fn::codec::JsonEncoding;

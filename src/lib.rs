@@ -136,10 +136,12 @@ pub use components::{
 pub use auth::{
     check_recent_auth, ensure_signed_in, get_sign_in_url, get_sign_up_url, get_token_claims,
     refresh_session, request_auth, save_session, switch_to_organization, validate_api_key,
-    with_auth, AccessToken, Auth, RecentAuth, SignInOptions, SignedIn,
+    with_auth, AccessToken, Auth, AuthRejection, RecentAuth, SignInOptions, SignedIn,
 };
 #[cfg(feature = "ssr")]
-pub use authkit::{AuthKit, AuthKitBuilder, RefreshError, RefreshFailure, RefreshSuccess};
+pub use authkit::{
+    AuthKit, AuthKitBuilder, BuildError, RefreshError, RefreshFailure, RefreshSuccess,
+};
 #[cfg(feature = "ssr")]
 pub use callback::{CallbackError, CallbackErrorCode, CallbackOptions, CallbackSuccess};
 #[cfg(feature = "ssr")]

@@ -534,7 +534,7 @@ impl AuthKit {
         options: &SignInOptions,
         request_cookie_header: &str,
     ) -> Result<(url::Url, Vec<String>), AuthError> {
-        let pkce = PkcePair::generate().map_err(|e| AuthError::internal(e.to_string()))?;
+        let pkce = PkcePair::generate().map_err(AuthError::internal)?;
         let state = FlowState::new(
             pkce.code_verifier().to_owned(),
             options.return_to.clone(),
@@ -544,11 +544,9 @@ impl AuthKit {
             crate::oauth_state::StateError::CustomStateTooLarge(_) => {
                 AuthError::InvalidInput(e.to_string())
             }
-            e => AuthError::internal(e.to_string()),
+            e => AuthError::internal(e),
         })?;
-        let sealed = state
-            .seal(self.config())
-            .map_err(|e| AuthError::internal(e.to_string()))?;
+        let sealed = state.seal(self.config()).map_err(AuthError::internal)?;
         // The sealed state is the flow cookie's value: a browser drops a cookie over
         // 4096 bytes silently and the callback would fail; refuse clearly instead.
         let cookie_bytes = crate::session::pkce_cookie_name(&sealed).len() + 1 + sealed.len();

@@ -298,22 +298,26 @@ impl RedisRefreshStore {
         .await
     }
 
-    /// Takes the refresh lock of `digest` for `owner`; `false` if another replica has it.
+    /// Takes the refresh lock of `digest` for `owner` (`false` if another replica has it)
+    /// and, in the same round trip, reads whether a result was published meanwhile: a
+    /// holder that published and unlocked between our look-up and our lock is seen here
+    /// (it publishes before it unlocks), so we never exchange a token it already spent.
     pub(crate) async fn try_lock(
         &self,
         digest: &[u8; 32],
         owner: &str,
-    ) -> Result<bool, StoreFault> {
-        self.query::<Option<String>>(
-            redis::cmd("SET")
-                .arg(self.key("lock", digest))
-                .arg(owner)
-                .arg("NX")
-                .arg("PX")
-                .arg(millis(LOCK_TTL)),
-        )
-        .await
-        .map(|ok| ok.is_some())
+    ) -> Result<(bool, bool), StoreFault> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET")
+            .arg(self.key("lock", digest))
+            .arg(owner)
+            .arg("NX")
+            .arg("PX")
+            .arg(millis(LOCK_TTL))
+            .exists(self.key("done", digest));
+        self.query_pipe::<(Option<String>, bool)>(&pipe)
+            .await
+            .map(|(locked, published)| (locked.is_some(), published))
     }
 
     /// Extends our lock of `digest` by the lock TTL; `false` if it is no longer ours.

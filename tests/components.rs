@@ -633,3 +633,36 @@ async fn sign_out_during_a_workos_outage_still_ends_the_workos_session() {
         "wos-session"
     ));
 }
+
+/// What WorkOS answered (its message, request id, status line) stays in the server's log:
+/// the browser gets only whether the failure is temporary.
+#[tokio::test]
+async fn workos_failures_reach_the_browser_without_workos_diagnostics() {
+    use authkit_leptos::emulator::{Endpoint, Fault};
+    let h = harness_as("ada@example.com").await;
+    let cookie = h.sign_in().await;
+    let marker = "shard-7-of-the-membership-db-is-down";
+    for (status, expected) in [
+        (503, "WorkOS is unavailable; try again shortly"),
+        (
+            400,
+            "WorkOS refused the request; the server's log has the details",
+        ),
+    ] {
+        h.emulator.inject_fault(
+            Endpoint::ListOrganizationMemberships,
+            Fault::status(status).body(serde_json::json!({
+                "code": "internal_error",
+                "message": marker,
+                "request_id": "req_secret_diagnostic_42",
+            })),
+        );
+        let (code, json, _) = h.call("authkit/organizations", "", Some(&cookie)).await;
+        assert!(code.is_server_error(), "{code} {json}");
+        assert_eq!(json["WorkOs"], expected, "{json}");
+        let text = json.to_string();
+        assert!(!text.contains(marker), "{text}");
+        assert!(!text.contains("req_secret_diagnostic_42"), "{text}");
+        assert!(!text.contains("internal_error"), "{text}");
+    }
+}

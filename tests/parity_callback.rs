@@ -173,6 +173,12 @@ async fn on_error_sees_why_the_exchange_failed() {
     h.emulator
         .inject_fault(Endpoint::Authenticate, Fault::status(400));
     let options = CallbackOptions::default().on_error(|e| {
+        // A standard error, whose source is WorkOS's.
+        let as_error: &dyn std::error::Error = &e;
+        assert!(
+            as_error.source().is_some(),
+            "the WorkOS error is the source"
+        );
         let body = serde_json::json!({
             "code": e.code.as_str(),
             "workos_status": e.workos.as_ref().and_then(|w| w.status()).map(|s| s.as_u16()),

@@ -176,6 +176,55 @@ async fn an_uncovered_path_says_how_to_fix_the_matcher() {
     assert!(text.contains("AuthKitLayer::matcher"), "{text}");
 }
 
+/// The `Auth` extractor's rejection is a named error type (the route a handler sits on is
+/// not covered), usable with `?` and in `Result<_, AuthRejection>` handlers.
+#[tokio::test]
+async fn the_auth_extractor_rejects_with_a_named_error() {
+    use axum::extract::FromRequestParts as _;
+    let (mut parts, ()) = Request::get("/elsewhere").body(()).unwrap().into_parts();
+    let rejection = authkit_leptos::Auth::from_request_parts(&mut parts, &())
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        rejection.error(),
+        authkit_leptos::AuthError::NotCovered { path, .. } if path == "/elsewhere"
+    ));
+    let as_error: &dyn std::error::Error = &rejection;
+    assert!(as_error.to_string().contains("AuthKitLayer::matcher"));
+    let response = axum::response::IntoResponse::into_response(rejection);
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[test]
+fn a_route_path_without_a_leading_slash_is_a_build_error_naming_the_method() {
+    let config = authkit_leptos::AuthKitConfig::builder()
+        .client_id("client_1")
+        .api_key("sk_test_1")
+        .redirect_uri("http://localhost:3000/callback")
+        .cookie_password(PASSWORD)
+        .build()
+        .unwrap();
+    let error = authkit_leptos::AuthKit::builder(config)
+        .sign_up_path("auth/sign-up")
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&error, authkit_leptos::BuildError::RoutePath { path, method: "sign_up_path" } if path == "auth/sign-up"),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("must start with `/`"), "{error}");
+}
+
+#[test]
+fn random_cookie_passwords_are_never_predictable() {
+    let a = authkit_leptos::Secret::try_random_cookie_password().expect("the OS has randomness");
+    let b = authkit_leptos::Secret::random_cookie_password();
+    assert_eq!(a.expose().len(), 64);
+    assert!(a.expose().bytes().all(|c| c.is_ascii_hexdigit()));
+    assert_ne!(a.expose(), b.expose());
+    assert_ne!(a.expose(), "0".repeat(64));
+}
+
 #[tokio::test]
 async fn an_expired_token_is_refreshed_and_the_new_cookie_written() {
     let h = Harness::new().await;

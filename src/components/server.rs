@@ -100,7 +100,7 @@ pub async fn list_organizations() -> Result<Vec<OrganizationChoice>, AuthError> 
         .client()
         .list_organization_memberships(&signed_in.user.id, None)
         .await
-        .map_err(|e| AuthError::WorkOs(e.to_string()))?;
+        .map_err(|e| AuthError::workos(&e))?;
     let mut choices: Vec<OrganizationChoice> = list
         .data
         .into_iter()
@@ -143,6 +143,6 @@ pub async fn organization_name(organization_id: String) -> Result<Option<String>
         .client()
         .get_organization(&organization_id)
         .await
-        .map_err(|e| AuthError::WorkOs(e.to_string()))?;
+        .map_err(|e| AuthError::workos(&e))?;
     Ok(Some(organization.name))
 }
