@@ -235,7 +235,7 @@ pub async fn with_auth() -> Result<Auth, AuthError> {
 ///
 /// For a signed-out visitor: a page request (or a plain form post) is answered with a
 /// `302` to the sign-in flow, keeping the path and query to return to; a WebAssembly
-/// server-function call gets [`AuthError::SignInRequired`] carrying that URL. Either way
+/// server-function call gets `401` with [`AuthError::SignInRequired`] carrying that URL. Either way
 /// the function returns `Err`, so the code after `?` only runs for a signed-in user.
 /// Don't swallow the error: return it (Leptos renders no protected content for it).
 pub async fn ensure_signed_in() -> Result<SignedIn, AuthError> {
@@ -253,6 +253,10 @@ pub async fn ensure_signed_in() -> Result<SignedIn, AuthError> {
     );
     if auth.is_document_request() {
         redirect(&sign_in_url);
+    } else if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        // A server-function call answers `401` (as the layer's middleware-auth mode
+        // does), not the `500` Leptos gives any `Err`.
+        response.set_status(http::StatusCode::UNAUTHORIZED);
     }
     Err(AuthError::SignInRequired { sign_in_url })
 }

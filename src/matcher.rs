@@ -259,6 +259,30 @@ impl Matcher {
         self.patterns.iter().any(|p| p.matches(path))
     }
 
+    /// [`matches`](Self::matches), or matches once runs of `/` are collapsed to one: the
+    /// layer's coverage test. path-to-regexp (and [`matches`](Self::matches)) do not match
+    /// an empty segment, so `/dashboard//x` is outside `/dashboard/:path*`, while a router
+    /// wildcard (`/dashboard/{*rest}`) still serves it: covering it anyway means a doubled
+    /// slash can neither skip the session nor turn a handler's `Auth` into a `500`. (An
+    /// allow-list such as middleware auth's unauthenticated paths keeps the strict test,
+    /// so a doubled slash never widens an exemption.)
+    pub(crate) fn covers(&self, path: &str) -> bool {
+        if self.matches(path) {
+            return true;
+        }
+        let path_only = path.split(['?', '#']).next().unwrap_or_default();
+        if !path_only.contains("//") {
+            return false;
+        }
+        let mut collapsed = String::with_capacity(path_only.len());
+        for c in path_only.chars() {
+            if !(c == '/' && collapsed.ends_with('/')) {
+                collapsed.push(c);
+            }
+        }
+        self.matches(&collapsed)
+    }
+
     /// Whether the set has no pattern.
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()
@@ -314,6 +338,18 @@ mod tests {
             "/x/dashboard",
         ] {
             assert!(!p.matches(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn coverage_also_takes_doubled_slashes() {
+        let set = Matcher::new(["/dashboard/:path*"]).unwrap();
+        for path in ["/dashboard//a", "//dashboard/a", "/dashboard///a//b?x=//y"] {
+            assert!(!set.matches(path), "{path}");
+            assert!(set.covers(path), "{path}");
+        }
+        for path in ["/", "/dashboardx//a", "/x//dashboard"] {
+            assert!(!set.covers(path), "{path}");
         }
     }
 

@@ -252,7 +252,7 @@ where
             let path = req.uri().path();
             // The crate's own routes (sign-in, sign-up, sign-out, callback) manage the
             // cookies themselves; resolving (and maybe refreshing) there would only race them.
-            if !config.matcher.matches(path) || config.kit.is_own_route(path) {
+            if !config.matcher.covers(path) || config.kit.is_own_route(path) {
                 return inner.call(req).await;
             }
             let kit = &config.kit;

@@ -666,3 +666,65 @@ async fn workos_failures_reach_the_browser_without_workos_diagnostics() {
         assert!(!text.contains("internal_error"), "{text}");
     }
 }
+
+/// `ensure_signed_in` in a server function returns to the page that called it (its
+/// `Referer`): from a hostile `Referer`, the sign-in URL it answers stays on this origin
+/// and carries a same-origin return path.
+#[tokio::test]
+async fn ensure_signed_in_from_a_hostile_referer_stays_on_the_origin() {
+    use axum::body::Body;
+    use http::Request;
+    let h = harness_as("ada@example.com").await;
+    let hostile: Vec<String> =
+        serde_json::from_str(include_str!("data/hostile_return_paths.json")).unwrap();
+    let mut referers: Vec<String> = hostile
+        .iter()
+        .filter(|v| http::HeaderValue::from_str(v).is_ok())
+        .cloned()
+        .collect();
+    referers.extend(
+        hostile
+            .iter()
+            .map(|v| format!("http://localhost:3000/page?next={}", url_encode(v))),
+    );
+    let page = url::Url::parse("http://localhost:3000/x").unwrap();
+    for referer in referers {
+        let response = h
+            .send(
+                Request::post("/api/components-test/ensure")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(header::ACCEPT, "application/json")
+                    .header(header::REFERER, referer.as_str())
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        let status = response.status();
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{referer:?}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let url = json["SignInRequired"]["sign_in_url"].as_str().unwrap();
+        assert!(url.starts_with("/auth/sign-in?"), "{referer:?}: {url}");
+        let return_to = url::Url::parse(&format!("http://localhost:3000{url}"))
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "return_to")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_else(|| "/".to_owned());
+        let resolved = page.join(&return_to).unwrap();
+        assert_eq!(resolved.origin(), page.origin(), "{referer:?}: {return_to}");
+        assert!(!return_to.starts_with("//"), "{referer:?}: {return_to}");
+    }
+}
+
+fn url_encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}

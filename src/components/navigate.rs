@@ -274,6 +274,41 @@ mod tests {
         }
     }
 
+    /// The shared list of hostile return paths (`tests/data/hostile_return_paths.json`,
+    /// also run through the server's entry points): as the URL of a re-authentication
+    /// error, and as the page the browser is on, the navigation never leaves the origin.
+    #[test]
+    #[cfg(feature = "ssr")]
+    fn hostile_urls_never_take_the_browser_off_the_origin() {
+        let hostile: Vec<String> =
+            serde_json::from_str(include_str!("../../tests/data/hostile_return_paths.json"))
+                .unwrap();
+        assert!(hostile.len() >= 40);
+        let origin = "http://127.0.0.1:3000";
+        let page = url::Url::parse("http://127.0.0.1:3000/here").unwrap();
+        for value in &hostile {
+            for error in [
+                AuthError::ReauthenticationRequired { url: value.clone() },
+                AuthError::SignInRequired {
+                    sign_in_url: value.clone(),
+                },
+            ] {
+                let target = navigation_target(&error, &test_config(), origin, "/here")
+                    .expect("a navigation");
+                assert!(
+                    !target.bytes().any(|b| b < 0x20 || b == 0x7f),
+                    "{value:?}: {target:?}"
+                );
+                let resolved = page.join(&target).unwrap();
+                assert_eq!(resolved.origin(), page.origin(), "{value:?} → {target}");
+            }
+            // The hostile value as the page the browser is on: the sign-in link stays
+            // a same-origin path whatever it carries as `return_to`.
+            let href = sign_in_href("/auth/sign-in", value);
+            assert!(is_same_origin_path(&href), "{value:?}: {href}");
+        }
+    }
+
     #[test]
     fn reauthentication_follows_only_this_origin_or_workos() {
         let origin = "http://127.0.0.1:3000";
