@@ -10,7 +10,8 @@
 //! Counts are checked (the run fails if a target is missed); times are printed.
 //! Run: `cargo bench --bench jwks --features testing` (scripts/bench.sh runs it).
 
-use authkit_leptos::emulator::{Emulator, Seed};
+mod support;
+
 use authkit_leptos::jwt::{Clock, TokenVerifier};
 use authkit_leptos::session::Session;
 use authkit_leptos::{testing, AuthKit, Secret};
@@ -78,19 +79,8 @@ fn main() {
 }
 
 async fn run() {
-    let emulator = Emulator::builder()
-        .seed(Seed::demo().unwrap())
-        .auto_approve()
-        .start()
-        .await
-        .unwrap();
-    let config = emulator
-        .config_builder()
-        .redirect_uri("http://localhost:3000/callback")
-        .cookie_password(Secret::random_cookie_password())
-        .build()
-        .unwrap();
-    let kit = AuthKit::new(config).unwrap();
+    let emulator = support::demo_emulator().await;
+    let kit = AuthKit::new(support::config(&emulator, Secret::random_cookie_password())).unwrap();
     let app = axum::Router::new().merge(kit.routes());
     let cookie = testing::sign_in(&app, &kit, "ada@example.com")
         .await

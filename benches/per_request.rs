@@ -21,7 +21,9 @@
 //! `tests/interop/node_modules` from scripts/setup.sh). scripts/bench.sh runs it and
 //! prints the ratios.
 
-use authkit_leptos::emulator::{Emulator, Seed};
+mod support;
+
+use authkit_leptos::emulator::Emulator;
 use authkit_leptos::session::Session;
 use authkit_leptos::{testing, Auth, AuthKit, Secret};
 use aws_lc_rs::{cipher, digest, hmac, pbkdf2, signature};
@@ -50,18 +52,8 @@ struct Fixture {
 
 fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
     rt.block_on(async {
-        let emulator = Emulator::builder()
-            .seed(Seed::demo().unwrap())
-            .auto_approve()
-            .start()
-            .await
-            .unwrap();
-        let config = emulator
-            .config_builder()
-            .redirect_uri("http://localhost:3000/callback")
-            .cookie_password(Secret::random_cookie_password())
-            .build()
-            .unwrap();
+        let emulator = support::demo_emulator().await;
+        let config = support::config(&emulator, Secret::random_cookie_password());
         let authkit = AuthKit::new(config.clone()).unwrap();
         let uncached = AuthKit::builder(config)
             .verified_cache_entries(0)

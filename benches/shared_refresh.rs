@@ -14,48 +14,19 @@
 //! A `redis-server` (Debian's package) is started on a free loopback port and stopped at
 //! the end. Run: `cargo bench --bench shared_refresh --features testing,redis`.
 
-use authkit_leptos::emulator::{Emulator, Seed};
+#[path = "../tests/redis_support/mod.rs"]
+mod redis_support;
+mod support;
+
+use authkit_leptos::emulator::Emulator;
 use authkit_leptos::{testing, Auth, AuthKit, RedisRefreshStore, Secret};
 use axum::body::Body;
 use axum::routing::get;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use http::{header, Request};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use redis_support::RedisServer;
+use std::time::Duration;
 use tower::ServiceExt as _;
-
-/// `redis-server` on a free loopback port, killed on drop.
-struct RedisServer(Child, u16);
-
-impl RedisServer {
-    fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .unwrap()
-            .port();
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server (scripts/setup.sh installs it)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self(child, port)
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 struct Replica {
     kit: AuthKit,
@@ -63,13 +34,7 @@ struct Replica {
 }
 
 fn replica(emulator: &Emulator, store: Option<RedisRefreshStore>, password: &Secret) -> Replica {
-    let config = emulator
-        .config_builder()
-        .redirect_uri("http://localhost:3000/callback")
-        .cookie_password(password.clone())
-        .build()
-        .unwrap();
-    let mut builder = AuthKit::builder(config);
+    let mut builder = AuthKit::builder(support::config(emulator, password.clone()));
     if let Some(store) = store {
         builder = builder.refresh_store(store);
     }
@@ -101,15 +66,8 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let redis = RedisServer::start();
-    let emulator = rt.block_on(async {
-        Emulator::builder()
-            .seed(Seed::demo().unwrap())
-            .auto_approve()
-            .start()
-            .await
-            .unwrap()
-    });
-    let url = format!("redis://127.0.0.1:{}", redis.1);
+    let emulator = rt.block_on(support::demo_emulator());
+    let url = redis.url();
     let password = Secret::random_cookie_password();
     let store = || Some(RedisRefreshStore::open(&url).unwrap());
     let sides = [

@@ -223,16 +223,18 @@ impl RedisRefreshStore {
         Ok(manager.clone())
     }
 
-    /// Runs `cmd` under the command timeout. A command that failed because the
-    /// connection had dropped (Redis restarted) is sent once more on the connection the
-    /// manager reopens, so a restart costs no fallback.
-    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreFault> {
+    /// Sends a command with `send` under the command timeout. One that failed because
+    /// the connection had dropped (Redis restarted) is sent once more on the connection
+    /// the manager reopens, so a restart costs no fallback.
+    async fn with_retry<T, F, Fut>(&self, send: F) -> Result<T, StoreFault>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: std::future::Future<Output = Result<T, RedisError>>,
+    {
         let attempt = async {
-            let mut c = self.connection().await?;
-            match cmd.query_async::<T>(&mut c).await {
+            match send(self.connection().await?).await {
                 Err(e) if e.is_io_error() || e.is_connection_dropped() => {
-                    let mut c = self.connection().await?;
-                    cmd.query_async::<T>(&mut c)
+                    send(self.connection().await?)
                         .await
                         .map_err(StoreFault::Redis)
                 }
@@ -244,26 +246,19 @@ impl RedisRefreshStore {
             .unwrap_or(Err(StoreFault::Timeout))
     }
 
-    /// [`Self::query`] for a pipeline (one round trip).
+    /// Runs `cmd` (see [`Self::with_retry`]).
+    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreFault> {
+        self.with_retry(|mut c| async move { cmd.query_async::<T>(&mut c).await })
+            .await
+    }
+
+    /// Runs a pipeline in one round trip (see [`Self::with_retry`]).
     async fn query_pipe<T: redis::FromRedisValue>(
         &self,
         pipe: &redis::Pipeline,
     ) -> Result<T, StoreFault> {
-        let attempt = async {
-            let mut c = self.connection().await?;
-            match pipe.query_async::<T>(&mut c).await {
-                Err(e) if e.is_io_error() || e.is_connection_dropped() => {
-                    let mut c = self.connection().await?;
-                    pipe.query_async::<T>(&mut c)
-                        .await
-                        .map_err(StoreFault::Redis)
-                }
-                other => other.map_err(StoreFault::Redis),
-            }
-        };
-        tokio::time::timeout(self.command_timeout, attempt)
+        self.with_retry(|mut c| async move { pipe.query_async::<T>(&mut c).await })
             .await
-            .unwrap_or(Err(StoreFault::Timeout))
     }
 
     fn key(&self, kind: &str, digest: &[u8; 32]) -> String {
