@@ -88,12 +88,7 @@ async fn run() {
     let token = Session::unseal(cookie.value(), kit.config().passwords())
         .unwrap()
         .access_token;
-    let jwks: serde_json::Value = reqwest::get(emulator.jwks_url())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = support::jwks(&emulator).await;
     let new_source = || {
         Arc::new(Source {
             jwks: jwks.clone(),

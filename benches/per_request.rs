@@ -89,12 +89,7 @@ fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
             .verify(&session.access_token)
             .await
             .unwrap();
-        let jwks: serde_json::Value = reqwest::get(emulator.jwks_url())
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let jwks = support::jwks(&emulator).await;
         use base64::Engine as _;
         let b64 = |v: &serde_json::Value| {
             base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -121,11 +116,7 @@ fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = support::runtime();
     let f = fixture(&rt);
     let sealed = f.cookie.strip_prefix("wos-session=").unwrap().to_owned();
     let passwords = f.authkit.config().passwords().clone();

@@ -60,11 +60,7 @@ fn request(cookie: &str) -> Request<Body> {
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = support::runtime();
     let redis = RedisServer::start();
     let emulator = rt.block_on(support::demo_emulator());
     let url = redis.url();

@@ -24,3 +24,23 @@ pub fn config(emulator: &Emulator, password: Secret) -> AuthKitConfig {
         .build()
         .unwrap()
 }
+
+/// The emulator's key set, as its JWKS endpoint serves it.
+pub async fn jwks(emulator: &Emulator) -> serde_json::Value {
+    reqwest::get(emulator.jwks_url())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The runtime the criterion benches drive requests on (one worker: the figures are per
+/// request, not throughput).
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
