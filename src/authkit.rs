@@ -637,12 +637,12 @@ impl AuthKit {
             .forget_where(|outcome| matches!(outcome, Ok(update) if update.claims.sid == sid));
         #[cfg(feature = "redis")]
         if let Some(store) = self.inner.refresh_store.clone() {
-            let sid = RefreshGate::<RefreshOutcome>::key(sid);
+            let sid = crate::cache::digest(sid.as_bytes());
             let grace = self.inner.refresh_grace;
             // On its own task: signing out answers at once; the marker lands within one
             // command timeout.
             tokio::spawn(async move {
-                if let Err(e) = store.sign_out(&sid, &[], grace).await {
+                if let Err(e) = store.sign_out(&sid, grace).await {
                     tracing::warn!(error = %e, "could not record the sign-out in the shared refresh store");
                 }
             });
@@ -703,9 +703,7 @@ impl AuthKit {
                     // Another replica published and unlocked since our look-up: adopt
                     // (once; a result this app cannot unseal falls through to exchanging).
                     looked_again = true;
-                    if let Err(e) = store.unlock(&key, &owner).await {
-                        tracing::debug!(error = %e, "could not release the shared refresh lock (it expires by itself)");
-                    }
+                    store.unlock(&key, &owner).await;
                     continue;
                 }
                 Ok((true, _)) => {
@@ -730,9 +728,7 @@ impl AuthKit {
                         }
                         Err(e) => Err(e),
                     };
-                    if let Err(e) = store.unlock(&key, &owner).await {
-                        tracing::debug!(error = %e, "could not release the shared refresh lock (it expires by itself)");
-                    }
+                    store.unlock(&key, &owner).await;
                     return outcome;
                 }
                 Ok((false, _)) => {}
@@ -787,7 +783,7 @@ impl AuthKit {
         update: Arc<SessionUpdate>,
     ) -> RefreshOutcome {
         let next = RefreshGate::<RefreshOutcome>::key(&update.session.refresh_token);
-        let sid = RefreshGate::<RefreshOutcome>::key(&update.claims.sid);
+        let sid = crate::cache::digest(update.claims.sid.as_bytes());
         match store.successor_and_ended(&next, &sid).await {
             Ok((_, true)) => Err(RefreshError::Invalid(SIGNED_OUT_ELSEWHERE)),
             Ok((Some(_), false)) => match self.adopt_shared(store, next).await {
@@ -836,7 +832,7 @@ impl AuthKit {
             return Ok(Shared::Nothing);
         };
         if store
-            .session_ended(&RefreshGate::<RefreshOutcome>::key(&claims.sid))
+            .session_ended(&crate::cache::digest(claims.sid.as_bytes()))
             .await?
         {
             return Ok(Shared::Ended);

@@ -20,7 +20,6 @@
 //! The gate is per process: several instances behind a load balancer can still race
 //! each other (WorkOS then answers one of them with `invalid_grant`).
 
-use aws_lc_rs::digest;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -68,9 +67,7 @@ impl<T: Clone + Send + Sync + 'static> RefreshGate<T> {
 
     /// The key for a refresh token (a SHA-256 digest; the token itself is not kept).
     pub fn key(refresh_token: &str) -> Key {
-        let mut key = [0u8; 32];
-        key.copy_from_slice(digest::digest(&digest::SHA256, refresh_token.as_bytes()).as_ref());
-        key
+        crate::cache::digest(refresh_token.as_bytes())
     }
 
     /// Forgets a remembered result (after a sign-out, so the old cookie stops working

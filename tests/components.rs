@@ -153,6 +153,18 @@ async fn harness_as(email: &'static str) -> Harness {
     .await
 }
 
+/// Loads `/dashboard` with the expired session `cookie`: the refreshed cookie value and
+/// what the page saw (signed in).
+async fn refresh_with_a_page_load(h: &Harness, cookie: &str) -> (String, serde_json::Value) {
+    let (response, json) = h.whoami("/dashboard", Some(cookie)).await;
+    assert!(json["user"].is_string(), "{json}");
+    let refreshed = authkit_support::cookie_value(
+        &authkit_support::session_set_cookie(&response).expect("refreshed"),
+    )
+    .to_owned();
+    (refreshed, json)
+}
+
 fn header_text(response: &http::Response<axum::body::Body>, name: header::HeaderName) -> String {
     response
         .headers()
@@ -416,12 +428,7 @@ async fn after_signing_out_neither_the_old_nor_the_refreshed_cookie_works() {
 async fn after_signing_out_an_older_cookie_of_the_same_session_does_not_work() {
     let h = harness_as("ada@example.com").await;
     let c0 = h.expired_session().await;
-    let (response, json) = h.whoami("/dashboard", Some(&c0)).await;
-    assert!(json["user"].is_string(), "{json}");
-    let c1 = authkit_support::cookie_value(
-        &authkit_support::session_set_cookie(&response).expect("refreshed"),
-    )
-    .to_owned();
+    let (c1, _) = refresh_with_a_page_load(&h, &c0).await;
     // Signed out with the newer cookie (valid: no refresh in this request).
     let (status, _, _) = h.call("authkit/sign-out", "return_to=%2F", Some(&c1)).await;
     assert!(status.is_success() || status.is_redirection(), "{status}");
@@ -566,12 +573,7 @@ async fn late_holders_of_an_old_cookie_get_the_newest_session_in_the_chain() {
     let h = harness_as("ada@example.com").await;
     let c0 = h.expired_session().await;
     // Request A refreshes c0 → c1 (Acme).
-    let (response, json) = h.whoami("/dashboard", Some(&c0)).await;
-    assert!(json["user"].is_string(), "{json}");
-    let c1 = authkit_support::cookie_value(
-        &authkit_support::session_set_cookie(&response).expect("refreshed"),
-    )
-    .to_owned();
+    let (c1, json) = refresh_with_a_page_load(&h, &c0).await;
     let acme = json["organization_id"].as_str().unwrap().to_owned();
     // Request B switches c1 into Globex (c1's refresh token is spent by it).
     let globex = organization_id(&h, &c1, "Globex").await;
