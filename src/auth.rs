@@ -251,14 +251,25 @@ pub async fn ensure_signed_in() -> Result<SignedIn, AuthError> {
             ..Default::default()
         },
     );
+    answer_with_sign_in(&auth, &sign_in_url);
+    Err(AuthError::SignInRequired { sign_in_url })
+}
+
+/// Sets the answer for an error that sends the user to sign in at `url`: a page request
+/// is redirected there (`302`); a server-function call answers `401` (as the layer's
+/// middleware-auth mode does), not the `500` Leptos gives any `Err`.
+fn answer_with_sign_in(auth: &RequestAuth, url: &str) {
+    let response = use_context::<leptos_axum::ResponseOptions>();
     if auth.is_document_request() {
-        redirect(&sign_in_url);
-    } else if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        // A server-function call answers `401` (as the layer's middleware-auth mode
-        // does), not the `500` Leptos gives any `Err`.
+        redirect(url);
+        // leptos_axum picks the `302` from the first `Accept` header only, the layer reads
+        // them all: follow the layer, or an odd first `Accept` would leave the `Err` a 500.
+        if let Some(response) = response {
+            response.set_status(http::StatusCode::FOUND);
+        }
+    } else if let Some(response) = response {
         response.set_status(http::StatusCode::UNAUTHORIZED);
     }
-    Err(AuthError::SignInRequired { sign_in_url })
 }
 
 /// Where a sign-in started from this request should return to: the page itself, or for a
@@ -383,13 +394,26 @@ fn refresh_error(
 /// Switches the session to another organization the user belongs to. When WorkOS needs
 /// the user to authenticate again for it (SSO, MFA enrollment) the error is
 /// [`AuthError::ReauthenticationRequired`]; on a page request the browser is also
-/// redirected there.
+/// redirected there (`302`), a server-function call answers `401`. A switch WorkOS
+/// refuses (not a member) answers `403`, one it could not answer (down, rate-limiting)
+/// `503` — never the `500` Leptos gives any `Err`.
 pub async fn switch_to_organization(organization_id: &str) -> Result<SignedIn, AuthError> {
     let result = refresh_session(Some(organization_id)).await;
-    if let Err(AuthError::ReauthenticationRequired { url }) = &result {
-        if request_auth().is_ok_and(|a| a.is_document_request()) {
-            redirect(url);
+    let Ok(auth) = request_auth() else {
+        return result;
+    };
+    match &result {
+        Err(AuthError::ReauthenticationRequired { url }) => answer_with_sign_in(&auth, url),
+        Err(AuthError::Refresh { transient, .. }) if !auth.is_document_request() => {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(if *transient {
+                    http::StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    http::StatusCode::FORBIDDEN
+                });
+            }
         }
+        _ => {}
     }
     result
 }

@@ -33,6 +33,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// [`AuthKit::unseal_session`]).
 const UNSEALED_SESSION_CACHE: usize = 1024;
 
+/// How many used sign-in states are remembered (32 bytes + an instant each).
+const USED_STATES: usize = 65_536;
+/// How long a used sign-in state is remembered: its sealed lifetime (600 s) plus iron's
+/// 60 s clock skew, after which it no longer unseals anyway.
+const USED_STATE_TTL: Duration = Duration::from_secs(660);
+
 /// Where the sign-in start route is mounted by default.
 pub const DEFAULT_SIGN_IN_PATH: &str = "/auth/sign-in";
 /// Where the sign-up start route is mounted by default.
@@ -307,6 +313,8 @@ impl AuthKitBuilder {
                 verifier,
                 gate: RefreshGate::new(self.refresh_grace),
                 sessions: DigestCache::new(self.cache_entries.unwrap_or(UNSEALED_SESSION_CACHE)),
+                used_states: crate::cache::SeenOnce::new(USED_STATES, USED_STATE_TTL),
+                #[cfg(feature = "redis")]
                 refresh_grace: self.refresh_grace,
                 #[cfg(feature = "redis")]
                 refresh_store: self.refresh_store,
@@ -327,6 +335,10 @@ struct Inner {
     gate: RefreshGate<RefreshOutcome>,
     /// Sessions unsealed recently, by digest of the cookie value.
     sessions: DigestCache<Session>,
+    /// Sign-in states already used by a callback (their nonces' digests).
+    used_states: crate::cache::SeenOnce,
+    /// How long a shared `done:` entry lives (the gate keeps its own copy).
+    #[cfg(feature = "redis")]
     refresh_grace: Duration,
     #[cfg(feature = "redis")]
     refresh_store: Option<RedisRefreshStore>,
@@ -449,6 +461,25 @@ impl AuthKit {
     /// The callback route's path (the redirect URI's path).
     pub fn callback_path(&self) -> &str {
         self.inner.config.redirect_uri().path()
+    }
+
+    /// `true` the first time a callback presents the sign-in state with this nonce, `false`
+    /// for any later use (RFC 9700 §4.7.1: a state is single-use). With a refresh store,
+    /// across replicas; if the store cannot answer, this process's memory decides.
+    pub(crate) async fn first_use_of_state(&self, nonce: &str) -> bool {
+        let digest = crate::cache::digest(nonce.as_bytes());
+        let here = self.inner.used_states.first_use(digest);
+        #[cfg(feature = "redis")]
+        if let Some(store) = &self.inner.refresh_store {
+            match store.first_use_of_state(&digest, USED_STATE_TTL).await {
+                Ok(first) => return here && first,
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    "the refresh store could not record a used sign-in state; this replica's memory decides"
+                ),
+            }
+        }
+        here
     }
 
     /// Whether `claims` are due for a proactive refresh at `now`.

@@ -72,9 +72,67 @@ impl<V: Clone> DigestCache<V> {
     }
 }
 
+/// Digests seen in the last `ttl`, bounded: [`first_use`](Self::first_use) answers `true`
+/// once per digest while it is remembered. Used to make a sign-in `state` single-use
+/// (RFC 9700 §4.7.1). When full, expired entries go first, then about half of the rest.
+pub(crate) struct SeenOnce {
+    entries: Mutex<HashMap<Digest, std::time::Instant>>,
+    capacity: usize,
+    ttl: std::time::Duration,
+}
+
+impl SeenOnce {
+    /// Remembers up to `capacity` digests for `ttl` each.
+    pub(crate) fn new(capacity: usize, ttl: std::time::Duration) -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+            capacity,
+            ttl,
+        }
+    }
+
+    /// `true` the first time `key` is seen within `ttl` (and records it), else `false`.
+    pub(crate) fn first_use(&self, key: Digest) -> bool {
+        let now = std::time::Instant::now();
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.get(&key).is_some_and(|until| *until > now) {
+            return false;
+        }
+        if entries.len() >= self.capacity {
+            entries.retain(|_, until| *until > now);
+        }
+        if entries.len() >= self.capacity {
+            let mut keep = false;
+            entries.retain(|_, _| {
+                keep = !keep;
+                keep
+            });
+        }
+        entries.insert(key, now + self.ttl);
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_digest_is_new_once_while_remembered() {
+        let seen = SeenOnce::new(4, std::time::Duration::from_secs(60));
+        assert!(seen.first_use(digest(b"a")));
+        assert!(!seen.first_use(digest(b"a")));
+        for i in 0..100u8 {
+            seen.first_use(digest(&[i]));
+        }
+        assert!(seen.entries.lock().unwrap().len() <= 4);
+        let brief = SeenOnce::new(4, std::time::Duration::ZERO);
+        assert!(brief.first_use(digest(b"a")));
+        assert!(
+            brief.first_use(digest(b"a")),
+            "forgotten once its time is up"
+        );
+    }
 
     #[test]
     fn it_never_grows_past_its_capacity() {

@@ -39,7 +39,8 @@ pub enum CallbackErrorCode {
     MissingPkceCookie,
     /// The `state` does not match the cookie.
     OauthStateMismatch,
-    /// The state cannot be unsealed (tampered with, expired, or another password).
+    /// The state cannot be unsealed (tampered with, expired, or another password), or a
+    /// callback already used it (states are single-use, RFC 9700 §4.7.1).
     InvalidState,
     /// The user cancelled, or WorkOS refused (`?error=…`).
     AccessDenied,
@@ -118,12 +119,11 @@ pub struct CallbackError {
 impl CallbackError {
     /// Whether WorkOS refused the code exchange itself (a 4xx: the code was spent,
     /// replayed, expired or did not match the verifier) — the user's situation, not a
-    /// gateway failure.
+    /// gateway failure. A 408 or 429 is WorkOS being busy, not a refusal.
     pub fn is_refused_by_workos(&self) -> bool {
         self.workos
             .as_ref()
-            .and_then(WorkOsError::status)
-            .is_some_and(|s| s.is_client_error())
+            .is_some_and(|e| !e.is_transient() && e.status().is_some_and(|s| s.is_client_error()))
     }
 
     /// The status of the default error page: `400` for what the browser sent (a replayed
@@ -368,6 +368,11 @@ async fn complete(
     }
     let flow = FlowState::unseal(state, kit.config())
         .map_err(|_| fail(CallbackErrorCode::InvalidState))?;
+    // Single-use, before WorkOS is asked: a replayed callback (or a second code obtained
+    // for the same state) never reaches the code exchange.
+    if !kit.first_use_of_state(&flow.nonce).await {
+        return Err(fail(CallbackErrorCode::InvalidState));
+    }
     let response = kit
         .client()
         .authenticate_with_code(code, Some(&flow.code_verifier))

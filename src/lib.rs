@@ -84,6 +84,10 @@ pub mod callback;
 pub mod config;
 #[cfg(feature = "ssr")]
 mod encoding;
+#[cfg(all(fuzzing, feature = "ssr"))]
+#[doc(hidden)]
+#[allow(missing_docs, unreachable_pub)]
+pub mod fuzzing;
 #[cfg(feature = "ssr")]
 pub mod jwt;
 #[cfg(feature = "ssr")]

@@ -89,7 +89,7 @@ impl RoutePattern {
             return Err(MatcherError::Unsupported(pattern.to_owned()));
         }
         let mut segments = Vec::new();
-        for raw in split_path(pattern) {
+        for raw in path_segments(pattern) {
             segments.push(parse_segment(raw, pattern)?);
         }
         let repeating = segments
@@ -120,18 +120,25 @@ impl RoutePattern {
         if !path.starts_with('/') {
             return false;
         }
-        let segments: Vec<&str> = split_path(path).collect();
-        match_from(&self.segments, &segments)
+        // path-to-regexp's `[/#?]?$`: one trailing slash may follow what the pattern matched.
+        let whole: Vec<&str> = path_segments(path).collect();
+        match_from(&self.segments, &whole)
+            || path.strip_suffix('/').is_some_and(|trimmed| {
+                let trimmed: Vec<&str> = path_segments(trimmed).collect();
+                match_from(&self.segments, &trimmed)
+            })
     }
 }
 
-/// Splits `/a/b/` into `a`, `b`: the leading slash and one trailing slash are dropped,
-/// so `/` has no segments.
-fn split_path(path: &str) -> impl Iterator<Item = &str> {
-    let trimmed = path.strip_prefix('/').unwrap_or(path);
-    let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
-    let empty = trimmed.is_empty();
-    trimmed.split('/').filter(move |_| !empty)
+/// The segments of a path that starts with `/`: `/a/b` gives `a`, `b`; `/` gives one empty
+/// segment, as path-to-regexp reads a pattern (`/` is a literal slash). An empty string
+/// (what is left of `/` once its optional trailing slash is taken) has none.
+fn path_segments(path: &str) -> impl Iterator<Item = &str> {
+    let empty = path.is_empty();
+    path.strip_prefix('/')
+        .unwrap_or(path)
+        .split('/')
+        .filter(move |_| !empty)
 }
 
 fn parse_segment(raw: &str, pattern: &str) -> Result<Segment, MatcherError> {
@@ -265,22 +272,30 @@ impl Matcher {
     /// wildcard (`/dashboard/{*rest}`) still serves it: covering it anyway means a doubled
     /// slash can neither skip the session nor turn a handler's `Auth` into a `500`. (An
     /// allow-list such as middleware auth's unauthenticated paths keeps the strict test,
-    /// so a doubled slash never widens an exemption.)
+    /// so a doubled slash never widens an exemption.) A trailing slash is also tried
+    /// added or removed, so `/settings/` covers `/settings`.
     pub(crate) fn covers(&self, path: &str) -> bool {
         if self.matches(path) {
             return true;
         }
         let path_only = path.split(['?', '#']).next().unwrap_or_default();
-        if !path_only.contains("//") {
-            return false;
-        }
-        let mut collapsed = String::with_capacity(path_only.len());
+        let mut collapsed = String::with_capacity(path_only.len() + 1);
         for c in path_only.chars() {
             if !(c == '/' && collapsed.ends_with('/')) {
                 collapsed.push(c);
             }
         }
-        self.matches(&collapsed)
+        // A pattern written with a trailing slash (`/settings/`) covers `/settings` too.
+        if self.matches(&collapsed) {
+            return true;
+        }
+        match collapsed.strip_suffix('/') {
+            Some(trimmed) => !trimmed.is_empty() && self.matches(trimmed),
+            None => {
+                collapsed.push('/');
+                self.matches(&collapsed)
+            }
+        }
     }
 
     /// Whether the set has no pattern.
@@ -306,6 +321,23 @@ mod tests {
 
     fn m(p: &str) -> RoutePattern {
         RoutePattern::new(p).unwrap()
+    }
+
+    /// Found by the path-to-regexp reference property test: an empty segment is never a
+    /// parameter, and a pattern's own trailing slash is literal (`/a/` needs it; one more
+    /// may follow), while `/` also takes one extra slash (`^\/[\/#\?]?$`).
+    #[test]
+    fn empty_segments_follow_path_to_regexp() {
+        assert!(m("/:id?").matches("/"));
+        assert!(!m("/:id?").matches("//"));
+        assert!(m("/").matches("//"));
+        assert!(!m("/a/").matches("/a"));
+        assert!(m("/a/").matches("/a/"));
+        assert!(m("/a/").matches("/a//"));
+        // Coverage (the layer's test) still takes `/a` under `/a/` and doubled slashes.
+        let set = Matcher::new(["/a/", "/b"]).unwrap();
+        assert!(set.covers("/a") && set.covers("/a//") && set.covers("/b/") && set.covers("//b"));
+        assert!(!set.covers("/c") && !set.covers("/"));
     }
 
     #[test]
@@ -480,5 +512,142 @@ mod tests {
             let _ = RoutePattern::new(p);
         }
         assert!(m("/é/:ü*").matches("/é/x"));
+    }
+}
+
+/// Property tests (#11 R1): the matcher agrees with a reference implementation of
+/// path-to-regexp v6 — its `parse` + `tokensToRegexp` with the options authkit-nextjs uses
+/// (`strict: false`, anchored, and case-sensitive because authkit-nextjs rebuilds the
+/// `RegExp` from `.source` without flags) — on generated patterns and paths.
+#[cfg(test)]
+mod reference_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// path-to-regexp v6's regular expression for `pattern` (the subset the matcher
+    /// accepts: literals, `:name` with an optional `?`/`*`/`+`, escapes), written from its
+    /// documented algorithm: a parameter right after `/` or `.` takes that character as
+    /// its prefix; `*`/`+` repeat prefix + segment; an optional delimiter, then the end.
+    fn reference_regex(pattern: &str) -> regex::Regex {
+        const SEGMENT: &str = "[^/#?]+?";
+        let mut route = String::from("^");
+        let mut literal = String::new();
+        let chars: Vec<char> = pattern.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            match chars[i] {
+                '\\' => {
+                    if let Some(c) = chars.get(i + 1) {
+                        literal.push(*c);
+                    }
+                    i += 2;
+                }
+                ':' => {
+                    let mut j = i + 1;
+                    while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
+                        j += 1;
+                    }
+                    // The character just before the name is its prefix when it is `/` or `.`.
+                    let prefix = match literal.chars().last() {
+                        Some(c @ ('/' | '.')) => {
+                            literal.pop();
+                            regex::escape(&c.to_string())
+                        }
+                        _ => String::new(),
+                    };
+                    route.push_str(&regex::escape(&literal));
+                    literal.clear();
+                    let modifier = chars
+                        .get(j)
+                        .copied()
+                        .filter(|c| matches!(c, '?' | '*' | '+'));
+                    let piece = match (prefix.is_empty(), modifier) {
+                        (false, Some(m @ ('*' | '+'))) => {
+                            let optional = if m == '*' { "?" } else { "" };
+                            format!(
+                                "(?:{prefix}((?:{SEGMENT})(?:{prefix}(?:{SEGMENT}))*)){optional}"
+                            )
+                        }
+                        (false, m) => format!(
+                            "(?:{prefix}({SEGMENT})){}",
+                            m.map(String::from).unwrap_or_default()
+                        ),
+                        (true, Some(m @ ('*' | '+'))) => format!("((?:{SEGMENT}){m})"),
+                        (true, m) => {
+                            format!("({SEGMENT}){}", m.map(String::from).unwrap_or_default())
+                        }
+                    };
+                    route.push_str(&piece);
+                    i = j + usize::from(modifier.is_some());
+                }
+                c => {
+                    literal.push(c);
+                    i += 1;
+                }
+            }
+        }
+        route.push_str(&regex::escape(&literal));
+        route.push_str("[/#?]?$");
+        regex::Regex::new(&route).expect("reference regex")
+    }
+
+    fn pattern_segment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("a".to_owned()),
+            Just("b".to_owned()),
+            Just("ab".to_owned()),
+            Just("A".to_owned()),
+            Just(":id".to_owned()),
+            Just(":id?".to_owned()),
+            Just(":path*".to_owned()),
+            Just(":path+".to_owned()),
+            Just("x-:id".to_owned()),
+            Just(":id.txt".to_owned()),
+            Just("v1.:id".to_owned()),
+            Just("a\\.b".to_owned()),
+        ]
+    }
+
+    fn path_segment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("a".to_owned()),
+            Just("b".to_owned()),
+            Just("ab".to_owned()),
+            Just("A".to_owned()),
+            Just(String::new()),
+            Just("x-1".to_owned()),
+            Just("x-".to_owned()),
+            Just("1.txt".to_owned()),
+            Just(".txt".to_owned()),
+            Just("v1.7".to_owned()),
+            Just("a.b".to_owned()),
+            Just("%2F".to_owned()),
+            Just("é".to_owned()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+        #[test]
+        fn matcher_agrees_with_path_to_regexp(
+            pattern in prop::collection::vec(pattern_segment(), 0..4),
+            paths in prop::collection::vec((prop::collection::vec(path_segment(), 0..5), any::<bool>()), 1..12),
+        ) {
+            let pattern = format!("/{}", pattern.join("/"));
+            // Patterns the matcher refuses at start-up (two repeating parameters) are out
+            // of scope: they never reach a request.
+            let Ok(compiled) = RoutePattern::new(&pattern) else { return Ok(()); };
+            let reference = reference_regex(&pattern);
+            for (segments, trailing_slash) in paths {
+                let mut path = format!("/{}", segments.join("/"));
+                if trailing_slash { path.push('/'); }
+                prop_assert_eq!(
+                    compiled.matches(&path),
+                    reference.is_match(&path),
+                    "pattern {:?}, path {:?}, reference {}", pattern, path, reference.as_str()
+                );
+            }
+        }
     }
 }

@@ -14,6 +14,7 @@
 //! | `lock:<sha256(refresh token), hex>` | a random owner id | 5 s, renewed every 1.5 s while the exchange runs |
 //! | `done:<sha256(refresh token), hex>` | the new session, **sealed** with the cookie password (iron, as the cookie) | the refresh grace (30 s) |
 //! | `ended:<sha256(session id), hex>` | `1` (signed out: remembered refreshes of this session no longer answer) | the refresh grace |
+//! | `used:<sha256(sign-in state nonce), hex>` | `1` (a callback used this sign-in state: it is single-use) | 660 s (the state's lifetime + skew) |
 //!
 //! Keys are digests, never tokens; values hold tokens only inside the seal. A replica
 //! that needs to refresh token T first looks for `done:T` (following the chain when the
@@ -350,6 +351,26 @@ impl RedisRefreshStore {
     pub(crate) async fn is_locked(&self, digest: &[u8; 32]) -> Result<bool, StoreFault> {
         self.query(redis::cmd("EXISTS").arg(self.key("lock", digest)))
             .await
+    }
+
+    /// `true` the first time any replica asks about the sign-in state with nonce digest
+    /// `nonce` within `ttl` (`SET used:… NX PX`), `false` after: a state is single-use.
+    pub(crate) async fn first_use_of_state(
+        &self,
+        nonce: &[u8; 32],
+        ttl: Duration,
+    ) -> Result<bool, StoreFault> {
+        let set: Option<String> = self
+            .query(
+                redis::cmd("SET")
+                    .arg(self.key("used", nonce))
+                    .arg(1)
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(millis(ttl)),
+            )
+            .await?;
+        Ok(set.is_some())
     }
 
     /// Records that the session with id digest `sid` was signed out (for `grace`).

@@ -932,3 +932,54 @@ mod tests {
         }
     }
 }
+
+/// Property tests (#11 R1): any JSON value seals and unseals to itself (`null` reads as
+/// `{}`, as in iron-session), under any password map, and a seal never unseals under another password.
+#[cfg(test)]
+mod property_tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            // Finite floats only: JSON has no NaN or infinity.
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                prop::collection::btree_map(any::<String>(), inner, 0..8)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_json_round_trips(value in json(), password in "[ -~]{32,64}", id in 0u32..5) {
+            // Ids 0..=4 beside an older "1": the seal names the newest, unsealing picks it.
+            let map = PasswordMap::from_entries([
+                ("1".to_owned(), "an-older-password-of-32-characters!!".to_owned()),
+                (id.to_string(), password.clone()),
+            ])
+            .unwrap();
+            let sealed = seal_json(&value, &map, None).unwrap();
+            // iron-session reads a `null` payload as `{}` (`unseal(..) ?? {}`); so does this.
+            let expected = if value.is_null() { serde_json::json!({}) } else { value.clone() };
+            prop_assert_eq!(&unseal_json(&sealed, &map).unwrap(), &expected);
+            // The value is not readable in the seal, and another password cannot open it.
+            let other = PasswordMap::single(password + "x");
+            prop_assert!(unseal_json(&sealed, &other).is_err());
+        }
+    }
+}

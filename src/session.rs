@@ -169,8 +169,9 @@ pub fn session_set_cookies(config: &CookieConfig, value: &str, url: Option<&str>
 }
 
 /// The session cookies a request carries: every value of the plain cookie (browsers may
-/// send two, see [`find_cookies_in_headers`]) and the parts of a split session.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// send two, see [`find_cookies_in_headers`]) and the parts of a split session. `Debug`
+/// shows their sizes, never the sealed values.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct SessionCookies {
     /// Values of the plain `name` cookie, in order.
     pub plain: Vec<String>,
@@ -179,6 +180,19 @@ pub struct SessionCookies {
     /// The parts `name.0`, `name.1`, … joined, when part 0 and every part up to the last
     /// consecutive one are present.
     pub joined: Option<String>,
+}
+
+impl fmt::Debug for SessionCookies {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionCookies")
+            .field(
+                "plain_lengths",
+                &self.plain.iter().map(String::len).collect::<Vec<_>>(),
+            )
+            .field("part_indices", &self.part_indices)
+            .field("joined_length", &self.joined.as_ref().map(String::len))
+            .finish()
+    }
 }
 
 impl SessionCookies {

@@ -421,13 +421,16 @@ async fn a_wrong_verifier_or_a_replayed_code_fails_the_exchange() {
         .await;
     assert_eq!(ok.status(), StatusCode::TEMPORARY_REDIRECT);
     let _ = (state, pair);
+    // Replayed whole: the state is single-use, so WorkOS is not even asked.
+    let calls = h.authenticate_calls();
     expect_error(
         &h,
         callback_request(Some(&code), Some(&state2), Some(&pair2)),
-        CallbackErrorCode::AuthenticationFailed,
+        CallbackErrorCode::InvalidState,
         StatusCode::BAD_REQUEST,
     )
     .await;
+    assert_eq!(h.authenticate_calls(), calls);
 }
 
 #[tokio::test]

@@ -2,98 +2,25 @@
 //! built and signed here, a JWKS source whose calls are counted, and a clock the tests move.
 #![cfg(feature = "ssr")]
 
+mod token_support;
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use authkit_leptos::jwt::{
     decode_unverified, AccessTokenClaims, Actor, Clock, JwtError, TokenVerifier,
 };
 use aws_lc_rs::hmac;
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::rsa::{KeyPair, KeySize};
-use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
+use aws_lc_rs::signature::KeyPair as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Value};
+use token_support::{b64, claims, jwk, jwks, key, sign, sign_with_header};
 
 // ---------------------------------------------------------------------------------------
-// Test keys, tokens, clock and JWKS source
+// Test keys and tokens (tests/token_support), clock and JWKS source
 // ---------------------------------------------------------------------------------------
-
-/// Three RSA-2048 key pairs, each generated once, on first use (generation is slow).
-fn key(index: usize) -> &'static KeyPair {
-    static KEYS: [OnceLock<KeyPair>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    KEYS[index].get_or_init(|| KeyPair::generate(KeySize::Rsa2048).expect("RSA key generation"))
-}
-
-fn b64(bytes: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// The public JWK of `pair`, as WorkOS publishes it.
-fn jwk(pair: &KeyPair, kid: &str) -> Value {
-    let public = pair.public_key();
-    json!({
-        "kty": "RSA",
-        "kid": kid,
-        "alg": "RS256",
-        "use": "sig",
-        "n": b64(public.modulus().big_endian_without_leading_zero()),
-        "e": b64(public.exponent().big_endian_without_leading_zero()),
-    })
-}
-
-fn jwks(keys: &[Value]) -> Value {
-    json!({ "keys": keys })
-}
-
-/// A compact JWT with any header, signed RS256 by `pair`.
-fn sign_with_header(pair: &KeyPair, header: &Value, claims: &Value) -> String {
-    let input = format!(
-        "{}.{}",
-        b64(serde_json::to_vec(header).unwrap()),
-        b64(serde_json::to_vec(claims).unwrap())
-    );
-    let mut sig = vec![0; pair.public_modulus_len()];
-    pair.sign(
-        &RSA_PKCS1_SHA256,
-        &SystemRandom::new(),
-        input.as_bytes(),
-        &mut sig,
-    )
-    .unwrap();
-    format!("{input}.{}", b64(sig))
-}
-
-fn sign(pair: &KeyPair, kid: &str, claims: &Value) -> String {
-    sign_with_header(
-        pair,
-        &json!({"alg": "RS256", "typ": "JWT", "kid": kid}),
-        claims,
-    )
-}
-
-/// A WorkOS access token's claims, valid for 5 minutes from `now`.
-fn claims(now: u64) -> Value {
-    json!({
-        "iss": "https://api.workos.com/user_management/client_123",
-        "sub": "user_01",
-        "sid": "session_01",
-        "jti": "jti_01",
-        "org_id": "org_01",
-        "role": "admin",
-        "roles": ["admin", "member"],
-        "permissions": ["posts:read", "posts:write"],
-        "entitlements": ["audit-logs"],
-        "feature_flags": ["new-feature"],
-        "exp": now + 300,
-        "iat": now,
-        "auth_time": now - 10,
-        "act": {"sub": "admin@example.com"},
-        "department": "R&D",
-    })
-}
 
 /// A clock the test moves by hand; both its monotonic and wall time advance together.
 struct ManualClock {

@@ -471,7 +471,7 @@ async fn switch_to_organization_changes_org_and_role() {
             Some(&cookie),
         )
         .await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     let error: AuthError = serde_json::from_value(body).unwrap();
     let url = error
         .sign_in_url()
@@ -486,7 +486,7 @@ async fn switch_to_organization_changes_org_and_role() {
     let (status, body, _) = a
         .call("switch", "organization_id=org_nope", Some(&cookie))
         .await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert!(serde_json::from_value::<AuthError>(body).is_ok());
 }
 

@@ -686,11 +686,12 @@ async fn a_replayed_code_is_refused() {
         h.send(request()).await.status(),
         StatusCode::TEMPORARY_REDIRECT
     );
-    assert_failure(
-        h.send(request()).await,
-        CallbackErrorCode::AuthenticationFailed,
-    )
-    .await;
+    // authkit-nextjs sends the replay to WorkOS, which refuses the spent code
+    // (`authentication_failed`); here the state is single-use (RFC 9700 §4.7.1), so the
+    // replay is refused before any exchange. Either way nobody is signed in.
+    let calls = h.authenticate_calls();
+    assert_failure(h.send(request()).await, CallbackErrorCode::InvalidState).await;
+    assert_eq!(h.authenticate_calls(), calls);
 }
 
 #[tokio::test]

@@ -353,3 +353,34 @@ fn a_bad_redis_url_is_a_start_up_error() {
     let e = RedisRefreshStore::open("127.0.0.1:6379").unwrap_err();
     assert!(e.to_string().contains("redis://"), "{e}");
 }
+
+/// A sign-in state is single-use across replicas: the callback completed on A, replayed
+/// on B with the same code, state and flow cookie, is refused before any exchange (the
+/// `used:` key in Redis), and nobody else is signed in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_completed_on_one_replica_is_refused_on_the_other() {
+    let redis = RedisServer::start();
+    let r = replicas(&redis).await;
+    let flow = r.a.flow("/auth/sign-in").await;
+    let callback = || {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("code", &flow.code)
+            .append_pair("state", &flow.state)
+            .finish();
+        Request::get(format!("/callback?{query}"))
+            .header(header::COOKIE, &flow.verifier_pair)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let first = r.a.send(callback()).await;
+    assert!(first.status().is_redirection(), "{}", first.status());
+    assert!(session_set_cookie(&first).is_some());
+    assert_eq!(redis.keys("authkit:refresh:used:*").len(), 1);
+    let exchanges = r.a.authenticate_calls();
+
+    let replay = r.b.clone().oneshot(callback()).await.unwrap();
+    assert_eq!(replay.status(), http::StatusCode::BAD_REQUEST);
+    assert!(session_set_cookie(&replay).is_none());
+    assert!(body_text(replay).await.contains("invalid_state"));
+    assert_eq!(r.a.authenticate_calls(), exchanges, "WorkOS was not asked");
+}

@@ -5,6 +5,8 @@ pub mod app;
 pub mod browser;
 #[cfg(feature = "ssr")]
 pub mod mode;
+#[cfg(feature = "ssr")]
+pub mod server;
 
 /// What the demo's server functions need besides the session (provided as context).
 #[cfg(feature = "ssr")]

@@ -5,33 +5,11 @@
 //! real `WORKOS_*` variables it talks to WorkOS, and with only some of them it refuses to
 //! start, naming what is missing ([`authkit_demo::mode`]). Either way the same crate code runs.
 
-use authkit_demo::app::{shell, App};
 use authkit_demo::mode::{self, Mode};
-use authkit_demo::DemoContext;
 use authkit_leptos::emulator::{Emulator, Seed};
 use authkit_leptos::{AuthKit, AuthKitConfig, RedisRefreshStore, Secret};
-use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
 use leptos::config::get_configuration;
-use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::process::ExitCode;
-
-/// The pages the AuthKit layer covers: the `withAuth` docs' matcher (`/`, `/dashboard/:path*`,
-/// `/profile/:path*`) plus the demo's other pages. Server functions under `/api` are covered too.
-const MATCHER: [&str; 8] = [
-    "/",
-    "/about",
-    "/profile/:path*",
-    "/dashboard/:path*",
-    "/protected/:path*",
-    "/data/:path*",
-    "/features/:path*",
-    "/team/:path*",
-];
 
 /// The AuthKit handle; with `WORKOS_REDIS_URL` set, refreshes are coordinated with the
 /// other demo processes on that Redis (README: "Running several replicas").
@@ -136,27 +114,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
 
-    let routes = generate_route_list(App);
-    let context = {
-        let authkit = authkit.clone();
-        let demo = DemoContext {
-            public_url: public_url.clone(),
-        };
-        move || {
-            provide_context(authkit.clone());
-            provide_context(demo.clone());
-        }
-    };
-    let app = Router::new()
-        .leptos_routes_with_context(&leptos_options, routes, context, {
-            let leptos_options = leptos_options.clone();
-            move || shell(leptos_options.clone())
-        })
-        .route("/demo-api/data", get(demo_api).with_state(authkit.clone()))
-        .merge(authkit.routes())
-        .fallback(leptos_axum::file_and_error_handler(shell))
-        .layer(authkit.layer().matcher(MATCHER)?)
-        .with_state(leptos_options);
+    let app = authkit_demo::server::router(&authkit, leptos_options, public_url.clone())?;
 
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -171,35 +129,4 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         emulator.shutdown().await;
     }
     Ok(())
-}
-
-/// The "third-party API" of the data page: it accepts a WorkOS access token as a bearer
-/// token and verifies it against the JWKS, as your own backend would.
-async fn demo_api(State(authkit): State<AuthKit>, headers: HeaderMap) -> impl IntoResponse {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .filter(|t| !t.is_empty());
-    let Some(token) = token else {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(serde_json::json!({ "error": "missing bearer token" })),
-        );
-    };
-    match authkit.verifier().verify(token).await {
-        Ok(claims) => (
-            StatusCode::OK,
-            Json(serde_json::json!({
-                "message": "Hello from the demo API",
-                "user_id": claims.sub,
-                "organization_id": claims.org_id,
-                "permissions": claims.permissions,
-            })),
-        ),
-        Err(_) => (
-            StatusCode::UNAUTHORIZED,
-            Json(serde_json::json!({ "error": "invalid or expired access token" })),
-        ),
-    }
 }

@@ -23,7 +23,7 @@ use super::urlencoded;
 use super::wire::{self, ApiError, AuthenticateResponse, WireUser};
 
 /// Reads a POST body as a JSON object, or form fields when sent form-encoded.
-fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, String> {
+pub(crate) fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, String> {
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -86,6 +86,21 @@ mod store;
 mod urlencoded;
 mod wire;
 
+/// Fuzzing entry (`fuzz/`, built with `--cfg fuzzing`): a POST body as the API reads it,
+/// form-encoded or JSON. Never panics.
+#[cfg(fuzzing)]
+pub(crate) fn fuzz_body(form: bool, body: &[u8]) {
+    let mut headers = http::HeaderMap::new();
+    if form {
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+    }
+    let _ = api::parse_body(&headers, body);
+    let _ = urlencoded::parse(&String::from_utf8_lossy(body));
+}
+
 #[cfg(feature = "cli")]
 pub mod cli;
 

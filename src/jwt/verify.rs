@@ -43,6 +43,48 @@ struct Header {
     crit: Option<Value>,
 }
 
+/// A compact JWS taken apart before any key is looked up: the header says `RS256`, names a
+/// `kid` and lists no `crit` extensions; the signature and payload are decoded (not yet
+/// trusted).
+pub(super) struct ParsedToken<'a> {
+    pub(super) kid: String,
+    /// `header.payload`: the bytes the signature covers.
+    pub(super) signing_input: &'a str,
+    pub(super) signature: Vec<u8>,
+    pub(super) payload: Vec<u8>,
+}
+
+/// Checks a token's shape and header (everything verification can check without a key).
+/// Errors are [`JwtError::Malformed`], [`JwtError::UnsupportedAlgorithm`] or
+/// [`JwtError::MissingKid`]; never a panic, whatever the bytes (fuzzed: `fuzz/`).
+pub(super) fn parse(token: &str) -> Result<ParsedToken<'_>, JwtError> {
+    let parts = split(token)?;
+    let header: Header = json_part(parts.header, "header")?;
+    if header.alg != RS256 {
+        return Err(JwtError::UnsupportedAlgorithm {
+            alg: echo(&header.alg),
+        });
+    }
+    if header.crit.is_some() {
+        return Err(JwtError::malformed(
+            "the header lists critical extensions (\"crit\"), which are not supported",
+        ));
+    }
+    let kid = header.kid.ok_or(JwtError::MissingKid)?;
+    Ok(ParsedToken {
+        kid,
+        signing_input: parts.signing_input,
+        signature: b64(parts.signature, "signature")?,
+        payload: b64(parts.payload, "payload")?,
+    })
+}
+
+/// The claims of a token whose signature checked out.
+pub(super) fn parse_claims(payload: &[u8]) -> Result<AccessTokenClaims, JwtError> {
+    serde_json::from_slice(payload)
+        .map_err(|e| JwtError::malformed(format!("the claims are not a WorkOS access token: {e}")))
+}
+
 /// An authentic token's claims and whether it has expired.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -184,34 +226,17 @@ impl TokenVerifier {
                 _ => self.verified.remove(&digest),
             }
         }
-        let parts = split(token)?;
-        let header: Header = json_part(parts.header, "header")?;
-        if header.alg != RS256 {
-            return Err(JwtError::UnsupportedAlgorithm {
-                alg: echo(&header.alg),
-            });
-        }
-        if header.crit.is_some() {
-            return Err(JwtError::malformed(
-                "the header lists critical extensions (\"crit\"), which are not supported",
-            ));
-        }
-        let kid = header.kid.ok_or(JwtError::MissingKid)?;
-        let signature = b64(parts.signature, "signature")?;
-        let payload = b64(parts.payload, "payload")?;
-
+        let parsed = parse(token)?;
         let key = if from_workos {
-            self.jwks.key_for_workos_token(&kid).await?
+            self.jwks.key_for_workos_token(&parsed.kid).await?
         } else {
-            self.jwks.key(&kid).await?
+            self.jwks.key(&parsed.kid).await?
         };
-        if !key.verify(parts.signing_input.as_bytes(), &signature) {
+        if !key.verify(parsed.signing_input.as_bytes(), &parsed.signature) {
             return Err(JwtError::InvalidSignature);
         }
-
-        let claims: AccessTokenClaims = serde_json::from_slice(&payload).map_err(|e| {
-            JwtError::malformed(format!("the claims are not a WorkOS access token: {e}"))
-        })?;
+        let claims = parse_claims(&parsed.payload)?;
+        let kid = parsed.kid;
         if let Some(expected) = &self.issuer {
             if claims.iss != **expected {
                 return Err(JwtError::IssuerMismatch {

@@ -1,0 +1,89 @@
+//! The demo's axum router: the Leptos pages and server functions, the "third-party API"
+//! of the data page, the AuthKit routes, and the AuthKit layer over all of them. `main`
+//! serves it; tests build the same router in-process.
+
+use crate::app::{shell, App};
+use crate::DemoContext;
+use authkit_leptos::{AuthKit, MatcherError};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+/// The pages the AuthKit layer covers: the `withAuth` docs' matcher (`/`, `/dashboard/:path*`,
+/// `/profile/:path*`) plus the demo's other pages. Server functions under `/api` are covered too.
+pub const MATCHER: [&str; 8] = [
+    "/",
+    "/about",
+    "/profile/:path*",
+    "/dashboard/:path*",
+    "/protected/:path*",
+    "/data/:path*",
+    "/features/:path*",
+    "/team/:path*",
+];
+
+/// The whole demo app for `authkit`, with `public_url` (the demo's own base URL, which the
+/// data page's server function calls) and the site layout in `leptos_options`.
+///
+/// # Errors
+/// When a [`MATCHER`] pattern does not compile (never, for the patterns above).
+pub fn router(
+    authkit: &AuthKit,
+    leptos_options: LeptosOptions,
+    public_url: String,
+) -> Result<Router, MatcherError> {
+    let routes = generate_route_list(App);
+    let context = {
+        let authkit = authkit.clone();
+        let demo = DemoContext { public_url };
+        move || {
+            provide_context(authkit.clone());
+            provide_context(demo.clone());
+        }
+    };
+    Ok(Router::new()
+        .leptos_routes_with_context(&leptos_options, routes, context, {
+            let leptos_options = leptos_options.clone();
+            move || shell(leptos_options.clone())
+        })
+        .route("/demo-api/data", get(demo_api).with_state(authkit.clone()))
+        .merge(authkit.routes())
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(authkit.layer().matcher(MATCHER)?)
+        .with_state(leptos_options))
+}
+
+/// The "third-party API" of the data page: it accepts a WorkOS access token as a bearer
+/// token and verifies it against the JWKS, as your own backend would.
+async fn demo_api(State(authkit): State<AuthKit>, headers: HeaderMap) -> impl IntoResponse {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({ "error": "missing bearer token" })),
+        );
+    };
+    match authkit.verifier().verify(token).await {
+        Ok(claims) => (
+            StatusCode::OK,
+            Json(serde_json::json!({
+                "message": "Hello from the demo API",
+                "user_id": claims.sub,
+                "organization_id": claims.org_id,
+                "permissions": claims.permissions,
+            })),
+        ),
+        Err(_) => (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({ "error": "invalid or expired access token" })),
+        ),
+    }
+}

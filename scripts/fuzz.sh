@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Fuzzes the parsers of untrusted input (#11 R1; RELIABILITY.md has the last results):
+#   unseal          a `wos-session` value (iron Fe26.2), and seal/unseal of any JSON
+#   cookie_header   `Cookie` header bytes (non-UTF-8 too); a foreign cookie never hides the session
+#   matcher         route pattern + path, and the return-path sanitiser (never leaves the origin)
+#   sign_in_state   the sealed OAuth state / PKCE verifier cookie
+#   jwt             a JWT's shape, header and claims, as verification parses them
+#   emulator_body   the emulator's form and JSON body decoders
+# Each target runs FUZZ_RUNS executions (default 10,000,000) from the committed corpus in
+# fuzz/corpus/<target>/ (seeded by fuzz/seeds/make_seeds.py), then the corpus is minimised
+# in place (`cargo fuzz cmin`). A crash stops the script with libFuzzer's reproducer in
+# fuzz/artifacts/<target>/; turn it into a unit test beside the code it broke.
+#
+# cargo-fuzz needs nightly-only compiler flags (`-Cpasses=sancov-module` instrumentation
+# works on stable; cargo-fuzz's `-Z` flags do not): RUSTC_BOOTSTRAP=1 lets the Debian
+# toolchain accept them, no rustup download. Debian ships no AddressSanitizer runtime for
+# Rust, so targets run with `--sanitizer none`: the code is `#![forbid(unsafe_code)]`, so
+# the fuzzer looks for panics, failed assertions, hangs (`-timeout`) and memory blow-ups
+# (`-rss_limit_mb`), not memory errors. About 15 minutes on the 2-core machine (10 M runs
+# per target) after a first instrumented build of ~10 minutes.
+#
+#   ./scripts/fuzz.sh                    every target, 10 M runs each
+#   FUZZ_RUNS=100000 ./scripts/fuzz.sh jwt matcher
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=/dev/null
+. scripts/env.sh
+RUNS="${FUZZ_RUNS:-10000000}"
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(unseal cookie_header matcher sign_in_state jwt emulator_body)
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "==> installing cargo-fuzz 0.13.2 (once; built with the Debian toolchain)"
+  cargo install cargo-fuzz --version 0.13.2 --locked
+fi
+export RUSTC_BOOTSTRAP=1
+# Instrumented builds never share artifacts with normal ones: their own target directory.
+export CARGO_TARGET_DIR="${AUTHKIT_FUZZ_TARGET_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/fuzz}"
+python3 fuzz/seeds/make_seeds.py
+cd fuzz
+FLAGS=(--sanitizer none --debug-assertions)
+cargo fuzz build "${FLAGS[@]}"
+summary=()
+t0=$SECONDS
+for target in "${TARGETS[@]}"; do
+  echo "==> fuzz $target: $RUNS runs"
+  start=$SECONDS
+  log="$(mktemp)"
+  if ! cargo fuzz run "${FLAGS[@]}" "$target" "corpus/$target" -- \
+      -runs="$RUNS" -max_len=16384 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      >"$log" 2>&1; then
+    tail -40 "$log"
+    echo "fuzz $target: CRASH (reproducer in fuzz/artifacts/$target/)" >&2
+    exit 1
+  fi
+  execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
+  speed="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)"
+  cov="$(grep -o 'cov: [0-9]*' "$log" | tail -1)"
+  rm -f "$log"
+  cargo fuzz cmin "${FLAGS[@]}" "$target" "corpus/$target" >/dev/null 2>&1
+  files="$(find "corpus/$target" -type f | wc -l)"
+  summary+=("$(printf '%-14s %12s runs  %7s/s  %-10s corpus %4s files  %4ss  0 crashes' \
+    "$target" "$execs" "$speed" "$cov" "$files" "$((SECONDS - start))")")
+done
+printf '\nfuzzing finished in %ss (%s, rustc %s, cargo-fuzz %s)\n' "$((SECONDS - t0))" \
+  "$(date -u +%F)" "$(rustc -V | cut -d' ' -f2)" "$(cargo fuzz --version | cut -d' ' -f2)"
+printf '%s\n' "${summary[@]}"
