@@ -8,7 +8,7 @@
 #   emulator_body   the emulator's form and JSON body decoders
 # Each target runs FUZZ_RUNS executions (default 10,000,000) from the committed corpus in
 # fuzz/corpus/<target>/ (seeded by fuzz/seeds/make_seeds.py), then the corpus is minimised
-# in place (`cargo fuzz cmin`). A crash stops the script with libFuzzer's reproducer in
+# in place (libFuzzer's `-merge=1`). A crash stops the script with libFuzzer's reproducer in
 # fuzz/artifacts/<target>/; turn it into a unit test beside the code it broke.
 #
 # cargo-fuzz needs nightly-only compiler flags (`-Cpasses=sancov-module` instrumentation
@@ -38,30 +38,39 @@ export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="${AUTHKIT_FUZZ_TARGET_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/fuzz}"
 python3 fuzz/seeds/make_seeds.py
 cd fuzz
-FLAGS=(--sanitizer none --debug-assertions)
-cargo fuzz build "${FLAGS[@]}"
+# Built once; the runs below use the binaries directly, so a source edit during the run
+# cannot rebuild (and change) what is being fuzzed half-way.
+cargo fuzz build --sanitizer none --debug-assertions
+BIN="$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release"
 summary=()
 t0=$SECONDS
 for target in "${TARGETS[@]}"; do
   echo "==> fuzz $target: $RUNS runs"
   start=$SECONDS
   log="$(mktemp)"
-  if ! cargo fuzz run "${FLAGS[@]}" "$target" "corpus/$target" -- \
-      -runs="$RUNS" -max_len=16384 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-      >"$log" 2>&1; then
-    tail -40 "$log"
+  mkdir -p "artifacts/$target"
+  if ! "$BIN/$target" -artifact_prefix="artifacts/$target/" -runs="$RUNS" -max_len=16384 \
+      -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "corpus/$target" >"$log" 2>&1; then
+    grep -a -A12 -m1 'panicked\|ERROR: libFuzzer' "$log" || tail -20 "$log"
+    grep -a 'Test unit written to' "$log" || true
     echo "fuzz $target: CRASH (reproducer in fuzz/artifacts/$target/)" >&2
     exit 1
   fi
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
   speed="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)"
-  cov="$(grep -o 'cov: [0-9]*' "$log" | tail -1)"
+  cov="$(grep -ao 'cov: [0-9]*' "$log" | tail -1)"
   rm -f "$log"
-  cargo fuzz cmin "${FLAGS[@]}" "$target" "corpus/$target" >/dev/null 2>&1
+  # Minimise the corpus in place: keep only inputs that add coverage (libFuzzer's merge).
+  minimal="$(mktemp -d)"
+  "$BIN/$target" -merge=1 -max_len=16384 "$minimal" "corpus/$target" >/dev/null 2>&1
+  rm -rf "corpus/$target" && mv "$minimal" "corpus/$target"
   files="$(find "corpus/$target" -type f | wc -l)"
-  summary+=("$(printf '%-14s %12s runs  %7s/s  %-10s corpus %4s files  %4ss  0 crashes' \
-    "$target" "$execs" "$speed" "$cov" "$files" "$((SECONDS - start))")")
+  # shellcheck disable=SC2016  # backquotes are Markdown here
+  summary+=("$(printf '| `%s` | %s | %s | %s | %s | %s s | 0 |' \
+    "$target" "$execs" "$speed" "${cov#cov: }" "$files" "$((SECONDS - start))")")
 done
-printf '\nfuzzing finished in %ss (%s, rustc %s, cargo-fuzz %s)\n' "$((SECONDS - t0))" \
+printf '\nfuzzing finished in %ss (%s, rustc %s, cargo-fuzz %s, --sanitizer none)\n' "$((SECONDS - t0))" \
   "$(date -u +%F)" "$(rustc -V | cut -d' ' -f2)" "$(cargo fuzz --version | cut -d' ' -f2)"
+echo "| target | executions | per second | coverage (edges) | corpus files | time | crashes |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${summary[@]}"

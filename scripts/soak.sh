@@ -4,10 +4,14 @@
 # pages with valid, expiring, expired, tampered, foreign and garbage session cookies and
 # with none (scripts/soak.lua: which kind of request gets which answer, checked on every
 # response). Fails when any response is unexpected, any socket error or timeout occurs, or
-# the demo's open file descriptors or threads do not come back to where they started
-# (SOAK_FD_SLACK, 8; SOAK_THREAD_SLACK, 4) after the run. Reports the demo's memory
-# (VmRSS after warm-up, every 10 s, at the end; VmHWM, the peak), descriptors and threads,
-# and ends with a summary block for RELIABILITY.md.
+# the demo's open file descriptors, threads or tokio tasks do not come back to where they
+# started (SOAK_FD_SLACK, 8; SOAK_THREAD_SLACK, 4; SOAK_TASK_SLACK, 8) after the run.
+# Reports the demo's memory (VmRSS after warm-up, every 10 s, at the end; VmHWM, the peak),
+# descriptors, threads and tasks, and ends with a summary block for RELIABILITY.md.
+#
+# Tasks: /proc cannot show them, so the demo runs with AUTHKIT_DEMO_RUNTIME_STATS=<file>
+# (app/src/main.rs), which makes it write the tokio runtime's count of alive tasks to that
+# file once a second; the task doing that is one of them.
 #
 # Cookies: signed in with curl through the demo and its emulator (AUTHKIT_DEMO_AUTO_APPROVE),
 # with the access-token lifetime set through the emulator's /__emulator/token_ttl control:
@@ -29,6 +33,7 @@ CONNECTIONS="${SOAK_CONNECTIONS:-256}"
 WARMUP="${SOAK_WARMUP_SECONDS:-10}"
 FD_SLACK="${SOAK_FD_SLACK:-8}"
 THREAD_SLACK="${SOAK_THREAD_SLACK:-4}"
+TASK_SLACK="${SOAK_TASK_SLACK:-8}"
 THREADS=16
 if [ "$CONNECTIONS" -lt "$THREADS" ]; then
   echo "soak: SOAK_CONNECTIONS must be at least $THREADS" >&2
@@ -58,10 +63,12 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 random_password() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
 # start_demo NAME PORT EMULATOR_PORT PASSWORD: starts a demo process, waits until it answers.
+# Its count of alive tokio tasks is in $WORK/NAME.tasks, renewed every second.
 start_demo() {
   local name="$1" port="$2" emulator_port="$3" password="$4"
   LEPTOS_SITE_ADDR="127.0.0.1:$port" AUTHKIT_DEMO_EMULATOR_PORT="$emulator_port" \
     AUTHKIT_DEMO_AUTO_APPROVE=ada@example.com WORKOS_COOKIE_PASSWORD="$password" \
+    AUTHKIT_DEMO_RUNTIME_STATS="$WORK/$name.tasks" \
     "$DEMO" >"$WORK/$name.log" 2>&1 &
   PIDS+=("$!")
   LAST_PID=$!
@@ -133,10 +140,19 @@ curl -sf -H "Cookie: wos-session=$valid" "$BASE/protected/about" | grep -q 'id="
 
 status_field() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$DEMO_PID/status"; }
 fds() { find "/proc/$DEMO_PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+# tasks: the demo's alive tokio tasks (at most a second old; this count's own task included).
+tasks() {
+  local n
+  n="$(cat "$WORK/demo.tasks" 2>/dev/null || true)"
+  case "$n" in
+    '' | *[!0-9]*) echo "soak: no task count from the demo in $WORK/demo.tasks" >&2; exit 1 ;;
+  esac
+  echo "$n"
+}
 mb() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
 sample() { # LABEL: one line of the demo's resources
-  printf '%-12s rss %7s MB  peak %7s MB  fds %4s  threads %3s\n' "$1" \
-    "$(mb "$(status_field VmRSS)")" "$(mb "$(status_field VmHWM)")" "$(fds)" "$(status_field Threads)"
+  printf '%-12s rss %7s MB  peak %7s MB  fds %4s  threads %3s  tasks %4s\n' "$1" \
+    "$(mb "$(status_field VmRSS)")" "$(mb "$(status_field VmHWM)")" "$(fds)" "$(status_field Threads)" "$(tasks)"
 }
 
 # run_wrk NAME SECONDS COOKIE_FILE: the mix for SECONDS; wrk's output in $WORK/NAME.out.
@@ -158,6 +174,7 @@ make_cookies "$WORK/run-cookies"
 RSS_START="$(status_field VmRSS)"
 FDS_START="$(fds)"
 THREADS_START="$(status_field Threads)"
+TASKS_START="$(tasks)"
 sample start | tee "$WORK/samples"
 (
   elapsed=0
@@ -176,21 +193,24 @@ kill -0 "$DEMO_PID" 2>/dev/null || { echo "soak: the demo died:" >&2; tail -20 "
 RSS_END="$(status_field VmRSS)"
 FDS_END="$(fds)"
 THREADS_END="$(status_field Threads)"
+TASKS_END="$(tasks)"
 sample end >>"$WORK/samples"
 tail -n +2 "$WORK/samples"
 grep -v '^SOAK_RESULT' "$WORK/run.out"
 
 # ---- after the run: idle keep-alive connections (the WorkOS client's pool to the
-# in-process emulator, both ends in this process) and idle blocking threads close within
-# ~90 s; wait for that before calling anything a leak.
+# in-process emulator, both ends in this process, each end with its connection task) and
+# idle blocking threads close within ~90 s; wait for that before calling anything a leak.
 settled=0
-while [ "$(fds)" -gt $((FDS_START + FD_SLACK)) ] || [ "$(status_field Threads)" -gt $((THREADS_START + THREAD_SLACK)) ]; do
+while [ "$(fds)" -gt $((FDS_START + FD_SLACK)) ] || [ "$(status_field Threads)" -gt $((THREADS_START + THREAD_SLACK)) ] \
+  || [ "$(tasks)" -gt $((TASKS_START + TASK_SLACK)) ]; do
   [ "$settled" -ge 120 ] && break
   sleep 5
   settled=$((settled + 5))
 done
 FDS_SETTLED="$(fds)"
 THREADS_SETTLED="$(status_field Threads)"
+TASKS_SETTLED="$(tasks)"
 RSS_SETTLED="$(status_field VmRSS)"
 RSS_PEAK="$(status_field VmHWM)"
 RSS_MAX_SAMPLED="$(awk '{ if ($3 > m) m = $3 } END { print m }' "$WORK/samples")"
@@ -210,6 +230,8 @@ failures=()
   || failures+=("file descriptors grew from $FDS_START to $FDS_SETTLED")
 [ "$THREADS_SETTLED" -le $((THREADS_START + THREAD_SLACK)) ] \
   || failures+=("threads grew from $THREADS_START to $THREADS_SETTLED")
+[ "$TASKS_SETTLED" -le $((TASKS_START + TASK_SLACK)) ] \
+  || failures+=("tokio tasks grew from $TASKS_START to $TASKS_SETTLED")
 
 rate="$(sed -n 's/^SOAK requests .* = \([0-9]*\/s\);.*$/\1/p' "$WORK/run.out")"
 latency="$(sed -n 's/^SOAK requests .*; latency \(.*\)$/\1/p' "$WORK/run.out")"
@@ -227,6 +249,7 @@ echo "| socket errors and timeouts | ${socket_errors} (warm-up: ${w_socket_error
 echo "| RSS after warm-up / peak (VmHWM) / highest sample / end / settled | $(mb "$RSS_START") / $(mb "$RSS_PEAK") / ${RSS_MAX_SAMPLED} / $(mb "$RSS_END") / $(mb "$RSS_SETTLED") MB |"
 echo "| open file descriptors: start / end / settled | ${FDS_START} / ${FDS_END} / ${FDS_SETTLED} (after ${settled} s) |"
 echo "| threads: start / end / settled | ${THREADS_START} / ${THREADS_END} / ${THREADS_SETTLED} |"
+echo "| tokio tasks alive (one is the counting task): start / end / settled | ${TASKS_START} / ${TASKS_END} / ${TASKS_SETTLED} |"
 echo
 echo "| cookie, page | requests | unexpected | signed-in renders | statuses |"
 echo "|---|---:|---:|---:|---|"

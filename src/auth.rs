@@ -394,7 +394,8 @@ fn refresh_error(
 /// Switches the session to another organization the user belongs to. When WorkOS needs
 /// the user to authenticate again for it (SSO, MFA enrollment) the error is
 /// [`AuthError::ReauthenticationRequired`]; on a page request the browser is also
-/// redirected there (`302`), a server-function call answers `401`. A switch WorkOS
+/// redirected there (`302`), a server-function call answers `401` (also when signed
+/// out: [`AuthError::SignInRequired`]). A switch WorkOS
 /// refuses (not a member) answers `403`, one it could not answer (down, rate-limiting)
 /// `503` — never the `500` Leptos gives any `Err`.
 pub async fn switch_to_organization(organization_id: &str) -> Result<SignedIn, AuthError> {
@@ -403,7 +404,10 @@ pub async fn switch_to_organization(organization_id: &str) -> Result<SignedIn, A
         return result;
     };
     match &result {
-        Err(AuthError::ReauthenticationRequired { url }) => answer_with_sign_in(&auth, url),
+        Err(
+            AuthError::ReauthenticationRequired { url }
+            | AuthError::SignInRequired { sign_in_url: url },
+        ) => answer_with_sign_in(&auth, url),
         Err(AuthError::Refresh { transient, .. }) if !auth.is_document_request() => {
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
                 response.set_status(if *transient {

@@ -9,6 +9,7 @@
 //! says what happened and offers to sign in again; `on_error` replaces it.
 
 use crate::authkit::AuthKit;
+use crate::encoding::html_escape;
 use crate::middleware::{redirect, PRIVATE_NO_STORE};
 use crate::oauth_state::{sanitize_return_path, FlowState};
 use crate::session::{
@@ -441,7 +442,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn error_page(kit: &AuthKit, error: &CallbackError) -> Response {
-    let retry = escape(kit.sign_in_path());
+    let retry = html_escape(kit.sign_in_path());
     // `error_description` comes from the query string: anyone can craft it, so it is
     // logged (by the caller) but never shown on this origin.
     let html = format!(
@@ -453,7 +454,7 @@ a{{color:#6e56cf}}code{{color:#60646c}}</style></head><body><h1>Couldn't sign yo
         hint = error
             .code
             .hint()
-            .map(|h| format!("<p id=\"hint\">{}</p>", escape(h)))
+            .map(|h| format!("<p id=\"hint\">{}</p>", html_escape(h)))
             .unwrap_or_default(),
         code = error.code.as_str(),
     );
@@ -464,20 +465,4 @@ a{{color:#6e56cf}}code{{color:#60646c}}</style></head><body><h1>Couldn't sign yo
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     response
-}
-
-/// Escapes text for HTML content and attribute values.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }

@@ -1,12 +1,130 @@
-//! Small encodings the crate needs in more than one place.
+//! The small encodings the crate needs in more than one place, in one home: hexadecimal,
+//! HTML escaping, and percent-encoding as JavaScript's `encodeURIComponent` /
+//! `decodeURIComponent` do it (the `cookie` npm package reads and writes cookie values
+//! with them, so a Next.js app and this crate agree byte for byte). Percent-encoding
+//! itself is the `percent-encoding` crate's; what is here is which bytes and which
+//! failure rules.
+
+use std::borrow::Cow;
+
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 /// Lowercase hexadecimal of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
+        s.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(HEX_DIGITS[usize::from(b & 15)]));
     }
     s
+}
+
+/// Lowercase hexadecimal of `bytes` into `out` (twice as long), with no allocation.
+pub(crate) fn hex_into(bytes: &[u8], out: &mut [u8]) {
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = HEX_DIGITS[usize::from(b >> 4)];
+        pair[1] = HEX_DIGITS[usize::from(b & 15)];
+    }
+}
+
+/// Escapes text for HTML content and attribute values (`&`, `<`, `>`, `"`, `'`).
+pub(crate) fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// What `encodeURIComponent` escapes: everything but ASCII letters, digits and
+/// `-_.!~*'()` (ECMA-262 §19.2.6.5).
+const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+/// Appends `value` as `encodeURIComponent` writes it (escapes in uppercase hex).
+pub(crate) fn push_uri_component(out: &mut String, value: &str) {
+    out.extend(utf8_percent_encode(value, URI_COMPONENT));
+}
+
+/// Whether every `%` in `s` starts a two-hex-digit escape.
+fn escapes_are_well_formed(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || (bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    })
+}
+
+/// `decodeURIComponent`: `None` when an escape is malformed (`%zz`, a lone `%`) or the
+/// decoded bytes are not UTF-8, where JavaScript throws a `URIError`.
+pub(crate) fn decode_uri_component(s: &str) -> Option<Cow<'_, str>> {
+    if !escapes_are_well_formed(s) {
+        return None;
+    }
+    percent_decode_str(s).decode_utf8().ok()
+}
+
+/// One `application/x-www-form-urlencoded` name or value, strictly: `+` is a space and
+/// every escape must be well formed and decode to UTF-8 (`None` otherwise), so a value
+/// echoed back is exactly the one sent.
+pub(crate) fn decode_form_component(s: &str) -> Option<String> {
+    let spaced = s.replace('+', " ");
+    decode_uri_component(&spaced).map(Cow::into_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_component_round_trips_like_javascript() {
+        let mut out = String::new();
+        push_uri_component(&mut out, "Fe26.2*1*a-b_c~d!e'(f)g h;i=j%k,é");
+        // encodeURIComponent("Fe26.2*1*a-b_c~d!e'(f)g h;i=j%k,é") in Node.
+        assert_eq!(out, "Fe26.2*1*a-b_c~d!e'(f)g%20h%3Bi%3Dj%25k%2C%C3%A9");
+        assert_eq!(
+            decode_uri_component(&out).unwrap(),
+            "Fe26.2*1*a-b_c~d!e'(f)g h;i=j%k,é"
+        );
+    }
+
+    #[test]
+    fn malformed_escapes_fail_as_in_javascript() {
+        for bad in ["%", "%4", "%zz", "a%4g", "%41%zz", "%E9", "%C3"] {
+            assert_eq!(decode_uri_component(bad), None, "{bad}");
+        }
+        assert_eq!(decode_uri_component("plain").unwrap(), "plain");
+        assert_eq!(decode_form_component("a+b%2B%20c").unwrap(), "a b+ c");
+        assert_eq!(decode_form_component("%ff"), None);
+    }
+
+    #[test]
+    fn hex_and_html() {
+        assert_eq!(hex(&[0, 0xab, 0xff]), "00abff");
+        let mut out = [0u8; 4];
+        hex_into(&[0x12, 0xef], &mut out);
+        assert_eq!(&out, b"12ef");
+        assert_eq!(
+            html_escape("<a href=\"x\">&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! Entry points for the fuzz targets in `fuzz/` (#11 R1). Compiled only under `cargo fuzz`,
-//! which builds every crate with `--cfg fuzzing`; nothing here is part of the API.
+//! which builds every crate with `--cfg fuzzing`, and for the unit test below that replays
+//! the committed corpus; nothing here is part of the API.
 //!
 //! Each function takes the fuzzer's bytes, drives one parser of untrusted input exactly as
 //! the request path does, and asserts the properties that must hold whatever the bytes
@@ -195,4 +196,38 @@ pub fn emulator_body(data: &[u8]) {
         return;
     };
     crate::emulator::fuzz_body(mode % 2 == 1, rest);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    type Target = fn(&[u8]);
+
+    /// Every input of the committed corpus (`fuzz/corpus/<target>/`, what the last fuzzing
+    /// run kept) still passes its target in the normal test run, and so do the inputs that
+    /// once failed.
+    #[test]
+    fn the_committed_corpus_and_past_failures_pass_every_target() {
+        let mut targets: Vec<(&str, Target)> = vec![
+            ("unseal", super::unseal),
+            ("cookie_header", super::cookie_header),
+            ("matcher", super::matcher),
+            ("sign_in_state", super::sign_in_state),
+            ("jwt", super::jwt),
+        ];
+        #[cfg(feature = "emulator")]
+        targets.push(("emulator_body", super::emulator_body));
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+        for (name, target) in targets {
+            let mut inputs = 0;
+            for entry in std::fs::read_dir(corpus.join(name)).expect("the corpus is committed") {
+                target(&std::fs::read(entry.expect("a corpus file").path()).unwrap());
+                inputs += 1;
+            }
+            assert!(inputs > 0, "{name}: the corpus is empty");
+        }
+        // Found by the fuzzer: `null` sealed and unsealed reads as `{}` (iron-session's rule).
+        super::unseal(b"\x01null");
+    }
 }

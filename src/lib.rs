@@ -84,7 +84,9 @@ pub mod callback;
 pub mod config;
 #[cfg(feature = "ssr")]
 mod encoding;
-#[cfg(all(fuzzing, feature = "ssr"))]
+// Under `cargo fuzz` (`--cfg fuzzing`) for the targets in `fuzz/`, and in unit tests, which
+// replay the committed corpus through the same entry points.
+#[cfg(all(any(fuzzing, test), feature = "ssr"))]
 #[doc(hidden)]
 #[allow(missing_docs, unreachable_pub)]
 pub mod fuzzing;

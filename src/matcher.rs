@@ -241,6 +241,21 @@ fn match_parts(parts: &[Part], seg: &str) -> bool {
     }
 }
 
+/// A literal path as a matcher pattern (escaping `:`, `?`, `*`, `+`, `(`, `)`).
+pub(crate) fn literal_pattern(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if matches!(c, ':' | '?' | '*' | '+' | '(' | ')' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
 /// A set of patterns; a path is covered when any of them matches.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Matcher {

@@ -163,12 +163,12 @@ impl AuthKitLayer {
     {
         let mut unauthenticated = Matcher::new(unauthenticated_paths)?;
         let callback = self.config.kit.callback_path().to_owned();
-        unauthenticated.push(&escape_literal(&callback))?;
+        unauthenticated.push(&crate::matcher::literal_pattern(&callback))?;
         // The components' own reads answer "signed out" themselves (the provider calls them
         // on focus on public pages too); a 401 there would send visitors of public pages
         // to sign in.
         for path in crate::components::server::SIGNED_OUT_ANSWERS {
-            unauthenticated.push(&escape_literal(path))?;
+            unauthenticated.push(&crate::matcher::literal_pattern(path))?;
         }
         Ok(self.edit(|c| c.middleware_auth = Some(MiddlewareAuth { unauthenticated })))
     }
@@ -182,21 +182,6 @@ impl AuthKitLayer {
         let m = Matcher::new(patterns)?;
         Ok(self.edit(|c| c.sign_up_paths = Arc::new(m)))
     }
-}
-
-/// A literal path as a matcher pattern (escaping `:`, `?`, `*`, `+`, `(`, `)`).
-fn escape_literal(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for c in path.chars() {
-        if matches!(c, ':' | '?' | '*' | '+' | '(' | ')' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    if out.is_empty() {
-        out.push('/');
-    }
-    out
 }
 
 impl<S> tower::Layer<S> for AuthKitLayer {

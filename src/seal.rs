@@ -346,12 +346,8 @@ fn mac_b64(password: &[u8], salt: &[u8], base: &[u8]) -> Result<[u8; MAC_B64_LEN
 }
 
 fn hex_lower(bytes: &[u8; SALT_BYTES]) -> [u8; SALT_HEX_LEN] {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; SALT_HEX_LEN];
-    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = DIGITS[usize::from(b >> 4)];
-        pair[1] = DIGITS[usize::from(b & 0x0f)];
-    }
+    crate::encoding::hex_into(bytes, &mut out);
     out
 }
 

@@ -411,16 +411,7 @@ fn push_domain_secure(out: &mut String, domain: Option<&str>, secure: bool) {
 /// (letters, digits, `-_.*~`), so they are written unchanged; anything else is escaped
 /// rather than allowed to inject attributes.
 fn push_cookie_value(out: &mut String, value: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in value.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
-        }
-    }
+    crate::encoding::push_uri_component(out, value);
 }
 
 /// The value of the cookie called `name` in a `Cookie` request header, parsed as the
@@ -545,32 +536,7 @@ fn percent_decode(s: &str) -> Cow<'_, str> {
     if !s.contains('%') {
         return Cow::Borrowed(s);
     }
-    fn hex(b: u8) -> Option<u8> {
-        char::from(b)
-            .to_digit(16)
-            .and_then(|d| u8::try_from(d).ok())
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            match (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            ) {
-                (Some(h), Some(l)) => {
-                    out.push((h << 4) | l);
-                    i += 3;
-                }
-                _ => return Cow::Borrowed(s),
-            }
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_or(Cow::Borrowed(s), Cow::Owned)
+    crate::encoding::decode_uri_component(s).unwrap_or(Cow::Borrowed(s))
 }
 
 #[cfg(test)]

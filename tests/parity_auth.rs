@@ -281,7 +281,7 @@ async fn switch_to_organization_signed_out_asks_to_sign_in() {
     let h = app().await;
     h.emulator.reset_counters();
     let (status, body, _) = h.call("switch", "organization_id=org_globex", None).await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     let error: AuthError = serde_json::from_value(body).unwrap();
     assert!(
         matches!(error, AuthError::SignInRequired { .. }),
@@ -299,7 +299,7 @@ macro_rules! switch_needs_reauthentication {
             let h = app().await;
             let cookie = h.sign_in().await;
             let (status, body, response) = switch(&h, $org, &cookie).await;
-            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
             let error: AuthError = serde_json::from_value(body).unwrap();
             assert!(matches!(error, AuthError::ReauthenticationRequired { .. }), "{error:?}");
             let url = error.sign_in_url().unwrap().to_owned();
@@ -349,7 +349,7 @@ async fn switching_follows_workos_authkit_redirect_url() {
         })),
     );
     let (status, body, _) = switch(&h, "org_globex", &cookie).await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     let error: AuthError = serde_json::from_value(body).unwrap();
     assert_eq!(
         error,
@@ -364,7 +364,7 @@ async fn switching_into_an_org_the_user_is_not_in_fails_and_keeps_the_session() 
     let h = app().await;
     let cookie = h.sign_in().await;
     let (status, body, response) = switch(&h, "org_hooli", &cookie).await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(status, StatusCode::FORBIDDEN);
     let error: AuthError = serde_json::from_value(body).unwrap();
     assert!(matches!(error, AuthError::Refresh { .. }), "{error:?}");
     assert!(

@@ -32,7 +32,7 @@ pub(crate) fn token(bytes: usize) -> Result<String, RandomError> {
 pub(crate) fn hex_token(bytes: usize) -> Result<String, RandomError> {
     let mut buf = vec![0u8; bytes];
     fill(&mut buf)?;
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::encoding::hex(&buf))
 }
 
 /// A fresh ULID-shaped id with a WorkOS prefix: `user_01J…` (timestamp + 80 random bits).

@@ -88,7 +88,7 @@ mod wire;
 
 /// Fuzzing entry (`fuzz/`, built with `--cfg fuzzing`): a POST body as the API reads it,
 /// form-encoded or JSON. Never panics.
-#[cfg(fuzzing)]
+#[cfg(any(fuzzing, test))]
 pub(crate) fn fuzz_body(form: bool, body: &[u8]) {
     let mut headers = http::HeaderMap::new();
     if form {

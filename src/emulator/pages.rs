@@ -61,7 +61,7 @@ footer{margin-top:24px;font-size:12px;color:#9a9ca5;text-align:center}
 ";
 
 /// Escapes text for HTML content and attribute values (shared with the callback's error page).
-pub(crate) use crate::callback::escape;
+use crate::encoding::html_escape as escape;
 
 fn layout(title: &str, body: &str) -> String {
     format!(

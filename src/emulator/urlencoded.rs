@@ -27,32 +27,7 @@ fn truncate(s: &str) -> String {
 }
 
 fn decode(input: &str) -> Result<String, ()> {
-    let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hi = bytes.get(i + 1).and_then(|c| hex(*c)).ok_or(())?;
-                let lo = bytes.get(i + 2).and_then(|c| hex(*c)).ok_or(())?;
-                out.push(hi << 4 | lo);
-                i += 2;
-            }
-            other => out.push(other),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).map_err(|_| ())
-}
-
-fn hex(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
+    crate::encoding::decode_form_component(input).ok_or(())
 }
 
 /// The value of `key` when it appears exactly once; `Err` when it is repeated.

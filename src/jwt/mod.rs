@@ -66,7 +66,7 @@ pub use verify::{TokenVerifier, TokenVerifierBuilder, VerifiedToken, MAX_TOKEN_L
 /// Fuzzing entry (`fuzz/`, built with `--cfg fuzzing`): a token's shape, header and
 /// claims, parsed exactly as [`TokenVerifier::verify`] does before and after the signature
 /// check. Never panics.
-#[cfg(fuzzing)]
+#[cfg(any(fuzzing, test))]
 pub(crate) fn fuzz_parse(token: &str) {
     if let Ok(parsed) = verify::parse(token) {
         let _ = verify::parse_claims(&parsed.payload);
