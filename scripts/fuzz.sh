@@ -68,6 +68,7 @@ for target in "${TARGETS[@]}"; do
   # shellcheck disable=SC2016  # backquotes are Markdown here
   summary+=("$(printf '| `%s` | %s | %s | %s | %s | %s s | 0 |' \
     "$target" "$execs" "$speed" "${cov#cov: }" "$files" "$((SECONDS - start))")")
+  echo "${summary[-1]}"
 done
 printf '\nfuzzing finished in %ss (%s, rustc %s, cargo-fuzz %s, --sanitizer none)\n' "$((SECONDS - t0))" \
   "$(date -u +%F)" "$(rustc -V | cut -d' ' -f2)" "$(cargo fuzz --version | cut -d' ' -f2)"

@@ -141,14 +141,14 @@ pub fn sanitize_return_path(input: &str) -> String {
     let Ok(url) = base.join(input.trim()) else {
         return "/".to_owned();
     };
-    let mut out = url.path().to_owned();
-    // A path that begins with `//` would be read as another host by a browser.
-    while out.starts_with("//") {
-        out.remove(0);
-    }
-    if !out.starts_with('/') {
-        out.insert(0, '/');
-    }
+    // A path that begins with `//`, `/\` or `\` would be read as another host by a
+    // browser (it treats `\` as `/`). A special scheme's path has no `\` left, but another
+    // scheme's is opaque: `x:\\evil.example` has the path `\\evil.example` (found by the
+    // `matcher` fuzz target). So every leading `/` and `\` goes, then one `/` is put back.
+    let path = url.path().trim_start_matches(['/', '\\']);
+    let mut out = String::with_capacity(path.len() + 1);
+    out.push('/');
+    out.push_str(path);
     if let Some(q) = url.query() {
         out.push('?');
         out.push_str(q);
@@ -273,6 +273,24 @@ mod tests {
             .cookie_password("0123456789abcdef0123456789abcdef")
             .build()
             .unwrap()
+    }
+
+    /// Found by the `matcher` fuzz target: a non-special scheme keeps backslashes in its
+    /// (opaque) path, and `/\\host` is `//host` to a browser.
+    #[test]
+    fn a_non_special_scheme_with_backslashes_stays_on_this_site() {
+        for input in [
+            "hehttps:\\\\ptt:pvis:\\\\evl.m\u{1}\u{2}m###",
+            "x:\\\\evil.example",
+            "x:\\/evil.example",
+            "x:/\\evil.example",
+            "javascript:\\\\evil.example",
+        ] {
+            let clean = sanitize_return_path(input);
+            assert!(clean.starts_with('/'), "{input:?} gave {clean:?}");
+            assert!(!clean[1..].starts_with(['/', '\\']), "{input:?} gave {clean:?}");
+        }
+        assert_eq!(sanitize_return_path("x:\\\\evil.example"), "/evil.example");
     }
 
     #[test]

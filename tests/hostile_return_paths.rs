@@ -1,4 +1,4 @@
-//! Hostile return paths (`tests/data/hostile_return_paths.json`: 72 values — protocol-
+//! Hostile return paths (`tests/data/hostile_return_paths.json`: 75 values — protocol-
 //! relative and backslash forms, other schemes, percent-encoded and double-encoded
 //! slashes, tab/CR/LF/NUL and other whitespace, `javascript:`, full-width and look-alike
 //! slashes, header-injection attempts, very long values) through every place a return
