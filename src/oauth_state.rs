@@ -288,7 +288,10 @@ mod tests {
         ] {
             let clean = sanitize_return_path(input);
             assert!(clean.starts_with('/'), "{input:?} gave {clean:?}");
-            assert!(!clean[1..].starts_with(['/', '\\']), "{input:?} gave {clean:?}");
+            assert!(
+                !clean[1..].starts_with(['/', '\\']),
+                "{input:?} gave {clean:?}"
+            );
         }
         assert_eq!(sanitize_return_path("x:\\\\evil.example"), "/evil.example");
     }
