@@ -3,17 +3,19 @@
 //! - `floor/*`: the cryptography a request with a valid session cannot avoid — one
 //!   RSA-2048 signature verification and one iron unseal's AES-256-CBC + HMAC-SHA256 +
 //!   2 × PBKDF2-SHA1 (1 iteration) on a realistic session cookie;
-//! - `unseal+verify/first`: `Session::unseal` of the session plus `TokenVerifier::verify`
-//!   of its access token (warm JWKS cache, verified-token cache off): a cookie seen for
-//!   the first time;
-//! - `unseal+verify/repeat`: the same with the verified-token cache on and the session
-//!   found among the recently unsealed ones (two SHA-256 digests, two lookups, the time
-//!   checks), as the layer does for a cookie it has seen;
+//! - `unseal+verify/first`: `AuthKit::unseal_session` of the cookie plus
+//!   `TokenVerifier::verify` of its access token (warm JWKS cache), for a cookie the
+//!   caches do not hold: two sessions alternate through caches of one entry, so every
+//!   request misses, does the full check and stores its result, as a new cookie does;
+//! - `unseal+verify/repeat`: the same cookie again with the default caches (two lookups,
+//!   the whole-value comparisons, the time checks), as the layer does for a cookie it has
+//!   seen;
 //! - `node/unseal+jwtVerify` (printed, timed inside Node): the path authkit-nextjs runs per
 //!   request, `unsealData` (iron-session) + `jwtVerify` (jose, JWKS in memory), on the same
 //!   cookie and token, with the npm packages `tests/interop/` installs;
 //! - `router/*`: a whole request through an axum router, without the layer, and with it
-//!   (signed in) for a cookie seen before and, with the caches off, for a new one;
+//!   (signed in) for a cookie seen before and, alternating two sessions through caches
+//!   of one entry, for a new one;
 //! - `big_session/*` (P5): the same requests for Mary of the demo seed, whose session
 //!   (200 permissions, 50 feature flags) is split over several cookies, beside Ada's.
 //!
@@ -38,13 +40,18 @@ use tower::ServiceExt as _;
 struct Fixture {
     _emulator: Emulator,
     authkit: AuthKit,
+    /// Caches of one entry: alternating two cookies, every request is a first one.
+    first_kit: AuthKit,
     with_layer: axum::Router,
-    with_layer_no_cache: axum::Router,
+    with_layer_first: axum::Router,
     password: String,
     jwks: serde_json::Value,
     without_layer: axum::Router,
     cookie: String,
+    /// A second sign-in of the same user (another session, token and seal).
+    cookie2: String,
     big_cookie: String,
+    big_cookie2: String,
     token: String,
     jwk_n: Vec<u8>,
     jwk_e: Vec<u8>,
@@ -55,8 +62,8 @@ fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
         let emulator = support::demo_emulator().await;
         let config = support::config(&emulator, Secret::random_cookie_password());
         let authkit = AuthKit::new(config.clone()).unwrap();
-        let uncached = AuthKit::builder(config)
-            .verified_cache_entries(0)
+        let first_kit = AuthKit::builder(config)
+            .verified_cache_entries(1)
             .build()
             .unwrap();
         let page = || async { "<html><body><h1>Dashboard</h1></body></html>" };
@@ -71,24 +78,25 @@ fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
             .route("/dashboard", get(signed_in_page))
             .merge(authkit.routes())
             .layer(authkit.layer().matcher(["/dashboard"]).unwrap());
-        let with_layer_no_cache = axum::Router::new()
+        let with_layer_first = axum::Router::new()
             .route("/dashboard", get(signed_in_page))
-            .merge(uncached.routes())
-            .layer(uncached.layer().matcher(["/dashboard"]).unwrap());
-        let cookie = testing::sign_in(&with_layer, &authkit, "ada@example.com")
-            .await
-            .unwrap();
-        let big = testing::sign_in(&with_layer, &authkit, "mary@example.com")
-            .await
-            .unwrap();
+            .merge(first_kit.routes())
+            .layer(first_kit.layer().matcher(["/dashboard"]).unwrap());
+        let sign_in = |email: &'static str| {
+            let (router, kit) = (with_layer.clone(), authkit.clone());
+            async move { testing::sign_in(&router, &kit, email).await.unwrap() }
+        };
+        let cookie = sign_in("ada@example.com").await;
+        let cookie2 = sign_in("ada@example.com").await;
+        let big = sign_in("mary@example.com").await;
+        let big2 = sign_in("mary@example.com").await;
         assert!(big.cookie_count() >= 2, "Mary's session is split");
+        assert_ne!(cookie.value(), cookie2.value(), "two sessions");
         let session = Session::unseal(cookie.value(), authkit.config().passwords()).unwrap();
-        // Warm the JWKS cache.
-        authkit
-            .verifier()
-            .verify(&session.access_token)
-            .await
-            .unwrap();
+        // Warm the JWKS caches.
+        for kit in [&authkit, &first_kit] {
+            kit.verifier().verify(&session.access_token).await.unwrap();
+        }
         let jwks = support::jwks(&emulator).await;
         use base64::Engine as _;
         let b64 = |v: &serde_json::Value| {
@@ -99,7 +107,10 @@ fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
         let key = &jwks["keys"][0];
         let password = authkit.config().passwords().current().1.expose().to_owned();
         Fixture {
-            with_layer_no_cache,
+            first_kit,
+            with_layer_first,
+            cookie2: cookie2.header(),
+            big_cookie2: big2.header(),
             password,
             jwks: jwks.clone(),
             jwk_n: b64(&key["n"]),
@@ -191,21 +202,20 @@ fn bench(c: &mut Criterion) {
     );
 
     // ---- what the crate does per request.
-    let uncached = authkit_leptos::jwt::TokenVerifier::builder({
-        let jwks = f.jwks.clone();
-        move || {
-            let jwks = jwks.clone();
-            async move { Ok::<_, Box<dyn std::error::Error + Send + Sync>>(jwks) }
-        }
-    })
-    .verified_token_cache(0)
-    .build();
+    let sealed2 = f.cookie2.strip_prefix("wos-session=").unwrap().to_owned();
     let mut group = c.benchmark_group("unseal+verify");
     group.bench_function("first", |b| {
+        let mut turn = 0usize;
         b.iter(|| {
+            turn += 1;
+            let value = if turn % 2 == 0 { &sealed } else { &sealed2 };
             rt.block_on(async {
-                let session = Session::unseal(black_box(&sealed), &passwords).unwrap();
-                uncached.verify(&session.access_token).await.unwrap()
+                let session = f.first_kit.unseal_session(black_box(value)).unwrap();
+                f.first_kit
+                    .verifier()
+                    .verify(&session.access_token)
+                    .await
+                    .unwrap()
             })
         })
     });
@@ -238,14 +248,17 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         })
     });
-    for (name, router) in [
-        ("with_layer/repeat", &f.with_layer),
-        ("with_layer/first", &f.with_layer_no_cache),
+    for (name, router, other) in [
+        ("with_layer/repeat", &f.with_layer, &f.cookie),
+        ("with_layer/first", &f.with_layer_first, &f.cookie2),
     ] {
         group.bench_function(name, |b| {
+            let mut turn = 0usize;
             b.iter(|| {
+                turn += 1;
+                let cookie = if turn % 2 == 0 { &f.cookie } else { other };
                 let response = rt
-                    .block_on(router.clone().oneshot(request(Some(&f.cookie))))
+                    .block_on(router.clone().oneshot(request(Some(cookie))))
                     .unwrap();
                 assert!(
                     response.headers().get(header::SET_COOKIE).is_none(),
@@ -259,14 +272,22 @@ fn bench(c: &mut Criterion) {
 
     // ---- P5: a big session (split cookies) beside a usual one, same router, same run.
     let mut group = c.benchmark_group("big_session");
-    for (name, router, cookie) in [
-        ("usual/first", &f.with_layer_no_cache, &f.cookie),
-        ("big/first", &f.with_layer_no_cache, &f.big_cookie),
-        ("usual/repeat", &f.with_layer, &f.cookie),
-        ("big/repeat", &f.with_layer, &f.big_cookie),
+    for (name, router, cookie, other) in [
+        ("usual/first", &f.with_layer_first, &f.cookie, &f.cookie2),
+        (
+            "big/first",
+            &f.with_layer_first,
+            &f.big_cookie,
+            &f.big_cookie2,
+        ),
+        ("usual/repeat", &f.with_layer, &f.cookie, &f.cookie),
+        ("big/repeat", &f.with_layer, &f.big_cookie, &f.big_cookie),
     ] {
         group.bench_function(name, |b| {
+            let mut turn = 0usize;
             b.iter(|| {
+                turn += 1;
+                let cookie = if turn % 2 == 0 { cookie } else { other };
                 let response = rt
                     .block_on(router.clone().oneshot(request(Some(cookie))))
                     .unwrap();

@@ -14,7 +14,7 @@
 //! # Ok(()) }
 //! ```
 
-use crate::cache::DigestCache;
+use crate::cache::ExactCache;
 use crate::config::AuthKitConfig;
 use crate::jwt::{decode_unverified, AccessTokenClaims, JwtError, TokenVerifier};
 use crate::refresh::{RefreshGate, DEFAULT_GRACE};
@@ -215,11 +215,12 @@ impl AuthKitBuilder {
 
     /// How many recently seen session cookies the layer remembers, unsealed and with
     /// their access token verified (default 1024 sessions and 4096 tokens; `0` turns it
-    /// off). The same cookie on the next request then costs two SHA-256 digests and two
-    /// lookups instead of iron's PBKDF2/HMAC/AES and an RSA verification; the token's
-    /// `exp`/`nbf` are still checked on every request, and a token is answered from
-    /// memory only while the JWKS still holds the key that verified it. Only values that
-    /// passed the full check are stored, keyed by digest.
+    /// off). The same cookie on the next request then costs two lookups (each found by
+    /// the value's MAC or signature and confirmed by comparing the whole value) instead of
+    /// iron's PBKDF2/HMAC/AES and an RSA verification; the token's `exp`/`nbf` are still
+    /// checked on every request, and a token is answered from memory only while the JWKS
+    /// still holds the key that verified it. Only values that passed the full check are
+    /// stored, with their text (a few KiB per entry).
     pub fn verified_cache_entries(mut self, entries: usize) -> Self {
         self.cache_entries = Some(entries);
         self
@@ -312,7 +313,7 @@ impl AuthKitBuilder {
                 client,
                 verifier,
                 gate: RefreshGate::new(self.refresh_grace),
-                sessions: DigestCache::new(self.cache_entries.unwrap_or(UNSEALED_SESSION_CACHE)),
+                sessions: ExactCache::new(self.cache_entries.unwrap_or(UNSEALED_SESSION_CACHE)),
                 used_states: crate::cache::SeenOnce::new(USED_STATES, USED_STATE_TTL),
                 #[cfg(feature = "redis")]
                 refresh_grace: self.refresh_grace,
@@ -333,8 +334,8 @@ struct Inner {
     client: WorkOsClient,
     verifier: TokenVerifier,
     gate: RefreshGate<RefreshOutcome>,
-    /// Sessions unsealed recently, by digest of the cookie value.
-    sessions: DigestCache<Session>,
+    /// Sessions unsealed recently, by cookie value.
+    sessions: ExactCache<Session>,
     /// Sign-in states already used by a callback (their nonces' digests).
     used_states: crate::cache::SeenOnce,
     /// How long a shared `done:` entry lives (the gate keeps its own copy).
@@ -493,21 +494,21 @@ impl AuthKit {
     }
 
     /// Unseals a `wos-session` cookie value (what the layer does first on every
-    /// request), remembering the result: the same cookie again costs a SHA-256 digest and
-    /// a lookup instead of iron's PBKDF2, HMAC and AES (a seal's content is a pure
-    /// function of its bytes and the password map; only values that unsealed are stored,
-    /// bounded by [`AuthKitBuilder::verified_cache_entries`], keyed by digest).
+    /// request), remembering the result: the same cookie again costs a lookup (by the
+    /// seal's MAC, confirmed by comparing the whole value) instead of iron's PBKDF2, HMAC
+    /// and AES (a seal's content is a pure function of its bytes and the password map;
+    /// only values that unsealed are stored, bounded by
+    /// [`AuthKitBuilder::verified_cache_entries`]).
     ///
     /// # Errors
     /// [`SealError`](crate::seal::SealError) when the value is not a seal made with one
     /// of the configured passwords (tampered, foreign, truncated).
     pub fn unseal_session(&self, value: &str) -> Result<Session, crate::seal::SealError> {
-        let digest = crate::cache::digest(value.as_bytes());
-        if let Some(session) = self.inner.sessions.get(&digest) {
+        if let Some(session) = self.inner.sessions.get(value) {
             return Ok(session);
         }
         let session = Session::unseal(value, self.inner.config.passwords())?;
-        self.inner.sessions.insert(digest, session.clone());
+        self.inner.sessions.insert(value, session.clone());
         Ok(session)
     }
 

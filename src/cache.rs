@@ -1,10 +1,14 @@
-//! A bounded map keyed by SHA-256 digests, for results that are a pure function of
-//! their input (a verified token's claims, an unsealed cookie's session): repeat requests
-//! with the same cookie skip the RSA verification and the unseal.
+//! Bounded memories of checked input.
 //!
-//! Only what has already passed the full check is inserted, so an attacker cannot fill
-//! it with made-up input; it is bounded anyway (when full, about half of the entries are
-//! dropped, in hash order) and keeps digests as keys, never the tokens or cookies.
+//! [`ExactCache`] holds results that are a pure function of their input (a verified
+//! token's claims, an unsealed cookie's session): repeat requests with the same cookie
+//! skip the RSA verification and the unseal. Only what has already passed the full check
+//! is inserted, so an attacker cannot fill it with made-up input; it is bounded anyway
+//! (when full, about half of the entries are dropped, in hash order), and a hit needs the
+//! exact bytes that passed.
+//!
+//! [`SeenOnce`] remembers SHA-256 digests of single-use values (sign-in states) for a
+//! while.
 
 use aws_lc_rs::digest;
 use std::collections::HashMap;
@@ -20,14 +24,32 @@ pub(crate) fn digest(bytes: &[u8]) -> Digest {
     key
 }
 
-/// A bounded `digest → V` map behind a mutex (held only for a lookup or an insert).
-pub(crate) struct DigestCache<V> {
-    entries: Mutex<HashMap<Digest, V>>,
+/// How many bytes at the end of a text look an entry up: its MAC or signature
+/// (an iron seal ends with its 43-character HMAC and `~2`, a JWT with its 342-character
+/// RS256 signature), which the full check covers.
+const TAIL_LEN: usize = 64;
+
+/// A bounded map from a checked text (a sealed cookie value, a signed token) to what
+/// checking it gave, behind a mutex (held only for a lookup or an insert).
+///
+/// An entry is found by the text's last [`TAIL_LEN`] bytes (hashed with std's randomly
+/// keyed SipHash, so chosen input cannot crowd one bucket) and then confirmed by
+/// comparing the **whole** text with the one that passed: a hit needs exactly those
+/// bytes, and a lookup costs no digest of the text (a SHA-256 of a 2 KiB cookie costs
+/// more than the rest of a repeat request). Entries keep their text, so the cache holds
+/// at most `capacity` × (text + value) bytes.
+pub(crate) struct ExactCache<V> {
+    entries: Mutex<HashMap<Box<[u8]>, (Box<str>, V)>>,
     capacity: usize,
 }
 
-impl<V: Clone> DigestCache<V> {
-    /// A cache of at most `capacity` entries (`0` disables it).
+fn tail(text: &str) -> &[u8] {
+    let bytes = text.as_bytes();
+    &bytes[bytes.len().saturating_sub(TAIL_LEN)..]
+}
+
+impl<V: Clone> ExactCache<V> {
+    /// An empty cache holding at most `capacity` entries (`0`: it stores nothing).
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
             entries: Mutex::new(HashMap::new()),
@@ -35,39 +57,53 @@ impl<V: Clone> DigestCache<V> {
         }
     }
 
-    /// The value stored for `key`.
-    pub(crate) fn get(&self, key: &Digest) -> Option<V> {
-        self.lock().get(key).cloned()
+    /// What `text` gave when it was checked, if it is remembered byte for byte.
+    pub(crate) fn get(&self, text: &str) -> Option<V> {
+        if self.capacity == 0 {
+            return None;
+        }
+        match self.lock().get(tail(text)) {
+            Some((whole, value)) if **whole == *text => Some(value.clone()),
+            _ => None,
+        }
     }
 
-    /// Stores `value` for `key`, first dropping about half of the entries when full.
-    pub(crate) fn insert(&self, key: Digest, value: V) {
+    /// Remembers `value` for `text`, which must have passed the full check. When full,
+    /// about half of the entries are dropped (in hash order) first.
+    pub(crate) fn insert(&self, text: &str, value: V) {
         if self.capacity == 0 {
             return;
         }
+        let key = tail(text);
         let mut entries = self.lock();
-        if entries.len() >= self.capacity && !entries.contains_key(&key) {
-            let mut keep = false;
+        if entries.len() >= self.capacity && !entries.contains_key(key) {
+            // Every other entry, starting with the first: at least one goes.
+            let mut drop = false;
             entries.retain(|_, _| {
-                keep = !keep;
-                keep
+                drop = !drop;
+                !drop
             });
         }
-        entries.insert(key, value);
+        entries.insert(key.into(), (text.into(), value));
     }
 
-    /// Drops `key`.
-    pub(crate) fn remove(&self, key: &Digest) {
-        self.lock().remove(key);
+    /// Forgets `text`.
+    pub(crate) fn remove(&self, text: &str) {
+        let mut entries = self.lock();
+        if entries
+            .get(tail(text))
+            .is_some_and(|(whole, _)| **whole == *text)
+        {
+            entries.remove(tail(text));
+        }
     }
 
-    /// How many entries are stored.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.lock().len()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Digest, V>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Box<[u8]>, (Box<str>, V)>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -102,10 +138,11 @@ impl SeenOnce {
             entries.retain(|_, until| *until > now);
         }
         if entries.len() >= self.capacity {
-            let mut keep = false;
+            // Every other entry, starting with the first: at least one goes.
+            let mut drop = false;
             entries.retain(|_, _| {
-                keep = !keep;
-                keep
+                drop = !drop;
+                !drop
             });
         }
         entries.insert(key, now + self.ttl);
@@ -136,30 +173,73 @@ mod tests {
 
     #[test]
     fn it_never_grows_past_its_capacity() {
-        let cache = DigestCache::new(100);
+        let cache = ExactCache::new(100);
         for i in 0u32..10_000 {
-            cache.insert(digest(&i.to_le_bytes()), i);
+            cache.insert(&format!("Fe26.2*{i:0>80}"), i);
             assert!(cache.len() <= 100);
         }
-        let last = digest(&9_999u32.to_le_bytes());
-        assert_eq!(cache.get(&last), Some(9_999), "the newest entry is kept");
+        assert_eq!(
+            cache.get(&format!("Fe26.2*{:0>80}", 9_999)),
+            Some(9_999),
+            "the newest entry is kept"
+        );
+    }
+
+    #[test]
+    fn a_one_entry_cache_holds_the_newest() {
+        let cache = ExactCache::new(1);
+        cache.insert("a", 1);
+        cache.insert("b", 2);
+        assert_eq!(
+            (cache.len(), cache.get("a"), cache.get("b")),
+            (1, None, Some(2))
+        );
     }
 
     #[test]
     fn a_zero_capacity_cache_stores_nothing() {
-        let cache = DigestCache::new(0);
-        cache.insert(digest(b"a"), 1);
-        assert_eq!(cache.get(&digest(b"a")), None);
+        let cache = ExactCache::new(0);
+        cache.insert("a", 1);
+        assert_eq!(cache.get("a"), None);
     }
 
     #[test]
     fn remove_drops_one_entry() {
-        let cache = DigestCache::new(10);
-        cache.insert(digest(b"a"), 1);
-        cache.insert(digest(b"b"), 2);
-        cache.remove(&digest(b"a"));
-        assert_eq!(cache.get(&digest(b"a")), None);
-        assert_eq!(cache.get(&digest(b"b")), Some(2));
+        let cache = ExactCache::new(10);
+        cache.insert("a", 1);
+        cache.insert("b", 2);
+        cache.remove("a");
+        assert_eq!(cache.get("a"), None);
+        assert_eq!(cache.get("b"), Some(2));
         assert_eq!(cache.len(), 1);
+    }
+
+    /// The lookup uses the last bytes only; the whole text must still be the one that
+    /// passed: a forged prefix in front of a remembered MAC or signature is a miss.
+    #[test]
+    fn a_hit_needs_every_byte_of_the_text() {
+        let cache = ExactCache::new(10);
+        let mac = "x".repeat(TAIL_LEN);
+        let checked = format!("Fe26.2*1*salt*iv*victim-session*{mac}");
+        cache.insert(&checked, "victim");
+        assert_eq!(cache.get(&checked), Some("victim"));
+        for forged in [
+            format!("Fe26.2*1*salt*iv*attacker-session*{mac}"),
+            format!("{checked}x"),
+            checked[1..].to_owned(),
+            mac.clone(),
+        ] {
+            assert_eq!(cache.get(&forged), None, "{forged}");
+            cache.remove(&forged);
+        }
+        assert_eq!(
+            cache.get(&checked),
+            Some("victim"),
+            "removing a forgery keeps it"
+        );
+        // Short texts (shorter than the tail) work too.
+        cache.insert("ab", "short");
+        assert_eq!(cache.get("ab"), Some("short"));
+        assert_eq!(cache.get("b"), None);
     }
 }

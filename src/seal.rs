@@ -527,10 +527,18 @@ fn open<'b>(
         return Err(SealError::InvalidLength { part: "iv" });
     };
 
+    // What iron and this module write is unpadded canonical base64url: the SIMD decoder
+    // takes it; anything else iron also accepts goes through the lenient one.
     buf.clear();
-    B64_DECODE
-        .decode_vec(ct_b64, buf)
-        .map_err(|_| SealError::Base64 { part: "ciphertext" })?;
+    if base64_simd::URL_SAFE_NO_PAD
+        .decode_append(ct_b64, buf)
+        .is_err()
+    {
+        buf.clear();
+        B64_DECODE
+            .decode_vec(ct_b64, buf)
+            .map_err(|_| SealError::Base64 { part: "ciphertext" })?;
+    }
     if buf.is_empty() || !buf.len().is_multiple_of(BLOCK_LEN) {
         return Err(SealError::InvalidLength { part: "ciphertext" });
     }
@@ -568,6 +576,42 @@ mod tests {
         let base = p[..6].join("*");
         let mac = mac_b64(password.as_bytes(), p[6].as_bytes(), base.as_bytes()).unwrap();
         format!("{base}*{}*{}~2", p[6], std::str::from_utf8(&mac).unwrap())
+    }
+
+    /// As iron's decoder: a ciphertext written with `=` padding or with non-zero unused
+    /// trailing bits still opens (the fast decoder refuses both; the lenient one takes
+    /// them), and one that is not base64url at all is a `Base64` error.
+    #[test]
+    fn ciphertext_decoding_is_as_lenient_as_iron() {
+        let value = json!({"accessToken": "at", "n": 12345});
+        let sealed = seal_at(&value, &single(), None, NOW).unwrap();
+        let mut p = parts(&sealed);
+        let ct = p[4].clone();
+        assert_ne!(
+            ct.len() % 4,
+            0,
+            "this ciphertext's base64 has a partial last group"
+        );
+        p[4] = format!("{ct}{}", "=".repeat(4 - ct.len() % 4));
+        assert_eq!(
+            unseal_json_at(&remac(&p, PW), &single(), NOW).unwrap(),
+            value
+        );
+        // Set an unused low bit of the last character (its 6 bits are not all used).
+        let (head, last) = ct.split_at(ct.len() - 1);
+        let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let index = alphabet.find(last).unwrap();
+        p[4] = format!("{head}{}", &alphabet[(index | 1)..=(index | 1)]);
+        assert_ne!(p[4], ct);
+        assert_eq!(
+            unseal_json_at(&remac(&p, PW), &single(), NOW).unwrap(),
+            value
+        );
+        p[4] = format!("{head}!");
+        assert!(matches!(
+            unseal_json_at(&remac(&p, PW), &single(), NOW),
+            Err(SealError::Base64 { part: "ciphertext" })
+        ));
     }
 
     #[test]

@@ -2,8 +2,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
@@ -180,8 +178,9 @@ pub(super) fn split(token: &str) -> Result<TokenParts<'_>, JwtError> {
 
 /// Decodes one base64url (unpadded) part.
 pub(super) fn b64(part: &str, what: &str) -> Result<Vec<u8>, JwtError> {
-    URL_SAFE_NO_PAD
-        .decode(part)
+    // As strict as `base64`'s URL_SAFE_NO_PAD (no padding, canonical trailing bits).
+    base64_simd::URL_SAFE_NO_PAD
+        .decode_to_vec(part)
         .map_err(|_| JwtError::malformed(format!("the {what} is not unpadded base64url")))
 }
 
@@ -221,7 +220,25 @@ pub fn decode_unverified(token: &str) -> Result<(Value, Value), JwtError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    proptest! {
+        /// The SIMD decoder accepts and rejects exactly what `base64`'s strict
+        /// URL_SAFE_NO_PAD does, with the same bytes: padding, the standard alphabet,
+        /// non-canonical trailing bits and impossible lengths are all errors.
+        #[test]
+        fn token_parts_decode_as_strictly_as_the_base64_crate(
+            text in "[A-Za-z0-9_\\-+/=.]{0,70}",
+            bytes in proptest::collection::vec(any::<u8>(), 0..70),
+        ) {
+            for input in [text, URL_SAFE_NO_PAD.encode(&bytes)] {
+                prop_assert_eq!(b64(&input, "part").ok(), URL_SAFE_NO_PAD.decode(&input).ok(), "{}", input);
+            }
+        }
+    }
 
     fn enc(value: &Value) -> String {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())

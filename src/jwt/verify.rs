@@ -12,7 +12,7 @@ use super::error::{echo, JwtError};
 use super::jwks::{
     Clock, JwksCache, JwksSource, RsaKey, SystemClock, DEFAULT_CACHE_TTL, DEFAULT_REFETCH_COOLDOWN,
 };
-use crate::cache::{self, DigestCache};
+use crate::cache::ExactCache;
 
 /// How many verified tokens are remembered by default (about 1 KiB each for a usual
 /// session; see [`TokenVerifierBuilder::verified_token_cache`]).
@@ -128,7 +128,7 @@ pub struct TokenVerifier {
     jwks: JwksCache,
     clock: Arc<dyn Clock>,
     issuer: Option<Arc<str>>,
-    verified: Arc<DigestCache<CachedToken>>,
+    verified: Arc<ExactCache<CachedToken>>,
 }
 
 impl fmt::Debug for TokenVerifier {
@@ -214,8 +214,7 @@ impl TokenVerifier {
         // they cannot have changed (same bytes). Its key must still be the one the key
         // set holds for its `kid` (a retired or replaced key ends the shortcut), and the
         // times are checked again now.
-        let digest = cache::digest(token.as_bytes());
-        if let Some(hit) = self.verified.get(&digest) {
+        if let Some(hit) = self.verified.get(token) {
             let current = if from_workos {
                 self.jwks.key_for_workos_token(&hit.kid).await
             } else {
@@ -223,7 +222,7 @@ impl TokenVerifier {
             };
             match current {
                 Ok(key) if Arc::ptr_eq(&key, &hit.key) => return self.times(hit.claims),
-                _ => self.verified.remove(&digest),
+                _ => self.verified.remove(token),
             }
         }
         let parsed = parse(token)?;
@@ -248,7 +247,7 @@ impl TokenVerifier {
         let verified = self.times(claims)?;
         if !verified.expired {
             self.verified.insert(
-                digest,
+                token,
                 CachedToken {
                     kid: Arc::from(kid),
                     key,
@@ -315,11 +314,12 @@ impl TokenVerifierBuilder {
 
     /// How many verified tokens to remember (default 4096; `0` turns the cache off).
     /// A token presented again (the same cookie on the next request) then costs a
-    /// SHA-256 digest and a lookup instead of an RSA verification; its `exp`/`nbf` are
-    /// still checked against the clock every time, and an entry is used only while the
-    /// key set still holds the key that verified it. Only tokens that verified are
-    /// stored (so made-up tokens cannot fill it), keyed by their digest; when full,
-    /// about half of the entries are dropped.
+    /// lookup (by the end of its signature, confirmed by comparing the whole token)
+    /// instead of an RSA verification; its `exp`/`nbf` are still checked against the
+    /// clock every time, and an entry is used only while the key set still holds the key
+    /// that verified it. Only tokens that verified are stored, with their text (so
+    /// made-up tokens cannot fill it; a few KiB per entry); when full, about half of the
+    /// entries are dropped.
     pub fn verified_token_cache(mut self, capacity: usize) -> Self {
         self.verified_cache = capacity;
         self
@@ -343,7 +343,7 @@ impl TokenVerifierBuilder {
             ),
             clock: self.clock,
             issuer: self.issuer,
-            verified: Arc::new(DigestCache::new(self.verified_cache)),
+            verified: Arc::new(ExactCache::new(self.verified_cache)),
         }
     }
 }
