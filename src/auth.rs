@@ -1,6 +1,6 @@
 //! Reading and changing the session from server functions and during SSR: [`with_auth`],
-//! [`ensure_signed_in`], sign-in links, refresh, organization switching, custom flows and
-//! token helpers — the server side of authkit-nextjs, typed.
+//! [`ensure_signed_in`], sign-in links, sign-out, refresh, organization switching, custom
+//! flows and token helpers — the server side of authkit-nextjs, typed.
 //!
 //! Every function here reads the [`RequestAuth`] that [`AuthKitLayer`](crate::AuthKitLayer)
 //! put into the request's extensions, through the `http::request::Parts` leptos_axum
@@ -9,194 +9,16 @@
 
 use crate::authkit::{unix_now, AuthKit};
 use crate::error::AuthError;
-use crate::jwt::{decode_unverified, AccessTokenClaims};
-use crate::middleware::RequestAuth;
-use crate::session::Session;
-use crate::user::{Impersonator, User};
+use crate::headers::is_cross_site;
+use crate::jwt::decode_unverified;
+use crate::request_auth::RequestAuth;
 use crate::workos::{AuthenticateResponse, ScreenHint};
 use leptos::prelude::use_context;
 use serde::de::DeserializeOwned;
-use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// A WorkOS access token. `Debug` does not show it; call [`as_str`](Self::as_str) where
-/// you send it (e.g. `Authorization: Bearer …`).
-#[derive(Clone, PartialEq, Eq)]
-pub struct AccessToken(String);
-
-impl AccessToken {
-    pub(crate) fn from_string(token: String) -> Self {
-        Self(token)
-    }
-
-    /// The JWT.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("AccessToken([redacted])")
-    }
-}
-
-/// The current session, as `withAuth()` returns it in authkit-nextjs. Every field is empty
-/// when the visitor is signed out (`user` is `None`).
-#[derive(Clone, Debug, Default, PartialEq)]
-#[non_exhaustive]
-pub struct Auth {
-    /// The signed-in user.
-    pub user: Option<User>,
-    /// The session id (`sid`).
-    pub session_id: Option<String>,
-    /// The organization the session is in (`org_id`).
-    pub organization_id: Option<String>,
-    /// The access token, for calling your APIs.
-    pub access_token: Option<AccessToken>,
-    /// The user's role in the organization.
-    pub role: Option<String>,
-    /// All of the user's roles.
-    pub roles: Vec<String>,
-    /// The permissions those roles grant.
-    pub permissions: Vec<String>,
-    /// The organization's entitlements.
-    pub entitlements: Vec<String>,
-    /// The feature flags enabled for the user.
-    pub feature_flags: Vec<String>,
-    /// Present when an admin is impersonating the user.
-    pub impersonator: Option<Impersonator>,
-}
-
-/// The session of a signed-in user: [`ensure_signed_in`] returns it, so code holding one
-/// never has to check for a missing user.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct SignedIn {
-    /// The signed-in user.
-    pub user: User,
-    /// The session id (`sid`).
-    pub session_id: String,
-    /// The organization the session is in.
-    pub organization_id: Option<String>,
-    /// The access token.
-    pub access_token: AccessToken,
-    /// The user's role in the organization.
-    pub role: Option<String>,
-    /// All of the user's roles.
-    pub roles: Vec<String>,
-    /// The permissions those roles grant.
-    pub permissions: Vec<String>,
-    /// The organization's entitlements.
-    pub entitlements: Vec<String>,
-    /// The feature flags enabled for the user.
-    pub feature_flags: Vec<String>,
-    /// Present when an admin is impersonating the user.
-    pub impersonator: Option<Impersonator>,
-}
-
-impl SignedIn {
-    fn new(session: Session, claims: AccessTokenClaims) -> Self {
-        Self {
-            user: session.user,
-            session_id: claims.sid,
-            organization_id: claims.org_id,
-            access_token: AccessToken(session.access_token),
-            role: claims.role,
-            roles: claims.roles,
-            permissions: claims.permissions,
-            entitlements: claims.entitlements,
-            feature_flags: claims.feature_flags,
-            impersonator: session.impersonator,
-        }
-    }
-
-    /// Whether the user has `permission` in the current organization.
-    pub fn has_permission(&self, permission: &str) -> bool {
-        self.permissions.iter().any(|p| p == permission)
-    }
-
-    /// Whether `flag` is enabled for the user.
-    pub fn has_feature_flag(&self, flag: &str) -> bool {
-        self.feature_flags.iter().any(|f| f == flag)
-    }
-}
-
-impl From<SignedIn> for Auth {
-    fn from(s: SignedIn) -> Self {
-        Self {
-            user: Some(s.user),
-            session_id: Some(s.session_id),
-            organization_id: s.organization_id,
-            access_token: Some(s.access_token),
-            role: s.role,
-            roles: s.roles,
-            permissions: s.permissions,
-            entitlements: s.entitlements,
-            feature_flags: s.feature_flags,
-            impersonator: s.impersonator,
-        }
-    }
-}
-
-impl Auth {
-    /// The signed-in session, if there is one.
-    pub fn signed_in(self) -> Option<SignedIn> {
-        Some(SignedIn {
-            user: self.user?,
-            session_id: self.session_id?,
-            organization_id: self.organization_id,
-            access_token: self.access_token?,
-            role: self.role,
-            roles: self.roles,
-            permissions: self.permissions,
-            entitlements: self.entitlements,
-            feature_flags: self.feature_flags,
-            impersonator: self.impersonator,
-        })
-    }
-
-    /// Whether `flag` is enabled for the user.
-    pub fn has_feature_flag(&self, flag: &str) -> bool {
-        self.feature_flags.iter().any(|f| f == flag)
-    }
-
-    /// Whether the user has `permission`.
-    pub fn has_permission(&self, permission: &str) -> bool {
-        self.permissions.iter().any(|p| p == permission)
-    }
-}
-
-impl RequestAuth {
-    /// The session as [`Auth`].
-    pub fn auth(&self) -> Auth {
-        self.current()
-            .map(|(s, c)| SignedIn::new(s, c).into())
-            .unwrap_or_default()
-    }
-
-    /// The session, if signed in.
-    pub fn signed_in(&self) -> Option<SignedIn> {
-        self.current().map(|(s, c)| SignedIn::new(s, c))
-    }
-}
-
-/// Options for sign-in and sign-up links.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SignInOptions {
-    /// Where to return after signing in (reduced to a same-origin path and query).
-    pub return_to: Option<String>,
-    /// Sign in to this organization.
-    pub organization_id: Option<String>,
-    /// Pre-fill the email address.
-    pub login_hint: Option<String>,
-    /// OIDC `prompt` (`consent`, …).
-    pub prompt: Option<String>,
-    /// Your own state, handed back to the callback's `on_success`.
-    pub state: Option<String>,
-    /// Require an authentication no older than this many seconds.
-    pub max_age: Option<u64>,
-}
+pub use crate::flow::SignInOptions;
+pub use crate::request_auth::{AccessToken, Auth, SignedIn};
 
 /// The request's [`RequestAuth`], from the leptos_axum request context.
 pub fn request_auth() -> Result<RequestAuth, AuthError> {
@@ -261,7 +83,7 @@ pub async fn ensure_signed_in() -> Result<SignedIn, AuthError> {
 fn answer_with_sign_in(auth: &RequestAuth, url: &str) {
     let response = use_context::<leptos_axum::ResponseOptions>();
     if auth.is_document_request() {
-        redirect(url);
+        redirect_via_leptos(url);
         // leptos_axum picks the `302` from the first `Accept` header only, the layer reads
         // them all: follow the layer, or an odd first `Accept` would leave the `Err` a 500.
         if let Some(response) = response {
@@ -286,9 +108,10 @@ fn return_path(auth: &RequestAuth) -> String {
     }
 }
 
+/// Redirects the page being rendered or the server-function call being answered, through
 /// `leptos_axum::redirect`, which panics in Leptos 0.8 on a location that is not a valid
 /// header value; such a location (only possible from a misbehaving upstream) is skipped.
-pub(crate) fn redirect(location: &str) {
+fn redirect_via_leptos(location: &str) {
     if http::HeaderValue::from_str(location).is_ok() {
         leptos_axum::redirect(location);
     } else {
@@ -312,6 +135,49 @@ pub async fn get_sign_in_url(options: SignInOptions) -> Result<String, AuthError
 /// Like [`get_sign_in_url`], opening the sign-up screen.
 pub async fn get_sign_up_url(options: SignInOptions) -> Result<String, AuthError> {
     Ok(authkit()?.start_url(ScreenHint::SignUp, &options))
+}
+
+/// The body of the [`sign_out`](crate::sign_out) server function.
+pub(crate) async fn sign_out_impl(return_to: Option<String>) -> Result<(), AuthError> {
+    let parts = use_context::<http::request::Parts>().ok_or(AuthError::NoRequestContext)?;
+    let request_auth = parts.extensions.get::<RequestAuth>().cloned();
+    let kit = request_auth
+        .as_ref()
+        .map(|a| a.authkit().clone())
+        .or_else(use_context::<AuthKit>)
+        .ok_or_else(|| AuthError::not_covered(parts.uri.path()))?;
+    if is_cross_site(&parts.headers, kit.config().redirect_uri()) {
+        return Err(AuthError::InvalidInput(
+            "cross-site sign-out refused".into(),
+        ));
+    }
+    // The resolved session; else the cookie's own (the layer could not resolve it, e.g.
+    // WorkOS was unreachable for a refresh): the WorkOS session must still end, or it
+    // stays alive on a shared computer.
+    let session = request_auth
+        .as_ref()
+        .and_then(|a| a.current().map(|(s, c)| (s, c.sid)))
+        .or_else(|| kit.session_from_cookie(&parts.headers));
+    let plan = kit.sign_out_plan(
+        &parts.headers,
+        session.as_ref().map(|(s, sid)| (s, sid.clone())),
+        return_to.as_deref(),
+    );
+    let mut cookies = plan.verifier_deletes;
+    match &request_auth {
+        // The layer writes the session cookie's deletion, after anything else it set.
+        Some(a) => a.clear(),
+        None => cookies.extend(plan.session_delete),
+    }
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        for c in cookies {
+            if let Ok(v) = http::HeaderValue::from_str(&c) {
+                response.append_header(http::header::SET_COOKIE, v);
+            }
+        }
+    }
+    redirect_via_leptos(&plan.location);
+    Ok(())
 }
 
 /// Refreshes the session now (optionally into another organization) and returns it. The
@@ -588,16 +454,5 @@ mod tests {
         assert_eq!(bearer_token("Bearer "), None);
         assert_eq!(bearer_token("Bearer"), None);
         assert_eq!(bearer_token(""), None);
-    }
-
-    #[test]
-    fn access_token_debug_is_redacted() {
-        let t = AccessToken("eyJhbGciOi.secret.sig".into());
-        assert!(!format!("{t:?}").contains("secret"));
-        let auth = Auth {
-            access_token: Some(t),
-            ..Default::default()
-        };
-        assert!(!format!("{auth:?}").contains("secret"));
     }
 }

@@ -10,8 +10,9 @@
 
 use crate::authkit::AuthKit;
 use crate::encoding::html_escape;
-use crate::middleware::{redirect, PRIVATE_NO_STORE};
+use crate::headers::{redirect_with_cookies, PRIVATE_NO_STORE};
 use crate::oauth_state::{sanitize_return_path, FlowState};
+use crate::request_auth::AccessToken;
 use crate::session::{
     find_cookie_in_headers, pkce_cookie_name, pkce_delete_cookie, session_set_cookies,
     SessionCookies, PKCE_COOKIE_PREFIX,
@@ -171,7 +172,7 @@ pub struct CallbackSuccess {
     /// How the user authenticated.
     pub authentication_method: Option<String>,
     /// The access token.
-    pub access_token: crate::auth::AccessToken,
+    pub access_token: AccessToken,
     /// The identity provider's tokens, when WorkOS returned them.
     pub oauth_tokens: Option<OauthTokens>,
     /// The custom state passed to the sign-in link.
@@ -257,6 +258,7 @@ pub(crate) struct CallbackQuery {
     error_description: Option<String>,
 }
 
+/// The callback route (`GET` at the redirect URI's path, mounted by [`AuthKit::routes`]).
 pub(crate) async fn handle(
     State((kit, options)): State<(AuthKit, CallbackOptions)>,
     headers: HeaderMap,
@@ -277,7 +279,7 @@ pub(crate) async fn handle(
     match complete(&kit, &options, &headers, &query).await {
         Ok((location, session_cookies)) => {
             cookies.extend(session_cookies);
-            redirect(StatusCode::TEMPORARY_REDIRECT, &location, cookies)
+            redirect_with_cookies(StatusCode::TEMPORARY_REDIRECT, &location, cookies)
         }
         Err(error) if already_signed_in(&kit, &headers, &error) => {
             // The back button (or a second tab) replays a completed sign-in: the user has
@@ -287,7 +289,7 @@ pub(crate) async fn handle(
                 "callback replayed by a signed-in browser; sending it to the return path"
             );
             let location = replay_location(&kit, &options, query.state.as_deref());
-            redirect(StatusCode::SEE_OTHER, &location, cookies)
+            redirect_with_cookies(StatusCode::SEE_OTHER, &location, cookies)
         }
         Err(error) => {
             tracing::warn!(
@@ -408,9 +410,7 @@ async fn complete(
             organization_id: update.claims.org_id.clone(),
             impersonator: update.session.impersonator.clone(),
             authentication_method: update.session.authentication_method.clone(),
-            access_token: crate::auth::AccessToken::from_string(
-                update.session.access_token.clone(),
-            ),
+            access_token: AccessToken::from_string(update.session.access_token.clone()),
             oauth_tokens,
             state: flow.custom_state.clone(),
         })

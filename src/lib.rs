@@ -84,6 +84,8 @@ pub mod callback;
 pub mod config;
 #[cfg(feature = "ssr")]
 mod encoding;
+#[cfg(feature = "ssr")]
+mod flow;
 // Under `cargo fuzz` (`--cfg fuzzing`) for the targets in `fuzz/`, and in unit tests, which
 // replay the committed corpus through the same entry points.
 #[cfg(all(any(fuzzing, test), feature = "ssr"))]
@@ -91,17 +93,23 @@ mod encoding;
 #[allow(missing_docs, unreachable_pub)]
 pub mod fuzzing;
 #[cfg(feature = "ssr")]
+mod headers;
+#[cfg(feature = "ssr")]
 pub mod jwt;
 #[cfg(feature = "ssr")]
 pub mod matcher;
 #[cfg(feature = "ssr")]
 pub mod middleware;
 #[cfg(feature = "ssr")]
+mod mount;
+#[cfg(feature = "ssr")]
 pub mod oauth_state;
 #[cfg(feature = "ssr")]
 pub mod refresh;
 #[cfg(feature = "redis")]
 pub mod refresh_store;
+#[cfg(feature = "ssr")]
+mod request_auth;
 #[cfg(feature = "ssr")]
 mod routes;
 #[cfg(feature = "ssr")]
@@ -155,7 +163,7 @@ pub use config::{AuthKitConfig, AuthKitConfigBuilder, ConfigError, PasswordMap, 
 #[cfg(feature = "ssr")]
 pub use matcher::MatcherError;
 #[cfg(feature = "ssr")]
-pub use middleware::{AuthKitLayer, AuthKitService, RequestAuth};
+pub use middleware::{AuthKitLayer, AuthKitService, RequestAuth, ResponseFuture};
 #[cfg(feature = "redis")]
 pub use refresh_store::{RedisRefreshStore, RefreshStoreError};
 #[cfg(feature = "ssr")]

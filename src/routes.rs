@@ -1,21 +1,16 @@
 //! The routes AuthKit mounts: the sign-in and sign-up start routes, the callback, and a
-//! plain sign-out form target; plus the [`sign_out`] server function.
+//! plain sign-out form target (the [`sign_out`](crate::sign_out) server function's body is
+//! in [`crate::auth`]).
 //!
 //! Sign-in links are plain links to a start route, so pages can render them without
 //! JavaScript and without setting a cookie while they render; following the link creates
 //! the PKCE pair and sealed state, sets the flow's verifier cookie and redirects to AuthKit.
 
-use crate::auth::SignInOptions;
 use crate::authkit::AuthKit;
 use crate::callback::{self, CallbackOptions};
 use crate::error::AuthError;
-use crate::jwt::decode_unverified;
-use crate::middleware::{cookie_header, is_cross_site, redirect, sign_in_unavailable, RequestAuth};
-use crate::oauth_state::{sanitize_return_path, verifier_cookie_names};
-use crate::session::{
-    pkce_delete_cookie, session_delete_cookie, session_delete_host_only_cookie, Session,
-    SessionCookies,
-};
+use crate::flow::{sign_in_unavailable, SignInOptions, DEFAULT_SIGN_OUT_PATH};
+use crate::headers::{cookie_header, is_cross_site, redirect_with_cookies};
 use crate::workos::ScreenHint;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{OriginalUri, Query, State};
@@ -25,108 +20,22 @@ use axum::{Form, Router};
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 
-/// The default path of the plain sign-out form target.
-pub(crate) const DEFAULT_SIGN_OUT_PATH: &str = "/auth/sign-out";
-
-impl AuthKit {
-    /// The AuthKit routes with default callback options: `GET /auth/sign-in`,
-    /// `GET /auth/sign-up`, `POST /auth/sign-out`, and `GET` at the redirect URI's path.
-    pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        self.routes_with(CallbackOptions::default())
-    }
-
-    /// The AuthKit routes with callback options (`return_pathname`, `base_url`,
-    /// `on_success`, `on_error`).
-    pub fn routes_with<S: Clone + Send + Sync + 'static>(
-        &self,
-        options: CallbackOptions,
-    ) -> Router<S> {
-        let start = Router::new()
-            .route(self.sign_in_path(), get(sign_in))
-            .route(self.sign_up_path(), get(sign_up))
-            .route(DEFAULT_SIGN_OUT_PATH, post(sign_out_form))
-            .with_state(self.clone());
-        let callback = Router::new()
-            .route(self.callback_path(), get(callback::handle))
-            .with_state((self.clone(), options));
-        Router::new().merge(start).merge(callback)
-    }
-
-    /// What signing out does: where to send the browser, the session cookie's deletion,
-    /// and the deletions of every flow (verifier) cookie. Also forgets any remembered
-    /// refresh of the session, so its old cookie stops working at once.
-    pub(crate) fn sign_out_plan(
-        &self,
-        headers: &HeaderMap,
-        session: Option<(&Session, String)>,
-        return_to: Option<&str>,
-    ) -> SignOutPlan {
-        let config = self.config();
-        let secure_url = Some(config.redirect_uri().as_str());
-        let verifier_deletes = verifier_cookie_names(&cookie_header(headers))
-            .iter()
-            .map(|name| pkce_delete_cookie(config.cookie(), name, secure_url))
-            .collect();
-        let return_path = sanitize_return_path(return_to.unwrap_or("/"));
-        // Forget the remembered refreshes of both the cookie the browser sent and the
-        // session it became in this request (the layer may have refreshed it), so neither
-        // an old nor a current cookie can be traded for a session after signing out.
-        if let Some((sent, _)) = self.session_from_cookie(headers) {
-            self.forget_refresh(&sent.refresh_token);
-        }
-        let location = match session {
-            Some((session, sid)) => {
-                self.forget_refresh(&session.refresh_token);
-                self.forget_session(&sid);
-                // Absolute URL on this site: WorkOS checks it against the allowed logout URLs.
-                let return_url = config
-                    .redirect_uri()
-                    .join(&return_path)
-                    .map(String::from)
-                    .unwrap_or_else(|_| "/".to_owned());
-                self.client()
-                    .logout_url(&sid, Some(&return_url))
-                    .to_string()
-            }
-            None => return_path,
-        };
-        SignOutPlan {
-            location,
-            session_delete: std::iter::once(session_delete_cookie(config.cookie(), secure_url))
-                .chain(session_delete_host_only_cookie(config.cookie(), secure_url))
-                .chain(
-                    SessionCookies::from_headers(headers, &config.cookie().name).stale_deletions(
-                        config.cookie(),
-                        secure_url,
-                        &[],
-                    ),
-                )
-                .collect(),
-            verifier_deletes,
-        }
-    }
-
-    /// The session and its id from the cookie itself (for sign-out on a request the
-    /// layer does not cover).
-    pub(crate) fn session_from_cookie(&self, headers: &HeaderMap) -> Option<(Session, String)> {
-        // The first of the cookies with the session's name that unseals (a stale
-        // host-only twin may come first), else a split session's parts.
-        let cookies = SessionCookies::from_headers(headers, &self.config().cookie().name);
-        let session = cookies
-            .candidates()
-            .find_map(|value| Session::unseal(value, self.config().passwords()).ok())?;
-        let (_, claims) = decode_unverified(&session.access_token).ok()?;
-        let sid = claims.get("sid")?.as_str()?.to_owned();
-        Some((session, sid))
-    }
-}
-
-/// See [`AuthKit::sign_out_plan`].
-pub(crate) struct SignOutPlan {
-    location: String,
-    /// The session cookie's deletion, and its host-only twin when a domain is configured.
-    session_delete: Vec<String>,
-    verifier_deletes: Vec<String>,
+/// The AuthKit routes (what [`AuthKit::routes_with`] returns): `GET` at the sign-in and
+/// sign-up paths, `POST /auth/sign-out`, and `GET` at the redirect URI's path with the
+/// callback `options`.
+pub(crate) fn router<S: Clone + Send + Sync + 'static>(
+    kit: &AuthKit,
+    options: CallbackOptions,
+) -> Router<S> {
+    let start = Router::new()
+        .route(kit.sign_in_path(), get(sign_in))
+        .route(kit.sign_up_path(), get(sign_up))
+        .route(DEFAULT_SIGN_OUT_PATH, post(sign_out_form))
+        .with_state(kit.clone());
+    let callback = Router::new()
+        .route(kit.callback_path(), get(callback::handle))
+        .with_state((kit.clone(), options));
+    Router::new().merge(start).merge(callback)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -238,7 +147,7 @@ fn start(
     query: Result<Query<StartQuery>, QueryRejection>,
 ) -> Response {
     if let Some(location) = move_to_redirect_origin(kit, uri, headers) {
-        return redirect(StatusCode::FOUND, &location, Vec::new());
+        return redirect_with_cookies(StatusCode::FOUND, &location, Vec::new());
     }
     let query = query.map(|Query(q)| q).unwrap_or_default();
     // Custom state reaches `on_success` only from a link the app made: a visitor cannot
@@ -257,7 +166,7 @@ fn start(
     }
     let options: SignInOptions = query.into();
     match kit.authorization_redirect(screen, &options, &cookie_header(headers)) {
-        Ok((url, cookies)) => redirect(StatusCode::FOUND, url.as_str(), cookies),
+        Ok((url, cookies)) => redirect_with_cookies(StatusCode::FOUND, url.as_str(), cookies),
         Err(e) => sign_in_unavailable(&e),
     }
 }
@@ -286,49 +195,5 @@ async fn sign_out_form(
     );
     let mut cookies = plan.session_delete;
     cookies.extend(plan.verifier_deletes);
-    redirect(StatusCode::SEE_OTHER, &plan.location, cookies)
-}
-
-/// The body of the [`sign_out`](crate::sign_out) server function.
-pub(crate) async fn sign_out_impl(return_to: Option<String>) -> Result<(), AuthError> {
-    let parts = leptos::prelude::use_context::<http::request::Parts>()
-        .ok_or(AuthError::NoRequestContext)?;
-    let request_auth = parts.extensions.get::<RequestAuth>().cloned();
-    let kit = request_auth
-        .as_ref()
-        .map(|a| a.authkit().clone())
-        .or_else(leptos::prelude::use_context::<AuthKit>)
-        .ok_or_else(|| AuthError::not_covered(parts.uri.path()))?;
-    if is_cross_site(&parts.headers, kit.config().redirect_uri()) {
-        return Err(AuthError::InvalidInput(
-            "cross-site sign-out refused".into(),
-        ));
-    }
-    // The resolved session; else the cookie's own (the layer could not resolve it, e.g.
-    // WorkOS was unreachable for a refresh): the WorkOS session must still end, or it
-    // stays alive on a shared computer.
-    let session = request_auth
-        .as_ref()
-        .and_then(|a| a.current().map(|(s, c)| (s, c.sid)))
-        .or_else(|| kit.session_from_cookie(&parts.headers));
-    let plan = kit.sign_out_plan(
-        &parts.headers,
-        session.as_ref().map(|(s, sid)| (s, sid.clone())),
-        return_to.as_deref(),
-    );
-    let mut cookies = plan.verifier_deletes;
-    match &request_auth {
-        // The layer writes the session cookie's deletion, after anything else it set.
-        Some(a) => a.clear(),
-        None => cookies.extend(plan.session_delete),
-    }
-    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-        for c in cookies {
-            if let Ok(v) = http::HeaderValue::from_str(&c) {
-                response.append_header(http::header::SET_COOKIE, v);
-            }
-        }
-    }
-    crate::auth::redirect(&plan.location);
-    Ok(())
+    redirect_with_cookies(StatusCode::SEE_OTHER, &plan.location, cookies)
 }

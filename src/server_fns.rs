@@ -14,5 +14,5 @@ use crate::error::AuthError;
 /// WebAssembly the router follows the redirect.
 #[leptos::server(prefix = "/api", endpoint = "authkit/sign-out")]
 pub async fn sign_out(return_to: Option<String>) -> Result<(), AuthError> {
-    crate::routes::sign_out_impl(return_to).await
+    crate::auth::sign_out_impl(return_to).await
 }

@@ -215,7 +215,7 @@ mod server {
         let private = || {
             response.insert_header(
                 CACHE_CONTROL,
-                HeaderValue::from_static(crate::middleware::PRIVATE_NO_STORE),
+                HeaderValue::from_static(crate::headers::PRIVATE_NO_STORE),
             );
             response.append_header(VARY, HeaderValue::from_static("Cookie"));
         };

@@ -51,11 +51,13 @@
 //! ```
 
 mod claims;
+mod compact;
 mod error;
 mod jwks;
 mod verify;
 
-pub use claims::{decode_unverified, AccessTokenClaims, Actor};
+pub use claims::{AccessTokenClaims, Actor};
+pub use compact::decode_unverified;
 pub use error::{JwksFetchError, JwtError};
 pub use jwks::{
     BoxError, Clock, JwksCache, JwksFuture, JwksSource, SystemClock, DEFAULT_CACHE_TTL,

@@ -7,7 +7,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::claims::{b64, json_part, split, system_to_unix, AccessTokenClaims};
+use super::claims::{system_to_unix, AccessTokenClaims};
+use super::compact::{b64, json_part, split};
 use super::error::{echo, JwtError};
 use super::jwks::{
     Clock, JwksCache, JwksSource, RsaKey, SystemClock, DEFAULT_CACHE_TTL, DEFAULT_REFETCH_COOLDOWN,

@@ -1,0 +1,255 @@
+//! The sign-in and sign-out flows, as [`AuthKit`] methods: the same-origin links that
+//! start signing in, starting a flow (a new PKCE pair and sealed state, the authorization
+//! URL and the flow's verifier cookie), what signing out does, and the session a cookie
+//! carries on a route the layer does not cover.
+//!
+//! The layer (middleware-auth mode), the start and sign-out routes, the callback and the
+//! server API all start or end flows through these, so each step is written once; this
+//! module stands below all of them and imports none of them.
+
+use crate::authkit::AuthKit;
+use crate::error::AuthError;
+use crate::headers::cookie_header;
+use crate::jwt::decode_unverified;
+use crate::oauth_state::{
+    sanitize_return_path, verifier_cookie_names, verifier_cookies, FlowState,
+};
+use crate::session::{
+    pkce_delete_cookie, session_delete_cookie, session_delete_host_only_cookie, Session,
+    SessionCookies,
+};
+use crate::workos::{AuthorizationUrlParams, PkcePair, ScreenHint};
+use axum::body::Body;
+use http::header::{HeaderValue, CONTENT_TYPE};
+use http::{HeaderMap, Response, StatusCode};
+
+/// The default path of the plain sign-out form target.
+pub(crate) const DEFAULT_SIGN_OUT_PATH: &str = "/auth/sign-out";
+
+/// Options for sign-in and sign-up links.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignInOptions {
+    /// Where to return after signing in (reduced to a same-origin path and query).
+    pub return_to: Option<String>,
+    /// Sign in to this organization.
+    pub organization_id: Option<String>,
+    /// Pre-fill the email address.
+    pub login_hint: Option<String>,
+    /// OIDC `prompt` (`consent`, …).
+    pub prompt: Option<String>,
+    /// Your own state, handed back to the callback's `on_success`.
+    pub state: Option<String>,
+    /// Require an authentication no older than this many seconds.
+    pub max_age: Option<u64>,
+}
+
+impl AuthKit {
+    /// A same-origin link that starts signing in with these options (what
+    /// [`get_sign_in_url`](crate::get_sign_in_url) returns, for code outside a request:
+    /// e-mails, tests). Custom `state` is signed, so only links the app made can carry it.
+    pub fn sign_in_link(&self, options: &SignInOptions) -> String {
+        self.start_url(ScreenHint::SignIn, options)
+    }
+
+    /// [`sign_in_link`](Self::sign_in_link) for AuthKit's sign-up screen.
+    pub fn sign_up_link(&self, options: &SignInOptions) -> String {
+        self.start_url(ScreenHint::SignUp, options)
+    }
+
+    /// The same-origin link to the sign-in (or sign-up) start route with these options.
+    pub(crate) fn start_url(&self, screen: ScreenHint, options: &SignInOptions) -> String {
+        let path = match screen {
+            ScreenHint::SignIn => self.sign_in_path(),
+            ScreenHint::SignUp => self.sign_up_path(),
+        };
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(v) = &options.return_to {
+            query.append_pair("return_to", &sanitize_return_path(v));
+        }
+        if let Some(v) = &options.organization_id {
+            query.append_pair("organization_id", v);
+        }
+        if let Some(v) = &options.login_hint {
+            query.append_pair("login_hint", v);
+        }
+        if let Some(v) = &options.prompt {
+            query.append_pair("prompt", v);
+        }
+        if let Some(v) = &options.state {
+            query.append_pair("state", v);
+            query.append_pair(
+                "state_mac",
+                &crate::oauth_state::custom_state_mac(self.config(), v),
+            );
+        }
+        if let Some(v) = options.max_age {
+            query.append_pair("max_age", &v.to_string());
+        }
+        let query = query.finish();
+        if query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{query}")
+        }
+    }
+
+    /// Starts a sign-in flow: a new PKCE pair and sealed state, the authorization URL, and
+    /// the verifier cookie(s) to set on the redirect.
+    pub(crate) fn authorization_redirect(
+        &self,
+        screen: ScreenHint,
+        options: &SignInOptions,
+        request_cookie_header: &str,
+    ) -> Result<(url::Url, Vec<String>), AuthError> {
+        let pkce = PkcePair::generate().map_err(AuthError::internal)?;
+        let state = FlowState::new(
+            pkce.code_verifier().to_owned(),
+            options.return_to.clone(),
+            options.state.clone(),
+        )
+        .map_err(|e| match e {
+            crate::oauth_state::StateError::CustomStateTooLarge(_) => {
+                AuthError::InvalidInput(e.to_string())
+            }
+            e => AuthError::internal(e),
+        })?;
+        let sealed = state.seal(self.config()).map_err(AuthError::internal)?;
+        // The sealed state is the flow cookie's value: a browser drops a cookie over
+        // 4096 bytes silently and the callback would fail; refuse clearly instead.
+        let cookie_bytes = crate::session::pkce_cookie_name(&sealed).len() + 1 + sealed.len();
+        if cookie_bytes > crate::session::MAX_COOKIE_BYTES {
+            return Err(AuthError::InvalidInput(format!(
+                "the sign-in state would need a {cookie_bytes}-byte cookie, over the {} bytes \
+                 browsers keep: shorten the custom state or the return path",
+                crate::session::MAX_COOKIE_BYTES
+            )));
+        }
+        let url = self.client().authorization_url(&AuthorizationUrlParams {
+            redirect_uri: Some(self.config().redirect_uri().to_string()),
+            code_challenge: Some(pkce.code_challenge().to_owned()),
+            state: Some(sealed.clone()),
+            screen_hint: Some(screen),
+            login_hint: options.login_hint.clone(),
+            max_age: options.max_age,
+            organization_id: options.organization_id.clone(),
+            prompt: options.prompt.clone(),
+            ..Default::default()
+        });
+        let cookies = verifier_cookies(
+            self.config().cookie(),
+            &sealed,
+            Some(self.config().redirect_uri().as_str()),
+            Some(request_cookie_header),
+        );
+        Ok((url, cookies))
+    }
+
+    /// What signing out does: where to send the browser, the session cookie's deletion,
+    /// and the deletions of every flow (verifier) cookie. Also forgets any remembered
+    /// refresh of the session, so its old cookie stops working at once.
+    pub(crate) fn sign_out_plan(
+        &self,
+        headers: &HeaderMap,
+        session: Option<(&Session, String)>,
+        return_to: Option<&str>,
+    ) -> SignOutPlan {
+        let config = self.config();
+        let secure_url = Some(config.redirect_uri().as_str());
+        let verifier_deletes = verifier_cookie_names(&cookie_header(headers))
+            .iter()
+            .map(|name| pkce_delete_cookie(config.cookie(), name, secure_url))
+            .collect();
+        let return_path = sanitize_return_path(return_to.unwrap_or("/"));
+        // Forget the remembered refreshes of both the cookie the browser sent and the
+        // session it became in this request (the layer may have refreshed it), so neither
+        // an old nor a current cookie can be traded for a session after signing out.
+        if let Some((sent, _)) = self.session_from_cookie(headers) {
+            self.forget_refresh(&sent.refresh_token);
+        }
+        let location = match session {
+            Some((session, sid)) => {
+                self.forget_refresh(&session.refresh_token);
+                self.forget_session(&sid);
+                // Absolute URL on this site: WorkOS checks it against the allowed logout URLs.
+                let return_url = config
+                    .redirect_uri()
+                    .join(&return_path)
+                    .map(String::from)
+                    .unwrap_or_else(|_| "/".to_owned());
+                self.client()
+                    .logout_url(&sid, Some(&return_url))
+                    .to_string()
+            }
+            None => return_path,
+        };
+        SignOutPlan {
+            location,
+            session_delete: std::iter::once(session_delete_cookie(config.cookie(), secure_url))
+                .chain(session_delete_host_only_cookie(config.cookie(), secure_url))
+                .chain(
+                    SessionCookies::from_headers(headers, &config.cookie().name).stale_deletions(
+                        config.cookie(),
+                        secure_url,
+                        &[],
+                    ),
+                )
+                .collect(),
+            verifier_deletes,
+        }
+    }
+
+    /// The session and its id from the cookie itself (for sign-out on a request the
+    /// layer does not cover, and for the callback's replay check).
+    pub(crate) fn session_from_cookie(&self, headers: &HeaderMap) -> Option<(Session, String)> {
+        // The first of the cookies with the session's name that unseals (a stale
+        // host-only twin may come first), else a split session's parts.
+        let cookies = SessionCookies::from_headers(headers, &self.config().cookie().name);
+        let session = cookies
+            .candidates()
+            .find_map(|value| Session::unseal(value, self.config().passwords()).ok())?;
+        let (_, claims) = decode_unverified(&session.access_token).ok()?;
+        let sid = claims.get("sid")?.as_str()?.to_owned();
+        Some((session, sid))
+    }
+
+    /// Whether `path` is one of the routes [`AuthKit::routes`] mounts.
+    pub(crate) fn is_own_route(&self, path: &str) -> bool {
+        path == self.sign_in_path()
+            || path == self.sign_up_path()
+            || path == self.callback_path()
+            || path == DEFAULT_SIGN_OUT_PATH
+    }
+}
+
+/// See [`AuthKit::sign_out_plan`].
+pub(crate) struct SignOutPlan {
+    /// Where the browser goes: the WorkOS logout URL, or the return path when there was
+    /// no session.
+    pub(crate) location: String,
+    /// The session cookie's deletion, and its host-only twin when a domain is configured.
+    pub(crate) session_delete: Vec<String>,
+    /// The deletions of every flow (verifier) cookie the browser sent.
+    pub(crate) verifier_deletes: Vec<String>,
+}
+
+/// The answer when a sign-in flow cannot be started: 400 for the caller's own mistakes
+/// (custom state too large), 503 otherwise.
+pub(crate) fn sign_in_unavailable(error: &AuthError) -> Response<Body> {
+    let (status, text) = match error {
+        AuthError::InvalidInput(message) => (StatusCode::BAD_REQUEST, message.clone()),
+        _ => {
+            tracing::error!(error = %error, "cannot start a sign-in flow");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sign-in is unavailable right now. Please try again.".to_owned(),
+            )
+        }
+    };
+    let mut response = Response::new(Body::from(text));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}

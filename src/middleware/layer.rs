@@ -1,0 +1,118 @@
+//! [`AuthKitLayer`]: the builder of the layer ([`AuthKit::layer`](crate::AuthKit::layer)
+//! starts one) and the `tower::Layer` that makes an [`AuthKitService`] per inner service.
+
+use super::service::{AuthKitService, LayerConfig, MiddlewareAuth};
+use crate::authkit::AuthKit;
+use crate::matcher::{Matcher, MatcherError};
+use std::sync::Arc;
+
+/// Where Leptos mounts server functions by default; covered unless
+/// [`AuthKitLayer::without_server_fns`] is called.
+pub const DEFAULT_SERVER_FN_PATTERN: &str = "/api/:path*";
+
+/// The AuthKit tower layer. Build it with [`AuthKit::layer`].
+#[derive(Clone, Debug)]
+pub struct AuthKitLayer {
+    config: Arc<LayerConfig>,
+}
+
+impl AuthKitLayer {
+    /// The layer, covering only the server-function paths (`/api/:path*`).
+    pub(crate) fn new(kit: AuthKit) -> Self {
+        let mut matcher = Matcher::default();
+        // The pattern is a constant known to compile.
+        let _ = matcher.push(DEFAULT_SERVER_FN_PATTERN);
+        Self {
+            config: Arc::new(LayerConfig {
+                kit,
+                matcher,
+                middleware_auth: None,
+                sign_up_paths: Arc::default(),
+            }),
+        }
+    }
+
+    fn edit(mut self, f: impl FnOnce(&mut LayerConfig)) -> Self {
+        let mut config = LayerConfig::clone(&self.config);
+        f(&mut config);
+        self.config = Arc::new(config);
+        self
+    }
+
+    /// The paths the layer covers, as a Next.js middleware `matcher`
+    /// (`"/"`, `"/dashboard/:path*"`, …; see [`crate::matcher`]). Adds to the server-function
+    /// pattern. A bad pattern is an error here, at start-up.
+    pub fn matcher<I, S>(self, patterns: I) -> Result<Self, MatcherError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let extra = Matcher::new(patterns)?;
+        Ok(self.edit(|c| {
+            for p in extra.patterns() {
+                let _ = c.matcher.push(p);
+            }
+        }))
+    }
+
+    /// Stops covering `/api/:path*` (server functions) by default.
+    pub fn without_server_fns(self) -> Self {
+        self.edit(|c| {
+            let kept: Vec<String> = c
+                .matcher
+                .patterns()
+                .filter(|p| *p != DEFAULT_SERVER_FN_PATTERN)
+                .map(str::to_owned)
+                .collect();
+            c.matcher = Matcher::new(kept).unwrap_or_default();
+        })
+    }
+
+    /// Middleware-auth mode: signed-out visitors to any covered path are sent to sign in
+    /// before the app runs, except on `unauthenticated_paths` (and the callback path,
+    /// which is always allowed). Document requests are redirected to AuthKit; other
+    /// requests (server functions, `fetch`) get `401` with the sign-in URL.
+    ///
+    /// A catch-all matcher (`"/:path*"`) covers the site's own files too (cargo-leptos
+    /// serves `/pkg/<name>.js` and `.wasm`; `/favicon.ico`), which then answer `401` to
+    /// signed-out visitors and the page cannot hydrate: list them here
+    /// (`["/", "/pkg/:path*", "/favicon.ico"]`) or keep them out of the matcher.
+    ///
+    /// The components' own reads of the session (`/api/authkit/snapshot`,
+    /// `/api/authkit/access-token`, `/api/authkit/organizations`) are always let through:
+    /// they answer a signed-out visitor with "signed out", not an error.
+    pub fn middleware_auth<I, S>(self, unauthenticated_paths: I) -> Result<Self, MatcherError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut unauthenticated = Matcher::new(unauthenticated_paths)?;
+        let callback = self.config.kit.callback_path().to_owned();
+        unauthenticated.push(&crate::matcher::literal_pattern(&callback))?;
+        // The components' own reads answer "signed out" themselves (the provider calls them
+        // on focus on public pages too); a 401 there would send visitors of public pages
+        // to sign in.
+        for path in crate::components::server::SIGNED_OUT_ANSWERS {
+            unauthenticated.push(&crate::matcher::literal_pattern(path))?;
+        }
+        Ok(self.edit(|c| c.middleware_auth = Some(MiddlewareAuth { unauthenticated })))
+    }
+
+    /// Paths whose sign-in redirect opens the sign-up screen instead.
+    pub fn sign_up_paths<I, S>(self, patterns: I) -> Result<Self, MatcherError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let m = Matcher::new(patterns)?;
+        Ok(self.edit(|c| c.sign_up_paths = Arc::new(m)))
+    }
+}
+
+impl<S> tower::Layer<S> for AuthKitLayer {
+    type Service = AuthKitService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthKitService::new(inner, Arc::clone(&self.config))
+    }
+}

@@ -1,0 +1,167 @@
+//! [`AuthKitService`]: what the layer wraps around the app's routes, and the pass a
+//! covered request takes through it.
+
+use super::future::ResponseFuture;
+use super::response::{append_vary, finish, sign_in_response};
+use crate::authkit::AuthKit;
+use crate::matcher::Matcher;
+use crate::request_auth::RequestAuth;
+use crate::session::{Session, SessionCookies};
+use crate::workos::ScreenHint;
+use axum::body::Body;
+use http::header::AUTHORIZATION;
+use http::{Request, Response};
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// What an `AuthKitLayer` was configured with; every service it makes shares one.
+#[derive(Clone, Debug)]
+pub(super) struct LayerConfig {
+    pub(super) kit: AuthKit,
+    pub(super) matcher: Matcher,
+    pub(super) middleware_auth: Option<MiddlewareAuth>,
+    pub(super) sign_up_paths: Arc<Matcher>,
+}
+
+/// Signed-out visitors are sent to sign in, except on these paths.
+#[derive(Clone, Debug, Default)]
+pub(super) struct MiddlewareAuth {
+    pub(super) unauthenticated: Matcher,
+}
+
+/// The service [`AuthKitLayer`](super::AuthKitLayer) wraps around your routes. Its
+/// future is a [`ResponseFuture`].
+#[derive(Clone)]
+pub struct AuthKitService<S> {
+    inner: S,
+    config: Arc<LayerConfig>,
+}
+
+impl<S> AuthKitService<S> {
+    pub(super) fn new(inner: S, config: Arc<LayerConfig>) -> Self {
+        Self { inner, config }
+    }
+}
+
+impl<S> fmt::Debug for AuthKitService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthKitService")
+            .field("matcher", &self.config.matcher)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, B> tower::Service<Request<B>> for AuthKitService<S>
+where
+    S: tower::Service<Request<B>, Response = Response<Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        // Anything already there did not come from this layer; never trust it.
+        req.extensions_mut().remove::<RequestAuth>();
+        let path = req.uri().path();
+        // The crate's own routes (sign-in, sign-up, sign-out, callback) manage the
+        // cookies themselves; resolving (and maybe refreshing) there would only race them.
+        if !self.config.matcher.covers(path) || self.config.kit.is_own_route(path) {
+            return ResponseFuture::inner(self.inner.call(req));
+        }
+        // The clone is not ready; keep the ready one for this call (tower's idiom).
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let config = Arc::clone(&self.config);
+        ResponseFuture::session(Box::pin(session_pass(inner, config, req)))
+    }
+}
+
+/// A covered request: resolve its session, send a signed-out visitor to sign in first
+/// (middleware-auth mode), else run the inner service with the [`RequestAuth`] in the
+/// request's extensions; then write the session's outcome on the response.
+async fn session_pass<S, B>(
+    mut inner: S,
+    config: Arc<LayerConfig>,
+    mut req: Request<B>,
+) -> Result<Response<Body>, S::Error>
+where
+    S: tower::Service<Request<B>, Response = Response<Body>>,
+{
+    let kit = &config.kit;
+    let cookie_name = &kit.config().cookie().name;
+    let cookies = SessionCookies::from_headers(req.headers(), cookie_name);
+    let cookie_value = session_cookie(&cookies, kit);
+    let had_cookie = cookies.any();
+    let had_authorization = req.headers().contains_key(AUTHORIZATION);
+    let resolved = kit.resolve(cookie_value).await;
+
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
+    let path = path_and_query.split('?').next().unwrap_or_default();
+    if let Some(ma) = &config.middleware_auth {
+        if resolved.session.is_none() && !ma.unauthenticated.matches(path) {
+            let screen = if config.sign_up_paths.matches(path) {
+                ScreenHint::SignUp
+            } else {
+                ScreenHint::SignIn
+            };
+            let mut response =
+                sign_in_response(kit, req.method(), req.headers(), &path_and_query, screen);
+            finish(kit, &mut response, &resolved.cookie, &cookies, true);
+            return Ok(response);
+        }
+    }
+
+    let auth = RequestAuth::new(
+        kit.clone(),
+        resolved,
+        path_and_query,
+        req.method(),
+        req.headers(),
+        Arc::clone(&config.sign_up_paths),
+    );
+    req.extensions_mut().insert(auth.clone());
+    let mut response = inner.call(req).await?;
+    let (signed_in, cookie, consulted) = auth.outcome();
+    // Session-dependent: a session or credentials were sent, or the app read the
+    // session (a signed-out page or a redirect to sign-in depends on it too).
+    finish(
+        kit,
+        &mut response,
+        &cookie,
+        &cookies,
+        signed_in || had_cookie || had_authorization || consulted,
+    );
+    if had_authorization {
+        append_vary(response.headers_mut(), "Authorization");
+    }
+    Ok(response)
+}
+
+/// The session cookie's value: the first candidate that unseals (each cookie with the
+/// session's name, then a split session's parts joined), else the first one (which then
+/// reads as signed out and is deleted). Browsers send two cookies with one name when a
+/// host-only and a domain cookie coexist (RFC 6265 §5.4); checking more than one costs an
+/// unseal only in that case.
+fn session_cookie<'a>(cookies: &'a SessionCookies, kit: &AuthKit) -> Option<&'a str> {
+    let mut candidates = cookies.candidates();
+    let first = candidates.next()?;
+    let mut rest = candidates.peekable();
+    if rest.peek().is_none() {
+        return Some(first);
+    }
+    let passwords = kit.config().passwords();
+    std::iter::once(first)
+        .chain(rest)
+        .find(|v| Session::unseal(v, passwords).is_ok())
+        .or(Some(first))
+}
