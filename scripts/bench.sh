@@ -36,7 +36,7 @@ JAR="$(mktemp)"
 LEPTOS_SITE_ADDR="127.0.0.1:$PORT" AUTHKIT_DEMO_AUTO_APPROVE=ada@example.com \
   "$TARGET/release/authkit-demo" >/dev/null 2>&1 &
 DEMO_PID=$!
-trap 'kill $DEMO_PID 2>/dev/null; rm -f "$LOG" "$JAR"' EXIT
+trap 'kill $DEMO_PID 2>/dev/null || true; rm -f "$LOG" "$JAR"' EXIT
 for _ in $(seq 100); do curl -sf -o /dev/null "$BASE/about" && break; sleep 0.1; done
 curl -sf -L -c "$JAR" -b "$JAR" -o /dev/null "$BASE/auth/sign-in?return_to=/about"
 COOKIE="$(awk '$6 ~ /^wos-session/ { printf "%s%s=%s", sep, $6, $7; sep="; " }' "$JAR")"
