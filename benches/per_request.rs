@@ -207,7 +207,11 @@ fn bench(c: &mut Criterion) {
         let mut turn = 0usize;
         b.iter(|| {
             turn += 1;
-            let value = if turn % 2 == 0 { &sealed } else { &sealed2 };
+            let value = if turn.is_multiple_of(2) {
+                &sealed
+            } else {
+                &sealed2
+            };
             rt.block_on(async {
                 let session = f.first_kit.unseal_session(black_box(value)).unwrap();
                 f.first_kit
@@ -255,7 +259,11 @@ fn bench(c: &mut Criterion) {
             let mut turn = 0usize;
             b.iter(|| {
                 turn += 1;
-                let cookie = if turn % 2 == 0 { &f.cookie } else { other };
+                let cookie = if turn.is_multiple_of(2) {
+                    &f.cookie
+                } else {
+                    other
+                };
                 let response = rt
                     .block_on(router.clone().oneshot(request(Some(cookie))))
                     .unwrap();
@@ -286,7 +294,11 @@ fn bench(c: &mut Criterion) {
             let mut turn = 0usize;
             b.iter(|| {
                 turn += 1;
-                let cookie = if turn % 2 == 0 { cookie } else { other };
+                let cookie = if turn.is_multiple_of(2) {
+                    cookie
+                } else {
+                    other
+                };
                 let response = rt
                     .block_on(router.clone().oneshot(request(Some(cookie))))
                     .unwrap();

@@ -39,9 +39,12 @@ const TAIL_LEN: usize = 64;
 /// more than the rest of a repeat request). Entries keep their text, so the cache holds
 /// at most `capacity` × (text + value) bytes.
 pub(crate) struct ExactCache<V> {
-    entries: Mutex<HashMap<Box<[u8]>, (Box<str>, V)>>,
+    entries: Mutex<Entries<V>>,
     capacity: usize,
 }
+
+/// Tail of the text → (the whole text, its value).
+type Entries<V> = HashMap<Box<[u8]>, (Box<str>, V)>;
 
 fn tail(text: &str) -> &[u8] {
     let bytes = text.as_bytes();
@@ -103,7 +106,7 @@ impl<V: Clone> ExactCache<V> {
         self.lock().len()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Box<[u8]>, (Box<str>, V)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries<V>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
