@@ -207,7 +207,7 @@ fn realistic_session_round_trips_both_ways() {
         .candidates()
         .map(|value| Session::unseal(value, &single()).unwrap())
         .collect();
-    assert_eq!(read, [session.clone()]);
+    assert_eq!(read, std::slice::from_ref(&session));
 
     let from_nextjs = Session::unseal(r[2].seal(), &single()).unwrap();
     assert_eq!(from_nextjs.user.locale, None);
