@@ -13,8 +13,7 @@
 mod support;
 
 use authkit_leptos::jwt::{Clock, TokenVerifier};
-use authkit_leptos::session::Session;
-use authkit_leptos::{testing, AuthKit, Secret};
+use authkit_leptos::{testing, AuthKit, Secret, Session};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};

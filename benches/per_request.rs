@@ -26,8 +26,7 @@
 mod support;
 
 use authkit_leptos::emulator::Emulator;
-use authkit_leptos::session::Session;
-use authkit_leptos::{testing, Auth, AuthKit, Secret};
+use authkit_leptos::{testing, Auth, AuthKit, Secret, Session};
 use aws_lc_rs::{cipher, digest, hmac, pbkdf2, signature};
 use axum::body::Body;
 use axum::routing::get;

@@ -17,8 +17,8 @@ use leptos::prelude::use_context;
 use serde::de::DeserializeOwned;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub use crate::flow::SignInOptions;
-pub use crate::request_auth::{AccessToken, Auth, SignedIn};
+use crate::flow::SignInOptions;
+use crate::request_auth::{Auth, SignedIn};
 
 /// The request's [`RequestAuth`], from the leptos_axum request context.
 pub fn request_auth() -> Result<RequestAuth, AuthError> {

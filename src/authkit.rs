@@ -1,18 +1,6 @@
 //! [`AuthKit`]: the one handle an app builds at start-up. It owns the validated
 //! configuration, the WorkOS client, the token verifier (with its JWKS cache) and the
-//! refresh gate, and hands out the axum layer and routes.
-//!
-//! ```no_run
-//! use authkit_leptos::{AuthKit, AuthKitConfig};
-//!
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let authkit = AuthKit::new(AuthKitConfig::from_env()?)?;
-//! let app: axum::Router = axum::Router::new()
-//!     // .leptos_routes(...)
-//!     .merge(authkit.routes())
-//!     .layer(authkit.layer().matcher(["/", "/dashboard/:path*", "/profile/:path*"])?);
-//! # Ok(()) }
-//! ```
+//! refresh gate, and hands out the axum layer and routes (example on the type).
 
 use crate::cache::ExactCache;
 use crate::config::AuthKitConfig;
@@ -40,15 +28,15 @@ const USED_STATES: usize = 65_536;
 const USED_STATE_TTL: Duration = Duration::from_secs(660);
 
 /// Where the sign-in start route is mounted by default.
-pub const DEFAULT_SIGN_IN_PATH: &str = "/auth/sign-in";
+pub(crate) const DEFAULT_SIGN_IN_PATH: &str = "/auth/sign-in";
 /// Where the sign-up start route is mounted by default.
-pub const DEFAULT_SIGN_UP_PATH: &str = "/auth/sign-up";
+pub(crate) const DEFAULT_SIGN_UP_PATH: &str = "/auth/sign-up";
 
 /// Called after every successful refresh (once per exchange, however many requests
 /// waited for it).
-pub type RefreshSuccessHook = Arc<dyn Fn(&RefreshSuccess<'_>) + Send + Sync>;
+pub(crate) type RefreshSuccessHook = Arc<dyn Fn(&RefreshSuccess<'_>) + Send + Sync>;
 /// Called after every failed refresh.
-pub type RefreshErrorHook = Arc<dyn Fn(&RefreshFailure<'_>) + Send + Sync>;
+pub(crate) type RefreshErrorHook = Arc<dyn Fn(&RefreshFailure<'_>) + Send + Sync>;
 
 /// What a successful refresh hook sees. No tokens: hooks tend to log.
 #[derive(Debug)]
@@ -93,7 +81,7 @@ pub enum RefreshError {
     /// WorkOS refused the refresh token (`invalid_grant`) while the shared refresh store
     /// was unavailable, so another replica may have spent it a moment earlier: the
     /// request is served signed out and the cookie kept (the other replica's response
-    /// carries the new one). See [`crate::refresh_store`].
+    /// carries the new one). See [`RedisRefreshStore`](crate::RedisRefreshStore).
     #[error("the refresh token was refused while the shared refresh store was unavailable: {0}")]
     Unconfirmed(Arc<WorkOsError>),
 }
@@ -199,7 +187,7 @@ impl AuthKitBuilder {
     }
 
     /// How long a finished refresh keeps answering requests that still carry the old
-    /// cookie (default 30 s). See [`crate::refresh`].
+    /// cookie (default 30 s). See [Refreshing](crate#refreshing).
     pub fn refresh_grace(mut self, grace: Duration) -> Self {
         self.refresh_grace = grace;
         self
@@ -261,7 +249,7 @@ impl AuthKitBuilder {
     /// (feature `redis`): one WorkOS exchange per refresh token across all of them, and
     /// late requests on any replica get the new session for the grace period. Without
     /// it, the in-process gate coordinates the requests of this process only. See
-    /// [`crate::refresh_store`] for what is stored and what happens when Redis fails.
+    /// [`RedisRefreshStore`] for what is stored and what happens when Redis fails.
     #[cfg(feature = "redis")]
     pub fn refresh_store(mut self, store: RedisRefreshStore) -> Self {
         self.refresh_store = Some(store);
@@ -351,7 +339,19 @@ struct Inner {
 }
 
 /// The AuthKit handle: configuration, WorkOS client, token verifier and refresh gate.
-/// Cheap to clone; build one per process.
+/// Cheap to clone; build one per process. It hands out the axum layer and routes:
+///
+/// ```no_run
+/// use authkit_leptos::{AuthKit, AuthKitConfig};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let authkit = AuthKit::new(AuthKitConfig::from_env()?)?;
+/// let app: axum::Router = axum::Router::new()
+///     // .leptos_routes(...)
+///     .merge(authkit.routes())
+///     .layer(authkit.layer().matcher(["/", "/dashboard/:path*", "/profile/:path*"])?);
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct AuthKit {
     inner: Arc<Inner>,

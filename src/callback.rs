@@ -193,7 +193,18 @@ type SuccessHook =
     Arc<dyn Fn(CallbackSuccess) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 type ErrorHook = Arc<dyn Fn(CallbackError) -> Response + Send + Sync>;
 
-/// Options of the callback route (authkit-nextjs `handleAuth`).
+/// Options of the callback route (authkit-nextjs `handleAuth`), given to
+/// [`AuthKit::routes_with`].
+///
+/// The callback route is where WorkOS sends the browser back with `?code=…&state=…`: a
+/// plain axum handler, not a server function (leptos_axum would turn an error into a
+/// redirect to the `Referer`). It checks the flow's state against the per-flow verifier
+/// cookie (login CSRF), unseals the state (tamper-proof, 10-minute lifetime), exchanges
+/// the code with the PKCE verifier, stores the session cookie, deletes the verifier
+/// cookie, and redirects to the return path — reduced to a path and query on this site,
+/// whatever the state says. Failures never show a stack trace: the default error page
+/// says what happened and offers to sign in again; [`on_error`](Self::on_error)
+/// replaces it.
 #[derive(Clone, Default)]
 pub struct CallbackOptions {
     return_pathname: Option<String>,

@@ -1,22 +1,5 @@
 //! Configuration: read once from the WorkOS environment variables or built in code,
-//! validated once at start-up.
-//!
-//! | variable | meaning | default |
-//! | --- | --- | --- |
-//! | `WORKOS_CLIENT_ID` | your client id (`client_…`) | required |
-//! | `WORKOS_API_KEY` | your API key (`sk_…`) | required |
-//! | `WORKOS_REDIRECT_URI` | the callback URL registered with WorkOS | required |
-//! | `WORKOS_COOKIE_PASSWORD` | seals the session cookie; at least 32 characters | required |
-//! | `WORKOS_COOKIE_NAME` | the session cookie's name | `wos-session` |
-//! | `WORKOS_COOKIE_MAX_AGE` | its lifetime in seconds | `34560000` (400 days) |
-//! | `WORKOS_COOKIE_DOMAIN` | its `Domain` attribute | host-only |
-//! | `WORKOS_COOKIE_SAMESITE` | `lax`, `strict` or `none` | `lax` |
-//! | `WORKOS_API_HOSTNAME` | the WorkOS API host | `api.workos.com` |
-//! | `WORKOS_API_HTTPS` | `true` for https; any other value means http | `true` |
-//! | `WORKOS_API_PORT` | the API port | the scheme's |
-//!
-//! `NEXT_PUBLIC_WORKOS_REDIRECT_URI` is read when `WORKOS_REDIRECT_URI` is unset, so an
-//! `.env` file shared with a Next.js app works as it is.
+//! validated once at start-up. The variables are listed on [`AuthKitConfig::from_env`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -26,11 +9,11 @@ use url::Url;
 /// The shortest cookie password WorkOS (and iron-session) accept.
 pub const MIN_COOKIE_PASSWORD_LEN: usize = 32;
 /// The session cookie's default name.
-pub const DEFAULT_COOKIE_NAME: &str = "wos-session";
+pub(crate) const DEFAULT_COOKIE_NAME: &str = "wos-session";
 /// The session cookie's default lifetime: 400 days, as authkit-nextjs.
-pub const DEFAULT_COOKIE_MAX_AGE: u64 = 34_560_000;
+pub(crate) const DEFAULT_COOKIE_MAX_AGE: u64 = 34_560_000;
 /// The WorkOS API's host.
-pub const DEFAULT_API_HOSTNAME: &str = "api.workos.com";
+pub(crate) const DEFAULT_API_HOSTNAME: &str = "api.workos.com";
 
 /// A secret string: compared and used normally, never shown by `Debug` or `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -260,7 +243,24 @@ pub struct AuthKitConfig {
 }
 
 impl AuthKitConfig {
-    /// Reads the WorkOS environment variables (table in the module docs).
+    /// Reads the WorkOS environment variables:
+    ///
+    /// | variable | meaning | default |
+    /// | --- | --- | --- |
+    /// | `WORKOS_CLIENT_ID` | your client id (`client_…`) | required |
+    /// | `WORKOS_API_KEY` | your API key (`sk_…`) | required |
+    /// | `WORKOS_REDIRECT_URI` | the callback URL registered with WorkOS | required |
+    /// | `WORKOS_COOKIE_PASSWORD` | seals the session cookie; at least 32 characters | required |
+    /// | `WORKOS_COOKIE_NAME` | the session cookie's name | `wos-session` |
+    /// | `WORKOS_COOKIE_MAX_AGE` | its lifetime in seconds | `34560000` (400 days) |
+    /// | `WORKOS_COOKIE_DOMAIN` | its `Domain` attribute | host-only |
+    /// | `WORKOS_COOKIE_SAMESITE` | `lax`, `strict` or `none` | `lax` |
+    /// | `WORKOS_API_HOSTNAME` | the WorkOS API host | `api.workos.com` |
+    /// | `WORKOS_API_HTTPS` | `true` for https; any other value means http | `true` |
+    /// | `WORKOS_API_PORT` | the API port | the scheme's |
+    ///
+    /// `NEXT_PUBLIC_WORKOS_REDIRECT_URI` is read when `WORKOS_REDIRECT_URI` is unset, so an
+    /// `.env` file shared with a Next.js app works as it is.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_vars(|name| std::env::var(name).ok())
     }

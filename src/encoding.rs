@@ -84,7 +84,8 @@ pub(crate) fn decode_uri_component(s: &str) -> Option<Cow<'_, str>> {
 
 /// One `application/x-www-form-urlencoded` name or value, strictly: `+` is a space and
 /// every escape must be well formed and decode to UTF-8 (`None` otherwise), so a value
-/// echoed back is exactly the one sent.
+/// echoed back is exactly the one sent. (For the emulator's form bodies.)
+#[cfg(any(feature = "emulator", test))]
 pub(crate) fn decode_form_component(s: &str) -> Option<String> {
     let spaced = s.replace('+', " ");
     decode_uri_component(&spaced).map(Cow::into_owned)

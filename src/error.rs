@@ -5,6 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 /// Why an auth call did not return a session.
+///
+/// Shared by the server and the hydrated client, so a server function can return it and
+/// the browser can act on it (for example navigate to [`AuthError::sign_in_url`]; the
+/// components do it for you, see [`follow_auth_error`](crate::follow_auth_error)).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {

@@ -12,6 +12,7 @@ use http::header::{HeaderValue, ACCEPT, CACHE_CONTROL, LOCATION, SET_COOKIE, VAR
 use http::{HeaderMap, Response, StatusCode};
 
 /// The `Cache-Control` of every response that depends on a session.
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
 pub const PRIVATE_NO_STORE: &str = "private, no-cache, no-store, must-revalidate, max-age=0";
 
 /// Every `Cookie` header of a request, joined (HTTP/2 may send several).

@@ -1,16 +1,6 @@
 //! Route matching with the semantics of a Next.js middleware `matcher`
-//! (`path-to-regexp` v6, as authkit-nextjs compiles it): patterns such as `"/"`,
-//! `"/dashboard/:path*"` or `"/users/:id"`, anchored at both ends, an optional trailing
-//! slash, and case-sensitive.
-//!
-//! Supported syntax: literal segments; named parameters `:name` matching one non-empty
-//! segment, with the modifiers `?` (optional), `*` (zero or more segments) and `+` (one
-//! or more); parameters inside a segment (`/file-:id`). Custom regular expressions
-//! (`:id(\\d+)`) are rejected when the matcher is built, with an error naming the pattern,
-//! so a typo is caught at start-up and not at request time.
-//!
-//! Matching works on the path as it arrives (percent-encoded, without the query) and
-//! never panics, whatever the input.
+//! (`path-to-regexp` v6, as authkit-nextjs compiles it). The supported syntax is
+//! documented where users meet it, on [`AuthKitLayer::matcher`](crate::AuthKitLayer::matcher).
 
 use std::fmt;
 
@@ -65,7 +55,7 @@ enum Segment {
 
 /// One compiled pattern.
 #[derive(Clone, PartialEq, Eq)]
-pub struct RoutePattern {
+pub(crate) struct RoutePattern {
     source: String,
     segments: Vec<Segment>,
 }
@@ -78,7 +68,7 @@ impl fmt::Debug for RoutePattern {
 
 impl RoutePattern {
     /// Compiles a pattern.
-    pub fn new(pattern: &str) -> Result<Self, MatcherError> {
+    pub(crate) fn new(pattern: &str) -> Result<Self, MatcherError> {
         if pattern.is_empty() {
             return Err(MatcherError::Empty);
         }
@@ -110,12 +100,12 @@ impl RoutePattern {
     }
 
     /// The pattern as written.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.source
     }
 
     /// Whether `path` (a request path, without the query) matches.
-    pub fn matches(&self, path: &str) -> bool {
+    pub(crate) fn matches(&self, path: &str) -> bool {
         let path = path.split(['?', '#']).next().unwrap_or_default();
         if !path.starts_with('/') {
             return false;
@@ -258,13 +248,13 @@ pub(crate) fn literal_pattern(path: &str) -> String {
 
 /// A set of patterns; a path is covered when any of them matches.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Matcher {
+pub(crate) struct Matcher {
     patterns: Vec<RoutePattern>,
 }
 
 impl Matcher {
     /// Compiles every pattern, failing on the first bad one.
-    pub fn new<I, S>(patterns: I) -> Result<Self, MatcherError>
+    pub(crate) fn new<I, S>(patterns: I) -> Result<Self, MatcherError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -277,7 +267,7 @@ impl Matcher {
     }
 
     /// Whether any pattern matches `path`.
-    pub fn matches(&self, path: &str) -> bool {
+    pub(crate) fn matches(&self, path: &str) -> bool {
         self.patterns.iter().any(|p| p.matches(path))
     }
 
@@ -313,18 +303,13 @@ impl Matcher {
         }
     }
 
-    /// Whether the set has no pattern.
-    pub fn is_empty(&self) -> bool {
-        self.patterns.is_empty()
-    }
-
     /// The patterns, as written.
-    pub fn patterns(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn patterns(&self) -> impl Iterator<Item = &str> {
         self.patterns.iter().map(RoutePattern::as_str)
     }
 
     /// Adds a pattern.
-    pub fn push(&mut self, pattern: &str) -> Result<(), MatcherError> {
+    pub(crate) fn push(&mut self, pattern: &str) -> Result<(), MatcherError> {
         self.patterns.push(RoutePattern::new(pattern)?);
         Ok(())
     }

@@ -24,19 +24,20 @@ use url::Url;
 
 /// When a browser already holds this many verifier cookies, starting another flow expires
 /// the rest (as authkit-nextjs does, to stay clear of HTTP 431).
-pub const MAX_VERIFIER_COOKIES: usize = 5;
+pub(crate) const MAX_VERIFIER_COOKIES: usize = 5;
 
 /// The most bytes of custom `state` a flow may carry.
-pub const MAX_CUSTOM_STATE_BYTES: usize = 2048;
+pub(crate) const MAX_CUSTOM_STATE_BYTES: usize = 2048;
 
 /// A return path longer than this is replaced by `/`, so the flow's cookie (which seals
 /// it) stays well under the browsers' 4096-byte limit.
-pub const MAX_RETURN_PATH_BYTES: usize = 1024;
+pub(crate) const MAX_RETURN_PATH_BYTES: usize = 1024;
 
 /// What is sealed into the OAuth `state` (authkit-nextjs's shape, so either app can
 /// finish a flow the other started).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
 pub struct FlowState {
     /// A random nonce, so every flow's state differs.
     pub nonce: String,
@@ -63,6 +64,7 @@ impl fmt::Debug for FlowState {
 /// Why a flow's state could not be created or read.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
 pub enum StateError {
     /// Sealing or unsealing failed (tampered, expired, or sealed with another password).
     #[error("sign-in state is invalid or expired: {0}")]
@@ -77,6 +79,7 @@ pub enum StateError {
     Random,
 }
 
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
 impl FlowState {
     /// A new flow with a fresh nonce.
     pub fn new(
@@ -123,15 +126,10 @@ impl FlowState {
 
 /// Reduces anything a user or a link supplied as "where to go next" to a path and query
 /// on this site: absolute URLs, protocol-relative `//host`, backslash tricks and control
-/// characters all end up as a local path. Empty input gives `/`.
-///
-/// ```
-/// use authkit_leptos::oauth_state::sanitize_return_path;
-/// assert_eq!(sanitize_return_path("/dashboard?tab=2"), "/dashboard?tab=2");
-/// assert_eq!(sanitize_return_path("https://evil.example/steal"), "/steal");
-/// assert_eq!(sanitize_return_path("//evil.example"), "/");
-/// ```
-pub fn sanitize_return_path(input: &str) -> String {
+/// characters all end up as a local path. Empty input gives `/`: `/dashboard?tab=2` stays
+/// as it is, `https://evil.example/steal` becomes `/steal` and `//evil.example` becomes `/`
+/// (these and more in the unit tests).
+pub(crate) fn sanitize_return_path(input: &str) -> String {
     // Parse against a placeholder origin, as authkit-nextjs does, then keep only the
     // path and query. The WHATWG parser turns `\` into `/`, drops tabs and newlines, and
     // percent-encodes the rest, so the output is always a valid header value.
@@ -158,7 +156,7 @@ pub fn sanitize_return_path(input: &str) -> String {
 
 /// The verifier cookie's `Set-Cookie` value and the names of older verifier cookies to
 /// expire (when the browser already holds [`MAX_VERIFIER_COOKIES`] or more).
-pub fn verifier_cookies(
+pub(crate) fn verifier_cookies(
     cookie: &CookieConfig,
     sealed_state: &str,
     secure_url: Option<&str>,
@@ -182,7 +180,7 @@ pub fn verifier_cookies(
 }
 
 /// Every `wos-auth-verifier*` cookie name in a `Cookie` header.
-pub fn verifier_cookie_names(cookie_header: &str) -> Vec<String> {
+pub(crate) fn verifier_cookie_names(cookie_header: &str) -> Vec<String> {
     let mut names: Vec<String> = cookie_header
         .split(';')
         .filter_map(|pair| pair.split_once('=').map(|(k, _)| k.trim()))
@@ -301,6 +299,9 @@ mod tests {
         let cases = [
             ("/dashboard", "/dashboard"),
             ("/dashboard?tab=a&b=c", "/dashboard?tab=a&b=c"),
+            ("/dashboard?tab=2", "/dashboard?tab=2"),
+            ("https://evil.example/steal", "/steal"),
+            ("//evil.example", "/"),
             ("dashboard", "/dashboard"),
             ("", "/"),
             ("https://evil.example/steal?x=1", "/steal?x=1"),

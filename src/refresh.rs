@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// How long a finished refresh answers late requests holding the old token.
-pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_GRACE: Duration = Duration::from_secs(30);
 
 /// The most finished results kept (oldest dropped first).
 const MAX_REMEMBERED: usize = 10_000;
@@ -43,7 +43,7 @@ enum Slot<T> {
 }
 
 /// Shares one refresh per (refresh token, organization) among concurrent callers.
-pub struct RefreshGate<T> {
+pub(crate) struct RefreshGate<T> {
     slots: Arc<Mutex<HashMap<Key, Slot<T>>>>,
     grace: Duration,
 }
@@ -58,7 +58,7 @@ impl<T> std::fmt::Debug for RefreshGate<T> {
 
 impl<T: Clone + Send + Sync + 'static> RefreshGate<T> {
     /// A gate that remembers successful results for `grace`.
-    pub fn new(grace: Duration) -> Self {
+    pub(crate) fn new(grace: Duration) -> Self {
         Self {
             slots: Arc::new(Mutex::new(HashMap::new())),
             grace,
@@ -66,13 +66,13 @@ impl<T: Clone + Send + Sync + 'static> RefreshGate<T> {
     }
 
     /// The key for a refresh token (a SHA-256 digest; the token itself is not kept).
-    pub fn key(refresh_token: &str) -> Key {
+    pub(crate) fn key(refresh_token: &str) -> Key {
         crate::cache::digest(refresh_token.as_bytes())
     }
 
     /// Forgets a remembered result (after a sign-out, so the old cookie stops working
     /// at once).
-    pub fn forget(&self, key: &Key) {
+    pub(crate) fn forget(&self, key: &Key) {
         let mut map = lock(&self.slots);
         if matches!(map.get(key), Some(Slot::Done(..))) {
             map.remove(key);
@@ -81,7 +81,7 @@ impl<T: Clone + Send + Sync + 'static> RefreshGate<T> {
 
     /// Forgets every remembered result `matches` selects (after a sign-out: every refresh
     /// of that session, however long the chain of rotated tokens behind it).
-    pub fn forget_where(&self, matches: impl Fn(&T) -> bool) {
+    pub(crate) fn forget_where(&self, matches: impl Fn(&T) -> bool) {
         lock(&self.slots).retain(|_, slot| match slot {
             Slot::Done(_, value) => !matches(value),
             Slot::InFlight(_) => true,
@@ -90,7 +90,7 @@ impl<T: Clone + Send + Sync + 'static> RefreshGate<T> {
 
     /// Replaces every remembered result `matches` selects with `value`, keeping when each
     /// was remembered (chains of refreshes point late callers at the newest result).
-    pub fn replace_where(&self, matches: impl Fn(&T) -> bool, value: &T) {
+    pub(crate) fn replace_where(&self, matches: impl Fn(&T) -> bool, value: &T) {
         for slot in lock(&self.slots).values_mut() {
             if let Slot::Done(_, remembered) = slot {
                 if matches(remembered) {
@@ -104,7 +104,12 @@ impl<T: Clone + Send + Sync + 'static> RefreshGate<T> {
     /// result) or finished within the grace period (then returns that result).
     /// `remember` says whether a result may answer late callers (e.g. successes only).
     /// Returns `None` if the refresh task died without a result (a panic).
-    pub async fn run<F, Fut>(&self, key: Key, refresh: F, remember: fn(&T) -> bool) -> Option<T>
+    pub(crate) async fn run<F, Fut>(
+        &self,
+        key: Key,
+        refresh: F,
+        remember: fn(&T) -> bool,
+    ) -> Option<T>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = T> + Send + 'static,
@@ -160,7 +165,8 @@ impl<T: Clone + Send + Sync + 'static> RefreshGate<T> {
     }
 
     /// Forgets every remembered result older than the grace period.
-    pub fn prune_expired(&self) {
+    #[cfg(test)]
+    pub(crate) fn prune_expired(&self) {
         let mut map = lock(&self.slots);
         let grace = self.grace;
         map.retain(|_, slot| match slot {
@@ -169,13 +175,15 @@ impl<T: Clone + Send + Sync + 'static> RefreshGate<T> {
         });
     }
 
-    /// How many refreshes are running or remembered (for tests and metrics).
-    pub fn len(&self) -> usize {
+    /// How many refreshes are running or remembered (for tests).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         lock(&self.slots).len()
     }
 
     /// Whether nothing is running or remembered.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }

@@ -1,37 +1,6 @@
-//! Refresh coordination shared between replicas, through Redis (feature `redis`).
-//!
-//! WorkOS refresh tokens are single use. The in-process [`crate::refresh`] gate makes
-//! the requests of one process share one exchange and answers late requests (still
-//! carrying the old cookie) with the new session for 30 s. Behind a load balancer
-//! without affinity the requests of one page land on several replicas; without a shared
-//! record, the replica that loses the race gets `invalid_grant` and signs the user out.
-//! No AuthKit SDK handles this; with a [`RedisRefreshStore`] given to
-//! [`AuthKitBuilder::refresh_store`](crate::AuthKitBuilder::refresh_store), replicas
-//! share what the gate knows:
-//!
-//! | key (under the prefix, default `authkit:refresh:`) | value | lifetime |
-//! |---|---|---|
-//! | `lock:<sha256(refresh token), hex>` | a random owner id | 5 s, renewed every 1.5 s while the exchange runs |
-//! | `done:<sha256(refresh token), hex>` | the new session, **sealed** with the cookie password (iron, as the cookie) | the refresh grace (30 s) |
-//! | `ended:<sha256(session id), hex>` | `1` (signed out: remembered refreshes of this session no longer answer) | the refresh grace |
-//! | `used:<sha256(sign-in state nonce), hex>` | `1` (a callback used this sign-in state: it is single-use) | 660 s (the state's lifetime + skew) |
-//!
-//! Keys are digests, never tokens; values hold tokens only inside the seal. A replica
-//! that needs to refresh token T first looks for `done:T` (following the chain when the
-//! session it finds was itself refreshed again, e.g. by an organization switch, so
-//! nobody is handed a spent refresh token); else it takes `lock:T` (`SET NX PX`) and
-//! exchanges; else it polls `done:T` (after 2, 4, 8, 16, then every 20 ms) until the
-//! lock holder publishes,
-//! the lock disappears (then it tries to take it), or 35 s pass (the longest an
-//! exchange can take: two 10 s WorkOS calls around one 429 back-off).
-//!
-//! **When Redis fails** (down, refusing, or slower than the 250 ms per-command timeout),
-//! the replica falls back to the in-process gate and logs a warning. Nobody is signed out
-//! because of it: while the store is unavailable, an `invalid_grant` may only mean that
-//! another replica spent the token first, so it is answered as
-//! [`RefreshError::Unconfirmed`](crate::RefreshError::Unconfirmed): signed out for that
-//! one request, the cookie kept (the other replica's response carries the new one).
-//! Sharing resumes by itself once Redis answers again (the client reconnects).
+//! Refresh coordination shared between replicas, through Redis (feature `redis`):
+//! [`RedisRefreshStore`], whose docs describe the keys, the protocol and what happens
+//! when Redis fails.
 
 use std::fmt;
 use std::time::Duration;
@@ -43,17 +12,17 @@ use tokio::sync::OnceCell;
 /// The environment variable [`RedisRefreshStore::from_env`] reads: a Redis URL,
 /// `redis://[user:password@]host[:port][/db]` (or `rediss://` with TLS support compiled
 /// into the client, `redis+unix:///path` for a socket).
-pub const REDIS_URL_VAR: &str = "WORKOS_REDIS_URL";
+pub(crate) const REDIS_URL_VAR: &str = "WORKOS_REDIS_URL";
 
 /// The default key prefix.
-pub const DEFAULT_PREFIX: &str = "authkit:refresh:";
+pub(crate) const DEFAULT_PREFIX: &str = "authkit:refresh:";
 
 /// The longest a single Redis command may take before the replica falls back (default).
-pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_millis(250);
+pub(crate) const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// How long a refresh lock lives without renewal: a crashed replica blocks the others'
 /// refresh of one token for at most this long.
-pub const LOCK_TTL: Duration = Duration::from_secs(5);
+pub(crate) const LOCK_TTL: Duration = Duration::from_secs(5);
 
 /// How often the lock holder renews its lock while its exchange runs.
 const LOCK_RENEW_EVERY: Duration = Duration::from_millis(1500);
@@ -104,9 +73,41 @@ impl fmt::Display for StoreFault {
     }
 }
 
-/// A Redis database that replicas of one app share for refresh coordination (see the
-/// [module docs](self) for the keys and the failure behaviour). Cheap to clone: clones
-/// share one auto-reconnecting connection, opened on first use.
+/// A Redis database that replicas of one app share for refresh coordination (feature
+/// `redis`). Cheap to clone: clones share one auto-reconnecting connection, opened on
+/// first use.
+///
+/// WorkOS refresh tokens are single use. The in-process refresh gate (see
+/// [Refreshing](crate#refreshing)) makes the requests of one process share one exchange
+/// and answers late requests (still carrying the old cookie) with the new session for
+/// 30 s. Behind a load balancer without affinity the requests of one page land on several
+/// replicas; without a shared record, the replica that loses the race gets `invalid_grant`
+/// and signs the user out. No AuthKit SDK handles this; with a `RedisRefreshStore` given
+/// to [`AuthKitBuilder::refresh_store`](crate::AuthKitBuilder::refresh_store), replicas
+/// share what the gate knows:
+///
+/// | key (under the prefix, default `authkit:refresh:`) | value | lifetime |
+/// |---|---|---|
+/// | `lock:<sha256(refresh token), hex>` | a random owner id | 5 s, renewed every 1.5 s while the exchange runs |
+/// | `done:<sha256(refresh token), hex>` | the new session, **sealed** with the cookie password (iron, as the cookie) | the refresh grace (30 s) |
+/// | `ended:<sha256(session id), hex>` | `1` (signed out: remembered refreshes of this session no longer answer) | the refresh grace |
+/// | `used:<sha256(sign-in state nonce), hex>` | `1` (a callback used this sign-in state: it is single-use) | 660 s (the state's lifetime + skew) |
+///
+/// Keys are digests, never tokens; values hold tokens only inside the seal. A replica
+/// that needs to refresh token T first looks for `done:T` (following the chain when the
+/// session it finds was itself refreshed again, e.g. by an organization switch, so
+/// nobody is handed a spent refresh token); else it takes `lock:T` (`SET NX PX`) and
+/// exchanges; else it polls `done:T` (after 2, 4, 8, 16, then every 20 ms) until the
+/// lock holder publishes, the lock disappears (then it tries to take it), or 35 s pass
+/// (the longest an exchange can take: two 10 s WorkOS calls around one 429 back-off).
+///
+/// **When Redis fails** (down, refusing, or slower than the 250 ms per-command timeout),
+/// the replica falls back to the in-process gate and logs a warning. Nobody is signed out
+/// because of it: while the store is unavailable, an `invalid_grant` may only mean that
+/// another replica spent the token first, so it is answered as
+/// [`RefreshError::Unconfirmed`](crate::RefreshError::Unconfirmed): signed out for that
+/// one request, the cookie kept (the other replica's response carries the new one).
+/// Sharing resumes by itself once Redis answers again (the client reconnects).
 ///
 /// ```no_run
 /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -149,8 +150,9 @@ impl RedisRefreshStore {
         Self::open_named(url, "the given URL")
     }
 
-    /// A store on the Redis named by `WORKOS_REDIS_URL` ([`REDIS_URL_VAR`]), or `None`
-    /// when it is unset or empty.
+    /// A store on the Redis named by `WORKOS_REDIS_URL` (a Redis URL,
+    /// `redis://[user:password@]host[:port][/db]`, or `redis+unix:///path` for a socket),
+    /// or `None` when it is unset or empty.
     ///
     /// # Errors
     /// [`RefreshStoreError::InvalidUrl`] when it is set to something that is not a

@@ -29,7 +29,7 @@
 //! PBKDF2 with a single iteration is not a password hash here, only the key schedule iron
 //! fixed; it must stay at 1 to read and write the cookies Node apps use. It is safe only
 //! because the password is a long random string (at least 32 characters, enforced here and
-//! by [`AuthKitConfig`](crate::config::AuthKitConfig)); never use a human-chosen password.
+//! by [`AuthKitConfig`](crate::AuthKitConfig)); never use a human-chosen password.
 //!
 //! Everything a client sends is checked before any decryption: the shape, the expiry, the
 //! password id, then the MAC. Every malformed input yields a [`SealError`], never a panic.
@@ -61,11 +61,11 @@ use serde_json::Value;
 use crate::config::{PasswordMap, Secret, MIN_COOKIE_PASSWORD_LEN};
 
 /// The first component of every seal.
-pub const MAC_PREFIX: &str = "Fe26.2";
+const MAC_PREFIX: &str = "Fe26.2";
 /// The format version iron-session appends after `~`.
-pub const FORMAT_VERSION: &str = "2";
+const FORMAT_VERSION: &str = "2";
 /// How long past its expiry a seal is still accepted (iron's `timestampSkewSec`), in ms.
-pub const TIMESTAMP_SKEW_MS: u64 = 60_000;
+const TIMESTAMP_SKEW_MS: u64 = 60_000;
 
 const SALT_BYTES: usize = 32;
 const SALT_HEX_LEN: usize = SALT_BYTES * 2;

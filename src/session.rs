@@ -1,16 +1,13 @@
 //! The signed-in session and the cookies that carry it, as authkit-nextjs writes them.
 //!
-//! - [`Session`] is what the `wos-session` cookie seals: exactly
-//!   `{accessToken, refreshToken, user, impersonator?, authenticationMethod?}`, in that key
-//!   order, so cookies are interchangeable with a Next.js app sharing the password. It is a
-//!   whitelist: extra fields found in a cookie (`organizationId`, `oauthTokens`, … written
-//!   by other SDKs) are dropped on read, which keeps re-sealed cookies under the browser's
-//!   4096-byte limit.
+//! - [`Session`] is what the `wos-session` cookie seals (its docs give the shape and the
+//!   cookie's attributes).
 //! - [`session_set_cookie`] / [`session_delete_cookie`] build the `Set-Cookie` values:
 //!   `name=value; Path=/; HttpOnly; SameSite=Lax; Max-Age=34560000[; Domain=d][; Secure]`.
 //! - [`pkce_cookie_name`], [`pkce_set_cookie`] and [`pkce_delete_cookie`] do the same for the
 //!   short-lived `wos-auth-verifier-<hash>` cookie of the sign-in flow.
-//! - [`find_cookie`] and [`load`] read the session back from a `Cookie` header.
+//! - [`SessionCookies`] and [`find_cookie`] read them back from a request's `Cookie`
+//!   headers.
 //!
 //! # Security
 //!
@@ -26,22 +23,36 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::config::{AuthKitConfig, CookieConfig, PasswordMap, SameSite};
+use crate::config::{CookieConfig, PasswordMap, SameSite};
 use crate::seal::{self, SealError};
 use crate::user::{Impersonator, User};
 
 /// The PKCE/state cookie's name prefix (also the legacy name without a hash).
-pub const PKCE_COOKIE_PREFIX: &str = "wos-auth-verifier";
+pub(crate) const PKCE_COOKIE_PREFIX: &str = "wos-auth-verifier";
 /// The PKCE/state cookie's lifetime in seconds (the sealed state's ttl, 10 minutes).
-pub const PKCE_COOKIE_MAX_AGE: u64 = 600;
+pub(crate) const PKCE_COOKIE_MAX_AGE: u64 = 600;
 /// The ttl to seal the sign-in state with (matches the PKCE cookie's lifetime).
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
 pub const PKCE_STATE_TTL: Duration = Duration::from_secs(PKCE_COOKIE_MAX_AGE);
 
 const EXPIRED: &str = "Expires=Thu, 01 Jan 1970 00:00:00 GMT";
 
 /// A signed-in session: the tokens from WorkOS and who they belong to.
 ///
-/// Serializes in camelCase with `None` fields omitted, exactly as authkit-nextjs seals it.
+/// It is what the `wos-session` cookie seals: exactly
+/// `{accessToken, refreshToken, user, impersonator?, authenticationMethod?}`, in that key
+/// order (camelCase, `None` fields omitted), exactly as authkit-nextjs seals it, so cookies
+/// are interchangeable with a Next.js app sharing the password. It is a whitelist: extra
+/// fields found in a cookie (`organizationId`, `oauthTokens`, … written by other SDKs) are
+/// dropped on read, which keeps re-sealed cookies under the browser's 4096-byte limit.
+///
+/// The cookie is written as
+/// `wos-session=<seal>; Path=/; HttpOnly; SameSite=Lax; Max-Age=34560000[; Domain=d][; Secure]`
+/// (name, lifetime, domain and `SameSite` from [`CookieConfig`]): `HttpOnly`, so scripts
+/// cannot read the tokens; `Secure` when the app is served over https, always with
+/// `SameSite=None`, and when the URL is unknown or unparseable (failing closed). A session
+/// over 4096 bytes is split into `wos-session.0`, `wos-session.1`, …. Tokens never appear
+/// in `Debug` output.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
@@ -87,7 +98,7 @@ impl Session {
 /// Whether cookies get `Secure`: always with `SameSite=None`; otherwise when `url` (the
 /// request URL, or the redirect URI) is https. A missing or unparseable URL counts as
 /// https, so the cookie is never sent in clear by mistake.
-pub fn is_secure(same_site: SameSite, url: Option<&str>) -> bool {
+pub(crate) fn is_secure(same_site: SameSite, url: Option<&str>) -> bool {
     if same_site == SameSite::None {
         return true;
     }
@@ -100,18 +111,22 @@ pub fn is_secure(same_site: SameSite, url: Option<&str>) -> bool {
 /// The `Set-Cookie` value that stores a sealed session:
 /// `name=value; Path=/; HttpOnly; SameSite=Lax; Max-Age=34560000[; Domain=d][; Secure]`.
 ///
-/// `url` decides `Secure` (see [`is_secure`]). The value is written as
+/// `url` decides `Secure`: added when `url` is https, always with `SameSite=None`, and
+/// when `url` is absent or does not parse (failing closed). The value is written as
 /// `encodeURIComponent` would; a seal's characters are all kept as they are.
 ///
 /// ```
-/// use authkit_leptos::config::CookieConfig;
-/// use authkit_leptos::session::session_set_cookie;
+/// # #[cfg(feature = "testing")] {
+/// use authkit_leptos::testing::session_set_cookie;
+/// use authkit_leptos::CookieConfig;
 /// let cookie = CookieConfig::default();
 /// let c = session_set_cookie(&cookie, "Fe26.2*1*ab~2", Some("http://localhost:3000/"));
 /// assert_eq!(c, "wos-session=Fe26.2*1*ab~2; Path=/; HttpOnly; SameSite=Lax; Max-Age=34560000");
 /// let c = session_set_cookie(&cookie, "Fe26.2*1*ab~2", Some("https://app.example.com/"));
 /// assert!(c.ends_with("; Max-Age=34560000; Secure"));
+/// # }
 /// ```
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
 pub fn session_set_cookie(config: &CookieConfig, value: &str, url: Option<&str>) -> String {
     let secure = is_secure(config.same_site, url);
     set_cookie(
@@ -126,7 +141,7 @@ pub fn session_set_cookie(config: &CookieConfig, value: &str, url: Option<&str>)
 
 /// The most bytes of `name=value` a browser keeps in one cookie (RFC 6265 §6.1 asks for at
 /// least 4096; Chromium and Firefox stop there). A larger `Set-Cookie` is dropped silently.
-pub const MAX_COOKIE_BYTES: usize = 4096;
+pub(crate) const MAX_COOKIE_BYTES: usize = 4096;
 
 /// The value bytes of each part when a session is split.
 const PART_VALUE_BYTES: usize = 3800;
@@ -135,7 +150,7 @@ const PART_VALUE_BYTES: usize = 3800;
 const MAX_PARTS: usize = 32;
 
 /// The name of part `index` of a split session cookie: `wos-session.0`, `wos-session.1`, …
-pub fn session_part_name(name: &str, index: usize) -> String {
+pub(crate) fn session_part_name(name: &str, index: usize) -> String {
     format!("{name}.{index}")
 }
 
@@ -145,7 +160,11 @@ pub fn session_part_name(name: &str, index: usize) -> String {
 /// 3800 bytes each, with the same attributes, which [`SessionCookies`] joins again. (A
 /// single 15 KB cookie is dropped by browsers: the user would never be signed in —
 /// authkit-nextjs#404.)
-pub fn session_set_cookies(config: &CookieConfig, value: &str, url: Option<&str>) -> Vec<String> {
+pub(crate) fn session_set_cookies(
+    config: &CookieConfig,
+    value: &str,
+    url: Option<&str>,
+) -> Vec<String> {
     if config.name.len() + 1 + value.len() <= MAX_COOKIE_BYTES {
         return vec![session_set_cookie(config, value, url)];
     }
@@ -169,9 +188,10 @@ pub fn session_set_cookies(config: &CookieConfig, value: &str, url: Option<&str>
 }
 
 /// The session cookies a request carries: every value of the plain cookie (browsers may
-/// send two, see [`find_cookies_in_headers`]) and the parts of a split session. `Debug`
-/// shows their sizes, never the sealed values.
+/// send two: one host-only and one for a parent domain) and the parts of a split
+/// session. `Debug` shows their sizes, never the sealed values.
 #[derive(Clone, Default, PartialEq, Eq)]
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
 pub struct SessionCookies {
     /// Values of the plain `name` cookie, in order.
     pub plain: Vec<String>,
@@ -195,6 +215,7 @@ impl fmt::Debug for SessionCookies {
     }
 }
 
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
 impl SessionCookies {
     /// Reads them from a request's `Cookie` headers.
     pub fn from_headers(headers: &http::HeaderMap, name: &str) -> Self {
@@ -257,7 +278,8 @@ impl SessionCookies {
     }
 
     /// Deletions for what the browser holds and a new write of `written` `Set-Cookie`
-    /// values (from [`session_set_cookies`]; empty when the session is being deleted)
+    /// values (the session's, split in parts when it is over 4096 bytes; empty when the
+    /// session is being deleted)
     /// does not overwrite: the plain cookie when parts are written, parts beyond the new
     /// ones, every part when a single cookie is written.
     pub fn stale_deletions(
@@ -298,7 +320,7 @@ impl SessionCookies {
 
 /// The `Set-Cookie` value that deletes the session cookie (same Path, Domain, SameSite
 /// and Secure as when it was set, so the browser matches it).
-pub fn session_delete_cookie(config: &CookieConfig, url: Option<&str>) -> String {
+pub(crate) fn session_delete_cookie(config: &CookieConfig, url: Option<&str>) -> String {
     let secure = is_secure(config.same_site, url);
     delete_cookie(
         &config.name,
@@ -312,7 +334,10 @@ pub fn session_delete_cookie(config: &CookieConfig, url: Option<&str>) -> String
 /// a cookie set before the domain was configured (or by the host itself) is a different
 /// cookie to the browser (RFC 6265 §5.3 step 6) and needs its own deletion. `None` without
 /// a configured domain.
-pub fn session_delete_host_only_cookie(config: &CookieConfig, url: Option<&str>) -> Option<String> {
+pub(crate) fn session_delete_host_only_cookie(
+    config: &CookieConfig,
+    url: Option<&str>,
+) -> Option<String> {
     config.domain.as_ref()?;
     let secure = is_secure(config.same_site, url);
     Some(delete_cookie(&config.name, config.same_site, None, secure))
@@ -321,6 +346,7 @@ pub fn session_delete_host_only_cookie(config: &CookieConfig, url: Option<&str>)
 /// The PKCE cookie's name for a sealed state: `wos-auth-verifier-` followed by the
 /// FNV-1a-32 hash of the state's UTF-8 bytes as 8 lowercase hex digits, so concurrent
 /// sign-ins in several tabs do not overwrite each other.
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
 pub fn pkce_cookie_name(sealed_state: &str) -> String {
     format!(
         "{PKCE_COOKIE_PREFIX}-{:08x}",
@@ -331,6 +357,7 @@ pub fn pkce_cookie_name(sealed_state: &str) -> String {
 /// The `Set-Cookie` value that stores the sealed state during sign-in: the session
 /// cookie's attributes with `Max-Age=600`, and `SameSite=Strict` relaxed to `Lax` (the
 /// callback is a cross-site navigation from WorkOS; `None` stays `None`).
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
 pub fn pkce_set_cookie(config: &CookieConfig, sealed_state: &str, url: Option<&str>) -> String {
     let same_site = pkce_same_site(config.same_site);
     let secure = is_secure(same_site, url);
@@ -346,7 +373,7 @@ pub fn pkce_set_cookie(config: &CookieConfig, sealed_state: &str, url: Option<&s
 
 /// The `Set-Cookie` value that deletes the PKCE cookie called `name` (from
 /// [`pkce_cookie_name`], or the legacy [`PKCE_COOKIE_PREFIX`]).
-pub fn pkce_delete_cookie(config: &CookieConfig, name: &str, url: Option<&str>) -> String {
+pub(crate) fn pkce_delete_cookie(config: &CookieConfig, name: &str, url: Option<&str>) -> String {
     let same_site = pkce_same_site(config.same_site);
     let secure = is_secure(same_site, url);
     delete_cookie(name, same_site, config.domain.as_deref(), secure)
@@ -418,7 +445,7 @@ fn push_cookie_value(out: &mut String, value: &str) {
 /// `cookie` npm package does: pairs split on `;`, spaces and tabs trimmed, surrounding
 /// double quotes removed, `%XX` escapes decoded when valid, and the first of duplicate
 /// names wins. Pairs without `=` are skipped.
-pub fn find_cookie<'a>(header: &'a str, name: &str) -> Option<Cow<'a, str>> {
+pub(crate) fn find_cookie<'a>(header: &'a str, name: &str) -> Option<Cow<'a, str>> {
     header.split(';').find_map(|pair| {
         let (key, value) = pair.split_once('=')?;
         if trim_ows(key) != name {
@@ -441,7 +468,7 @@ pub fn find_cookie<'a>(header: &'a str, name: &str) -> Option<Cow<'a, str>> {
 /// other bytes (Latin-1 from an old app on the parent domain) drops only itself, never the
 /// session cookie beside it. (`HeaderValue::to_str` refuses any byte above 0x7E, so a
 /// single `theme=café` would otherwise hide the whole header.)
-pub fn cookie_header_text(value: &[u8]) -> Cow<'_, str> {
+pub(crate) fn cookie_header_text(value: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(value) {
         Ok(text) => Cow::Borrowed(text),
         Err(_) => Cow::Owned(
@@ -456,7 +483,7 @@ pub fn cookie_header_text(value: &[u8]) -> Cow<'_, str> {
 
 /// [`find_cookie`] over every `Cookie` header of a request (HTTP/2 may split them), each
 /// read as bytes ([`cookie_header_text`]).
-pub fn find_cookie_in_headers<'a>(
+pub(crate) fn find_cookie_in_headers<'a>(
     headers: &'a http::HeaderMap,
     name: &str,
 ) -> Option<Cow<'a, str>> {
@@ -472,7 +499,7 @@ pub fn find_cookie_in_headers<'a>(
 /// cookie `Domain` is configured (or when a sibling app sets one) browsers send both the
 /// host-only and the domain cookie under one name (RFC 6265 §5.4 orders them by path
 /// length, then age, so neither is reliably first).
-pub fn find_cookies_in_headers<'a>(
+pub(crate) fn find_cookies_in_headers<'a>(
     headers: &'a http::HeaderMap,
     name: &'a str,
 ) -> impl Iterator<Item = Cow<'a, str>> + 'a {
@@ -496,8 +523,10 @@ fn all_cookies<'a>(header: &'a str, name: &'a str) -> impl Iterator<Item = Cow<'
 
 /// Reads the session from a `Cookie` header: `Ok(None)` when there is no (or an empty)
 /// session cookie, an error when there is one that does not unseal to a session (treat
-/// the visitor as signed out and delete it with [`session_delete_cookie`]).
-pub fn load(
+/// the visitor as signed out and delete it with [`session_delete_cookie`]). The layer
+/// reads every session cookie of a request with [`SessionCookies`]; this is for tests.
+#[cfg(test)]
+fn load(
     cookie_header: &str,
     cookie: &CookieConfig,
     passwords: &PasswordMap,
@@ -506,24 +535,6 @@ pub fn load(
         Some(value) if !value.is_empty() => Session::unseal(&value, passwords).map(Some),
         _ => Ok(None),
     }
-}
-
-/// [`load`] from a request's headers with the app's configuration.
-pub fn load_from_headers(
-    headers: &http::HeaderMap,
-    config: &AuthKitConfig,
-) -> Result<Option<Session>, SealError> {
-    let cookies = SessionCookies::from_headers(headers, &config.cookie().name);
-    let mut first_error = None;
-    for value in cookies.candidates() {
-        match Session::unseal(value, config.passwords()) {
-            Ok(session) => return Ok(Some(session)),
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
-        }
-    }
-    first_error.map_or(Ok(None), Err)
 }
 
 fn trim_ows(s: &str) -> &str {
@@ -542,6 +553,7 @@ fn percent_decode(s: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::AuthKitConfig;
     use std::collections::BTreeMap;
 
     const PW: &str = "0123456789abcdef0123456789abcdef";
@@ -1017,7 +1029,7 @@ mod tests {
     }
 
     #[test]
-    fn load_from_headers_uses_the_configured_name() {
+    fn the_session_cookies_are_read_by_the_configured_name() {
         let cfg = AuthKitConfig::builder()
             .client_id("client_1")
             .api_key("sk_test")
@@ -1032,6 +1044,10 @@ mod tests {
             http::header::COOKIE,
             format!("wos-session=x; custom={sealed}").parse().unwrap(),
         );
-        assert_eq!(load_from_headers(&headers, &cfg).unwrap(), Some(session()));
+        let read: Vec<Session> = SessionCookies::from_headers(&headers, &cfg.cookie().name)
+            .candidates()
+            .map(|value| Session::unseal(value, cfg.passwords()).unwrap())
+            .collect();
+        assert_eq!(read, [session()]);
     }
 }

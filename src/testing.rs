@@ -23,14 +23,35 @@
 //! # let _ = cookie;
 //! # Ok(()) }
 //! ```
+//!
+//! ## The sign-in flow's and the cookies' internals
+//!
+//! For tests that forge, replay or inspect a sign-in flow or the cookies the layer writes
+//! (this crate's own suites do; an app's tests rarely need more than [`sign_in`]): the
+//! sealed OAuth `state` ([`FlowState`]), the name of its `wos-auth-verifier-…` cookie
+//! ([`pkce_cookie_name`]), the `Set-Cookie` values the crate writes
+//! ([`session_set_cookie`], [`pkce_set_cookie`]), how it reads a request's session cookies
+//! ([`SessionCookies`]) and the `Cache-Control` it sets ([`PRIVATE_NO_STORE`]). The
+//! application API never needs them.
 
 use crate::authkit::AuthKit;
-use crate::session::pkce_cookie_name;
 use axum::body::Body;
 use http::{header, Request, StatusCode};
 use std::fmt;
 use tower::ServiceExt as _;
 
+/// For tests: the `Cache-Control` value on every response that carries a session (or a
+/// redirect to sign in), so no cache stores it.
+pub use crate::headers::PRIVATE_NO_STORE;
+/// For tests that forge or inspect a sign-in flow: what is sealed into the OAuth `state`
+/// (and into the flow's cookie), and why it could not be sealed or read.
+pub use crate::oauth_state::{FlowState, StateError};
+/// For tests that follow a sign-in flow by hand: the flow cookie's name for a sealed
+/// state, and how long that state (and its cookie) lives.
+pub use crate::session::{pkce_cookie_name, PKCE_STATE_TTL};
+/// For tests of the cookie attributes: the `Set-Cookie` values the crate writes for a
+/// session and for a flow, and how it reads a request's session cookies.
+pub use crate::session::{pkce_set_cookie, session_set_cookie, SessionCookies};
 /// A signed-in session cookie, as the browser would hold it: one `wos-session` cookie, or
 /// for a session over 4096 bytes its parts `wos-session.0`, `wos-session.1`, ….
 #[derive(Clone, PartialEq, Eq)]

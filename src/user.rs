@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A WorkOS user, as stored in the session cookie.
+///
+/// It serializes in the camelCase form that `@workos-inc/node` produces and that
+/// authkit-nextjs seals into `wos-session`, so a cookie written by a Next.js app reads here
+/// unchanged; it also accepts the snake_case wire form of the WorkOS API.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct User {

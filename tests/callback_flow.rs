@@ -4,8 +4,7 @@
 mod authkit_support;
 
 use authkit_leptos::emulator::{Endpoint, Fault};
-use authkit_leptos::oauth_state::FlowState;
-use authkit_leptos::session::pkce_cookie_name;
+use authkit_leptos::testing::{pkce_cookie_name, FlowState};
 use authkit_leptos::{CallbackErrorCode, CallbackOptions};
 use authkit_support::*;
 use axum::body::Body;

@@ -13,8 +13,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use authkit_leptos::seal::{self, SealError};
-use authkit_leptos::session::{self, Session};
-use authkit_leptos::{Impersonator, PasswordMap, User};
+use authkit_leptos::testing::{SessionCookies, PKCE_STATE_TTL};
+use authkit_leptos::{Impersonator, PasswordMap, Session, User};
 use serde_json::{json, Value};
 
 const PW1: &str = "complex_password_at_least_32_characters_long";
@@ -195,11 +195,19 @@ fn realistic_session_round_trips_both_ways() {
         seal::unseal_json(node_sealed, &single()).unwrap(),
         serde_json::to_value(&session).unwrap()
     );
-    let header = format!("theme=dark; wos-session={node_sealed}; _ga=GA1.1");
-    assert_eq!(
-        session::load(&header, &Default::default(), &single()).unwrap(),
-        Some(session.clone())
+    // Read from a `Cookie` header among other cookies, as the layer reads it.
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        http::header::COOKIE,
+        format!("theme=dark; wos-session={node_sealed}; _ga=GA1.1")
+            .parse()
+            .unwrap(),
     );
+    let read: Vec<Session> = SessionCookies::from_headers(&headers, "wos-session")
+        .candidates()
+        .map(|value| Session::unseal(value, &single()).unwrap())
+        .collect();
+    assert_eq!(read, std::slice::from_ref(&session));
 
     let from_nextjs = Session::unseal(r[2].seal(), &single()).unwrap();
     assert_eq!(from_nextjs.user.locale, None);
@@ -283,7 +291,7 @@ fn ttl_expiry_is_honoured_both_ways() {
         now - 600_000,
     )
     .unwrap();
-    let fresh = seal::seal_json(&data, &single(), Some(session::PKCE_STATE_TTL)).unwrap();
+    let fresh = seal::seal_json(&data, &single(), Some(PKCE_STATE_TTL)).unwrap();
     let r = node(&[
         node_seal(&data, json!(PW1), 600),
         node_unseal(&expired, json!(PW1)),

@@ -29,7 +29,7 @@ async fn no_secret_reaches_the_logs() {
     let state = callback_query["state"].clone();
     secrets.push(callback_query["code"].clone());
     secrets.push(state.clone());
-    let flow = authkit_leptos::oauth_state::FlowState::unseal(&state, h.kit.config()).unwrap();
+    let flow = authkit_leptos::testing::FlowState::unseal(&state, h.kit.config()).unwrap();
     secrets.push(flow.code_verifier.clone());
 
     // The code again (replayed: WorkOS refuses it, the callback logs the failure).

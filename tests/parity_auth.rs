@@ -5,7 +5,7 @@
 mod authkit_support;
 
 use authkit_leptos::emulator::{Endpoint, Fault, Seed};
-use authkit_leptos::oauth_state::FlowState;
+use authkit_leptos::testing::FlowState;
 use authkit_leptos::{AuthError, SignInOptions};
 use authkit_support::*;
 // Named explicitly: the Leptos prelude has a `location` too.

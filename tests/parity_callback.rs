@@ -7,8 +7,7 @@
 mod authkit_support;
 
 use authkit_leptos::emulator::{Endpoint, Fault, GrantType, Seed};
-use authkit_leptos::oauth_state::FlowState;
-use authkit_leptos::session::pkce_cookie_name;
+use authkit_leptos::testing::{pkce_cookie_name, FlowState};
 use authkit_leptos::{CallbackErrorCode, CallbackOptions, CallbackSuccess};
 use authkit_support::*;
 use axum::body::Body;

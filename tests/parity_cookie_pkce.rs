@@ -5,13 +5,11 @@
 
 mod authkit_support;
 
-use authkit_leptos::config::CookieConfig;
 use authkit_leptos::emulator::{Endpoint, Fault};
-use authkit_leptos::oauth_state::FlowState;
-use authkit_leptos::session::{
-    pkce_cookie_name, pkce_set_cookie, session_set_cookie as set_cookie_string,
+use authkit_leptos::testing::{
+    pkce_cookie_name, pkce_set_cookie, session_set_cookie as set_cookie_string, FlowState,
 };
-use authkit_leptos::{AuthKitConfig, PasswordMap, SameSite};
+use authkit_leptos::{AuthKitConfig, CookieConfig, PasswordMap, SameSite};
 use authkit_support::*;
 use axum::body::Body;
 use base64::Engine as _;

@@ -7,7 +7,7 @@
 mod authkit_support;
 
 use authkit_leptos::emulator::{Endpoint, Fault, Seed};
-use authkit_leptos::oauth_state::FlowState;
+use authkit_leptos::testing::FlowState;
 use authkit_leptos::{AuthError, AuthKitConfig};
 use authkit_support::*;
 // Named explicitly: the Leptos prelude has a `location` too.
@@ -802,7 +802,7 @@ fn new_flow_cookie(response: &http::Response<Body>) -> Option<String> {
     let state = query_of(&location(response))["state"].clone();
     set_cookie_named(
         response.headers(),
-        &authkit_leptos::session::pkce_cookie_name(&state),
+        &authkit_leptos::testing::pkce_cookie_name(&state),
     )
 }
 

@@ -31,9 +31,8 @@
 mod authkit_support;
 
 use authkit_leptos::emulator::{Endpoint, GrantType};
-use authkit_leptos::oauth_state::FlowState;
 use authkit_leptos::seal;
-use authkit_leptos::session::{pkce_cookie_name, PKCE_STATE_TTL};
+use authkit_leptos::testing::{pkce_cookie_name, FlowState, PKCE_STATE_TTL};
 use authkit_support::*;
 use axum::body::Body;
 use http::{header, Request, Response, StatusCode};

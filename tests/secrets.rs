@@ -8,14 +8,12 @@
 
 mod authkit_support;
 
-use authkit_leptos::components::AccessTokenInfo;
 use authkit_leptos::emulator::{Emulator, Seed};
-use authkit_leptos::oauth_state::FlowState;
-use authkit_leptos::session::{Session, SessionCookies};
+use authkit_leptos::testing::{FlowState, SessionCookies};
 use authkit_leptos::workos::{OauthTokens, PkcePair};
 use authkit_leptos::{
-    Auth, AuthKit, AuthKitConfig, CallbackOptions, PasswordMap, RedisRefreshStore, RequestAuth,
-    Secret,
+    AccessTokenInfo, Auth, AuthKit, AuthKitConfig, CallbackOptions, PasswordMap, RedisRefreshStore,
+    RequestAuth, Secret, Session,
 };
 use authkit_support::*;
 use axum::body::Body;

@@ -39,7 +39,7 @@ async fn no_cookie_is_signed_out_without_cookie_headers() {
     // it for the next visitor (who may be signed in).
     assert_eq!(
         response.headers()[header::CACHE_CONTROL],
-        authkit_leptos::middleware::PRIVATE_NO_STORE
+        authkit_leptos::testing::PRIVATE_NO_STORE
     );
     assert!(response.headers()[header::VARY]
         .to_str()
@@ -614,8 +614,7 @@ async fn middleware_auth_redirects_signed_out_documents_to_authkit() {
     assert!(verifier.contains(&format!("={}", q["state"])), "{verifier}");
     assert!(verifier.contains("Max-Age=600"));
     // The state returns to the page asked for.
-    let state =
-        authkit_leptos::oauth_state::FlowState::unseal(&q["state"], h.kit.config()).unwrap();
+    let state = authkit_leptos::testing::FlowState::unseal(&q["state"], h.kit.config()).unwrap();
     assert_eq!(
         state.return_pathname.as_deref(),
         Some("/dashboard/reports?range=7d")
@@ -950,8 +949,7 @@ fn base64_url(text: &str) -> String {
 }
 
 fn seal_json(session: &serde_json::Value) -> String {
-    let session: authkit_leptos::session::Session =
-        serde_json::from_value(session.clone()).unwrap();
+    let session: authkit_leptos::Session = serde_json::from_value(session.clone()).unwrap();
     session
         .seal(&authkit_leptos::PasswordMap::single(PASSWORD))
         .unwrap()

@@ -315,7 +315,7 @@ async fn code_exchange_faults_show_a_retryable_error_and_keep_any_session() {
             );
             assert_eq!(
                 cache.as_ref().map(|v| v.to_str().unwrap()),
-                Some(authkit_leptos::middleware::PRIVATE_NO_STORE),
+                Some(authkit_leptos::testing::PRIVATE_NO_STORE),
                 "{case}"
             );
             assert_eq!(authenticate_calls(&h), 1, "{case}: one call, no retry");

@@ -200,7 +200,7 @@ impl Demo {
                 .unwrap()
         };
         let (code, state) = (query("code"), query("state"));
-        let flow = authkit_leptos::oauth_state::FlowState::unseal(&state, self.kit.config())
+        let flow = authkit_leptos::testing::FlowState::unseal(&state, self.kit.config())
             .expect("the state unseals");
         secrets.extend([code, state, flow.code_verifier]);
         let callback = self

@@ -10,7 +10,7 @@
 //! (a JSON object of id → password) for rotated passwords. On any failure the tool exits
 //! with status 1 and prints one line on stderr saying why.
 
-use authkit_leptos::config::{PasswordMap, MIN_COOKIE_PASSWORD_LEN};
+use authkit_leptos::{PasswordMap, MIN_COOKIE_PASSWORD_LEN};
 use std::io::Read;
 use std::process::ExitCode;
 use std::time::Duration;

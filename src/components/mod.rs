@@ -1,54 +1,8 @@
 //! The Leptos side: the auth snapshot in context, route guards, gates and the small
-//! components every app with AuthKit renders — what `AuthKitProvider`, `useAuth`,
-//! `useAccessToken` and `Impersonation` are to authkit-nextjs's client half.
-//!
-//! Everything here builds for the server (`ssr`) and for the browser (`hydrate`, wasm32,
-//! no server dependency).
-//!
-//! ```no_run
-//! # #[cfg(any(feature = "ssr", feature = "hydrate"))]
-//! # mod demo {
-//! use authkit_leptos::{AuthKitProvider, FeatureFlag, Protected, SignInLink, use_auth};
-//! use leptos::prelude::*;
-//! use leptos_router::components::{Route, Router, Routes};
-//! use leptos_router::path;
-//!
-//! #[component]
-//! pub fn App() -> impl IntoView {
-//!     view! {
-//!         <AuthKitProvider>
-//!             <Router>
-//!                 <Routes fallback=|| "Not found">
-//!                     <Route path=path!("/") view=Home />
-//!                     <Route path=path!("/admin") view=|| view! {
-//!                         <Protected permission="admin:read">"Only for admins"</Protected>
-//!                     } />
-//!                 </Routes>
-//!             </Router>
-//!         </AuthKitProvider>
-//!     }
-//! }
-//!
-//! #[component]
-//! fn Home() -> impl IntoView {
-//!     let auth = use_auth();
-//!     view! {
-//!         <Show when=move || auth.is_signed_in() fallback=|| view! { <SignInLink /> }>
-//!             <p>"Hello, " {move || auth.user().map(|u| u.display_name().to_owned())}</p>
-//!             <FeatureFlag flag="new-feature">"The new feature"</FeatureFlag>
-//!         </Show>
-//!     }
-//! }
-//! # }
-//! ```
-//!
-//! How it decides (`reference`: Leptos 0.8's streaming rules): the provider reads the
-//! session the [`AuthKitLayer`](crate::AuthKitLayer) resolved for this request
-//! *synchronously* during SSR and hands it to the browser in the page (a `SharedValue`,
-//! without the access or refresh token), so the first client render equals the server's.
-//! [`Protected`] therefore decides before the first byte of the page is sent: a real `302`
-//! in every `SsrMode`, with no `Resource`, `Suspense` or `Result` involved that an
-//! `ErrorBoundary` could catch.
+//! components every app with AuthKit renders. Everything here builds for the server
+//! (`ssr`) and for the browser (`hydrate`, wasm32, no server dependency). The user-facing
+//! overview (an example, and how the guards decide during SSR) is in the crate docs,
+//! section "Components".
 
 // `#[component]` also emits a hidden `pub fn __component_<name>` that no path reaches.
 #[allow(unreachable_pub)]
@@ -58,7 +12,9 @@ pub(crate) mod navigate;
 mod protected;
 #[allow(unreachable_pub)]
 mod provider;
-pub mod server;
+// `#[server]` also emits a `pub` inner function with the body, which no path reaches.
+#[allow(unreachable_pub)]
+pub(crate) mod server;
 mod snapshot;
 #[allow(unreachable_pub)]
 mod widgets;
@@ -78,6 +34,7 @@ pub use provider::{
     AuthKitProviderProps,
 };
 pub use server::{
+    auth_snapshot, get_access_token, list_organizations, organization_name, switch_organization,
     AccessTokenInfo, AuthSnapshotFn, GetAccessToken, ListOrganizations, OrganizationChoice,
     OrganizationName, SwitchOrganization,
 };

@@ -109,8 +109,18 @@ where
 }
 
 /// In the browser: navigates (full page) to sign in when `error` asks for it, returning to
-/// the page the user is on; does nothing for other errors and on the server. See the
-/// module docs for which URLs it follows.
+/// the page the user is on; does nothing for other errors and on the server. The crate's
+/// `FromServerFnError::de` for [`AuthError`] calls it, so a server function answering
+/// [`AuthError::SignInRequired`] or [`AuthError::ReauthenticationRequired`] to a
+/// WebAssembly caller needs no glue code.
+///
+/// An error value can reach the page from its URL (Leptos carries a failed server action's
+/// error in `?__path=…&__err=…`), so the URL inside the error is never trusted as it is:
+///
+/// - sign-in goes to the configured sign-in route with the page the user is on as
+///   `return_to` (the URL in the error is ignored);
+/// - re-authentication goes to the URL in the error only when it is a same-origin path or
+///   on the configured WorkOS origin, else to the sign-in route.
 pub fn follow_auth_error(error: &AuthError) {
     #[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
     {

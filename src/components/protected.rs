@@ -200,7 +200,7 @@ fn guard(
 #[cfg(feature = "ssr")]
 mod server {
     use super::Access;
-    use crate::auth::SignInOptions;
+    use crate::flow::SignInOptions;
     use crate::workos::ScreenHint;
     use http::header::{HeaderValue, CACHE_CONTROL, LOCATION, VARY};
     use http::StatusCode;

@@ -175,7 +175,7 @@ pub fn use_auth() -> AuthContext {
 /// The access token for calling APIs from the browser, as authkit-nextjs's
 /// `useAccessToken`. One per tab: every caller shares the same state and the same fetch.
 ///
-/// The token is fetched by a server function ([`get_access_token`](super::server)) once the
+/// The token is fetched by a server function ([`get_access_token`](crate::get_access_token)) once the
 /// page has hydrated, so it is never part of the HTML; it is fetched again shortly before
 /// it expires (half its remaining lifetime, at most 30 s early), when the tab regains focus
 /// after that time, and when the session changes (organization switch, sign-out). On the

@@ -15,7 +15,8 @@ use std::fmt;
 
 /// The server functions here that answer a signed-out caller with a signed-out value (not
 /// an error); middleware-auth mode lets them through.
-pub const SIGNED_OUT_ANSWERS: [&str; 3] = [
+#[cfg(feature = "ssr")]
+pub(crate) const SIGNED_OUT_ANSWERS: [&str; 3] = [
     "/api/authkit/snapshot",
     "/api/authkit/access-token",
     "/api/authkit/organizations",

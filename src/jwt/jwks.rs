@@ -32,10 +32,10 @@ use tokio::sync::OnceCell;
 use super::error::{echo, JwksFetchError, JwtError};
 
 /// How long a fetched key set is used before it is fetched again.
-pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(600);
+pub(super) const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(600);
 /// The shortest time between two fetches triggered by an unknown `kid` (or by a stale set
 /// after a failed fetch).
-pub const DEFAULT_REFETCH_COOLDOWN: Duration = Duration::from_secs(30);
+pub(super) const DEFAULT_REFETCH_COOLDOWN: Duration = Duration::from_secs(30);
 
 /// The shortest time between two refetches forced by tokens WorkOS itself just issued
 /// with an unknown `kid` (a key rotation).
@@ -101,7 +101,7 @@ pub trait Clock: Send + Sync + 'static {
 
 /// The real clock.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
+pub(super) struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Instant {

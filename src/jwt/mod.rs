@@ -59,10 +59,7 @@ mod verify;
 pub use claims::{AccessTokenClaims, Actor};
 pub use compact::decode_unverified;
 pub use error::{JwksFetchError, JwtError};
-pub use jwks::{
-    BoxError, Clock, JwksCache, JwksFuture, JwksSource, SystemClock, DEFAULT_CACHE_TTL,
-    DEFAULT_REFETCH_COOLDOWN,
-};
+pub use jwks::{BoxError, Clock, JwksCache, JwksFuture, JwksSource};
 pub use verify::{TokenVerifier, TokenVerifierBuilder, VerifiedToken, MAX_TOKEN_LEN};
 
 /// Fuzzing entry (`fuzz/`, built with `--cfg fuzzing`): a token's shape, header and

@@ -8,9 +8,50 @@ use std::sync::Arc;
 
 /// Where Leptos mounts server functions by default; covered unless
 /// [`AuthKitLayer::without_server_fns`] is called.
-pub const DEFAULT_SERVER_FN_PATTERN: &str = "/api/:path*";
+pub(super) const DEFAULT_SERVER_FN_PATTERN: &str = "/api/:path*";
 
 /// The AuthKit tower layer. Build it with [`AuthKit::layer`].
+///
+/// For every request whose path its matcher covers, the layer reads the session cookie,
+/// unseals it, checks the access token against the sealed user, verifies it against the
+/// WorkOS JWKS, refreshes it when it is expired or about to expire (one exchange per
+/// refresh token at a time, see [Refreshing](crate#refreshing)), and puts the result into
+/// the request's extensions, where [`with_auth`](crate::with_auth) finds it during SSR and
+/// in server functions alike — so both see the *refreshed* session, never the stale cookie.
+/// On the way out it writes the new cookie (or deletes a dead one) and marks the response
+/// private.
+///
+/// Threat model: the session is only ever read from the sealed cookie and handed on in
+/// request extensions, which a client cannot set; headers a client sends (for example the
+/// `x-workos-session` header authkit-nextjs uses internally) are never trusted. A cookie
+/// that is garbage, tampered with, sealed with another password, or belongs to another
+/// user is treated as "signed out" and deleted; WorkOS being down or slow (timeouts
+/// apply) never deletes a cookie. Nothing secret is logged.
+///
+/// Deployment caveat: `Secure` on the cookies follows the scheme of the configured
+/// redirect URI (an app behind a TLS-terminating proxy sees plain http requests).
+///
+/// Add the layer *after* the routes (`Router::layer` only wraps routes that exist):
+///
+/// ```no_run
+/// # use authkit_leptos::{AuthKit, AuthKitConfig};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let authkit = AuthKit::new(AuthKitConfig::from_env()?)?;
+/// let app: axum::Router = axum::Router::new()
+///     // .leptos_routes(...).fallback(...)
+///     .merge(authkit.routes())
+///     .layer(
+///         authkit
+///             .layer()
+///             .matcher(["/", "/dashboard/:path*", "/profile/:path*"])?
+///             .middleware_auth(["/", "/about"])?,
+///     );
+/// # Ok(()) }
+/// ```
+///
+/// The pieces, split the way tower-http splits its middleware: `AuthKitLayer` (the
+/// builder), [`AuthKitService`] (what it wraps around the routes),
+/// [`ResponseFuture`](crate::ResponseFuture) (what the service returns) and the session's headers the layer writes on each response.
 #[derive(Clone, Debug)]
 pub struct AuthKitLayer {
     config: Arc<LayerConfig>,
@@ -40,8 +81,18 @@ impl AuthKitLayer {
     }
 
     /// The paths the layer covers, as a Next.js middleware `matcher`
-    /// (`"/"`, `"/dashboard/:path*"`, …; see [`crate::matcher`]). Adds to the server-function
-    /// pattern. A bad pattern is an error here, at start-up.
+    /// (`"/"`, `"/dashboard/:path*"`, …). Adds to the server-function pattern. A bad
+    /// pattern is an error here, at start-up.
+    ///
+    /// The patterns have the semantics of a Next.js middleware `matcher` (`path-to-regexp`
+    /// v6, as authkit-nextjs compiles it): anchored at both ends, an optional trailing
+    /// slash, and case-sensitive. Supported syntax: literal segments; named parameters
+    /// `:name` matching one non-empty segment, with the modifiers `?` (optional), `*` (zero
+    /// or more segments) and `+` (one or more); parameters inside a segment
+    /// (`/file-:id`). Custom regular expressions (`:id(\\d+)`) are rejected with a
+    /// [`MatcherError`] naming the pattern, so a typo is caught at start-up and not at
+    /// request time. Matching works on the path as it arrives (percent-encoded, without
+    /// the query) and never panics, whatever the input.
     pub fn matcher<I, S>(self, patterns: I) -> Result<Self, MatcherError>
     where
         I: IntoIterator<Item = S>,

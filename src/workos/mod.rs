@@ -72,7 +72,7 @@ pub use models::{
     ApiKey, ApiKeyOwner, AuthenticateResponse, Jwk, JwkSet, ListMetadata, OauthTokens,
     Organization, OrganizationDomain, OrganizationMembership, OrganizationMembershipList, RoleSlug,
 };
-pub use pkce::{challenge_for, PkceError, PkcePair, CODE_CHALLENGE_METHOD};
+pub use pkce::{PkceError, PkcePair};
 pub use urls::{AuthorizationUrlParams, ScreenHint};
 
 use error::describe_decode_error;

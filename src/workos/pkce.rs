@@ -15,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
 /// The only challenge method this crate uses: `S256`.
-pub const CODE_CHALLENGE_METHOD: &str = "S256";
+pub(super) const CODE_CHALLENGE_METHOD: &str = "S256";
 
 /// Random bytes in a verifier; 32 bytes encode to exactly 43 base64url characters.
 const VERIFIER_BYTES: usize = 32;
@@ -69,7 +69,7 @@ impl PkcePair {
         &self.challenge
     }
 
-    /// The challenge method, always [`CODE_CHALLENGE_METHOD`] (`S256`).
+    /// The challenge method, always `S256`.
     pub fn code_challenge_method(&self) -> &'static str {
         CODE_CHALLENGE_METHOD
     }
@@ -85,7 +85,7 @@ impl fmt::Debug for PkcePair {
 }
 
 /// The S256 challenge of a verifier: `base64url(SHA-256(verifier))`, no padding.
-pub fn challenge_for(verifier: &str) -> String {
+pub(super) fn challenge_for(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(digest(&SHA256, verifier.as_bytes()))
 }
 
