@@ -20,7 +20,7 @@ use serde_json::json;
 use super::clock::iso8601;
 use super::faults::{Endpoint, Fault};
 use super::keys::SigningKey;
-use super::server::AppState;
+use super::state::AppState;
 use super::wire::ApiError;
 
 fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ApiError> {

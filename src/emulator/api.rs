@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 use super::faults::GrantType;
 use super::pages;
 use super::seed::{is_valid_redirect_uri, MembershipStatus};
-use super::server::AppState;
+use super::state::AppState;
 use super::store::{GrantError, Store};
 use super::urlencoded;
 use super::wire::{self, ApiError, AuthenticateResponse, WireUser};

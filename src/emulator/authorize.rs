@@ -21,7 +21,7 @@ use serde_json::json;
 use super::pages::{self, OrgChoice, SignInView, UserChoice};
 use super::pkce;
 use super::seed::{is_valid_redirect_uri, looks_like_email};
-use super::server::AppState;
+use super::state::AppState;
 use super::store::{Authorization, AuthorizeParams, Chosen, Landing, PendingRec, Store};
 use super::urlencoded;
 use crate::user::Impersonator;

@@ -82,6 +82,7 @@ mod pages;
 mod pkce;
 mod seed;
 mod server;
+mod state;
 mod store;
 mod urlencoded;
 mod wire;
@@ -119,7 +120,8 @@ pub use seed::{
 
 use crate::config::{AuthKitConfig, AuthKitConfigBuilder, Secret};
 use keys::SigningKey;
-use server::{AppState, Running};
+use server::Running;
+use state::AppState;
 use store::{AutoApprove, Settings, Store};
 
 /// The client id when neither the builder nor the seed pins one.

@@ -11,7 +11,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::extract::connect_info::Connected;
@@ -28,29 +28,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::faults::{Endpoint, FaultKind};
-use super::store::Store;
+use super::state::AppState;
 use super::wire::ApiError;
 use super::{admin, api, authorize, ids};
-
-/// Shared state of every handler: the one store behind one mutex.
-#[derive(Clone)]
-pub(crate) struct AppState {
-    store: Arc<Mutex<Store>>,
-}
-
-impl AppState {
-    pub(crate) fn new(store: Store) -> Self {
-        Self {
-            store: Arc::new(Mutex::new(store)),
-        }
-    }
-
-    /// Locks the store. No code holds the lock across an `await` or panics while holding
-    /// it, but a poisoned lock is still usable: the store's invariants hold between calls.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
 
 /// Builds the router.
 pub(crate) fn router(state: AppState) -> Router {
