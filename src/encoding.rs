@@ -82,15 +82,6 @@ pub(crate) fn decode_uri_component(s: &str) -> Option<Cow<'_, str>> {
     percent_decode_str(s).decode_utf8().ok()
 }
 
-/// One `application/x-www-form-urlencoded` name or value, strictly: `+` is a space and
-/// every escape must be well formed and decode to UTF-8 (`None` otherwise), so a value
-/// echoed back is exactly the one sent. (For the emulator's form bodies.)
-#[cfg(any(feature = "emulator", test))]
-pub(crate) fn decode_form_component(s: &str) -> Option<String> {
-    let spaced = s.replace('+', " ");
-    decode_uri_component(&spaced).map(Cow::into_owned)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,8 +104,6 @@ mod tests {
             assert_eq!(decode_uri_component(bad), None, "{bad}");
         }
         assert_eq!(decode_uri_component("plain").unwrap(), "plain");
-        assert_eq!(decode_form_component("a+b%2B%20c").unwrap(), "a b+ c");
-        assert_eq!(decode_form_component("%ff"), None);
     }
 
     #[test]

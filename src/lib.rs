@@ -235,8 +235,13 @@ pub mod seal;
 #[cfg(feature = "ssr")]
 pub mod workos;
 
+/// The built-in local WorkOS: the [`workos_emulator`] crate, re-exported (feature
+/// `emulator`), so `authkit_leptos::emulator::{Emulator, Seed, …}` reach it with no extra
+/// dependency. [`testing::EmulatorConfig`] (feature `testing`) adds `config_builder()`,
+/// an [`AuthKitConfig`] builder pointed at a running emulator.
 #[cfg(feature = "emulator")]
-pub mod emulator;
+#[doc(inline)]
+pub use workos_emulator as emulator;
 #[cfg(feature = "testing")]
 pub mod testing;
 

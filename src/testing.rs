@@ -3,6 +3,7 @@
 //!
 //! ```no_run
 //! use authkit_leptos::emulator::{Emulator, Seed};
+//! use authkit_leptos::testing::EmulatorConfig as _;
 //! use authkit_leptos::{testing, AuthKit};
 //!
 //! # async fn test() -> Result<(), Box<dyn std::error::Error>> {
@@ -35,6 +36,8 @@
 //! application API never needs them.
 
 use crate::authkit::AuthKit;
+use crate::config::{AuthKitConfig, AuthKitConfigBuilder};
+use crate::emulator::Emulator;
 use axum::body::Body;
 use http::{header, Request, StatusCode};
 use std::fmt;
@@ -124,6 +127,23 @@ fn step(step: &'static str, status: StatusCode, detail: impl Into<String>) -> Si
         step,
         status: status.as_u16(),
         detail: detail.into(),
+    }
+}
+
+/// Points an [`AuthKitConfig`] at a running [`Emulator`]: `emulator.config_builder()`
+/// (bring it in with `use authkit_leptos::testing::EmulatorConfig as _;`).
+pub trait EmulatorConfig {
+    /// An [`AuthKitConfig`] builder pointed at this emulator (client id, API key, API base
+    /// URL); add the redirect URI and cookie password.
+    fn config_builder(&self) -> AuthKitConfigBuilder;
+}
+
+impl EmulatorConfig for Emulator {
+    fn config_builder(&self) -> AuthKitConfigBuilder {
+        AuthKitConfig::builder()
+            .client_id(self.client_id())
+            .api_key(self.api_key())
+            .api_base_url(self.base_url())
     }
 }
 

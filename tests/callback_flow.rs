@@ -4,6 +4,7 @@
 mod authkit_support;
 
 use authkit_leptos::emulator::{Endpoint, Fault};
+use authkit_leptos::testing::EmulatorConfig as _;
 use authkit_leptos::testing::{pkce_cookie_name, FlowState};
 use authkit_leptos::{CallbackErrorCode, CallbackOptions};
 use authkit_support::*;

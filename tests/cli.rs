@@ -225,7 +225,7 @@ fn the_emulator_command_prints_its_settings_and_serves_until_interrupted() {
         "--auto-approve",
         "ada@example.com",
         "--seed",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/demo.yaml"),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/emulator/seeds/demo.yaml"),
     ]);
     let base_url = settings["base_url"].as_str().expect("base_url").to_owned();
     assert!(

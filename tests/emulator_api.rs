@@ -623,8 +623,11 @@ webhookEndpoints:\n  - endpoint_url: http://localhost:5005/webhooks\n",
     std::fs::remove_dir_all(&dir).ok();
 
     // The shipped demo seed file is the one `Seed::demo()` embeds.
-    let from_disk =
-        Seed::from_file(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/demo.yaml")).unwrap();
+    let from_disk = Seed::from_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/emulator/seeds/demo.yaml"
+    ))
+    .unwrap();
     assert_eq!(from_disk.users.len(), Seed::demo().unwrap().users.len());
 }
 

@@ -4,6 +4,7 @@
 
 mod emulator_support;
 
+use authkit_leptos::testing::EmulatorConfig as _;
 use std::time::Duration;
 
 use authkit_leptos::emulator::{

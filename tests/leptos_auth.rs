@@ -5,6 +5,7 @@
 mod authkit_support;
 
 use authkit_leptos::emulator::{Emulator, Endpoint, Seed};
+use authkit_leptos::testing::EmulatorConfig as _;
 use authkit_leptos::{AuthError, AuthKit, SignInOptions};
 use authkit_support::{
     http_client, location, query_of, session_set_cookie, set_cookies, unseal, PASSWORD,

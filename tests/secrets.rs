@@ -9,6 +9,7 @@
 mod authkit_support;
 
 use authkit_leptos::emulator::{Emulator, Seed};
+use authkit_leptos::testing::EmulatorConfig as _;
 use authkit_leptos::testing::{FlowState, SessionCookies};
 use authkit_leptos::workos::{OauthTokens, PkcePair};
 use authkit_leptos::{

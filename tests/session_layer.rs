@@ -5,6 +5,7 @@
 mod authkit_support;
 
 use authkit_leptos::emulator::{Endpoint, Fault};
+use authkit_leptos::testing::EmulatorConfig as _;
 use authkit_support::*;
 use axum::body::Body;
 use http::{header, Request, StatusCode};

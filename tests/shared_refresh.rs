@@ -6,6 +6,7 @@
 mod authkit_support;
 mod redis_support;
 
+use authkit_leptos::testing::EmulatorConfig as _;
 use authkit_leptos::{AuthKit, RedisRefreshStore};
 use authkit_support::*;
 use axum::body::Body;

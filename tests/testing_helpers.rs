@@ -1,6 +1,7 @@
 //! `authkit_leptos::testing`: what a user's own test does to get a signed-in cookie.
 
 use authkit_leptos::emulator::{Emulator, Seed};
+use authkit_leptos::testing::EmulatorConfig as _;
 use authkit_leptos::{testing, Auth, AuthKit, Secret};
 use axum::body::Body;
 use axum::routing::get;

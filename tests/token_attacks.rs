@@ -53,6 +53,7 @@ use attack_support::{
     TRUSTED,
 };
 use authkit_leptos::emulator::{Emulator, Endpoint, GrantType, Seed};
+use authkit_leptos::testing::EmulatorConfig as _;
 use authkit_leptos::{AuthKit, PasswordMap, Session};
 use authkit_support::{
     deletes_cookie, session_set_cookie, test_routes, unseal, Harness, Options, PASSWORD,

@@ -37,6 +37,7 @@ mod authkit_support;
 
 use authkit_leptos::emulator::{Endpoint, Fault, GrantType};
 use authkit_leptos::jwt::{Clock, TokenVerifier};
+use authkit_leptos::testing::EmulatorConfig as _;
 use authkit_support::*;
 use axum::body::Body;
 use axum::Router;

@@ -1,7 +1,7 @@
 //! The demo server.
 //!
 //! With no WorkOS connection variable in the environment it starts the built-in WorkOS
-//! emulator (seeded from `seeds/demo.yaml`) in-process and points itself at it; with the
+//! emulator (seeded from `emulator/seeds/demo.yaml`) in-process and points itself at it; with the
 //! real `WORKOS_*` variables it talks to WorkOS, and with only some of them it refuses to
 //! start, naming what is missing ([`authkit_demo::mode`]). Either way the same crate code runs.
 //!
@@ -115,8 +115,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             (build_authkit(*config)?, None)
         }
         Mode::Emulator => {
-            let seed_path =
-                std::env::var("AUTHKIT_DEMO_SEED").unwrap_or_else(|_| "seeds/demo.yaml".to_owned());
+            let seed_path = std::env::var("AUTHKIT_DEMO_SEED")
+                .unwrap_or_else(|_| "emulator/seeds/demo.yaml".to_owned());
             let seed = if std::path::Path::new(&seed_path).exists() {
                 Seed::from_file(&seed_path)?
             } else {
@@ -161,8 +161,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             let password = std::env::var("WORKOS_COOKIE_PASSWORD")
                 .map(Secret::from)
                 .unwrap_or_else(|_| Secret::random_cookie_password());
-            let config = emulator
-                .config_builder()
+            let config = AuthKitConfig::builder()
+                .client_id(emulator.client_id())
+                .api_key(emulator.api_key())
+                .api_base_url(emulator.base_url())
                 .redirect_uri(format!("{public_url}/callback"))
                 .cookie_password(password)
                 .build()?;

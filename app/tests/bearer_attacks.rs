@@ -27,6 +27,7 @@ mod token_support;
 use attack_support::{attacks, other_client_seed, start_trusting_front, Cast, Failures, Front};
 use authkit_demo::mode::{self, Mode};
 use authkit_leptos::emulator::{Emulator, Endpoint, Seed};
+use authkit_leptos::testing::EmulatorConfig as _;
 use authkit_leptos::{testing, AuthKit, PasswordMap};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};

@@ -26,6 +26,7 @@
 mod capture;
 
 use authkit_leptos::emulator::{Emulator, Seed};
+use authkit_leptos::testing::EmulatorConfig as _;
 use authkit_leptos::{AuthKit, PasswordMap};
 use leptos::prelude::LeptosOptions;
 use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE, LOCATION};

@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use authkit_leptos::emulator::{Emulator, Seed};
+use authkit_leptos::testing::EmulatorConfig as _;
 use authkit_leptos::{AuthKitConfig, Secret};
 
 /// The emulator on a free loopback port, with the demo seed, approving sign-ins at once.

@@ -7,6 +7,7 @@
 pub mod capture;
 
 use authkit_leptos::emulator::{Emulator, Seed};
+use authkit_leptos::testing::EmulatorConfig as _;
 use authkit_leptos::{Auth, AuthKit, AuthKitLayer};
 use axum::body::Body;
 use axum::routing::get;

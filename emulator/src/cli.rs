@@ -1,8 +1,9 @@
-//! `authkit emulator`: the emulator as a command (feature `cli`).
+//! The emulator as a command (feature `cli`): the `workos-emulator` binary, and
+//! authkit-leptos's `authkit emulator`.
 //!
 //! ```text
-//! authkit emulator [--port N] [--host H] [--seed FILE] [--auto-approve [EMAIL]]
-//!                  [--token-ttl SECONDS] [--json]
+//! workos-emulator [--port N] [--host H] [--seed FILE] [--auto-approve [EMAIL]]
+//!                 [--token-ttl SECONDS] [--json]
 //! ```
 //!
 //! It prints the base URL, client id, API key and the users one can sign in as (one JSON
@@ -21,12 +22,13 @@ use super::{Emulator, EmulatorBuilder, Seed};
 /// The port used when `--port` is not given.
 pub const DEFAULT_PORT: u16 = 8787;
 
-/// `authkit emulator --help`.
+/// `workos-emulator --help` (and `authkit emulator --help`).
 pub const HELP: &str = "\
-authkit emulator — a local WorkOS for development and tests
+workos-emulator — a local WorkOS for development and tests
 
 USAGE:
-    authkit emulator [OPTIONS]
+    workos-emulator [OPTIONS]
+    authkit emulator [OPTIONS]      (the same, from authkit-leptos's `authkit` tool)
 
 OPTIONS:
     --port N               Port to listen on (default 8787; 0 picks a free port)
@@ -222,7 +224,8 @@ async fn start(args: &[String]) -> Result<Option<(Emulator, String)>, String> {
     Ok(Some((emulator, text)))
 }
 
-/// Runs `authkit emulator` with the arguments after `emulator`: prints how to reach it,
+/// Runs the emulator with `args` (the words after `workos-emulator` or `authkit emulator`):
+/// prints how to reach it,
 /// then serves until Ctrl-C.
 pub async fn run(args: Vec<String>) -> Result<(), String> {
     let Some((emulator, text)) = start(&args).await? else {

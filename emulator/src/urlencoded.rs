@@ -26,8 +26,24 @@ fn truncate(s: &str) -> String {
     s.chars().take(40).collect()
 }
 
+/// One name or value, strictly: `+` is a space and every escape must be well formed
+/// (`%` and two hex digits) and decode to UTF-8, as JavaScript's `decodeURIComponent`
+/// requires, so a value echoed back is exactly the one sent.
 fn decode(input: &str) -> Result<String, ()> {
-    crate::encoding::decode_form_component(input).ok_or(())
+    let spaced = input.replace('+', " ");
+    let bytes = spaced.as_bytes();
+    let well_formed = bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || (bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return Err(());
+    }
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(std::borrow::Cow::into_owned)
+        .map_err(|_| ())
 }
 
 /// The value of `key` when it appears exactly once; `Err` when it is repeated.

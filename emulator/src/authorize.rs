@@ -24,7 +24,7 @@ use super::seed::{is_valid_redirect_uri, looks_like_email};
 use super::state::AppState;
 use super::store::{Authorization, AuthorizeParams, Chosen, Landing, PendingRec, Store};
 use super::urlencoded;
-use crate::user::Impersonator;
+use crate::seed::Impersonator;
 
 /// `GET /user_management/authorize`.
 pub(crate) async fn authorize(

@@ -1,14 +1,16 @@
-//! A local WorkOS: the built-in emulator (feature `emulator`).
+//! A local WorkOS: a WorkOS User Management server for tests and local development, with
+//! no account and no network.
 //!
 //! It serves the WorkOS endpoints AuthKit uses — `authorize` with a hosted sign-in page,
 //! `authenticate` (authorization code with PKCE, single-use rotating refresh tokens), the
 //! JWKS, logout and session revocation, users, organizations, memberships, API-key
-//! validation and health — with the same JSON shapes as the real API, so this crate, the
-//! official `@workos-inc/node` SDK and authkit-nextjs all work against it unchanged. It runs
-//! in-process for tests and the demo, or on its own as `authkit emulator`.
+//! validation and health — with the same JSON shapes as the real API, so any WorkOS client
+//! (the official `@workos-inc/node` SDK, authkit-nextjs, authkit-leptos, your own Rust code)
+//! works against it unchanged. It runs in-process for tests, or on its own as a command
+//! (feature `cli`: `cli::run`, behind `authkit emulator` in authkit-leptos).
 //!
 //! ```no_run
-//! use authkit_leptos::emulator::{Emulator, Seed};
+//! use workos_emulator::{Emulator, Seed};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let emulator = Emulator::builder()
@@ -17,16 +19,16 @@
 //!     .start()
 //!     .await?;
 //! println!("WorkOS at {} (client {})", emulator.base_url(), emulator.client_id());
-//! // Point your app at it:
-//! let config = emulator
-//!     .config_builder()
-//!     .redirect_uri("http://localhost:3000/callback")
-//!     .cookie_password("a-password-of-at-least-32-characters!")
-//!     .build()?;
-//! # let _ = config;
+//! // Point your app's WorkOS client at it: API base URL, client id and API key.
+//! let (base_url, client_id, api_key) =
+//!     (emulator.base_url(), emulator.client_id(), emulator.api_key());
+//! # let _ = (base_url, client_id, api_key);
 //! emulator.shutdown().await;
 //! # Ok(()) }
 //! ```
+//!
+//! With authkit-leptos, `authkit_leptos::testing::EmulatorConfig` adds
+//! `emulator.config_builder()`: an `AuthKitConfig` builder already pointed at it.
 //!
 //! # What it enforces
 //!
@@ -87,10 +89,18 @@ mod store;
 mod urlencoded;
 mod wire;
 
-/// Fuzzing entry (`fuzz/`, built with `--cfg fuzzing`): a POST body as the API reads it,
-/// form-encoded or JSON. Never panics.
-#[cfg(any(fuzzing, test))]
-pub(crate) fn fuzz_body(form: bool, body: &[u8]) {
+mod secret;
+mod util;
+
+// The README's examples are compiled as doc tests, so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
+
+/// Fuzzing entry (`fuzz/`, through authkit-leptos's `fuzzing` module): a POST body as the
+/// API reads it, form-encoded or JSON. Never panics. Not part of the API.
+#[doc(hidden)]
+pub fn fuzz_body(form: bool, body: &[u8]) {
     let mut headers = http::HeaderMap::new();
     if form {
         headers.insert(
@@ -113,12 +123,13 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 pub use faults::{Counters, Endpoint, Fault, FaultKind, GrantType};
+pub use secret::Secret;
+pub use seed::Impersonator;
 pub use seed::{
     MembershipStatus, Seed, SeedApiKey, SeedDomain, SeedError, SeedMembership, SeedOrganization,
     SeedPermission, SeedRole, SeedUser, SwitchError,
 };
 
-use crate::config::{AuthKitConfig, AuthKitConfigBuilder, Secret};
 use keys::SigningKey;
 use server::Running;
 use state::AppState;
@@ -413,15 +424,6 @@ impl Emulator {
     /// The JWKS URL, `{base_url}/sso/jwks/{client_id}`.
     pub fn jwks_url(&self) -> String {
         format!("{}/sso/jwks/{}", self.base_url, self.client_id)
-    }
-
-    /// An [`AuthKitConfig`] builder pointed at this emulator (client id, API key, API base
-    /// URL); add the redirect URI and cookie password.
-    pub fn config_builder(&self) -> AuthKitConfigBuilder {
-        AuthKitConfig::builder()
-            .client_id(self.client_id.clone())
-            .api_key(self.api_key.clone())
-            .api_base_url(self.base_url.clone())
     }
 
     /// A snapshot of the per-endpoint call counters.

@@ -5,13 +5,23 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::config::Secret;
-use crate::user::Impersonator;
+use crate::Secret;
+
+/// An admin signed in as a seeded user ("impersonation"): the `impersonator` object of
+/// WorkOS's `authenticate` response, in the same JSON shape.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Impersonator {
+    /// The admin's email address.
+    pub email: String,
+    /// Why they are impersonating, if they said.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
 
 /// The demo seed shipped with the crate (`seeds/demo.yaml`).
-const DEMO_SEED: &str = include_str!("../../seeds/demo.yaml");
+const DEMO_SEED: &str = include_str!("../seeds/demo.yaml");
 
 /// Why a seed could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -779,7 +789,7 @@ pub(crate) fn is_valid_redirect_uri(uri: &str) -> bool {
 /// the only redirect and `return_to` targets accepted while no redirect URI is registered,
 /// so an emulator reachable from a browser is no open redirect to the rest of the web.
 pub(crate) fn is_loopback_uri(uri: &str) -> bool {
-    url::Url::parse(uri).is_ok_and(|url| crate::config::is_loopback_host(&url))
+    url::Url::parse(uri).is_ok_and(|url| crate::util::is_loopback_host(&url))
 }
 
 impl SeedUser {

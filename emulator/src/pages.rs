@@ -61,14 +61,14 @@ footer{margin-top:24px;font-size:12px;color:#9a9ca5;text-align:center}
 ";
 
 /// Escapes text for HTML content and attribute values (shared with the callback's error page).
-use crate::encoding::html_escape as escape;
+use crate::util::html_escape as escape;
 
 fn layout(title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
 <meta name=\"robots\" content=\"noindex\"><title>{} · WorkOS emulator</title><style>{STYLE}</style></head>\
-<body><main>{body}<footer>authkit-leptos WorkOS emulator — local test data only</footer></main></body></html>",
+<body><main>{body}<footer>WorkOS emulator — local test data only</footer></main></body></html>",
         escape(title)
     )
 }

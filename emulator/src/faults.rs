@@ -148,7 +148,7 @@ pub enum FaultKind {
 /// A fault for the next [`times`](Self::times) calls (default 1) to an endpoint.
 ///
 /// ```
-/// use authkit_leptos::emulator::Fault;
+/// use workos_emulator::Fault;
 /// use std::time::Duration;
 ///
 /// let unavailable = Fault::status(503).retry_after(2).times(3);

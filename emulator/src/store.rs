@@ -28,8 +28,8 @@ use super::ids::{self, RandomError};
 use super::keys::SigningKey;
 use super::pkce;
 use super::seed::{MembershipStatus, Resolved, Seed, SwitchError};
-use crate::config::Secret;
-use crate::user::Impersonator;
+use crate::seed::Impersonator;
+use crate::Secret;
 
 /// How long an authorization code can be redeemed.
 pub(crate) const CODE_TTL_MS: i64 = 10 * 60 * 1000;
@@ -835,7 +835,7 @@ fn push_unique(into: &mut Vec<String>, from: &[String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::seed::{SeedOrganization, SeedRole, SeedUser};
+    use crate::seed::{SeedOrganization, SeedRole, SeedUser};
 
     fn store() -> Store {
         let seed = Seed::new()

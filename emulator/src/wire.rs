@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::clock::iso8601;
 use super::store::{ApiKeyRec, Issue, MemberRec, OrgRec, UserRec};
-use crate::user::Impersonator;
+use crate::seed::Impersonator;
 
 /// A WorkOS user, every field present (`null` where empty), as in `authenticate` responses.
 #[derive(Debug, Serialize)]
