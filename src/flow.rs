@@ -206,7 +206,7 @@ impl AuthKit {
         let cookies = SessionCookies::from_headers(headers, &self.config().cookie().name);
         let session = cookies
             .candidates()
-            .find_map(|value| Session::unseal(value, self.config().passwords()).ok())?;
+            .find_map(|value| self.unseal_session(value).ok())?;
         let (_, claims) = decode_unverified(&session.access_token).ok()?;
         let sid = claims.get("sid")?.as_str()?.to_owned();
         Some((session, sid))

@@ -6,7 +6,7 @@ use super::response::{append_vary, finish, sign_in_response};
 use crate::authkit::AuthKit;
 use crate::matcher::Matcher;
 use crate::request_auth::RequestAuth;
-use crate::session::{Session, SessionCookies};
+use crate::session::SessionCookies;
 use crate::workos::ScreenHint;
 use axum::body::Body;
 use http::header::AUTHORIZATION;
@@ -159,9 +159,9 @@ fn session_cookie<'a>(cookies: &'a SessionCookies, kit: &AuthKit) -> Option<&'a 
     if rest.peek().is_none() {
         return Some(first);
     }
-    let passwords = kit.config().passwords();
+    // Through the session cache: the value found is unsealed again by `resolve` at once.
     std::iter::once(first)
         .chain(rest)
-        .find(|v| Session::unseal(v, passwords).is_ok())
+        .find(|v| kit.unseal_session(v).is_ok())
         .or(Some(first))
 }
