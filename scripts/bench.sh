@@ -3,6 +3,8 @@
 # BENCHMARKS.md reports, as ratios measured side by side in this one run:
 #   per_request     the auth path vs the crypto floor and vs the Node peer (iron-session +
 #                   jose from tests/interop/), first and repeat requests, through a router;
+#                   and (P1b) the floor, first and repeat requests timed in alternating
+#                   batches, the median of the per-round ratios;
 #   jwks            P4: JWKS fetches per cache period and per cooldown under load, and
 #                   latency while a refetch is in flight (movable clock);
 #   shared_refresh  a refresh with and without the Redis refresh store (redis-server is
@@ -99,6 +101,9 @@ print("\n| figure | median | ratio |\n|---|---:|---|")
 for name, us, ratio in rows:
     print(f"| {name} | {us:.1f} µs | {ratio} |")
 text = open(log).read()
+# P1b side by side: floor, first and repeat batches alternating in one loop.
+for line in re.findall(r"^paired/.*$", text, re.M):
+    print("P1b " + line)
 for line in re.findall(r"^P4 .*$", text, re.M):
     print(line)
 p2 = {}

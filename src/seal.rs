@@ -247,14 +247,49 @@ pub fn unseal_at<T: DeserializeOwned>(
     passwords: &PasswordMap,
     now_ms: u64,
 ) -> Result<T, SealError> {
-    let mut buf = Vec::new();
-    let opened = open(sealed, passwords, now_ms, &mut buf)?;
-    if opened.legacy {
-        let value = legacy_value(parse::<Value>(opened.text)?);
-        serde_json::from_value(value).map_err(|e| SealError::json(&e))
-    } else {
-        parse(opened.text)
-    }
+    with_plaintext_buffer(|buf| {
+        let opened = open(sealed, passwords, now_ms, buf)?;
+        if opened.legacy {
+            let value = legacy_value(parse::<Value>(opened.text)?);
+            serde_json::from_value(value).map_err(|e| SealError::json(&e))
+        } else {
+            parse(opened.text)
+        }
+    })
+}
+
+/// Plaintext buffers kept by a thread between unseals up to this capacity, in bytes (a
+/// usual session cookie decrypts to 1–3 KiB, a big one's parts to about 3.5 KiB each).
+const KEPT_BUFFER_BYTES: usize = 16 * 1024;
+
+std::thread_local! {
+    /// The buffer a seal's ciphertext is decoded and decrypted into, reused by the thread:
+    /// a fresh 1–3 KiB allocation per request made glibc's allocator consolidate its free
+    /// lists first (3 % of a first request, BENCHMARKS.md P1b).
+    static PLAINTEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with the thread's plaintext buffer (a fresh one if it is in use), then
+/// overwrites what the buffer held with zeros: a decrypted session (its tokens) does not
+/// stay in memory after the unseal.
+fn with_plaintext_buffer<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    PLAINTEXT.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            let result = f(&mut buf);
+            buf.fill(0);
+            buf.clear();
+            if buf.capacity() > KEPT_BUFFER_BYTES {
+                *buf = Vec::new();
+            }
+            result
+        }
+        Err(_) => {
+            let mut buf = Vec::new();
+            let result = f(&mut buf);
+            buf.fill(0);
+            result
+        }
+    })
 }
 
 /// Unseals to a JSON value (see [`unseal`]). Like iron-session, an empty or `null`
@@ -459,22 +494,31 @@ fn open<'b>(
     // As iron-session's `parseSeal`: `seal.split("~")`, the second piece read with
     // `parseInt(piece, 10)`; exactly 2 is the current format, anything else (no suffix,
     // `~3`, `~x`) is read as the legacy format. `~2x` and `~2~y` are therefore version 2.
-    let (body, legacy) = match sealed.split_once('~') {
+    let (body, legacy) = match memchr::memchr(b'~', sealed.as_bytes()) {
         None => (sealed, true),
-        Some((body, rest)) => {
+        Some(at) => {
+            let rest = &sealed[at + 1..];
             let piece = rest.split('~').next().unwrap_or_default();
-            (body, js_parse_int(piece) != Some(2))
+            (&sealed[..at], js_parse_int(piece) != Some(2))
         }
     };
 
+    // `body.split('*')` into eight parts; the separators found with SIMD (the ciphertext
+    // makes the body 1–3 KiB).
     let mut parts = [""; 8];
     let mut found = 0usize;
-    for part in body.split('*') {
+    let mut start = 0usize;
+    for star in memchr::memchr_iter(b'*', body.as_bytes()) {
         if let Some(slot) = parts.get_mut(found) {
-            *slot = part;
+            *slot = &body[start..star];
         }
         found += 1;
+        start = star + 1;
     }
+    if let Some(slot) = parts.get_mut(found) {
+        *slot = &body[start..];
+    }
+    found += 1;
     if found != parts.len() {
         return Err(SealError::ComponentCount { found });
     }
@@ -886,6 +930,42 @@ mod tests {
             unseal_json_at(&remac(&p, PW), &single(), NOW).unwrap()["a"],
             1
         );
+    }
+
+    #[test]
+    fn the_component_count_is_what_splitting_on_stars_gives() {
+        for n in [1usize, 2, 7, 9, 12] {
+            let input = vec!["x"; n].join("*") + "~2";
+            match unseal_json_at(&input, &single(), NOW) {
+                Err(SealError::ComponentCount { found }) => assert_eq!(found, n, "{input}"),
+                other => panic!("{input}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_plaintext_buffer_is_emptied_and_stays_bounded() {
+        let big = "x".repeat(2 * KEPT_BUFFER_BYTES);
+        for (value, kept) in [(json!({"a": 1}), true), (json!({ "big": big }), false)] {
+            let sealed = seal_at(&value, &single(), None, NOW).unwrap();
+            assert_eq!(unseal_json_at(&sealed, &single(), NOW).unwrap(), value);
+            PLAINTEXT.with(|buf| {
+                let buf = buf.borrow();
+                assert!(buf.is_empty());
+                assert_eq!(buf.capacity() > 0, kept, "{}", buf.capacity());
+                assert!(buf.capacity() <= KEPT_BUFFER_BYTES);
+            });
+        }
+    }
+
+    #[test]
+    fn an_unseal_inside_an_unseal_gets_its_own_buffer() {
+        let sealed = seal_at(&json!({"a": 1}), &single(), None, NOW).unwrap();
+        with_plaintext_buffer(|outer| {
+            outer.extend_from_slice(b"outer");
+            assert_eq!(unseal_json_at(&sealed, &single(), NOW).unwrap()["a"], 1);
+            assert_eq!(outer.as_slice(), b"outer");
+        });
     }
 
     #[test]

@@ -19,17 +19,21 @@ pub(super) struct TokenParts<'a> {
 
 /// Splits a compact JWT into exactly three parts.
 pub(super) fn split(token: &str) -> Result<TokenParts<'_>, JwtError> {
-    let count = token.split('.').count();
-    let shape = || {
-        JwtError::malformed(format!(
+    // One SIMD pass for the separators (a token is about 1 KiB).
+    let mut dots = memchr::memchr_iter(b'.', token.as_bytes());
+    let (first, second) = (dots.next(), dots.next());
+    let (Some(first), Some(second), None) = (first, second, dots.next()) else {
+        let count = 1 + memchr::memchr_iter(b'.', token.as_bytes()).count();
+        return Err(JwtError::malformed(format!(
             "a JWT has 3 parts separated by '.', this value has {count}"
-        ))
+        )));
     };
-    if count != 3 {
-        return Err(shape());
-    }
-    let (signing_input, signature) = token.rsplit_once('.').ok_or_else(shape)?;
-    let (header, payload) = signing_input.split_once('.').ok_or_else(shape)?;
+    let (header, payload, signature) = (
+        &token[..first],
+        &token[first + 1..second],
+        &token[second + 1..],
+    );
+    let signing_input = &token[..second];
     Ok(TokenParts {
         header,
         payload,
