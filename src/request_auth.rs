@@ -43,6 +43,15 @@ impl fmt::Debug for AccessToken {
 
 /// The current session, as `withAuth()` returns it in authkit-nextjs. Every field is empty
 /// when the visitor is signed out (`user` is `None`).
+///
+/// The shape is flat because `withAuth()`'s is (spec/withAuth.md: `const { user,
+/// sessionId, … } = await withAuth()`), so an `Auth` could hold a session id without a
+/// user; the crate never hands one out: an `Auth` from [`RequestAuth::auth`],
+/// [`with_auth`](crate::with_auth) or the extractor is either signed out (every field
+/// empty, as [`Default`]) or made from a [`SignedIn`] (`user`, `session_id` and
+/// `access_token` all set). Code that needs the user should hold the [`SignedIn`]
+/// ([`signed_in`](Self::signed_in), [`ensure_signed_in`](crate::ensure_signed_in)), whose
+/// fields are not optional.
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Auth {
@@ -393,6 +402,46 @@ impl RequestAuth {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn signed_in() -> SignedIn {
+        let user: User = serde_json::from_value(serde_json::json!({
+            "object": "user",
+            "id": "user_1",
+            "email": "ada@example.com",
+            "email_verified": true,
+            "created_at": "2026-01-01T00:00:00.000Z",
+            "updated_at": "2026-01-01T00:00:00.000Z"
+        }))
+        .unwrap();
+        SignedIn {
+            user,
+            session_id: "session_1".into(),
+            organization_id: Some("org_1".into()),
+            access_token: AccessToken("a.b.c".into()),
+            role: Some("admin".into()),
+            roles: vec!["admin".into()],
+            permissions: vec!["posts:write".into()],
+            entitlements: vec!["audit-logs".into()],
+            feature_flags: vec!["beta".into()],
+            impersonator: None,
+        }
+    }
+
+    #[test]
+    fn an_auth_is_either_all_signed_out_or_made_from_a_signed_in_session() {
+        let out = Auth::default();
+        assert!(out.user.is_none() && out.session_id.is_none() && out.access_token.is_none());
+        assert!(out.roles.is_empty() && out.permissions.is_empty());
+        assert_eq!(out.signed_in(), None);
+
+        let session = signed_in();
+        let auth = Auth::from(session.clone());
+        assert_eq!(auth.user.as_ref().map(|u| u.id.as_str()), Some("user_1"));
+        assert_eq!(auth.session_id.as_deref(), Some("session_1"));
+        assert!(auth.access_token.is_some());
+        assert!(auth.has_permission("posts:write") && auth.has_feature_flag("beta"));
+        assert_eq!(auth.signed_in(), Some(session));
+    }
 
     #[test]
     fn access_token_debug_is_redacted() {
