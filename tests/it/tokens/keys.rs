@@ -1,0 +1,149 @@
+//! The signing keys as the layer uses them: the JWKS is fetched once for many requests,
+//! a rotated key is picked up with one bounded refetch (tokens straight from WorkOS are
+//! never lost; forged `kid`s stay throttled), and an unreachable JWKS keeps the cookie.
+
+use crate::support::*;
+use authkit_leptos::emulator::{Endpoint, Fault};
+use authkit_leptos::testing::EmulatorConfig as _;
+use axum::body::Body;
+use http::{header, Request, StatusCode};
+use std::time::Duration;
+
+#[tokio::test]
+async fn the_jwks_is_fetched_once_for_many_requests() {
+    let h = Harness::new().await;
+    let cookie = h.sign_in().await;
+    for _ in 0..25 {
+        let (_, body) = h.whoami("/", Some(&cookie)).await;
+        assert_eq!(body["email"], "ada@example.com");
+    }
+    assert_eq!(h.emulator.counters().get(Endpoint::Jwks), 1);
+}
+
+#[tokio::test]
+async fn rotated_signing_keys_are_picked_up() {
+    let h = Harness::with(Options {
+        builder: |b| b.jwks_refetch_cooldown(Duration::from_millis(200)),
+        ..Options::default()
+    })
+    .await;
+    let old = h.sign_in().await;
+    h.emulator.rotate_signing_key().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let new = h.sign_in().await;
+    for cookie in [&old, &new] {
+        let (_, body) = h.whoami("/", Some(cookie)).await;
+        assert_eq!(body["email"], "ada@example.com");
+    }
+    assert_eq!(
+        h.emulator.counters().get(Endpoint::Jwks),
+        2,
+        "one refetch for the new kid"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_jwks_keeps_the_cookie() {
+    let h = Harness::new().await;
+    let cookie = h.sign_in().await;
+    // A fresh AuthKit (cold JWKS cache) against a JWKS that fails.
+    h.emulator
+        .inject_fault(Endpoint::Jwks, Fault::status(503).times(10));
+    let config = h
+        .emulator
+        .config_builder()
+        .redirect_uri(REDIRECT_URI)
+        .cookie_password(PASSWORD)
+        .build()
+        .unwrap();
+    let kit = authkit_leptos::AuthKit::new(config).unwrap();
+    let app = test_routes().layer(kit.layer().matcher(["/"]).unwrap());
+    let response = tower::ServiceExt::oneshot(
+        app,
+        Request::get("/")
+            .header(header::COOKIE, format!("wos-session={cookie}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        session_set_cookie(&response).is_none(),
+        "not deleted while WorkOS is unreachable"
+    );
+}
+
+/// Right after WorkOS rotates its signing key, tokens WorkOS itself issues (a new sign-in,
+/// a refresh) carry a `kid` the cached key set lacks, inside the unknown-kid cooldown:
+/// they are never lost (one bounded refetch), while unknown `kid`s in cookies stay
+/// throttled.
+#[tokio::test]
+async fn a_signing_key_rotation_never_loses_tokens_straight_from_workos() {
+    use authkit_leptos::emulator::Endpoint;
+    let h = Harness::new().await;
+    // Warm the key set (and its unknown-kid cooldown) with the first key.
+    let first = h.sign_in().await;
+    let (_, json) = h.whoami("/dashboard", Some(&first)).await;
+    assert_eq!(json["email"], "ada@example.com");
+    let expired = h.expired_session().await;
+    h.emulator.rotate_signing_key().await.unwrap();
+    // (Forced refetches are at most one a second.)
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let jwks_before = h.emulator.counters().get(Endpoint::Jwks);
+
+    // A new sign-in: the code exchange's tokens are signed with the new key.
+    let result = h.sign_in_with("/auth/sign-in?return_to=%2Fdashboard").await;
+    assert_eq!(
+        result.status,
+        StatusCode::TEMPORARY_REDIRECT,
+        "{:?}",
+        result.location
+    );
+    let (_, json) = h.whoami("/dashboard", Some(&result.session)).await;
+    assert_eq!(
+        json["email"], "ada@example.com",
+        "the new session works at once"
+    );
+
+    // A refresh in the same window: the rotated refresh token's result is kept.
+    let (response, json) = h.whoami("/dashboard", Some(&expired)).await;
+    assert_eq!(json["email"], "ada@example.com");
+    assert!(session_set_cookie(&response).is_some());
+    let fetches_after_rotation = h.emulator.counters().get(Endpoint::Jwks) - jwks_before;
+    assert_eq!(fetches_after_rotation, 1, "one forced refetch serves both");
+
+    // Access tokens with kids nobody published (in a cookie sealed with our password, so
+    // the layer replaces them by refreshing) cannot force refetches: they stay throttled.
+    let session = unseal(&result.session);
+    let token = session["accessToken"].as_str().unwrap();
+    let (_, payload_and_sig) = token.split_once('.').unwrap();
+    let before = h.emulator.counters().get(Endpoint::Jwks);
+    for i in 0..20 {
+        let header = base64_url(&format!(
+            r#"{{"alg":"RS256","kid":"attacker-{i}","typ":"JWT"}}"#
+        ));
+        let forged = format!("{header}.{payload_and_sig}");
+        let mut tampered = session.clone();
+        tampered["accessToken"] = forged.into();
+        let cookie = seal_json(&tampered);
+        let _ = h.whoami("/dashboard", Some(&cookie)).await;
+    }
+    assert_eq!(
+        h.emulator.counters().get(Endpoint::Jwks),
+        before,
+        "no refetch for forged kids"
+    );
+}
+
+fn base64_url(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+fn seal_json(session: &serde_json::Value) -> String {
+    let session: authkit_leptos::Session = serde_json::from_value(session.clone()).unwrap();
+    session
+        .seal(&authkit_leptos::PasswordMap::single(PASSWORD))
+        .unwrap()
+}
