@@ -5,13 +5,11 @@
 //! sign in again, or "signed out" with the cookie deleted), never a `5xx`, and none signs
 //! anyone in.
 //!
-//! Already covered elsewhere, and not repeated here:
-//! - the back button while signed in (a completed callback replayed by the browser that
-//!   holds the session lands on the return path, no new cookie):
-//!   `replaying_a_completed_callback_while_signed_in_lands_on_the_return_path` (below);
-//! - a replayed callback (original code, state and cookie) is refused before any exchange:
-//!   `callback::state::a_wrong_verifier_or_a_replayed_code_fails_the_exchange`,
-//!   `a_replayed_code_is_refused` (below);
+//! Also here: the back button while signed in (a completed callback replayed by the browser
+//! that holds the session lands on the return path, no new cookie):
+//! `replaying_a_completed_callback_while_signed_in_lands_on_the_return_path`.
+//!
+//! Covered elsewhere, and not repeated here:
 //! - an old cookie inside the refresh grace period gets the same new session (no
 //!   `invalid_grant`): `refresh::races::a_late_request_with_the_old_cookie_gets_the_same_new_session`;
 //!   after a sign-out neither the old nor the refreshed cookie works:
@@ -28,32 +26,14 @@
 //! for its own PKCE challenge
 //! (`a_used_state_is_refused_even_with_a_new_authorization_for_its_own_challenge`).
 
-use crate::support::callback::{assert_failure, callback_request, code_and_state};
+use crate::support::callback::{callback_request, code_and_state, code_exchanges};
 use crate::support::*;
-use authkit_leptos::emulator::{Endpoint, GrantType};
+use authkit_leptos::emulator::Endpoint;
 use authkit_leptos::seal;
 use authkit_leptos::testing::{pkce_cookie_name, FlowState, PKCE_STATE_TTL};
-use authkit_leptos::CallbackErrorCode;
 use axum::body::Body;
-use http::{header, Request, Response, StatusCode};
+use http::{header, Response, StatusCode};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// The callback request for `code` / `state`, with a `Cookie` header.
-fn callback(code: &str, state: &str, cookie: Option<&str>) -> Request<Body> {
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("code", code)
-        .append_pair("state", state)
-        .finish();
-    let mut request = Request::get(format!("/callback?{query}"));
-    if let Some(c) = cookie {
-        request = request.header(header::COOKIE, c);
-    }
-    request.body(Body::empty()).unwrap()
-}
-
-fn code_exchanges(h: &Harness) -> u64 {
-    h.emulator.counters().grant(GrantType::AuthorizationCode)
-}
 
 /// A refused callback: `400`, the error page naming `code` with a link to sign in again,
 /// no session cookie, the flow cookie deleted, and nothing cacheable.
@@ -85,7 +65,11 @@ async fn assert_refused(response: Response<Body>, code: &str, state: &str) {
 async fn completed(h: &Harness) -> (Flow, String) {
     let flow = h.flow("/auth/sign-in?return_to=%2Fdashboard").await;
     let response = h
-        .send(callback(&flow.code, &flow.state, Some(&flow.verifier_pair)))
+        .send(callback_request(
+            Some(&flow.code),
+            Some(&flow.state),
+            Some(&flow.verifier_pair),
+        ))
         .await;
     assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT);
     let session = cookie_value(&session_set_cookie(&response).expect("signed in")).to_owned();
@@ -125,7 +109,11 @@ async fn a_used_code_replayed_by_a_signed_out_browser_signs_nobody_in() {
     h.emulator.reset_counters();
 
     let replay = h
-        .send(callback(&used.code, &used.state, Some(&used.verifier_pair)))
+        .send(callback_request(
+            Some(&used.code),
+            Some(&used.state),
+            Some(&used.verifier_pair),
+        ))
         .await;
     assert_refused(replay, "invalid_state", &used.state).await;
     assert_eq!(
@@ -134,7 +122,9 @@ async fn a_used_code_replayed_by_a_signed_out_browser_signs_nobody_in() {
         "the used state is refused before WorkOS"
     );
 
-    let replay = h.send(callback(&used.code, &used.state, None)).await;
+    let replay = h
+        .send(callback_request(Some(&used.code), Some(&used.state), None))
+        .await;
     assert_refused(replay, "missing_pkce_cookie", &used.state).await;
     assert_eq!(code_exchanges(&h), 0, "no exchange without the flow cookie");
 
@@ -142,9 +132,9 @@ async fn a_used_code_replayed_by_a_signed_out_browser_signs_nobody_in() {
     let fresh = h.flow("/auth/sign-in").await;
     h.emulator.reset_counters();
     let replay = h
-        .send(callback(
-            &used.code,
-            &fresh.state,
+        .send(callback_request(
+            Some(&used.code),
+            Some(&fresh.state),
             Some(&fresh.verifier_pair),
         ))
         .await;
@@ -162,8 +152,16 @@ async fn two_callbacks_racing_with_one_code_sign_in_once() {
     let flow = h.flow("/auth/sign-in").await;
     h.emulator.reset_counters();
     let (a, b) = tokio::join!(
-        h.send(callback(&flow.code, &flow.state, Some(&flow.verifier_pair))),
-        h.send(callback(&flow.code, &flow.state, Some(&flow.verifier_pair))),
+        h.send(callback_request(
+            Some(&flow.code),
+            Some(&flow.state),
+            Some(&flow.verifier_pair)
+        )),
+        h.send(callback_request(
+            Some(&flow.code),
+            Some(&flow.state),
+            Some(&flow.verifier_pair)
+        )),
     );
     let (signed_in, refused) = if a.status() == StatusCode::TEMPORARY_REDIRECT {
         (a, b)
@@ -192,9 +190,9 @@ async fn a_used_state_with_a_fresh_code_from_another_flow_is_refused() {
     h.emulator.reset_counters();
 
     let replay = h
-        .send(callback(
-            &other.code,
-            &used.state,
+        .send(callback_request(
+            Some(&other.code),
+            Some(&used.state),
             Some(&other.verifier_pair),
         ))
         .await;
@@ -202,9 +200,9 @@ async fn a_used_state_with_a_fresh_code_from_another_flow_is_refused() {
     assert_eq!(code_exchanges(&h), 0);
 
     let replay = h
-        .send(callback(
-            &other.code,
-            &used.state,
+        .send(callback_request(
+            Some(&other.code),
+            Some(&used.state),
             Some(&used.verifier_pair),
         ))
         .await;
@@ -213,9 +211,9 @@ async fn a_used_state_with_a_fresh_code_from_another_flow_is_refused() {
     assert_eq!(h.emulator.active_sessions(), 1, "only the first sign-in");
 
     let own = h
-        .send(callback(
-            &other.code,
-            &other.state,
+        .send(callback_request(
+            Some(&other.code),
+            Some(&other.state),
             Some(&other.verifier_pair),
         ))
         .await;
@@ -235,7 +233,11 @@ async fn a_used_state_is_refused_even_with_a_new_authorization_for_its_own_chall
     let code = authorize_again(&used.authorize_url, "grace@example.com").await;
     assert_eq!(h.emulator.counters().get(Endpoint::Authorize), 1);
     let response = h
-        .send(callback(&code, &used.state, Some(&used.verifier_pair)))
+        .send(callback_request(
+            Some(&code),
+            Some(&used.state),
+            Some(&used.verifier_pair),
+        ))
         .await;
     assert_refused(response, "invalid_state", &used.state).await;
     assert_eq!(code_exchanges(&h), 0);
@@ -267,7 +269,9 @@ async fn a_used_state_past_its_lifetime_is_refused_before_any_exchange() {
 
     let stale = sealed_ago(Duration::from_secs(11 * 60 + 1));
     let cookie = format!("{}={stale}", pkce_cookie_name(&stale));
-    let replay = h.send(callback(&code, &stale, Some(&cookie))).await;
+    let replay = h
+        .send(callback_request(Some(&code), Some(&stale), Some(&cookie)))
+        .await;
     assert_refused(replay, "invalid_state", &stale).await;
     assert_eq!(code_exchanges(&h), 0, "refused before the exchange");
 
@@ -346,7 +350,13 @@ async fn a_sealed_state_is_not_a_session_and_a_session_is_not_a_state() {
     assert!(deletes_cookie(response.headers(), "wos-session"));
 
     let cookie = format!("{}={session}", pkce_cookie_name(&session));
-    let replay = h.send(callback(&used.code, &session, Some(&cookie))).await;
+    let replay = h
+        .send(callback_request(
+            Some(&used.code),
+            Some(&session),
+            Some(&cookie),
+        ))
+        .await;
     assert_refused(replay, "invalid_state", &session).await;
     assert_eq!(h.authenticate_calls(), 0);
 }
@@ -392,27 +402,4 @@ async fn replaying_a_completed_callback_while_signed_in_lands_on_the_return_path
         ))
         .await;
     assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
-}
-
-#[tokio::test]
-async fn a_replayed_code_is_refused() {
-    let h = Harness::new().await;
-    let flow = h.flow("/auth/sign-in").await;
-    let request = || {
-        callback_request(
-            Some(&flow.code),
-            Some(&flow.state),
-            Some(&flow.verifier_pair),
-        )
-    };
-    assert_eq!(
-        h.send(request()).await.status(),
-        StatusCode::TEMPORARY_REDIRECT
-    );
-    // authkit-nextjs sends the replay to WorkOS, which refuses the spent code
-    // (`authentication_failed`); here the state is single-use (RFC 9700 §4.7.1), so the
-    // replay is refused before any exchange. Either way nobody is signed in.
-    let calls = h.authenticate_calls();
-    assert_failure(h.send(request()).await, CallbackErrorCode::InvalidState).await;
-    assert_eq!(h.authenticate_calls(), calls);
 }

@@ -62,6 +62,17 @@ async fn get_sign_in_url_carries_the_organization_to_workos() {
     let (sign_in, _) = links(&h, "organization_id=org_123").await;
     let authorize = follow(&h, &sign_in).await;
     assert_eq!(query_of(authorize.as_str())["organization_id"], "org_123");
+    // With a return path and a login hint too: one same-origin link carrying all three.
+    let (sign_in, sign_up) = links(
+        &h,
+        "return_to=%2Fbilling%3Ftab%3D1&organization_id=org_123&login_hint=ada%40example.com",
+    )
+    .await;
+    assert_eq!(
+        sign_in,
+        "/auth/sign-in?return_to=%2Fbilling%3Ftab%3D1&organization_id=org_123&login_hint=ada%40example.com"
+    );
+    assert!(sign_up.starts_with("/auth/sign-up?"), "{sign_up}");
 }
 
 #[tokio::test]

@@ -94,20 +94,6 @@ async fn refresh_session_signed_out_returns_to_the_calling_page() {
 }
 
 #[tokio::test]
-async fn refresh_session_keeps_the_organization_by_default() {
-    let h = leptos_default().await;
-    let cookie = h.sign_in().await;
-    let org = token_claims(&cookie)["org_id"].as_str().unwrap().to_owned();
-    h.emulator.reset_counters();
-    let (status, body, response) = h.call("refresh", "", Some(&cookie)).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body[0], org.as_str());
-    assert_eq!(body[1], "ada@example.com");
-    assert_eq!(h.refresh_exchanges(), 1);
-    assert!(session_set_cookie(&response).is_some());
-}
-
-#[tokio::test]
 async fn refresh_session_into_another_organization_changes_the_org_id() {
     let h = leptos_default().await;
     let cookie = h.sign_in().await;
@@ -195,13 +181,20 @@ async fn refresh_session_reports_a_transient_failure_and_keeps_the_cookie() {
     );
 }
 
+/// `refresh_session(None)` refreshes once, into the same organization; later reads in the
+/// same request and the cookie the layer writes hold the new session.
 #[tokio::test]
 async fn refresh_session_updates_the_request_and_the_cookie() {
     let a = leptos_default().await;
     let cookie = a.sign_in().await;
-    let (status, body, response) = a.call("refresh-tokens", "", Some(&cookie)).await;
+    let org = token_claims(&cookie)["org_id"].as_str().unwrap().to_owned();
+    a.emulator.reset_counters();
+    let (status, body, response) = a.call("refresh", "", Some(&cookie)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_ne!(body[0], body[1], "a new access token");
+    assert_eq!(body[0], org.as_str(), "the organization is kept");
+    assert_eq!(body[1], "ada@example.com");
+    assert_eq!(a.refresh_exchanges(), 1);
+    assert_ne!(body[2], body[3], "a new access token");
     let set = session_set_cookie(&response).expect("the layer writes the refreshed session");
     let new = unseal(
         set.strip_prefix("wos-session=")
@@ -210,78 +203,7 @@ async fn refresh_session_updates_the_request_and_the_cookie() {
             .next()
             .unwrap(),
     );
-    assert_eq!(new["accessToken"], body[1]);
-}
-
-#[tokio::test]
-async fn switch_to_organization_changes_org_and_role() {
-    let a = leptos_default().await;
-    let cookie = a.sign_in().await;
-    let session = unseal(&cookie);
-    let user_id = session["user"]["id"].as_str().unwrap();
-    let memberships = a
-        .kit
-        .client()
-        .list_organization_memberships(user_id, None)
-        .await
-        .unwrap();
-    let mut by_name = std::collections::HashMap::new();
-    for m in &memberships.data {
-        let org = a
-            .kit
-            .client()
-            .get_organization(&m.organization_id)
-            .await
-            .unwrap();
-        by_name.insert(org.name.clone(), m.organization_id.clone());
-    }
-    let globex = &by_name["Globex"];
-    let (status, body, response) = a
-        .call(
-            "switch",
-            &format!("organization_id={globex}"),
-            Some(&cookie),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body[0], globex.as_str());
-    assert_eq!(body[1], "member");
-    // The refresh token was rotated by the switch: use the new cookie from here on.
-    let set = session_set_cookie(&response).expect("the switched session is written");
-    let cookie = set
-        .strip_prefix("wos-session=")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-
-    // An SSO-only organization needs a new sign-in into that organization.
-    let umbrella = &by_name["Umbrella"];
-    let (status, body, _) = a
-        .call(
-            "switch",
-            &format!("organization_id={umbrella}"),
-            Some(&cookie),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let error: AuthError = serde_json::from_value(body).unwrap();
-    let url = error
-        .sign_in_url()
-        .expect("re-authentication URL")
-        .to_owned();
-    assert!(
-        url.contains(&format!("organization_id={umbrella}")),
-        "{url}"
-    );
-
-    // Not a member: a terminal error, not a crash.
-    let (status, body, _) = a
-        .call("switch", "organization_id=org_nope", Some(&cookie))
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert!(serde_json::from_value::<AuthError>(body).is_ok());
+    assert_eq!(new["accessToken"], body[3]);
 }
 
 #[tokio::test]
@@ -396,4 +318,9 @@ async fn switching_into_an_org_the_user_is_not_in_fails_and_keeps_the_session() 
     );
     let (_, who) = h.whoami("/", Some(&cookie)).await;
     assert_eq!(who["organization_id"], "org_acme");
+    // An organization that does not exist: the same terminal error, not a crash.
+    let (status, body, response) = switch(&h, "org_nope", &cookie).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(serde_json::from_value::<AuthError>(body).is_ok());
+    assert!(session_set_cookie(&response).is_none());
 }

@@ -1,7 +1,8 @@
 //! The AuthKit layer through the real router and the real emulator over loopback: what it
 //! makes of the session cookie (none, valid, garbage, tampered, foreign, another user's,
-//! split over 4 KB, next to odd foreign cookies or a stale twin), the cache headers of
-//! answers that depend on the session, and what an uncovered path says.
+//! split over 4 KB), the cache headers of answers that depend on the session, and what an
+//! uncovered path says. The session cookie next to odd foreign cookies or a stale twin:
+//! `session::bad_headers`.
 
 use crate::support::*;
 use axum::body::Body;
@@ -217,71 +218,6 @@ async fn a_post_to_a_covered_route_is_answered_like_a_get() {
         .await;
     let body: serde_json::Value = serde_json::from_str(&body_text(response).await).unwrap();
     assert_eq!(body["email"], "ada@example.com");
-}
-
-/// A request with raw header bytes in `Cookie` (as browsers send a foreign cookie set by
-/// `document.cookie` or a sibling app).
-fn with_cookie_bytes(path: &str, cookie: &[u8]) -> Request<Body> {
-    Request::get(path)
-        .header(
-            header::COOKIE,
-            http::HeaderValue::from_bytes(cookie).unwrap(),
-        )
-        .body(Body::empty())
-        .unwrap()
-}
-
-async fn json_of(response: http::Response<Body>) -> serde_json::Value {
-    serde_json::from_str(&body_text(response).await).unwrap_or_default()
-}
-
-/// One foreign cookie with non-ASCII bytes (UTF-8 or Latin-1, before or after ours) never
-/// hides the session cookie next to it.
-#[tokio::test]
-async fn a_foreign_cookie_with_non_ascii_bytes_never_hides_the_session() {
-    let h = Harness::new().await;
-    let cookie = h.sign_in().await;
-    for (before, after) in [
-        ("theme=café; ".as_bytes(), &b""[..]),
-        (b"theme=caf\xe9; ", b""),
-        (b"", "; theme=café".as_bytes()),
-        (b"", b"; \xff\xfe=\x80\x81"),
-        ("名前=値; ".as_bytes(), b"; x=\xc3"),
-    ] {
-        let mut bytes = before.to_vec();
-        bytes.extend_from_slice(format!("wos-session={cookie}").as_bytes());
-        bytes.extend_from_slice(after);
-        let response = h.send(with_cookie_bytes("/dashboard", &bytes)).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let json = json_of(response).await;
-        assert_eq!(
-            json["email"],
-            "ada@example.com",
-            "{:?}",
-            String::from_utf8_lossy(&bytes)
-        );
-    }
-}
-
-/// Two cookies with the session's name (a stale host-only one and the current one, in
-/// either order): the one that unseals is used, not the first.
-#[tokio::test]
-async fn of_two_cookies_with_the_sessions_name_the_one_that_unseals_wins() {
-    let h = Harness::new().await;
-    let cookie = h.sign_in().await;
-    for header in [
-        format!("wos-session=Fe26.2*1*stale; wos-session={cookie}"),
-        format!("wos-session={cookie}; wos-session=Fe26.2*1*stale"),
-        format!("wos-session=; wos-session={cookie}"),
-    ] {
-        let response = h
-            .send(with_cookie_bytes("/dashboard", header.as_bytes()))
-            .await;
-        let set = session_set_cookie(&response);
-        let json = json_of(response).await;
-        assert_eq!(json["email"], "ada@example.com", "{header}");
-        assert!(set.is_none(), "nothing to rewrite: {set:?}");
-    }
 }
 
 /// A seed whose user has 200 permissions and 50 feature flags: a sealed session of well

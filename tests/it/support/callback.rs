@@ -31,24 +31,14 @@ pub fn callback_request(
     request.body(Body::empty()).unwrap()
 }
 
-/// Starts a flow and gets the emulator's redirect back (code + state), without calling
-/// the callback.
+/// Starts a flow at `start` and lets the emulator approve it ([`Harness::flow`]): its
+/// code, its state and the flow cookie's `name=value`.
 pub async fn code_and_state(h: &Harness, start: &str) -> (String, String, String) {
-    let start_response = h.get(start, None).await;
-    let verifier = set_cookies(start_response.headers())
-        .into_iter()
-        .find(|c| c.starts_with("wos-auth-verifier-"))
-        .unwrap();
-    let pair = verifier.split(';').next().unwrap().to_owned();
-    let back = http_client()
-        .get(location(&start_response))
-        .send()
-        .await
-        .unwrap();
-    let q = query_of(back.headers()["location"].to_str().unwrap());
-    (q["code"].clone(), q["state"].clone(), pair)
+    let flow = h.flow(start).await;
+    (flow.code, flow.state, flow.verifier_pair)
 }
 
+/// Sends `request` and checks the failure: `status`, and [`assert_failure`]'s page.
 pub async fn expect_error(
     h: &Harness,
     request: Request<Body>,
@@ -57,19 +47,7 @@ pub async fn expect_error(
 ) -> Vec<String> {
     let response = h.send(request).await;
     assert_eq!(response.status(), status, "{code:?}");
-    let cookies = set_cookies(response.headers());
-    assert!(
-        cookies.iter().all(|c| !c.starts_with("wos-session=")),
-        "no session on failure"
-    );
-    let page = body_text(response).await;
-    assert!(page.contains(code.as_str()), "{page}");
-    assert!(page.contains("Sign in again"), "{page}");
-    assert!(
-        !page.contains("panicked") && !page.contains("src/"),
-        "no internals: {page}"
-    );
-    cookies
+    assert_failure(response, code).await
 }
 
 /// The flow's state with `change` applied, sealed again, and its flow cookie.
@@ -112,8 +90,17 @@ pub fn code_exchanges(h: &Harness) -> u64 {
     h.emulator.counters().grant(GrantType::AuthorizationCode)
 }
 
-/// A failed callback: status, no session, the flow's error code on the page.
+/// A failed callback: a 4xx or 5xx, no session, the error page naming the flow's error
+/// code with a link to sign in again, and nothing of the server's internals.
 pub async fn assert_failure(response: Response<Body>, code: CallbackErrorCode) -> Vec<String> {
+    failure_page(response, code).await.0
+}
+
+/// [`assert_failure`], returning the `Set-Cookie` headers and the page.
+pub async fn failure_page(
+    response: Response<Body>,
+    code: CallbackErrorCode,
+) -> (Vec<String>, String) {
     let status = response.status();
     assert!(
         status.is_client_error() || status.is_server_error(),
@@ -126,8 +113,12 @@ pub async fn assert_failure(response: Response<Body>, code: CallbackErrorCode) -
     );
     let page = body_text(response).await;
     assert!(page.contains(code.as_str()), "{code:?}: {page}");
-    assert!(!page.contains("panicked"), "{page}");
-    cookies
+    assert!(page.contains("Sign in again"), "{code:?}: {page}");
+    assert!(
+        !page.contains("panicked") && !page.contains("src/"),
+        "no internals: {page}"
+    );
+    (cookies, page)
 }
 
 /// What `on_success` was called with.

@@ -25,37 +25,34 @@ pub async fn protected_fn() -> Result<String, AuthError> {
     Ok(authkit_leptos::ensure_signed_in().await?.user.email)
 }
 
-/// `refresh_session`, then what a later `with_auth` in the same request sees.
+/// `refresh_session(organization_id)`, then what a later `with_auth` in the same request
+/// sees: `(organization, email, access token before, access token after)`.
 #[server(prefix = "/api", endpoint = "refresh")]
 pub async fn refresh_fn(
     organization_id: Option<String>,
-) -> Result<(Option<String>, Option<String>), AuthError> {
+) -> Result<(Option<String>, Option<String>, String, String), AuthError> {
+    let token = |auth: &authkit_leptos::Auth| {
+        auth.access_token
+            .as_ref()
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default()
+    };
+    let before = token(&authkit_leptos::with_auth().await?);
     let refreshed = authkit_leptos::refresh_session(organization_id.as_deref()).await?;
     let later = authkit_leptos::with_auth().await?;
     assert_eq!(later.organization_id, refreshed.organization_id);
-    Ok((refreshed.organization_id, later.user.map(|u| u.email)))
-}
-
-/// `refresh_session`, and the access token before and after it.
-#[server(prefix = "/api", endpoint = "refresh-tokens")]
-pub async fn refresh_tokens_fn() -> Result<(String, String), AuthError> {
-    let before = authkit_leptos::with_auth()
-        .await?
-        .access_token
-        .map(|t| t.as_str().to_owned())
-        .unwrap_or_default();
-    let refreshed = authkit_leptos::refresh_session(None).await?;
-    let after = authkit_leptos::with_auth()
-        .await?
-        .access_token
-        .map(|t| t.as_str().to_owned())
-        .unwrap_or_default();
+    let after = token(&later);
     assert_eq!(
         after,
         refreshed.access_token.as_str(),
         "later reads see the refreshed session"
     );
-    Ok((before, after))
+    Ok((
+        refreshed.organization_id,
+        later.user.map(|u| u.email),
+        before,
+        after,
+    ))
 }
 
 /// Switches, then checks a later `with_auth` in the same request sees the new org.
@@ -67,19 +64,6 @@ pub async fn switch_fn(
     let later = authkit_leptos::with_auth().await?;
     assert_eq!(later.organization_id, switched.organization_id);
     Ok((switched.organization_id, switched.role))
-}
-
-#[derive(serde::Deserialize)]
-pub struct MyClaims {
-    pub sid: String,
-    pub org_id: Option<String>,
-    pub permissions: Vec<String>,
-}
-
-#[server(prefix = "/api", endpoint = "claims")]
-pub async fn claims_fn() -> Result<Option<(String, Option<String>, usize)>, AuthError> {
-    let claims: Option<MyClaims> = authkit_leptos::get_token_claims().await?;
-    Ok(claims.map(|c| (c.sid, c.org_id, c.permissions.len())))
 }
 
 #[server(prefix = "/api", endpoint = "claims-map")]
@@ -135,42 +119,19 @@ pub async fn recent_fn(max_age_secs: u64) -> Result<(bool, Option<u64>), AuthErr
     Ok((r.is_stale, at))
 }
 
-/// Whether the sign-in is older than `max_age_secs`.
-#[server(prefix = "/api", endpoint = "recent-stale")]
-pub async fn recent_stale_fn(max_age_secs: u64) -> Result<bool, AuthError> {
-    Ok(
-        authkit_leptos::check_recent_auth(Duration::from_secs(max_age_secs))
-            .await?
-            .is_stale,
-    )
-}
-
 /// The sign-in and sign-up URLs for these options.
 #[server(prefix = "/api", endpoint = "links")]
 pub async fn links_fn(
     return_to: Option<String>,
     organization_id: Option<String>,
     prompt: Option<String>,
+    login_hint: Option<String>,
 ) -> Result<(String, String), AuthError> {
     let options = SignInOptions {
         return_to,
         organization_id,
         prompt,
-        ..Default::default()
-    };
-    Ok((
-        authkit_leptos::get_sign_in_url(options.clone()).await?,
-        authkit_leptos::get_sign_up_url(options).await?,
-    ))
-}
-
-/// The sign-in and sign-up URLs for a return path, an organization and a login hint.
-#[server(prefix = "/api", endpoint = "links-fixed")]
-pub async fn links_fixed_fn() -> Result<(String, String), AuthError> {
-    let options = SignInOptions {
-        return_to: Some("/billing?tab=1".into()),
-        organization_id: Some("org_123".into()),
-        login_hint: Some("ada@example.com".into()),
+        login_hint,
         ..Default::default()
     };
     Ok((

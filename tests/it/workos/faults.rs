@@ -303,6 +303,12 @@ async fn code_exchange_faults_show_a_retryable_error_and_keep_any_session() {
             );
             assert!(page.contains("authentication_failed"), "{case}: {page}");
             assert!(
+                page.contains("Sign in again")
+                    && !page.contains("panicked")
+                    && !page.contains("src/"),
+                "{case}: a plain page, no internals: {page}"
+            );
+            assert!(
                 !cookies.iter().any(|c| c.starts_with("wos-session")),
                 "{case}: no session written or deleted: {cookies:?}"
             );
@@ -500,6 +506,10 @@ async fn terminal_faults_sign_out_clearly() {
     assert!(
         page.contains("Couldn't sign you in") && page.contains("authentication_failed"),
         "{case}: {page}"
+    );
+    assert!(
+        page.contains("Sign in again") && !page.contains("panicked") && !page.contains("src/"),
+        "{case}: a plain page, no internals: {page}"
     );
     assert_eq!(authenticate_calls(&h), 1, "{case}");
 
