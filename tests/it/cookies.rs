@@ -20,7 +20,7 @@ const EXPIRED: &str = "Expires=Thu, 01 Jan 1970 00:00:00 GMT";
 
 /// The `wos-session` Set-Cookie of a full sign-in.
 async fn session_cookie_of(h: &Harness) -> String {
-    let result = h.sign_in_at("/auth/sign-in").await;
+    let result = h.sign_in_with("/auth/sign-in").await;
     assert_eq!(result.status, StatusCode::TEMPORARY_REDIRECT);
     result
         .cookies
@@ -212,7 +212,7 @@ async fn a_custom_cookie_name_is_used_for_reading_and_writing() {
         ..Options::default()
     })
     .await;
-    let result = h.sign_in_at("/auth/sign-in").await;
+    let result = h.sign_in_with("/auth/sign-in").await;
     let set = result
         .cookies
         .iter()
@@ -275,7 +275,7 @@ async fn a_spent_flow_cookie_is_deleted_with_max_age_zero_and_its_domain() {
         ..Options::default()
     })
     .await;
-    let result = h.sign_in_at("/auth/sign-in").await;
+    let result = h.sign_in_with("/auth/sign-in").await;
     let name = result.verifier_pair.split('=').next().unwrap().to_owned();
     let deletion = result
         .cookies
@@ -333,7 +333,7 @@ async fn an_https_redirect_uri_makes_every_cookie_secure() {
         ..Options::default()
     })
     .await;
-    let result = h.sign_in_at("/auth/sign-in").await;
+    let result = h.sign_in_with("/auth/sign-in").await;
     assert_eq!(result.location.as_deref(), Some("https://app.example.com/"));
     assert!(!result.cookies.is_empty());
     for c in &result.cookies {

@@ -198,26 +198,13 @@ async fn the_middleware_auth_redirect_never_leaves_the_origin() {
 /// Completes a sign-in whose first redirect (to AuthKit, with the verifier cookie) is
 /// `response`; returns where the callback sends the browser.
 async fn finish_flow(h: &Harness, response: &http::Response<Body>) -> String {
-    let verifier = set_cookies(response.headers())
-        .into_iter()
-        .find(|c| c.starts_with("wos-auth-verifier-"))
-        .expect("a verifier cookie");
-    let verifier_pair = verifier.split(';').next().unwrap().to_owned();
-    let back = http_client()
-        .get(location(response))
-        .send()
-        .await
-        .expect("emulator reachable");
-    assert_eq!(back.status().as_u16(), 302, "auto-approve redirects back");
-    let back = url::Url::parse(back.headers()["location"].to_str().unwrap()).unwrap();
-    let callback = format!("/callback?{}", back.query().unwrap_or_default());
+    let flow = h.approve(response).await;
     let done = h
-        .send(
-            Request::get(callback.as_str())
-                .header(header::COOKIE, verifier_pair)
-                .body(Body::empty())
-                .unwrap(),
-        )
+        .send(callback_request(
+            Some(&flow.code),
+            Some(&flow.state),
+            Some(&flow.verifier_pair),
+        ))
         .await;
     assert!(
         !done.status().is_server_error(),

@@ -252,7 +252,7 @@ macro_rules! switch_needs_reauthentication {
             assert_eq!(query_of(&url)["organization_id"], $org);
             assert!(session_set_cookie(&response).is_none(), "the session is kept");
             // Following the link signs in again, into that organization.
-            let result = h.sign_in_at(&url).await;
+            let result = h.sign_in_with(&url).await;
             assert_eq!(result.status, StatusCode::TEMPORARY_REDIRECT);
             assert_eq!(token_claims(&result.session)["org_id"], $org);
         }

@@ -158,7 +158,9 @@ async fn a_refresh_with_workos_unreachable_keeps_the_cookie() {
     let h = Harness::new().await;
     let cookie = h.expired_session().await;
     // The keys are cached (the sign-in verified a token); now WorkOS goes away.
-    let Harness { emulator, kit, app } = h;
+    let Harness {
+        emulator, kit, app, ..
+    } = h;
     emulator.shutdown().await;
     let response = tower::ServiceExt::oneshot(
         app,

@@ -54,6 +54,7 @@ async fn replicas(redis: &RedisServer) -> Replicas {
             emulator,
             kit: kit_a,
             app,
+            user: Options::default().auto_approve_as,
         },
         b,
     }

@@ -174,6 +174,7 @@ async fn debug_of_every_public_type_holding_a_secret_redacts_it() {
         emulator,
         kit: kit.clone(),
         app,
+        user: "ada@example.com",
     };
 
     // A sign-in; its code, state and verifier, the session and its tokens.

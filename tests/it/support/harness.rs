@@ -1,8 +1,11 @@
 //! The harness: a real app for the suites — the built-in emulator over loopback, an
 //! `AuthKit` pointed at it, and an axum router with the AuthKit routes and layer, driven
 //! with `tower::ServiceExt::oneshot`. Signing in runs the real flow: start route → emulator
-//! `authorize` (auto-approve) → callback. Also the small helpers most suites share
-//! (`location`, `set_cookies`, `unseal`, `token_claims`, …).
+//! `authorize` (auto-approve) → callback — [`Harness::sign_in`] with the crate's public
+//! `authkit_leptos::testing::sign_in`, the helper users' tests use; [`Harness::flow`],
+//! [`Harness::approve`] and [`Harness::sign_in_with`] step through it for the tests of the
+//! flow itself. Also the small helpers most suites share (`location`, `set_cookies`,
+//! `unseal`, `token_claims`, …).
 #![allow(dead_code, unreachable_pub)]
 
 use authkit_leptos::emulator::{Emulator, Fault, Seed};
@@ -41,6 +44,8 @@ pub struct Harness {
     pub emulator: Emulator,
     pub kit: AuthKit,
     pub app: Router,
+    /// The seeded user the emulator signs in ([`Options::auto_approve_as`]).
+    pub user: &'static str,
 }
 
 pub struct Options {
@@ -90,7 +95,117 @@ impl Harness {
                 .expect("patterns compile"),
         );
         let app = test_routes().merge(kit.routes()).layer(layer);
-        Self { emulator, kit, app }
+        Self {
+            emulator,
+            kit,
+            app,
+            user: options.auto_approve_as,
+        }
+    }
+
+    /// Signs in as [`Harness::user`] through the real flow — start route, the emulator's
+    /// `authorize`, callback — with the crate's own helper for users' tests,
+    /// `authkit_leptos::testing::sign_in`, and returns the sealed session cookie's value.
+    /// (A session too big for one cookie is refused here: send
+    /// `testing::sign_in(…).header()` for those.)
+    pub async fn sign_in(&self) -> String {
+        let cookie = authkit_leptos::testing::sign_in(&self.app, &self.kit, self.user)
+            .await
+            .unwrap_or_else(|e| panic!("signing in as {}: {e}", self.user));
+        assert_eq!(
+            cookie.cookie_count(),
+            1,
+            "{cookie:?} is split into parts: use `testing::sign_in` and its `header()`"
+        );
+        cookie.value().to_owned()
+    }
+
+    /// Runs the flow from a start URL step by step — [`Harness::flow`], then the callback
+    /// with the flow's cookie — and returns what the callback answered. For tests of the
+    /// flow itself: the callback's status, `Location` and every `Set-Cookie` (the flow
+    /// cookie's deletion, split sessions), the flow cookie and the callback URL, which
+    /// [`Harness::sign_in`] (`testing::sign_in`) keeps to itself; and for start URLs other
+    /// than the plain sign-in (a return path, sign-up, an organization, a link).
+    pub async fn sign_in_with(&self, start: &str) -> SignInResult {
+        let flow = self.flow(start).await;
+        let callback = format!(
+            "{}?code={}&state={}",
+            self.kit.callback_path(),
+            url::form_urlencoded::byte_serialize(flow.code.as_bytes()).collect::<String>(),
+            url::form_urlencoded::byte_serialize(flow.state.as_bytes()).collect::<String>()
+        );
+        let response = self
+            .send(
+                Request::get(callback.as_str())
+                    .header(header::COOKIE, flow.verifier_pair.clone())
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        let cookies = set_cookies(response.headers());
+        let name = &self.kit.config().cookie().name;
+        let session = set_cookie_named(response.headers(), name)
+            .map(|c| cookie_value(&c).to_owned())
+            .unwrap_or_default();
+        SignInResult {
+            status: response.status(),
+            location: response
+                .headers()
+                .get(header::LOCATION)
+                .map(|v| v.to_str().unwrap().to_owned()),
+            cookies,
+            session,
+            verifier_pair: flow.verifier_pair,
+            callback,
+        }
+    }
+
+    /// Starts a flow at `start` and lets the emulator approve it ([`Harness::approve`]),
+    /// without calling the callback.
+    pub async fn flow(&self, start: &str) -> Flow {
+        let start_response = self.get(start, None).await;
+        assert_eq!(
+            start_response.status(),
+            StatusCode::FOUND,
+            "start route redirects"
+        );
+        self.approve(&start_response).await
+    }
+
+    /// Lets the emulator approve the flow `redirect` started (the start route's redirect,
+    /// or middleware auth's): the code and state it sends back to the redirect URI, and
+    /// the flow cookie the redirect set.
+    pub async fn approve<B>(&self, redirect: &Response<B>) -> Flow {
+        let authorize_url = location(redirect);
+        let state = query_of(&authorize_url)
+            .remove("state")
+            .expect("a state in the authorization URL");
+        let verifier = set_cookie_named(
+            redirect.headers(),
+            &authkit_leptos::testing::pkce_cookie_name(&state),
+        )
+        .expect("the flow's cookie");
+        let verifier_pair = verifier.split(';').next().unwrap().to_owned();
+        let back = http_client()
+            .get(&authorize_url)
+            .send()
+            .await
+            .expect("emulator reachable");
+        assert_eq!(back.status().as_u16(), 302, "auto-approve redirects back");
+        let back = url::Url::parse(back.headers()["location"].to_str().unwrap()).unwrap();
+        assert_eq!(
+            &back[..url::Position::AfterPath],
+            self.kit.config().redirect_uri().as_str(),
+            "back to the redirect URI"
+        );
+        let q = query_of(back.as_str());
+        assert_eq!(q["state"], state, "the state comes back as it was");
+        Flow {
+            authorize_url,
+            code: q["code"].clone(),
+            state,
+            verifier_pair,
+        }
     }
 
     /// Sends one request through the router.
@@ -122,71 +237,6 @@ impl Harness {
         let bytes = body.collect().await.unwrap().to_bytes();
         let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
         (Response::from_parts(parts, Body::empty()), json)
-    }
-
-    /// Runs the whole sign-in flow and returns the sealed session cookie value.
-    pub async fn sign_in(&self) -> String {
-        self.sign_in_with("/auth/sign-in?return_to=%2Fdashboard")
-            .await
-            .session
-    }
-
-    /// Runs the flow from a start URL and returns what the callback answered.
-    pub async fn sign_in_with(&self, start: &str) -> SignInResult {
-        let start_response = self.get(start, None).await;
-        assert_eq!(
-            start_response.status(),
-            StatusCode::FOUND,
-            "start route redirects"
-        );
-        let authorize = location(&start_response);
-        let verifier = set_cookies(start_response.headers())
-            .into_iter()
-            .find(|c| c.starts_with("wos-auth-verifier-"))
-            .expect("a verifier cookie");
-        let verifier_pair = verifier.split(';').next().unwrap().to_owned();
-        let emulator_response = http_client()
-            .get(&authorize)
-            .send()
-            .await
-            .expect("emulator reachable");
-        assert_eq!(
-            emulator_response.status().as_u16(),
-            302,
-            "auto-approve redirects back"
-        );
-        let back = emulator_response.headers()["location"]
-            .to_str()
-            .unwrap()
-            .to_owned();
-        let back = url::Url::parse(&back).unwrap();
-        assert_eq!(&back[..url::Position::AfterPath], REDIRECT_URI);
-        let callback = format!("/callback?{}", back.query().unwrap_or_default());
-        let response = self
-            .send(
-                Request::get(callback.as_str())
-                    .header(header::COOKIE, verifier_pair.clone())
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
-        let cookies = set_cookies(response.headers());
-        let session = cookies
-            .iter()
-            .find_map(|c| c.strip_prefix("wos-session="))
-            .map(|c| c.split(';').next().unwrap().to_owned())
-            .unwrap_or_default();
-        SignInResult {
-            status: response.status(),
-            location: response
-                .headers()
-                .get(header::LOCATION)
-                .map(|v| v.to_str().unwrap().to_owned()),
-            cookies,
-            session,
-            verifier_pair,
-            callback,
-        }
     }
 }
 
@@ -275,8 +325,7 @@ pub fn unseal(cookie: &str) -> serde_json::Value {
         .expect("the session unseals")
 }
 
-// ------------------------------------------------------------------ parity helpers
-// (added for the authkit-nextjs parity suites; the helpers above are unchanged)
+// ------------------------------------------------------------------ more response helpers
 
 /// The value part of a `Set-Cookie` header (`name=value; …` → `value`).
 pub fn cookie_value(set_cookie: &str) -> &str {
@@ -339,78 +388,12 @@ impl Harness {
                 .matcher(["/", "/dashboard/:path*", "/page/:path*"])
                 .expect("patterns compile"),
         );
-        let router = leptos_app::router(&kit, app).layer(layer);
+        let router = leptos_routes::router(&kit, app).layer(layer);
         Self {
             emulator,
             kit,
             app: router,
-        }
-    }
-
-    /// Runs the whole flow from a start URL (any redirect URI) and returns what the
-    /// callback answered.
-    pub async fn sign_in_at(&self, start: &str) -> SignInResult {
-        let flow = self.flow(start).await;
-        let callback_path = self.kit.callback_path().to_owned();
-        let callback = format!(
-            "{callback_path}?code={}&state={}",
-            url::form_urlencoded::byte_serialize(flow.code.as_bytes()).collect::<String>(),
-            url::form_urlencoded::byte_serialize(flow.state.as_bytes()).collect::<String>()
-        );
-        let response = self
-            .send(
-                Request::get(callback.as_str())
-                    .header(header::COOKIE, flow.verifier_pair.clone())
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
-        let cookies = set_cookies(response.headers());
-        let session = cookies
-            .iter()
-            .find(|c| c.starts_with("wos-session="))
-            .map(|c| cookie_value(c).to_owned())
-            .unwrap_or_default();
-        SignInResult {
-            status: response.status(),
-            location: response
-                .headers()
-                .get(header::LOCATION)
-                .map(|v| v.to_str().unwrap().to_owned()),
-            cookies,
-            session,
-            verifier_pair: flow.verifier_pair,
-            callback,
-        }
-    }
-
-    /// Starts a flow at `start` and lets the emulator approve it, without calling the
-    /// callback.
-    pub async fn flow(&self, start: &str) -> Flow {
-        let start_response = self.get(start, None).await;
-        assert_eq!(
-            start_response.status(),
-            StatusCode::FOUND,
-            "start route redirects"
-        );
-        let authorize_url = location(&start_response);
-        let verifier = set_cookies(start_response.headers())
-            .into_iter()
-            .find(|c| c.starts_with("wos-auth-verifier-"))
-            .expect("a verifier cookie");
-        let verifier_pair = verifier.split(';').next().unwrap().to_owned();
-        let back = http_client()
-            .get(&authorize_url)
-            .send()
-            .await
-            .expect("emulator reachable");
-        assert_eq!(back.status().as_u16(), 302, "auto-approve redirects back");
-        let q = query_of(back.headers()["location"].to_str().unwrap());
-        Flow {
-            authorize_url,
-            code: q["code"].clone(),
-            state: q["state"].clone(),
-            verifier_pair,
+            user: options.auto_approve_as,
         }
     }
 
@@ -494,7 +477,7 @@ impl Harness {
 }
 
 /// The router of [`Harness::with_leptos`] (without the layer).
-pub mod leptos_app {
+pub mod leptos_routes {
     use super::whoami;
     use authkit_leptos::AuthKit;
     use axum::body::Body;

@@ -108,7 +108,12 @@ impl World {
             .middleware_auth(["/"])
             .unwrap();
         let app = test_routes().merge(kit.routes()).layer(layer);
-        let h = Harness { emulator, kit, app };
+        let h = Harness {
+            emulator,
+            kit,
+            app,
+            user: "ada@example.com",
+        };
         let ada = unseal(&h.sign_in().await);
 
         // Grace at another client: a second emulator with its own client id and keys.
