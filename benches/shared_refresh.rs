@@ -14,8 +14,8 @@
 //! A `redis-server` (Debian's package) is started on a free loopback port and stopped at
 //! the end. Run: `cargo bench --bench shared_refresh --features testing,redis`.
 
-#[path = "../tests/redis_support/mod.rs"]
-mod redis_support;
+#[path = "../tests/it/support/redis_server.rs"]
+mod redis_server;
 mod support;
 
 use authkit_leptos::emulator::Emulator;
@@ -24,7 +24,7 @@ use axum::body::Body;
 use axum::routing::get;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use http::{header, Request};
-use redis_support::RedisServer;
+use redis_server::RedisServer;
 use std::time::Duration;
 use tower::ServiceExt as _;
 

@@ -1,5 +1,5 @@
 // Runs a batch of seal/unseal operations with the real iron-session (the library
-// authkit-nextjs seals its cookies with) for tests/iron_interop.rs.
+// authkit-nextjs seals its cookies with) for tests/it/interop/iron_session.rs.
 //
 // stdin:  a JSON array of operations
 //   {"op": "seal",   "data": <json>, "password": <string | {id: string}>, "ttl": <seconds>}

@@ -3,7 +3,7 @@
 // jwtVerify against the JWKS, authenticateWithRefreshToken twice with one token (the second
 // must fail invalid_grant), the logout URL, and the read endpoints.
 //
-// Run by tests/emulator_interop_node.rs, which starts the emulator (auto-approve) and passes
+// Run by tests/it/interop/workos_node.rs, which starts the emulator (auto-approve) and passes
 // EMULATOR_BASE_URL, EMULATOR_CLIENT_ID and EMULATOR_API_KEY. Prints one JSON line on
 // success; exits 1 with the failed step on stderr otherwise.
 import { WorkOS } from '@workos-inc/node';

@@ -1,0 +1,10 @@
+//! The workspace's shared test code (`tests/it/support/`), included by path: the token
+//! attack table and its keys, and the `tracing` capture.
+#![allow(unreachable_pub, dead_code)]
+
+#[path = "../../../../tests/it/support/attack.rs"]
+pub mod attack;
+#[path = "../../../../tests/it/support/capture.rs"]
+pub mod capture;
+#[path = "../../../../tests/it/support/token.rs"]
+pub mod token;

@@ -1,0 +1,11 @@
+//! The emulator's integration tests, over real loopback HTTP (one binary): its resource
+//! endpoints and test controls (`api`), its OAuth surface (`oauth`) and its hosted
+//! sign-in page (`pages`). Shared helpers are in `support`. (authkit-leptos's suites,
+//! in the workspace's `tests/it/`, use the emulator as the stand-in for WorkOS; the real
+//! `@workos-inc/node` SDK against it is `interop::workos_node` there.)
+
+mod support;
+
+mod api;
+mod oauth;
+mod pages;

@@ -1,0 +1,6 @@
+//! Configuration and tooling: what is refused at start-up (and how the error names the
+//! fix), the `authkit` command-line tool, and the `testing` helpers for users' tests.
+
+mod cli;
+mod start_up;
+mod testing;

@@ -1,0 +1,24 @@
+//! Support code the suites share, one module each (`crate::support::…`); the harness's
+//! items are re-exported here, so `use crate::support::*;` brings the harness in.
+//!
+//! - [`harness`]: the emulator, an `AuthKit` and a router with its routes and layer;
+//!   signing in; small response helpers.
+//! - [`leptos_app`]: the Leptos app (server functions and SSR pages) of the Leptos suites.
+//! - [`callback`]: requests to the callback and checks of its error pages.
+//! - [`config`]: configurations from environment-variable maps.
+//! - [`capture`]: every `tracing` event of the test process, as text.
+//! - [`token`], [`attack`]: test keys and tokens, and the token-attack table (shared with
+//!   the demo's suite through `#[path]`).
+//! - [`redis_server`]: a real `redis-server` per test.
+#![allow(unreachable_pub)]
+
+pub mod attack;
+pub mod callback;
+pub mod capture;
+pub mod config;
+pub mod harness;
+pub mod leptos_app;
+pub mod redis_server;
+pub mod token;
+
+pub use harness::*;
