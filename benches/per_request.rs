@@ -377,7 +377,14 @@ fn paired_ratios(
     let (mut firsts, mut repeats) = (Vec::new(), Vec::new());
     for round in 0..PAIRED_ROUNDS {
         let mut took = [0.0; 3];
-        let order = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]][round % 6];
+        let order = [
+            [0, 1, 2],
+            [0, 2, 1],
+            [1, 0, 2],
+            [1, 2, 0],
+            [2, 0, 1],
+            [2, 1, 0],
+        ][round % 6];
         for which in order {
             took[which] = time(which);
         }
