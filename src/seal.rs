@@ -287,6 +287,8 @@ fn with_plaintext_buffer<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
             let mut buf = Vec::new();
             let result = f(&mut buf);
             buf.fill(0);
+            // The buffer is freed next: keep the zeros from being optimised away.
+            std::hint::black_box(&buf);
             result
         }
     })
