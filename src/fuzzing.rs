@@ -200,7 +200,6 @@ pub fn emulator_body(data: &[u8]) {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
 
     type Target = fn(&[u8]);
 
@@ -218,7 +217,13 @@ mod tests {
         ];
         #[cfg(feature = "emulator")]
         targets.push(("emulator_body", super::emulator_body));
-        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+        // The checkout the test runs in (the build directory may be shared with another).
+        let corpus = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map_or_else(
+                || env!("CARGO_MANIFEST_DIR").into(),
+                std::path::PathBuf::from,
+            )
+            .join("fuzz/corpus");
         for (name, target) in targets {
             let mut inputs = 0;
             for entry in std::fs::read_dir(corpus.join(name)).expect("the corpus is committed") {

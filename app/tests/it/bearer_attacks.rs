@@ -84,9 +84,10 @@ impl Demo {
             panic!("the WORKOS_* variables select WorkOS");
         };
         let kit = AuthKit::builder(*config).build().unwrap();
-        let leptos_toml =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Leptos.toml"))
-                .unwrap();
+        let leptos_toml = std::fs::read_to_string(
+            crate::support::checkout::manifest_dir().join("../Leptos.toml"),
+        )
+        .unwrap();
         let options = leptos::config::get_config_from_str(&leptos_toml).unwrap();
         let app =
             authkit_demo::server::router(&kit, options, "http://localhost:3000".into()).unwrap();

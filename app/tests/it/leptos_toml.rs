@@ -22,9 +22,9 @@ fn leptos_section(text: &str) -> Vec<(String, String)> {
 
 #[test]
 fn every_leptos_toml_key_has_the_same_value_in_cargo_toml() {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let runtime = std::fs::read_to_string(format!("{root}/Leptos.toml")).unwrap();
-    let build = std::fs::read_to_string(format!("{root}/app/Cargo.toml")).unwrap();
+    let root = crate::support::checkout::manifest_dir().join("..");
+    let runtime = std::fs::read_to_string(root.join("Leptos.toml")).unwrap();
+    let build = std::fs::read_to_string(root.join("app/Cargo.toml")).unwrap();
     let runtime = leptos_section(&runtime);
     let build = leptos_section(&build);
     assert!(
@@ -43,8 +43,8 @@ fn every_leptos_toml_key_has_the_same_value_in_cargo_toml() {
 
 #[test]
 fn the_server_can_load_leptos_toml() {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let text = std::fs::read_to_string(format!("{root}/Leptos.toml")).unwrap();
+    let root = crate::support::checkout::manifest_dir().join("..");
+    let text = std::fs::read_to_string(root.join("Leptos.toml")).unwrap();
     let options =
         leptos::config::get_config_from_str(&text).expect("Leptos.toml parses as LeptosOptions");
     if std::env::var_os("LEPTOS_OUTPUT_NAME").is_none() {

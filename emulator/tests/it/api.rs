@@ -620,7 +620,7 @@ webhookEndpoints:\n  - endpoint_url: http://localhost:5005/webhooks\n",
 
     // The shipped demo seed file is the one `Seed::demo()` embeds.
     let from_disk =
-        Seed::from_file(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/demo.yaml")).unwrap();
+        Seed::from_file(crate::checkout::manifest_dir().join("seeds/demo.yaml")).unwrap();
     assert_eq!(from_disk.users.len(), Seed::demo().unwrap().users.len());
 }
 

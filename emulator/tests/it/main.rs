@@ -4,6 +4,9 @@
 //! in the workspace's `tests/it/`, use the emulator as the stand-in for WorkOS; the real
 //! `@workos-inc/node` SDK against it is `interop::workos_node` there.)
 
+#[allow(unreachable_pub)]
+#[path = "../../../tests/it/support/checkout.rs"]
+mod checkout;
 mod support;
 
 mod api;

@@ -225,11 +225,12 @@ fn help_documents_every_command() {
 
 #[test]
 fn the_emulator_command_prints_its_settings_and_serves_until_interrupted() {
+    let seed = crate::support::checkout::manifest_dir().join("emulator/seeds/demo.yaml");
     let (mut child, settings) = spawn_emulator(&[
         "--auto-approve",
         "ada@example.com",
         "--seed",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/emulator/seeds/demo.yaml"),
+        seed.to_str().expect("a UTF-8 path"),
     ]);
     let base_url = settings["base_url"].as_str().expect("base_url").to_owned();
     assert!(
@@ -291,7 +292,7 @@ fn spawn_emulator(args: &[&str]) -> (std::process::Child, serde_json::Value) {
 /// `access_denied`).
 #[test]
 fn the_emulator_command_without_a_seed_signs_people_in() {
-    let interop = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop");
+    let interop = crate::support::checkout::manifest_dir().join("tests/interop");
     assert!(
         interop.join("node_modules/@workos-inc/node").is_dir(),
         "tests/interop/node_modules is missing: run scripts/setup.sh"

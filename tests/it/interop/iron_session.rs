@@ -21,7 +21,7 @@ const PW1: &str = "complex_password_at_least_32_characters_long";
 const PW2: &str = "another-Rotated-password-0123456789-abcdef";
 
 fn interop_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    crate::support::checkout::manifest_dir()
         .join("tests")
         .join("interop")
 }

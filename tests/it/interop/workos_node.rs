@@ -1,13 +1,11 @@
 //! The real `@workos-inc/node` SDK and `jose`, unchanged, against the emulator: runs
 //! `tests/interop/workos_node.mjs` with Node.js (installed by `scripts/setup.sh`).
 
-use std::path::Path;
-
 use authkit_leptos::emulator::{Emulator, Endpoint, GrantType, Seed};
 
 #[tokio::test]
 async fn workos_node_sdk_and_jose_work_against_the_emulator_unchanged() {
-    let interop = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop");
+    let interop = crate::support::checkout::manifest_dir().join("tests/interop");
     for package in ["@workos-inc/node", "jose"] {
         assert!(
             interop.join("node_modules").join(package).is_dir(),

@@ -10,11 +10,13 @@
 //! - [`token`], [`attack`]: test keys and tokens, and the token-attack table (shared with
 //!   the demo's suite through `#[path]`).
 //! - [`redis_server`]: a real `redis-server` per test.
+//! - [`checkout`]: the checkout the test runs in (shared with the other test crates).
 #![allow(unreachable_pub)]
 
 pub mod attack;
 pub mod callback;
 pub mod capture;
+pub mod checkout;
 pub mod config;
 pub mod harness;
 pub mod leptos_app;
