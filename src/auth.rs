@@ -156,11 +156,11 @@ pub(crate) async fn sign_out_impl(return_to: Option<String>) -> Result<(), AuthE
     // stays alive on a shared computer.
     let session = request_auth
         .as_ref()
-        .and_then(|a| a.current().map(|(s, c)| (s, c.sid)))
+        .and_then(|a| a.current().map(|(s, c)| (s, c.sid.clone())))
         .or_else(|| kit.session_from_cookie(&parts.headers));
     let plan = kit.sign_out_plan(
         &parts.headers,
-        session.as_ref().map(|(s, sid)| (s, sid.clone())),
+        session.as_ref().map(|(s, sid)| (&**s, sid.clone())),
         return_to.as_deref(),
     );
     let mut cookies = plan.verifier_deletes;
@@ -207,7 +207,7 @@ pub async fn refresh_session(organization_id: Option<&str>) -> Result<SignedIn, 
     {
         Ok(update) => {
             auth.update(&update);
-            Ok(SignedIn::new(update.session.clone(), update.claims.clone()))
+            Ok(SignedIn::new(&update.session, &update.claims))
         }
         Err(e) => {
             if e.ends_session() {
@@ -299,7 +299,7 @@ pub async fn save_session(response: AuthenticateResponse) -> Result<SignedIn, Au
         .await
         .map_err(AuthError::internal)?;
     auth.update(&update);
-    Ok(SignedIn::new(update.session, update.claims))
+    Ok(SignedIn::new(&update.session, &update.claims))
 }
 
 /// The current access token's claims as your own type (standard and custom claims), or

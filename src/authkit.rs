@@ -120,8 +120,8 @@ impl RefreshError {
 /// A refreshed (or newly saved) session, sealed once for every request that shares it.
 #[derive(Clone)]
 pub(crate) struct SessionUpdate {
-    pub(crate) session: Session,
-    pub(crate) claims: AccessTokenClaims,
+    pub(crate) session: Arc<Session>,
+    pub(crate) claims: Arc<AccessTokenClaims>,
     pub(crate) sealed: String,
 }
 
@@ -323,7 +323,7 @@ struct Inner {
     verifier: TokenVerifier,
     gate: RefreshGate<RefreshOutcome>,
     /// Sessions unsealed recently, by cookie value.
-    sessions: ExactCache<Session>,
+    sessions: ExactCache<Arc<Session>>,
     /// Sign-in states already used by a callback (their nonces' digests).
     used_states: crate::cache::SeenOnce,
     /// How long a shared `done:` entry lives (the gate keeps its own copy).
@@ -380,8 +380,8 @@ pub(crate) enum CookieAction {
 /// The session as resolved for one request.
 #[derive(Clone, Debug)]
 pub(crate) struct Resolved {
-    pub(crate) session: Option<Session>,
-    pub(crate) claims: Option<AccessTokenClaims>,
+    pub(crate) session: Option<Arc<Session>>,
+    pub(crate) claims: Option<Arc<AccessTokenClaims>>,
     pub(crate) cookie: CookieAction,
     /// Signed out for this request only because the session could not be checked
     /// (JWKS or WorkOS unavailable, or refusing our credentials); the cookie stays.
@@ -503,12 +503,12 @@ impl AuthKit {
     /// # Errors
     /// [`SealError`](crate::seal::SealError) when the value is not a seal made with one
     /// of the configured passwords (tampered, foreign, truncated).
-    pub fn unseal_session(&self, value: &str) -> Result<Session, crate::seal::SealError> {
+    pub fn unseal_session(&self, value: &str) -> Result<Arc<Session>, crate::seal::SealError> {
         if let Some(session) = self.inner.sessions.get(value) {
             return Ok(session);
         }
-        let session = Session::unseal(value, self.inner.config.passwords())?;
-        self.inner.sessions.insert(value, session.clone());
+        let session = Arc::new(Session::unseal(value, self.inner.config.passwords())?);
+        self.inner.sessions.insert(value, Arc::clone(&session));
         Ok(session)
     }
 
@@ -564,8 +564,8 @@ impl AuthKit {
 
         match self.refresh(&session, org.as_deref(), false).await {
             Ok(update) => Resolved {
-                session: Some(update.session.clone()),
-                claims: Some(update.claims.clone()),
+                session: Some(Arc::clone(&update.session)),
+                claims: Some(Arc::clone(&update.claims)),
                 cookie: CookieAction::Set(update.sealed.clone()),
                 undetermined: false,
             },
@@ -870,7 +870,7 @@ impl AuthKit {
             return Ok(Shared::Ended);
         }
         Ok(Shared::Found(Arc::new(SessionUpdate {
-            session,
+            session: Arc::new(session),
             claims,
             sealed,
         })))
@@ -931,12 +931,12 @@ impl AuthKit {
     /// them anyway when the keys are at hand, and fall back to reading the claims if the
     /// JWKS is unreachable (the refresh token was already spent: losing the result would
     /// sign the user out).
-    async fn trusted_claims(&self, token: &str) -> Result<AccessTokenClaims, RefreshError> {
+    async fn trusted_claims(&self, token: &str) -> Result<Arc<AccessTokenClaims>, RefreshError> {
         Ok(match self.inner.verifier.verify_workos_token(token).await {
             Ok(c) => c,
-            Err(e) if e.is_transient() => claims_unverified(token).ok_or(RefreshError::Invalid(
-                "the new access token cannot be decoded",
-            ))?,
+            Err(e) if e.is_transient() => Arc::new(claims_unverified(token).ok_or(
+                RefreshError::Invalid("the new access token cannot be decoded"),
+            )?),
             // A key WorkOS has not published yet (even after a refetch): the token came
             // over the authenticated back channel, so it is trusted as authkit-nextjs
             // trusts it, rather than spending the code or refresh token for nothing.
@@ -944,11 +944,11 @@ impl AuthKit {
                 tracing::warn!(
                     "the new access token's key is not in the JWKS yet; trusting WorkOS's answer"
                 );
-                claims_unverified(token).ok_or(RefreshError::Invalid(
+                Arc::new(claims_unverified(token).ok_or(RefreshError::Invalid(
                     "the new access token cannot be decoded",
-                ))?
+                ))?)
             }
-            Err(JwtError::Expired { claims }) => *claims,
+            Err(JwtError::Expired { claims }) => Arc::new(*claims),
             Err(e) => {
                 tracing::warn!(error = %e, "the access token WorkOS returned does not verify");
                 return Err(RefreshError::Invalid(
@@ -981,7 +981,7 @@ impl AuthKit {
             .seal(self.inner.config.passwords())
             .map_err(|e| RefreshError::Seal(e.to_string()))?;
         Ok(SessionUpdate {
-            session,
+            session: Arc::new(session),
             claims,
             sealed,
         })

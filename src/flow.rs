@@ -200,7 +200,10 @@ impl AuthKit {
 
     /// The session and its id from the cookie itself (for sign-out on a request the
     /// layer does not cover, and for the callback's replay check).
-    pub(crate) fn session_from_cookie(&self, headers: &HeaderMap) -> Option<(Session, String)> {
+    pub(crate) fn session_from_cookie(
+        &self,
+        headers: &HeaderMap,
+    ) -> Option<(std::sync::Arc<Session>, String)> {
         // The first of the cookies with the session's name that unseals (a stale
         // host-only twin may come first), else a split session's parts.
         let cookies = SessionCookies::from_headers(headers, &self.config().cookie().name);

@@ -105,18 +105,19 @@ pub struct SignedIn {
 }
 
 impl SignedIn {
-    pub(crate) fn new(session: Session, claims: AccessTokenClaims) -> Self {
+    /// Copies what a signed-in session shows out of the (shared) session and claims.
+    pub(crate) fn new(session: &Session, claims: &AccessTokenClaims) -> Self {
         Self {
-            user: session.user,
-            session_id: claims.sid,
-            organization_id: claims.org_id,
-            access_token: AccessToken(session.access_token),
-            role: claims.role,
-            roles: claims.roles,
-            permissions: claims.permissions,
-            entitlements: claims.entitlements,
-            feature_flags: claims.feature_flags,
-            impersonator: session.impersonator,
+            user: session.user.clone(),
+            session_id: claims.sid.clone(),
+            organization_id: claims.org_id.clone(),
+            access_token: AccessToken(session.access_token.clone()),
+            role: claims.role.clone(),
+            roles: claims.roles.clone(),
+            permissions: claims.permissions.clone(),
+            entitlements: claims.entitlements.clone(),
+            feature_flags: claims.feature_flags.clone(),
+            impersonator: session.impersonator.clone(),
         }
     }
 
@@ -207,8 +208,8 @@ struct RequestAuthInner {
 
 /// What the request knows of the session now; changed by refreshes, saves and sign-outs.
 struct SessionState {
-    session: Option<Session>,
-    claims: Option<AccessTokenClaims>,
+    session: Option<Arc<Session>>,
+    claims: Option<Arc<AccessTokenClaims>>,
     cookie: CookieAction,
     undetermined: bool,
 }
@@ -289,13 +290,13 @@ impl RequestAuth {
     /// The session as [`Auth`].
     pub fn auth(&self) -> Auth {
         self.current()
-            .map(|(s, c)| SignedIn::new(s, c).into())
+            .map(|(s, c)| SignedIn::new(&s, &c).into())
             .unwrap_or_default()
     }
 
     /// The session, if signed in.
     pub fn signed_in(&self) -> Option<SignedIn> {
-        self.current().map(|(s, c)| SignedIn::new(s, c))
+        self.current().map(|(s, c)| SignedIn::new(&s, &c))
     }
 
     /// The same-origin page a server-function request came from (its `Referer`).
@@ -331,13 +332,13 @@ impl RequestAuth {
     }
 
     /// The current session and its verified claims.
-    pub(crate) fn current(&self) -> Option<(Session, AccessTokenClaims)> {
+    pub(crate) fn current(&self) -> Option<(Arc<Session>, Arc<AccessTokenClaims>)> {
         self.inner
             .consulted
             .store(true, std::sync::atomic::Ordering::Relaxed);
         let state = self.lock();
         match (&state.session, &state.claims) {
-            (Some(s), Some(c)) => Some((s.clone(), c.clone())),
+            (Some(s), Some(c)) => Some((Arc::clone(s), Arc::clone(c))),
             _ => None,
         }
     }
@@ -352,8 +353,8 @@ impl RequestAuth {
     pub(crate) fn update(&self, update: &SessionUpdate) {
         self.warn_if_finalized();
         let mut state = self.lock();
-        state.session = Some(update.session.clone());
-        state.claims = Some(update.claims.clone());
+        state.session = Some(Arc::clone(&update.session));
+        state.claims = Some(Arc::clone(&update.claims));
         state.cookie = CookieAction::Set(update.sealed.clone());
         state.undetermined = false;
     }

@@ -190,7 +190,7 @@ async fn sign_out_form(
     let session = kit.session_from_cookie(&headers);
     let plan = kit.sign_out_plan(
         &headers,
-        session.as_ref().map(|(s, sid)| (s, sid.clone())),
+        session.as_ref().map(|(s, sid)| (&**s, sid.clone())),
         return_to.as_deref(),
     );
     let mut cookies = plan.session_delete;

@@ -112,13 +112,21 @@ impl Clock for SystemClock {
     }
 }
 
-/// An RS256 verification key, parsed once when the key set is fetched.
-pub(super) struct RsaKey(ParsedPublicKey);
+/// An RS256 verification key, parsed once when the key set is fetched, with its `kid`.
+pub(super) struct RsaKey {
+    kid: Box<str>,
+    key: ParsedPublicKey,
+}
 
 impl RsaKey {
     /// Checks an RSASSA-PKCS1-v1_5 SHA-256 signature.
     pub(super) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        self.0.verify_sig(message, signature).is_ok()
+        self.key.verify_sig(message, signature).is_ok()
+    }
+
+    /// The `kid` the key set holds this key under.
+    pub(super) fn kid(&self) -> &str {
+        &self.kid
     }
 }
 
@@ -150,7 +158,7 @@ impl KeySet {
             let Some(kid) = rs256_candidate(jwk) else {
                 continue;
             };
-            let slot = match parse_rsa(jwk) {
+            let slot = match parse_rsa(kid, jwk) {
                 Ok(key) => Slot::Key(Arc::new(key)),
                 Err(reason) => Slot::Unusable(reason),
             };
@@ -198,7 +206,7 @@ fn rs256_candidate(jwk: &Value) -> Option<&str> {
     field("kid")?.as_str()
 }
 
-fn parse_rsa(jwk: &Value) -> Result<RsaKey, String> {
+fn parse_rsa(kid: &str, jwk: &Value) -> Result<RsaKey, String> {
     let component = |name: &str| -> Result<Vec<u8>, String> {
         let text = jwk
             .get(name)
@@ -219,7 +227,10 @@ fn parse_rsa(jwk: &Value) -> Result<RsaKey, String> {
     }
     RsaPublicKeyComponents { n: &n, e: &e }
         .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
-        .map(RsaKey)
+        .map(|key| RsaKey {
+            kid: kid.into(),
+            key,
+        })
         .map_err(|e| format!("not a valid RSA public key ({e})"))
 }
 

@@ -19,12 +19,12 @@ use crate::cache::ExactCache;
 /// session; see [`TokenVerifierBuilder::verified_token_cache`]).
 pub(crate) const DEFAULT_VERIFIED_TOKEN_CACHE: usize = 4096;
 
-/// A token that passed the full verification: its key (by identity) and claims.
+/// A token that passed the full verification: its key (by identity; it knows its `kid`)
+/// and claims, shared with every caller the entry serves.
 #[derive(Clone)]
 struct CachedToken {
-    kid: Arc<str>,
     key: Arc<RsaKey>,
-    claims: AccessTokenClaims,
+    claims: Arc<AccessTokenClaims>,
 }
 
 /// Longest token accepted, in bytes. WorkOS tokens are a few KiB at most; the limit bounds
@@ -90,8 +90,9 @@ pub(super) fn parse_claims(payload: &[u8]) -> Result<AccessTokenClaims, JwtError
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct VerifiedToken {
-    /// The verified claims.
-    pub claims: AccessTokenClaims,
+    /// The verified claims, shared with the verifier's cache of verified tokens (cloning
+    /// the `Arc` copies nothing).
+    pub claims: Arc<AccessTokenClaims>,
     /// `exp <= now`: the signature is valid but the session needs a refresh.
     pub expired: bool,
 }
@@ -167,15 +168,11 @@ impl TokenVerifier {
 
     /// Verifies `token` and returns its claims. An authentic but expired token is
     /// [`JwtError::Expired`], which carries the claims.
-    pub async fn verify(&self, token: &str) -> Result<AccessTokenClaims, JwtError> {
-        let verified = self.verify_allow_expired(token).await?;
-        if verified.expired {
-            Err(JwtError::Expired {
-                claims: Box::new(verified.claims),
-            })
-        } else {
-            Ok(verified.claims)
-        }
+    ///
+    /// The claims are shared (`Arc`) with the cache of verified tokens: a token seen
+    /// again costs a lookup and a reference count, not a copy of its claims.
+    pub async fn verify(&self, token: &str) -> Result<Arc<AccessTokenClaims>, JwtError> {
+        unexpired(self.verify_allow_expired(token).await?)
     }
 
     /// Like [`verify`](Self::verify), but an authentic expired token is `Ok` with
@@ -190,15 +187,8 @@ impl TokenVerifier {
     pub(crate) async fn verify_workos_token(
         &self,
         token: &str,
-    ) -> Result<AccessTokenClaims, JwtError> {
-        let verified = self.verify_inner(token, true).await?;
-        if verified.expired {
-            Err(JwtError::Expired {
-                claims: Box::new(verified.claims),
-            })
-        } else {
-            Ok(verified.claims)
-        }
+    ) -> Result<Arc<AccessTokenClaims>, JwtError> {
+        unexpired(self.verify_inner(token, true).await?)
     }
 
     async fn verify_inner(
@@ -217,9 +207,9 @@ impl TokenVerifier {
         // times are checked again now.
         if let Some(hit) = self.verified.get(token) {
             let current = if from_workos {
-                self.jwks.key_for_workos_token(&hit.kid).await
+                self.jwks.key_for_workos_token(hit.key.kid()).await
             } else {
-                self.jwks.key(&hit.kid).await
+                self.jwks.key(hit.key.kid()).await
             };
             match current {
                 Ok(key) if Arc::ptr_eq(&key, &hit.key) => return self.times(hit.claims),
@@ -236,7 +226,6 @@ impl TokenVerifier {
             return Err(JwtError::InvalidSignature);
         }
         let claims = parse_claims(&parsed.payload)?;
-        let kid = parsed.kid;
         if let Some(expected) = &self.issuer {
             if claims.iss != **expected {
                 return Err(JwtError::IssuerMismatch {
@@ -245,14 +234,13 @@ impl TokenVerifier {
                 });
             }
         }
-        let verified = self.times(claims)?;
+        let verified = self.times(Arc::new(claims))?;
         if !verified.expired {
             self.verified.insert(
                 token,
                 CachedToken {
-                    kid: Arc::from(kid),
                     key,
-                    claims: verified.claims.clone(),
+                    claims: Arc::clone(&verified.claims),
                 },
             );
         }
@@ -261,7 +249,7 @@ impl TokenVerifier {
 
     /// The time checks, done on every verification (cached or not): `nbf`, when
     /// present, not in the future; `exp <= now` marks the token expired.
-    fn times(&self, claims: AccessTokenClaims) -> Result<VerifiedToken, JwtError> {
+    fn times(&self, claims: Arc<AccessTokenClaims>) -> Result<VerifiedToken, JwtError> {
         let now = system_to_unix(self.clock.system_now());
         if let Some(nbf) = claims.nbf {
             if nbf > now {
@@ -270,6 +258,17 @@ impl TokenVerifier {
         }
         let expired = claims.exp <= now;
         Ok(VerifiedToken { claims, expired })
+    }
+}
+
+/// The claims of an unexpired token; an expired one is [`JwtError::Expired`].
+fn unexpired(verified: VerifiedToken) -> Result<Arc<AccessTokenClaims>, JwtError> {
+    if verified.expired {
+        Err(JwtError::Expired {
+            claims: Box::new(Arc::unwrap_or_clone(verified.claims)),
+        })
+    } else {
+        Ok(verified.claims)
     }
 }
 

@@ -173,12 +173,17 @@ async fn minimal_token_has_empty_optional_claims() {
     let now = wall(&clock);
     let minimal = json!({"iss": "i", "sub": "user_01", "sid": "session_01", "jti": "j",
                          "exp": now + 60, "iat": now});
-    let c: AccessTokenClaims = verifier(&source, &clock)
+    let c: Arc<AccessTokenClaims> = verifier(&source, &clock)
         .verify(&sign(key(0), "k0", &minimal))
         .await
         .unwrap();
     assert_eq!(
-        (c.org_id, c.role, c.auth_time, c.act),
+        (
+            c.org_id.as_deref(),
+            c.role.as_deref(),
+            c.auth_time,
+            c.act.as_ref()
+        ),
         (None, None, None, None)
     );
     assert!(c.roles.is_empty() && c.permissions.is_empty());
