@@ -8,7 +8,7 @@
 
 use crate::oauth_state::sanitize_return_path;
 use axum::body::Body;
-use http::header::{HeaderValue, ACCEPT, CACHE_CONTROL, LOCATION, SET_COOKIE, VARY};
+use http::header::{HeaderName, HeaderValue, ACCEPT, CACHE_CONTROL, LOCATION, SET_COOKIE, VARY};
 use http::{HeaderMap, Response, StatusCode};
 
 /// The `Cache-Control` of every response that depends on a session.
@@ -58,14 +58,19 @@ pub(crate) fn is_document_request(headers: &HeaderMap) -> bool {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.contains("text/html"));
-    let prefetch = ["purpose", "sec-purpose", "x-purpose", "x-moz"]
-        .iter()
-        .any(|h| {
-            headers
-                .get(*h)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("prefetch"))
-        });
+    // Names built once (looking a header up by `&str` parses the name every time).
+    const PREFETCH_HEADERS: [HeaderName; 4] = [
+        HeaderName::from_static("purpose"),
+        HeaderName::from_static("sec-purpose"),
+        HeaderName::from_static("x-purpose"),
+        HeaderName::from_static("x-moz"),
+    ];
+    let prefetch = PREFETCH_HEADERS.iter().any(|h| {
+        headers
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("prefetch"))
+    });
     accepts_html && !prefetch
 }
 

@@ -193,7 +193,10 @@ pub(crate) fn session_set_cookies(
 #[derive(Clone, Default, PartialEq, Eq)]
 #[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
 pub struct SessionCookies {
-    /// Values of the plain `name` cookie, in order.
+    /// Values of the plain `name` cookie, in the order the browser sent them: after a
+    /// cookie `Domain` is configured (or when a sibling app sets one) browsers send both
+    /// the host-only and the domain cookie under one name (RFC 6265 §5.4 orders them by
+    /// path length, then age, so neither is reliably first).
     pub plain: Vec<String>,
     /// Part indices present (`name.<i>`), ascending, at most 32.
     pub part_indices: Vec<usize>,
@@ -217,21 +220,20 @@ impl fmt::Debug for SessionCookies {
 
 #[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
 impl SessionCookies {
-    /// Reads them from a request's `Cookie` headers.
+    /// Reads them from a request's `Cookie` headers, in one pass over each header.
     pub fn from_headers(headers: &http::HeaderMap, name: &str) -> Self {
-        let plain: Vec<String> = find_cookies_in_headers(headers, name)
-            .map(Cow::into_owned)
-            .collect();
+        let mut plain = Vec::new();
         // Allocated only when a part is present (the request path of an ordinary session
         // pays for nothing here).
         let mut parts: Vec<Option<String>> = Vec::new();
         for header in headers.get_all(http::header::COOKIE) {
             let text = cookie_header_text(header.as_bytes());
-            for pair in text.split(';') {
-                let Some((key, _)) = pair.split_once('=') else {
+            for (key, value) in cookie_pairs(&text) {
+                if key == name {
+                    plain.push(cookie_value(value).into_owned());
                     continue;
-                };
-                let Some(index) = trim_ows(key)
+                }
+                let Some(index) = key
                     .strip_prefix(name)
                     .and_then(|rest| rest.strip_prefix('.'))
                     .filter(|i| {
@@ -246,8 +248,7 @@ impl SessionCookies {
                     parts.resize(MAX_PARTS, None);
                 }
                 if parts[index].is_none() {
-                    parts[index] =
-                        find_cookie(pair, &session_part_name(name, index)).map(Cow::into_owned);
+                    parts[index] = Some(cookie_value(value).into_owned());
                 }
             }
         }
@@ -446,21 +447,37 @@ fn push_cookie_value(out: &mut String, value: &str) {
 /// double quotes removed, `%XX` escapes decoded when valid, and the first of duplicate
 /// names wins. Pairs without `=` are skipped.
 pub(crate) fn find_cookie<'a>(header: &'a str, name: &str) -> Option<Cow<'a, str>> {
-    header.split(';').find_map(|pair| {
-        let (key, value) = pair.split_once('=')?;
-        if trim_ows(key) != name {
-            return None;
-        }
-        let value = trim_ows(value);
-        let value = match value.strip_prefix('"') {
-            Some(rest) => {
-                rest.strip_suffix('"')
-                    .unwrap_or(if rest.is_empty() { rest } else { value })
-            }
-            None => value,
-        };
-        Some(percent_decode(value))
-    })
+    cookie_pairs(header).find_map(|(key, value)| (key == name).then(|| cookie_value(value)))
+}
+
+/// The `name=value` pairs of a `Cookie` header, in order, the name trimmed of spaces and
+/// tabs (RFC 6265 §5.4 `cookie-string`, read leniently as the `cookie` package reads it:
+/// a pair without `=` is skipped). Splits with `memchr`: a split session's header is
+/// 10 KiB and more, read on every request.
+fn cookie_pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
+    let mut start = 0;
+    memchr::memchr_iter(b';', header.as_bytes())
+        .chain(std::iter::once(header.len()))
+        .filter_map(move |end| {
+            // `;` is ASCII: both ends are character boundaries.
+            let pair = &header[start..end];
+            start = end + 1;
+            let (key, value) = pair.split_once('=')?;
+            Some((trim_ows(key), value))
+        })
+}
+
+/// A cookie's value as sent: trimmed of spaces and tabs, a pair of surrounding double
+/// quotes removed, then percent-decoded ([`percent_decode`]).
+fn cookie_value(value: &str) -> Cow<'_, str> {
+    let value = trim_ows(value);
+    let value = match value.strip_prefix('"') {
+        Some(rest) => rest
+            .strip_suffix('"')
+            .unwrap_or(if rest.is_empty() { rest } else { value }),
+        None => value,
+    };
+    percent_decode(value)
 }
 
 /// A `Cookie` header's text, read as bytes: the whole header when it is UTF-8, else every
@@ -495,32 +512,6 @@ pub(crate) fn find_cookie_in_headers<'a>(
     })
 }
 
-/// Every value of the cookie called `name`, in the order the browser sent them: after a
-/// cookie `Domain` is configured (or when a sibling app sets one) browsers send both the
-/// host-only and the domain cookie under one name (RFC 6265 §5.4 orders them by path
-/// length, then age, so neither is reliably first).
-pub(crate) fn find_cookies_in_headers<'a>(
-    headers: &'a http::HeaderMap,
-    name: &'a str,
-) -> impl Iterator<Item = Cow<'a, str>> + 'a {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .flat_map(move |v| match cookie_header_text(v.as_bytes()) {
-            Cow::Borrowed(text) => all_cookies(text, name).collect::<Vec<_>>(),
-            Cow::Owned(text) => all_cookies(&text, name)
-                .map(|c| Cow::Owned(c.into_owned()))
-                .collect(),
-        })
-}
-
-/// Every value of `name` in one header, as [`find_cookie`] parses each.
-fn all_cookies<'a>(header: &'a str, name: &'a str) -> impl Iterator<Item = Cow<'a, str>> + 'a {
-    header
-        .split(';')
-        .filter_map(move |pair| find_cookie(pair, name))
-}
-
 /// Reads the session from a `Cookie` header: `Ok(None)` when there is no (or an empty)
 /// session cookie, an error when there is one that does not unseal to a session (treat
 /// the visitor as signed out and delete it with [`session_delete_cookie`]). The layer
@@ -544,7 +535,7 @@ fn trim_ows(s: &str) -> &str {
 /// `decodeURIComponent`, or the input unchanged when it is not a valid escape sequence
 /// of UTF-8 (as the `cookie` package's `tryDecode`).
 fn percent_decode(s: &str) -> Cow<'_, str> {
-    if !s.contains('%') {
+    if memchr::memchr(b'%', s.as_bytes()).is_none() {
         return Cow::Borrowed(s);
     }
     crate::encoding::decode_uri_component(s).unwrap_or(Cow::Borrowed(s))
@@ -997,10 +988,17 @@ mod tests {
             http::header::COOKIE,
             http::HeaderValue::from_bytes(b"x=\xe9; wos-session=third").unwrap(),
         );
-        let all: Vec<String> = find_cookies_in_headers(&headers, "wos-session")
-            .map(|c| c.into_owned())
-            .collect();
-        assert_eq!(all, ["stale", "fresh", "third"]);
+        headers.append(
+            http::header::COOKIE,
+            http::HeaderValue::from_static("wos-session.1=b;wos-session.0=a; wos-session.0=late"),
+        );
+        let found = SessionCookies::from_headers(&headers, "wos-session");
+        assert_eq!(found.plain, ["stale", "fresh", "third"]);
+        assert_eq!(
+            (found.part_indices, found.joined.as_deref()),
+            (vec![0, 1], Some("ab")),
+            "the first value of each part, joined in index order"
+        );
     }
 
     #[test]

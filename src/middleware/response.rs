@@ -31,13 +31,17 @@ pub(super) fn finish(
         CookieAction::Delete => Some(vec![session_delete_cookie(config.cookie(), secure_url)]),
     };
     let headers = response.headers_mut();
-    // A handler that wrote the session cookie itself (e.g. a custom sign-out) wins.
-    let plain = format!("{}=", config.cookie().name);
-    let part = format!("{}.", config.cookie().name);
-    let handler_set_it = headers.get_all(SET_COOKIE).iter().any(|v| {
-        v.as_bytes().starts_with(plain.as_bytes()) || v.as_bytes().starts_with(part.as_bytes())
-    });
-    if let Some(written) = written.filter(|_| !handler_set_it) {
+    // A handler that wrote the session cookie itself (`name=` or a part's `name.`, e.g. a
+    // custom sign-out) wins.
+    let name = config.cookie().name.as_bytes();
+    let handler_set_it = |headers: &HeaderMap| {
+        headers.get_all(SET_COOKIE).iter().any(|v| {
+            v.as_bytes()
+                .strip_prefix(name)
+                .is_some_and(|rest| matches!(rest.first(), Some(b'=' | b'.')))
+        })
+    };
+    if let Some(written) = written.filter(|_| !handler_set_it(headers)) {
         let new_cookies: &[String] = match cookie {
             CookieAction::Set(_) => &written,
             _ => &[],
