@@ -498,7 +498,8 @@ impl AuthKit {
     /// seal's MAC, confirmed by comparing the whole value) instead of iron's PBKDF2, HMAC
     /// and AES (a seal's content is a pure function of its bytes and the password map;
     /// only values that unsealed are stored, bounded by
-    /// [`AuthKitBuilder::verified_cache_entries`]).
+    /// [`AuthKitBuilder::verified_cache_entries`]). The session is shared (`Arc`) with
+    /// that cache: a repeat costs a reference count, not a copy of the session.
     ///
     /// # Errors
     /// [`SealError`](crate::seal::SealError) when the value is not a seal made with one

@@ -200,7 +200,6 @@ pub fn emulator_body(data: &[u8]) {
 
 #[cfg(test)]
 mod tests {
-
     type Target = fn(&[u8]);
 
     /// Every input of the committed corpus (`fuzz/corpus/<target>/`, what the last fuzzing

@@ -233,11 +233,14 @@ impl SessionCookies {
                     plain.push(cookie_value(value).into_owned());
                     continue;
                 }
+                // `name.0` … `name.31`, as `session_part_name` writes them (no leading zero).
                 let Some(index) = key
                     .strip_prefix(name)
                     .and_then(|rest| rest.strip_prefix('.'))
                     .filter(|i| {
-                        !i.is_empty() && i.len() <= 2 && i.bytes().all(|b| b.is_ascii_digit())
+                        matches!(i.len(), 1 | 2)
+                            && i.bytes().all(|b| b.is_ascii_digit())
+                            && (i.len() == 1 || !i.starts_with('0'))
                     })
                     .and_then(|i| i.parse::<usize>().ok())
                     .filter(|i| *i < MAX_PARTS)
@@ -990,14 +993,16 @@ mod tests {
         );
         headers.append(
             http::header::COOKIE,
-            http::HeaderValue::from_static("wos-session.1=b;wos-session.0=a; wos-session.0=late"),
+            http::HeaderValue::from_static(
+                "wos-session.1=b;wos-session.0=a; wos-session.0=late; wos-session.02=x",
+            ),
         );
         let found = SessionCookies::from_headers(&headers, "wos-session");
         assert_eq!(found.plain, ["stale", "fresh", "third"]);
         assert_eq!(
             (found.part_indices, found.joined.as_deref()),
             (vec![0, 1], Some("ab")),
-            "the first value of each part, joined in index order"
+            "the first value of each part, joined in index order; `name.02` is not a part"
         );
     }
 
