@@ -454,9 +454,9 @@ pub(crate) fn find_cookie<'a>(header: &'a str, name: &str) -> Option<Cow<'a, str
 }
 
 /// The `name=value` pairs of a `Cookie` header, in order, the name trimmed of spaces and
-/// tabs (RFC 6265 §5.4 `cookie-string`, read leniently as the `cookie` package reads it:
-/// a pair without `=` is skipped). Splits with `memchr`: a split session's header is
-/// 10 KiB and more, read on every request.
+/// tabs (RFC 6265 §5.4 `cookie-string`, read leniently: a pair without `=` is skipped).
+/// Splits with `memchr`: a split session's header is 10 KiB and more, read on every
+/// request.
 fn cookie_pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
     let mut start = 0;
     memchr::memchr_iter(b';', header.as_bytes())
