@@ -1053,4 +1053,120 @@ mod tests {
             .collect();
         assert_eq!(read, [session()]);
     }
+
+    /// `find_cookie` as it was (std's `split`), for the property test.
+    fn two_pass_find(header: &str, name: &str) -> Option<String> {
+        header.split(';').find_map(|pair| {
+            let (key, value) = pair.split_once('=')?;
+            if trim_ows(key) != name {
+                return None;
+            }
+            let value = trim_ows(value);
+            let value = match value.strip_prefix('"') {
+                Some(rest) => {
+                    rest.strip_suffix('"')
+                        .unwrap_or(if rest.is_empty() { rest } else { value })
+                }
+                None => value,
+            };
+            Some(percent_decode(value).into_owned())
+        })
+    }
+
+    /// The two-pass reader of the `Cookie` headers this module had before the one-pass
+    /// `from_headers` (std's `split`, a part name formatted per part): the reference the
+    /// property test below compares with.
+    fn two_pass_reference(headers: &http::HeaderMap, name: &str) -> SessionCookies {
+        let mut plain = Vec::new();
+        let mut parts: Vec<Option<String>> = Vec::new();
+        for header in headers.get_all(http::header::COOKIE) {
+            let text = cookie_header_text(header.as_bytes());
+            plain.extend(text.split(';').filter_map(|pair| two_pass_find(pair, name)));
+            for pair in text.split(';') {
+                let Some((key, _)) = pair.split_once('=') else {
+                    continue;
+                };
+                let Some(index) = trim_ows(key)
+                    .strip_prefix(name)
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .filter(|i| {
+                        !i.is_empty() && i.len() <= 2 && i.bytes().all(|b| b.is_ascii_digit())
+                    })
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .filter(|i| *i < MAX_PARTS)
+                else {
+                    continue;
+                };
+                if parts.is_empty() {
+                    parts.resize(MAX_PARTS, None);
+                }
+                if parts[index].is_none() {
+                    parts[index] = two_pass_find(pair, &session_part_name(name, index));
+                }
+            }
+        }
+        let part_indices = (0..parts.len()).filter(|i| parts[*i].is_some()).collect();
+        let joined = parts
+            .first()
+            .and_then(Option::as_ref)
+            .map(|_| parts.iter().map_while(|p| p.as_deref()).collect::<String>());
+        SessionCookies {
+            plain,
+            part_indices,
+            joined,
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_one_pass_reader_reads_what_the_two_pass_one_did(
+            headers in proptest::collection::vec(
+                proptest::collection::vec(
+                    (
+                        proptest::sample::select(vec![
+                            &b"wos-session"[..], b"wos-session.0", b"wos-session.1",
+                            b"wos-session.01", b"wos-session.2", b"wos-session.31",
+                            b"wos-session.32", b"wos-session.", b"wos-sessionX",
+                            b" wos-session\t", b"\twos-session.1 ", b"a", b"",
+                        ]),
+                        proptest::sample::select(vec![&b"="[..], b" = ", b""]),
+                        proptest::collection::vec(
+                            proptest::sample::select(vec![
+                                &b"Fe26.2*1*ab~2"[..], b"x", b"=", b" ", b"\t", b"\"",
+                                b"%", b"%41", b"%zz", b"%C3%A9", "\u{e9}".as_bytes(),
+                                b"\xe9", b"\xff",
+                            ]),
+                            0..4,
+                        ),
+                        proptest::sample::select(vec![&b";"[..], b"; ", b";;"]),
+                    ),
+                    0..8,
+                ),
+                1..4,
+            )
+        ) {
+            let mut map = http::HeaderMap::new();
+            for pairs in &headers {
+                let mut bytes = Vec::new();
+                for (key, eq, value, separator) in pairs {
+                    bytes.extend_from_slice(key);
+                    bytes.extend_from_slice(eq);
+                    bytes.extend(value.concat());
+                    bytes.extend_from_slice(separator);
+                }
+                if let Ok(value) = http::HeaderValue::from_bytes(&bytes) {
+                    map.append(http::header::COOKIE, value);
+                    let text = cookie_header_text(&bytes);
+                    proptest::prop_assert_eq!(
+                        find_cookie(&text, "wos-session").map(Cow::into_owned),
+                        two_pass_find(&text, "wos-session")
+                    );
+                }
+            }
+            proptest::prop_assert_eq!(
+                SessionCookies::from_headers(&map, "wos-session"),
+                two_pass_reference(&map, "wos-session")
+            );
+        }
+    }
 }
