@@ -159,23 +159,21 @@ fn bench(c: &mut Criterion) {
             )
             .unwrap()
     };
+    // iron's key derivation: PBKDF2-SHA1, 1 iteration, 256 bits, salted by the seal.
+    let iron_key = |salt: &str| {
+        let mut key = [0u8; 32];
+        pbkdf2::derive(
+            pbkdf2::PBKDF2_HMAC_SHA1,
+            NonZeroU32::new(1).unwrap(),
+            salt.as_bytes(),
+            password.as_bytes(),
+            &mut key,
+        );
+        key
+    };
     let iron_primitives = || {
-        let mut enc_key = [0u8; 32];
-        pbkdf2::derive(
-            pbkdf2::PBKDF2_HMAC_SHA1,
-            NonZeroU32::new(1).unwrap(),
-            parts[2].as_bytes(),
-            password.as_bytes(),
-            &mut enc_key,
-        );
-        let mut mac_key = [0u8; 32];
-        pbkdf2::derive(
-            pbkdf2::PBKDF2_HMAC_SHA1,
-            NonZeroU32::new(1).unwrap(),
-            parts[6].as_bytes(),
-            password.as_bytes(),
-            &mut mac_key,
-        );
+        let enc_key = iron_key(parts[2]);
+        let mac_key = iron_key(parts[6]);
         let tag = hmac::sign(
             &hmac::Key::new(hmac::HMAC_SHA256, &mac_key),
             mac_base.as_bytes(),
@@ -412,11 +410,7 @@ const NODE_ITERATIONS: u32 = 3000;
 /// Runs tests/interop/bench_auth.mjs on the fixture's cookie: (mean µs, iterations).
 fn node_auth_path(f: &Fixture, sealed: &str) -> (f64, u32) {
     use std::io::Write as _;
-    // The checkout the bench runs in (the build directory may be shared with another).
-    let root = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
-        || env!("CARGO_MANIFEST_DIR").into(),
-        std::path::PathBuf::from,
-    );
+    let root = support::checkout::manifest_dir();
     let root = root.as_path();
     let mut child = std::process::Command::new("node")
         .arg(root.join("tests/interop/bench_auth.mjs"))

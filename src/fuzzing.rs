@@ -199,6 +199,11 @@ pub fn emulator_body(data: &[u8]) {
 }
 
 #[cfg(test)]
+#[allow(unreachable_pub)]
+#[path = "../tests/it/support/checkout.rs"]
+mod checkout;
+
+#[cfg(test)]
 mod tests {
     type Target = fn(&[u8]);
 
@@ -216,13 +221,7 @@ mod tests {
         ];
         #[cfg(feature = "emulator")]
         targets.push(("emulator_body", super::emulator_body));
-        // The checkout the test runs in (the build directory may be shared with another).
-        let corpus = std::env::var_os("CARGO_MANIFEST_DIR")
-            .map_or_else(
-                || env!("CARGO_MANIFEST_DIR").into(),
-                std::path::PathBuf::from,
-            )
-            .join("fuzz/corpus");
+        let corpus = super::checkout::manifest_dir().join("fuzz/corpus");
         for (name, target) in targets {
             let mut inputs = 0;
             for entry in std::fs::read_dir(corpus.join(name)).expect("the corpus is committed") {

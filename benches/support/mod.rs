@@ -2,6 +2,9 @@
 //! configuration pointed at it.
 #![allow(dead_code, unreachable_pub)]
 
+#[path = "../../tests/it/support/checkout.rs"]
+pub mod checkout;
+
 use authkit_leptos::emulator::{Emulator, Seed};
 use authkit_leptos::testing::EmulatorConfig as _;
 use authkit_leptos::{AuthKitConfig, Secret};

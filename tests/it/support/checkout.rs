@@ -1,4 +1,5 @@
-//! Where the test's own checkout is. Shared by the three test crates (`#[path]`).
+//! Where the test's own checkout is. Shared by the three test crates, the benches and the
+//! library's fuzz-corpus test (`#[path]`).
 
 use std::path::PathBuf;
 
