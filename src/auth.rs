@@ -36,12 +36,16 @@ pub fn request_auth() -> Result<RequestAuth, AuthError> {
 /// not covered by the AuthKit layer (add its path to the matcher) or when called outside
 /// a request.
 ///
+/// Return [`AuthError`] (or your own error type that keeps it, see
+/// [`decode_server_fn_error`](crate::decode_server_fn_error)) rather than `ServerFnError`:
+/// the browser then follows a sign-in the server asks for with no glue code.
+///
 /// ```no_run
-/// use authkit_leptos::with_auth;
+/// use authkit_leptos::{with_auth, AuthError};
 /// use leptos::prelude::*;
 ///
 /// #[server]
-/// pub async fn greeting() -> Result<String, ServerFnError> {
+/// pub async fn greeting() -> Result<String, AuthError> {
 ///     let auth = with_auth().await?;
 ///     Ok(match auth.user {
 ///         Some(user) => format!("Welcome, {}", user.display_name()),
@@ -119,11 +123,21 @@ fn redirect_via_leptos(location: &str) {
     }
 }
 
+/// The AuthKit handle: the layer puts it into every request it sees (covered or not), so an
+/// app needs no context for it; one provided as context still wins.
 fn authkit() -> Result<AuthKit, AuthError> {
     if let Some(kit) = use_context::<AuthKit>() {
         return Ok(kit);
     }
-    request_auth().map(|a| a.authkit().clone())
+    let parts = use_context::<http::request::Parts>().ok_or(AuthError::NoRequestContext)?;
+    if let Some(kit) = parts.extensions.get::<AuthKit>() {
+        return Ok(kit.clone());
+    }
+    parts
+        .extensions
+        .get::<RequestAuth>()
+        .map(|a| a.authkit().clone())
+        .ok_or_else(|| AuthError::not_covered(parts.uri.path()))
 }
 
 /// A same-origin link that starts signing in (works without JavaScript; sets no cookie
@@ -144,6 +158,7 @@ pub(crate) async fn sign_out_impl(return_to: Option<String>) -> Result<(), AuthE
     let kit = request_auth
         .as_ref()
         .map(|a| a.authkit().clone())
+        .or_else(|| parts.extensions.get::<AuthKit>().cloned())
         .or_else(use_context::<AuthKit>)
         .ok_or_else(|| AuthError::not_covered(parts.uri.path()))?;
     if is_cross_site(&parts.headers, kit.config().redirect_uri()) {

@@ -75,7 +75,7 @@
 //!   (and [`AuthRejection`] for axum extractors), [`RefreshError`].
 //! - **Components and hooks** (server and browser, [below](#components)), and the server
 //!   functions they call: [`auth_snapshot`], [`get_access_token`], [`list_organizations`],
-//!   [`switch_organization`], [`organization_name`], [`sign_out`].
+//!   [`organization_name`], [`sign_out`].
 //! - **Replicas** (feature `redis`): [`RedisRefreshStore`] ([`RefreshStoreError`]).
 //!
 //! The separate tools keep their own namespaces (and their own error types):
@@ -173,6 +173,21 @@
 // Every type in a public signature can be named by the user (one path each, below).
 #![warn(unnameable_types)]
 
+// The browser build of a cargo-leptos app compiles the app's lib for wasm32 with its
+// `hydrate` feature: without ours in it, the components would be configured out and the
+// app would fail with "cannot find `AuthKitProvider`", far from the cause.
+#[cfg(all(
+    target_arch = "wasm32",
+    target_os = "unknown",
+    not(feature = "hydrate")
+))]
+compile_error!(
+    "authkit-leptos is being built for the browser (wasm32) without its `hydrate` feature. \
+     In your app's Cargo.toml, forward it from your `hydrate` feature: \
+     hydrate = [\"leptos/hydrate\", \"authkit-leptos/hydrate\"] \
+     (and the server half from `ssr`: ssr = [..., \"authkit-leptos/ssr\"])."
+);
+
 // The modules are private: the root re-exports what an app names (one path per item), and
 // the separate tools keep their own public namespaces (`jwt`, `seal`, `workos`,
 // `emulator`, `testing`).
@@ -186,6 +201,8 @@ mod components;
 #[allow(unreachable_pub)]
 mod server_fns;
 
+#[cfg(feature = "ssr")]
+mod abandoned_renders;
 #[cfg(feature = "ssr")]
 mod auth;
 #[cfg(feature = "ssr")]
@@ -276,6 +293,9 @@ pub use matcher::MatcherError;
 pub use middleware::{AuthKitLayer, AuthKitService, ResponseFuture};
 #[cfg(feature = "ssr")]
 pub use request_auth::RequestAuth;
+// Leptos 0.8's abandoned-render leak, fixed where the crate's own widgets trigger it.
+#[cfg(feature = "ssr")]
+pub use abandoned_renders::{FinishAbandonedRenders, FinishAbandonedRendersLayer};
 
 // The server API: what server functions and SSR call, what they return, and the session.
 #[cfg(feature = "ssr")]
@@ -300,22 +320,22 @@ pub use refresh_store::{RedisRefreshStore, RefreshStoreError};
 pub use components::{
     decode_server_fn_error, follow_auth_error, use_access_token, use_auth, AccessTokenInfo,
     AccessTokenState, AsAuthError, AuthContext, AuthKitProvider, AuthSnapshot, ClientConfig,
-    Entitlement, FeatureFlag, GuardedView, Impersonation, OrganizationChoice, OrganizationSwitcher,
-    Protected, ProtectedParentRoute, ProtectedRoute, RequirePermission, RequireRole, SignInLink,
-    SignOutButton, SignUpLink,
+    Entitlement, FeatureFlag, GuardedParentRoute, GuardedRoute, GuardedView, Impersonation,
+    OrganizationChoice, OrganizationSwitcher, Protected, RequirePermission, RequireRole,
+    SignInLink, SignOutButton, SignUpLink,
 };
 // The props `#[component]` generates for each of them (what `view!` builds).
 #[cfg(any(feature = "ssr", feature = "hydrate"))]
 pub use components::{
-    AuthKitProviderProps, EntitlementProps, FeatureFlagProps, ImpersonationProps,
-    OrganizationSwitcherProps, ProtectedParentRouteProps, ProtectedProps, ProtectedRouteProps,
+    AuthKitProviderProps, EntitlementProps, FeatureFlagProps, GuardedParentRouteProps,
+    GuardedRouteProps, ImpersonationProps, OrganizationSwitcherProps, ProtectedProps,
     RequirePermissionProps, RequireRoleProps, SignInLinkProps, SignOutButtonProps, SignUpLinkProps,
 };
 // The server functions (under `/api/authkit/…`), each with the type `#[server]` generates.
 #[cfg(any(feature = "ssr", feature = "hydrate"))]
 pub use components::{
-    auth_snapshot, get_access_token, list_organizations, organization_name, switch_organization,
-    AuthSnapshotFn, GetAccessToken, ListOrganizations, OrganizationName, SwitchOrganization,
+    auth_snapshot, get_access_token, list_organizations, organization_name, AuthSnapshotFn,
+    GetAccessToken, ListOrganizations, OrganizationName,
 };
 #[cfg(any(feature = "ssr", feature = "hydrate"))]
 pub use server_fns::{sign_out, SignOut};

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 /// unchanged; it also accepts the snake_case wire form of the WorkOS API.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct User {
     /// Always `"user"`.
     #[serde(default = "user_object")]
@@ -73,6 +74,7 @@ impl User {
 
 /// Present when an admin is signed in as this user ("impersonation").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Impersonator {
     /// The admin's email address.
     pub email: String,

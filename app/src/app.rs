@@ -9,7 +9,7 @@
 //! | `/protected` | requiring authentication | `<Protected>` + `ensure_signed_in` |
 //! | `/data` | the access token | `with_auth` + `Authorization: Bearer`, `use_access_token` |
 //! | `/features` | feature flags | `<FeatureFlag>` |
-//! | `/team` | a permission-gated route | `<ProtectedRoute permission=…>` |
+//! | `/team` | a permission-gated route | `<GuardedRoute permission=…>` |
 //!
 //! Server functions have fixed endpoints (`/api/demo/<name>`), so the browser bundle and the
 //! server agree whatever directory each was built in.
@@ -18,12 +18,12 @@
 //! impersonation banner. `/protected/in-order`, `/protected/async` and
 //! `/protected/partially-blocked` are the protected page under the other `SsrMode`s (the
 //! end-to-end tests check each answers a signed-out visitor with a `302`). `/about` and
-//! `/protected/about` are one page, open and behind `<ProtectedRoute>`: the throughput
+//! `/protected/about` are one page, open and behind `<GuardedRoute>`: the throughput
 //! benchmark (BENCHMARKS.md) compares them.
 
 use authkit_leptos::{
-    use_access_token, use_auth, AuthError, AuthKitProvider, FeatureFlag, Impersonation,
-    OrganizationSwitcher, Protected, ProtectedRoute, RequirePermission, SignInLink, SignOutButton,
+    use_access_token, use_auth, AuthError, AuthKitProvider, FeatureFlag, GuardedRoute,
+    Impersonation, OrganizationSwitcher, Protected, RequirePermission, SignInLink, SignOutButton,
     SignUpLink, User,
 };
 use leptos::prelude::*;
@@ -70,9 +70,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/profile") view=ProfilePage />
                         <Route path=path!("/dashboard") view=DashboardPage />
                         <Route path=path!("/protected") view=ProtectedPage />
-                        <ProtectedRoute path=path!("/protected/in-order") view=ProtectedContent ssr=SsrMode::InOrder />
-                        <ProtectedRoute path=path!("/protected/async") view=ProtectedContent ssr=SsrMode::Async />
-                        <ProtectedRoute
+                        <GuardedRoute path=path!("/protected/in-order") view=ProtectedContent ssr=SsrMode::InOrder />
+                        <GuardedRoute path=path!("/protected/async") view=ProtectedContent ssr=SsrMode::Async />
+                        <GuardedRoute
                             path=path!("/protected/partially-blocked")
                             view=ProtectedContent
                             ssr=SsrMode::PartiallyBlocked
@@ -80,8 +80,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/data") view=DataPage />
                         <Route path=path!("/features") view=FeaturePage />
                         <Route path=path!("/about") view=AboutPage />
-                        <ProtectedRoute path=path!("/protected/about") view=AboutPage />
-                        <ProtectedRoute
+                        <GuardedRoute path=path!("/protected/about") view=AboutPage />
+                        <GuardedRoute
                             path=path!("/team")
                             view=TeamPage
                             permission="members:manage"
@@ -94,7 +94,7 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// A page with no data of its own, served open at `/about` and behind `<ProtectedRoute>`
+/// A page with no data of its own, served open at `/about` and behind `<GuardedRoute>`
 /// at `/protected/about` (the benchmark's pair: same markup, with and without auth).
 #[component]
 fn AboutPage() -> impl IntoView {
@@ -500,7 +500,7 @@ fn FeaturePage() -> impl IntoView {
 
 // ---------------------------------------------------------------- team: a guarded route
 
-/// Only for users with `members:manage` (the route is a `<ProtectedRoute permission=…>`).
+/// Only for users with `members:manage` (the route is a `<GuardedRoute permission=…>`).
 #[component]
 fn TeamPage() -> impl IntoView {
     let auth = use_auth();

@@ -172,7 +172,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
 
-    let app = authkit_demo::server::router(&authkit, leptos_options, public_url.clone())?;
+    let app = authkit_demo::server::router(&authkit, leptos_options, public_url.clone());
 
     if let Some(path) = std::env::var_os("AUTHKIT_DEMO_RUNTIME_STATS") {
         spawn_runtime_stats(PathBuf::from(path))?;

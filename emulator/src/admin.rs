@@ -187,7 +187,23 @@ pub(crate) async fn retire_keys(State(app): State<AppState>) -> Response {
     Json(json!({ "kid": store.signing_key.kid() })).into_response()
 }
 
-/// `GET /__emulator/sessions`.
+/// `GET /__emulator/sessions`: how many sessions are active, and each of them (id, user,
+/// organization), oldest first — so a test in any language can end one through the
+/// Sessions API (`POST /user_management/sessions/revoke`).
 pub(crate) async fn sessions(State(app): State<AppState>) -> Response {
-    Json(json!({ "active": app.lock().active_sessions() })).into_response()
+    let store = app.lock();
+    let mut active: Vec<_> = store.sessions.values().filter(|s| !s.ended).collect();
+    active.sort_by_key(|s| (s.auth_time, s.id.clone()));
+    let list: Vec<_> = active
+        .iter()
+        .map(|s| {
+            json!({
+                "id": s.id,
+                "user_id": s.user_id,
+                "user_email": store.user(&s.user_id).map(|u| u.email.clone()),
+                "organization_id": s.org_id,
+            })
+        })
+        .collect();
+    Json(json!({ "active": store.active_sessions(), "sessions": list })).into_response()
 }

@@ -2,124 +2,108 @@
 //! authkit-leptos's `authkit emulator`.
 //!
 //! ```text
-//! workos-emulator [--port N] [--host H] [--seed FILE] [--auto-approve [EMAIL]]
-//!                 [--token-ttl SECONDS] [--json]
+//! workos-emulator [--app-url URL] [--port N] [--host H] [--seed FILE]
+//!                 [--auto-approve [EMAIL]] [--token-ttl SECONDS] [--json]
 //! ```
 //!
-//! It prints the base URL, client id, API key and the users one can sign in as (one JSON
-//! object `{"base_url", "client_id", "api_key", "seed", "users"}` with `--json`, for
-//! scripts), then serves until Ctrl-C. It listens on `127.0.0.1` unless `--host` names
-//! another address. Without `--seed` it serves the built-in demo seed ([`Seed::demo`],
-//! `seeds/demo.yaml`), so a local WorkOS started with no arguments signs people in at once,
-//! as WorkOS's own emulator does.
+//! It prints the users one can sign in as and **every `WORKOS_*` line an app needs to use
+//! it**, ready to paste into a shell or a `.env` file: the emulator's host, port, client id
+//! and API key, the redirect URI for the app at `--app-url` (default
+//! `http://localhost:3000`, the start-axum template's address) and a freshly generated
+//! cookie password — then serves until Ctrl-C. With `--json` it prints one JSON object
+//! `{"base_url", "client_id", "api_key", "seed", "users", "env"}` instead, for scripts. It
+//! listens on `127.0.0.1` unless `--host` names another address. Without `--seed` it serves
+//! the built-in demo seed ([`Seed::demo`], `seeds/demo.yaml`), so a local WorkOS started
+//! with no arguments signs people in at once, as WorkOS's own emulator does.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+use clap::Parser;
 
 use super::{Emulator, EmulatorBuilder, Seed};
 
 /// The port used when `--port` is not given.
 pub const DEFAULT_PORT: u16 = 8787;
 
-/// `workos-emulator --help` (and `authkit emulator --help`).
-pub const HELP: &str = "\
-workos-emulator — a local WorkOS for development and tests
+/// The app's address when `--app-url` is not given: where `cargo leptos watch` serves the
+/// start-axum template.
+pub const DEFAULT_APP_URL: &str = "http://localhost:3000";
 
-USAGE:
-    workos-emulator [OPTIONS]
-    authkit emulator [OPTIONS]      (the same, from authkit-leptos's `authkit` tool)
-
-OPTIONS:
-    --port N               Port to listen on (default 8787; 0 picks a free port)
-    --host H               Address to listen on (default 127.0.0.1; the emulator has no
-                           security, so only listen beyond loopback on a trusted network)
-    --seed FILE            Users, organizations, roles… as YAML or JSON (default: the built-in
-                           demo seed, seeds/demo.yaml: ada@example.com and others)
-    --auto-approve [EMAIL] Skip the sign-in page: sign in as the login_hint user, else EMAIL,
-                           else the seed's first user
-    --token-ttl SECONDS    Access-token lifetime (default 300)
-    --json                 Print {\"base_url\",\"client_id\",\"api_key\"} as one JSON line
-    -h, --help             Show this help
-
-Point an app at it with WORKOS_API_HOSTNAME, WORKOS_API_PORT, WORKOS_API_HTTPS=false,
-WORKOS_CLIENT_ID and WORKOS_API_KEY (printed on start). Test controls live under
-/__emulator/ (counters, faults, clock, token_ttl, keys/rotate).
-";
-
-/// Parsed command-line options.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// `workos-emulator`: a local WorkOS for development and tests.
+#[derive(Debug, Clone, PartialEq, Eq, Parser)]
+#[command(
+    name = "workos-emulator",
+    version,
+    about = "A local WorkOS for development and tests: no account, no network",
+    after_help = "Prints the WORKOS_* settings to paste into your app's environment (the \
+                  redirect URI for --app-url and a fresh cookie password included). Test \
+                  controls live under /__emulator/ (counters, faults, clock, token_ttl, \
+                  keys/rotate)."
+)]
 struct Options {
-    port: Option<u16>,
+    /// Your app's address: the printed WORKOS_REDIRECT_URI is URL + /callback
+    #[arg(long, value_name = "URL", default_value = DEFAULT_APP_URL, value_parser = app_url)]
+    app_url: String,
+    /// The full redirect URI, when your callback is not at /callback
+    #[arg(long, value_name = "URI", value_parser = redirect_uri)]
+    redirect_uri: Option<String>,
+    /// Port to listen on (0 picks a free port)
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PORT)]
+    port: u16,
+    /// Address to listen on (the emulator has no security: only listen beyond loopback on
+    /// a trusted network)
+    #[arg(long, value_name = "H", value_parser = host)]
     host: Option<IpAddr>,
+    /// Users, organizations, roles… as YAML or JSON (default: the built-in demo seed,
+    /// seeds/demo.yaml: ada@example.com and others)
+    #[arg(long, value_name = "FILE")]
     seed: Option<PathBuf>,
-    auto_approve: Option<Option<String>>,
+    /// Skip the sign-in page: sign in as the login_hint user, else EMAIL, else the seed's
+    /// first user
+    #[arg(long, value_name = "EMAIL", num_args = 0..=1, default_missing_value = "")]
+    auto_approve: Option<String>,
+    /// Access-token lifetime in seconds (default 300)
+    #[arg(long, value_name = "SECONDS")]
     token_ttl: Option<u64>,
+    /// Print one JSON object (base_url, client_id, api_key, seed, users, env) instead
+    #[arg(long)]
     json: bool,
-    help: bool,
 }
 
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut options = Options::default();
-    let mut iter = args.iter().peekable();
-    while let Some(arg) = iter.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
-            _ => (arg.as_str(), None),
-        };
-        let mut value = |name: &str| -> Result<String, String> {
-            match inline.clone() {
-                Some(v) => Ok(v),
-                None => iter
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| format!("{name} needs a value; see --help")),
-            }
-        };
-        match flag {
-            "-h" | "--help" => options.help = true,
-            "--json" => options.json = true,
-            "--port" => {
-                let v = value("--port")?;
-                options.port = Some(
-                    v.parse()
-                        .map_err(|_| format!("--port: `{v}` is not a port number (0-65535)"))?,
-                );
-            }
-            "--host" => {
-                let v = value("--host")?;
-                let host = if v.eq_ignore_ascii_case("localhost") {
-                    "127.0.0.1"
-                } else {
-                    v.trim_start_matches('[').trim_end_matches(']')
-                };
-                options.host = Some(
-                    host.parse()
-                        .map_err(|_| format!("--host: `{v}` is not an IP address"))?,
-                );
-            }
-            "--seed" => options.seed = Some(PathBuf::from(value("--seed")?)),
-            "--token-ttl" => {
-                let v = value("--token-ttl")?;
-                options.token_ttl = Some(
-                    v.parse()
-                        .map_err(|_| format!("--token-ttl: `{v}` is not a number of seconds"))?,
-                );
-            }
-            "--auto-approve" => {
-                let email = match inline {
-                    Some(v) => Some(v),
-                    None => match iter.peek() {
-                        Some(next) if !next.starts_with('-') => iter.next().cloned(),
-                        _ => None,
-                    },
-                };
-                options.auto_approve = Some(email);
-            }
-            other => return Err(format!("unknown option `{other}`; see --help")),
-        }
+fn host(value: &str) -> Result<IpAddr, String> {
+    let host = if value.eq_ignore_ascii_case("localhost") {
+        "127.0.0.1"
+    } else {
+        value.trim_start_matches('[').trim_end_matches(']')
+    };
+    host.parse()
+        .map_err(|_| format!("`{value}` is not an IP address"))
+}
+
+/// An `http(s)://` origin (a path is allowed; no query or fragment).
+fn app_url(value: &str) -> Result<String, String> {
+    let url = url::Url::parse(value).map_err(|e| format!("`{value}` is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!("`{value}` is not an http(s) URL"));
     }
-    Ok(options)
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("`{value}`: no query or fragment"));
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+fn redirect_uri(value: &str) -> Result<String, String> {
+    app_url(value).map(|_| value.to_owned())
+}
+
+impl Options {
+    fn redirect_uri(&self) -> String {
+        self.redirect_uri
+            .clone()
+            .unwrap_or_else(|| format!("{}/callback", self.app_url))
+    }
 }
 
 /// Where the seed came from, for the banner.
@@ -139,32 +123,64 @@ fn load_seed(options: &Options) -> Result<Seed, String> {
 }
 
 fn builder(options: &Options, seed: Seed) -> EmulatorBuilder {
-    let mut builder = Emulator::builder()
-        .port(options.port.unwrap_or(DEFAULT_PORT))
-        .seed(seed);
+    let mut builder = Emulator::builder().port(options.port).seed(seed);
     if let Some(host) = options.host {
         builder = builder.host(host);
     }
     if let Some(ttl) = options.token_ttl {
         builder = builder.token_ttl(Duration::from_secs(ttl));
     }
-    match &options.auto_approve {
-        Some(Some(email)) => builder = builder.auto_approve_as(email.clone()),
-        Some(None) => builder = builder.auto_approve(),
+    match options.auto_approve.as_deref() {
+        Some("") => builder = builder.auto_approve(),
+        Some(email) => builder = builder.auto_approve_as(email.to_owned()),
         None => {}
     }
     builder
 }
 
-/// What `authkit emulator` prints once it listens.
-fn banner(emulator: &Emulator, seed: &Seed, origin: &str, json: bool) -> String {
+/// The `WORKOS_*` settings an app needs to use `emulator`, in order: what
+/// authkit-leptos's `AuthKitConfig::from_env` (and authkit-nextjs) read.
+fn app_env(
+    emulator: &Emulator,
+    redirect_uri: &str,
+    cookie_password: &str,
+) -> Vec<(&'static str, String)> {
+    let addr = emulator.local_addr();
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+        ip => ip.to_string(),
+    };
+    vec![
+        ("WORKOS_CLIENT_ID", emulator.client_id().to_owned()),
+        ("WORKOS_API_KEY", emulator.api_key().to_owned()),
+        ("WORKOS_API_HOSTNAME", host),
+        ("WORKOS_API_PORT", addr.port().to_string()),
+        ("WORKOS_API_HTTPS", "false".to_owned()),
+        ("WORKOS_REDIRECT_URI", redirect_uri.to_owned()),
+        ("WORKOS_COOKIE_PASSWORD", cookie_password.to_owned()),
+    ]
+}
+
+/// What the command prints once it listens.
+fn banner(
+    emulator: &Emulator,
+    seed: &Seed,
+    origin: &str,
+    env: &[(&'static str, String)],
+    json: bool,
+) -> String {
     if json {
+        let env: serde_json::Map<String, serde_json::Value> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(v.as_str())))
+            .collect();
         return serde_json::json!({
             "base_url": emulator.base_url(),
             "client_id": emulator.client_id(),
             "api_key": emulator.api_key(),
             "seed": origin,
             "users": seed.users.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(),
+            "env": env,
         })
         .to_string();
     }
@@ -180,56 +196,62 @@ fn banner(emulator: &Emulator, seed: &Seed, origin: &str, json: bool) -> String 
             })
             .collect()
     };
-    let addr = emulator.local_addr();
-    let host = match addr.ip() {
-        ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
-        ip => ip.to_string(),
-    };
+    // `export K=V` lines: a shell takes them as they are, and so do .env readers
+    // (dotenvy, python-dotenv); every value is a plain word, no quoting needed.
+    let env: String = env
+        .iter()
+        .map(|(k, v)| format!("export {k}={v}\n"))
+        .collect();
     format!(
         "WorkOS emulator listening on {base}\n\
-         \n\
-         \x20 client id   {client}\n\
-         \x20 API key     {key}\n\
-         \x20 JWKS        {jwks}\n\
          \n\
          Users ({origin}):\n\
          {users}\
          \n\
-         Point an app at it:\n\
-         \x20 WORKOS_API_HOSTNAME={host} WORKOS_API_PORT={port} WORKOS_API_HTTPS=false \\\n\
-         \x20 WORKOS_CLIENT_ID={client} WORKOS_API_KEY={key}\n\
+         Your app's environment (paste into your shell or .env; the cookie password is new\n\
+         on every start, so keep the one your app uses):\n\
+         \n\
+         {env}\
          \n\
          Press Ctrl-C to stop.",
         base = emulator.base_url(),
-        client = emulator.client_id(),
-        key = emulator.api_key(),
-        jwks = emulator.jwks_url(),
-        port = addr.port(),
     )
 }
 
-/// Starts the emulator from `args` (the words after `authkit emulator`) and returns it with
-/// the text to print. `Ok(None)` means `--help` was printed instead.
-async fn start(args: &[String]) -> Result<Option<(Emulator, String)>, String> {
-    let options = parse(args)?;
-    if options.help {
-        return Ok(None);
-    }
+/// Starts the emulator from `args` (the words after `workos-emulator` or `authkit
+/// emulator`) and returns it with the text to print. `Ok(None)` means clap printed help or
+/// the version instead.
+async fn start(args: Vec<String>) -> Result<Option<(Emulator, String)>, String> {
+    let options =
+        match Options::try_parse_from(std::iter::once("workos-emulator".to_owned()).chain(args)) {
+            Ok(options) => options,
+            Err(e) if !e.use_stderr() => {
+                // --help, --version
+                print!("{e}");
+                return Ok(None);
+            }
+            Err(e) => return Err(e.render().to_string()),
+        };
     let seed = load_seed(&options)?;
+    let redirect_uri = options.redirect_uri();
     let emulator = builder(&options, seed.clone())
         .start()
         .await
         .map_err(|e| e.to_string())?;
-    let text = banner(&emulator, &seed, &seed_origin(&options), options.json);
+    let cookie_password = crate::ids::token(32).map_err(|e| e.to_string())?;
+    let env = app_env(&emulator, &redirect_uri, &cookie_password);
+    let text = banner(&emulator, &seed, &seed_origin(&options), &env, options.json);
     Ok(Some((emulator, text)))
 }
 
 /// Runs the emulator with `args` (the words after `workos-emulator` or `authkit emulator`):
-/// prints how to reach it,
-/// then serves until Ctrl-C.
+/// prints how to reach it, then serves until Ctrl-C.
+///
+/// # Errors
+/// A bad option (the message is clap's, with usage), a seed that does not load, or a port
+/// that cannot be bound.
 pub async fn run(args: Vec<String>) -> Result<(), String> {
-    let Some((emulator, text)) = start(&args).await? else {
-        print!("{HELP}");
+    let Some((emulator, text)) = start(args).await? else {
         return Ok(());
     };
     println!("{text}");
@@ -242,13 +264,17 @@ pub async fn run(args: Vec<String>) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    fn parse(list: &[&str]) -> Result<Options, clap::Error> {
+        Options::try_parse_from(std::iter::once("workos-emulator").chain(list.iter().copied()))
+    }
+
     fn args(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| (*s).to_owned()).collect()
     }
 
     #[test]
     fn parses_every_option() {
-        let o = parse(&args(&[
+        let o = parse(&[
             "--port",
             "9000",
             "--host",
@@ -258,24 +284,34 @@ mod tests {
             "--auto-approve",
             "ada@example.com",
             "--token-ttl=5",
+            "--app-url",
+            "http://127.0.0.1:4000/",
             "--json",
-        ]))
+        ])
         .unwrap();
-        assert_eq!(o.port, Some(9000));
+        assert_eq!(o.port, 9000);
         assert_eq!(o.host, Some("0.0.0.0".parse().unwrap()));
         assert_eq!(o.seed, Some(PathBuf::from("seeds/demo.yaml")));
-        assert_eq!(o.auto_approve, Some(Some("ada@example.com".to_owned())));
+        assert_eq!(o.auto_approve.as_deref(), Some("ada@example.com"));
         assert_eq!(o.token_ttl, Some(5));
+        assert_eq!(o.redirect_uri(), "http://127.0.0.1:4000/callback");
         assert!(o.json);
+        let o = parse(&["--redirect-uri", "https://app.test/auth/callback"]).unwrap();
+        assert_eq!(o.redirect_uri(), "https://app.test/auth/callback");
+        assert_eq!(
+            parse(&[]).unwrap().redirect_uri(),
+            "http://localhost:3000/callback"
+        );
+        assert_eq!(parse(&[]).unwrap().port, DEFAULT_PORT);
     }
 
     #[test]
     fn auto_approve_email_is_optional() {
-        let o = parse(&args(&["--auto-approve", "--json"])).unwrap();
-        assert_eq!(o.auto_approve, Some(None));
+        let o = parse(&["--auto-approve", "--json"]).unwrap();
+        assert_eq!(o.auto_approve.as_deref(), Some(""));
         assert!(o.json);
-        let o = parse(&args(&["--auto-approve"])).unwrap();
-        assert_eq!(o.auto_approve, Some(None));
+        let o = parse(&["--auto-approve"]).unwrap();
+        assert_eq!(o.auto_approve.as_deref(), Some(""));
     }
 
     #[test]
@@ -286,17 +322,60 @@ mod tests {
             &["--port", "70000"],
             &["--host", "example.com"],
             &["--token-ttl", "-1"],
+            &["--app-url", "localhost:3000"],
+            &["--app-url", "ftp://x"],
+            &["--app-url", "http://x/?q"],
             &["--frobnicate"],
         ] {
-            let err = parse(&args(bad)).unwrap_err();
-            assert!(!err.is_empty(), "{bad:?}");
+            let err = parse(bad).unwrap_err();
+            assert!(err.use_stderr(), "{bad:?}");
+            assert!(!err.render().to_string().is_empty(), "{bad:?}");
         }
-        assert!(parse(&args(&["--help"])).unwrap().help);
+        assert!(!parse(&["--help"]).unwrap_err().use_stderr());
+    }
+
+    /// What a user pastes: every line a `WORKOS_*` setting `AuthKitConfig::from_env`
+    /// needs, with the redirect URI for the app and a cookie password of 32+ characters.
+    #[tokio::test]
+    async fn the_banner_is_every_setting_an_app_needs() {
+        let (emulator, text) = start(args(&["--port", "0", "--app-url", "http://localhost:3005"]))
+            .await
+            .unwrap()
+            .unwrap();
+        let env: std::collections::HashMap<&str, &str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("export "))
+            .filter_map(|l| l.split_once('='))
+            .collect();
+        let port = emulator.local_addr().port().to_string();
+        assert_eq!(env["WORKOS_CLIENT_ID"], emulator.client_id());
+        assert_eq!(env["WORKOS_API_KEY"], emulator.api_key());
+        assert_eq!(env["WORKOS_API_HOSTNAME"], "127.0.0.1");
+        assert_eq!(env["WORKOS_API_PORT"], port);
+        assert_eq!(env["WORKOS_API_HTTPS"], "false");
+        assert_eq!(env["WORKOS_REDIRECT_URI"], "http://localhost:3005/callback");
+        let password = env["WORKOS_COOKIE_PASSWORD"];
+        assert!(password.len() >= 32, "{password}");
+        assert!(
+            password
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "a plain word a shell and a .env file take unquoted: {password}"
+        );
+        assert_eq!(env.len(), 7, "{text}");
+        assert!(text.contains("ada@example.com"), "{text}");
+        assert!(text.contains("analytical-engine"), "{text}");
+        emulator.shutdown().await;
+
+        // A fresh password on every start.
+        let (other, text2) = start(args(&["--port", "0"])).await.unwrap().unwrap();
+        assert!(!text2.contains(password));
+        other.shutdown().await;
     }
 
     #[tokio::test]
-    async fn json_banner_has_the_three_fields() {
-        let (emulator, text) = start(&args(&["--port", "0", "--json"]))
+    async fn json_banner_has_the_fields_and_the_env() {
+        let (emulator, text) = start(args(&["--port", "0", "--json"]))
             .await
             .unwrap()
             .unwrap();
@@ -311,14 +390,11 @@ mod tests {
             .unwrap()
             .contains("built-in demo seed"));
         assert_eq!(json["users"][0], "ada@example.com");
+        assert_eq!(
+            json["env"]["WORKOS_REDIRECT_URI"],
+            "http://localhost:3000/callback"
+        );
         emulator.shutdown().await;
-
-        let (emulator, text) = start(&args(&["--port", "0"])).await.unwrap().unwrap();
-        assert!(text.contains(emulator.base_url()));
-        assert!(text.contains("WORKOS_API_HTTPS=false"));
-        assert!(text.contains("ada@example.com"), "{text}");
-        assert!(text.contains("analytical-engine"), "{text}");
-        emulator.shutdown().await;
-        assert_eq!(start(&args(&["-h"])).await.unwrap().map(|_| ()), None);
+        assert!(start(args(&["-h"])).await.unwrap().is_none());
     }
 }

@@ -1,5 +1,5 @@
 // Signing in and out, guarded routes, and the session over time.
-import { test, expect, adaInAcme, signIn, hydrated, screenshot, setTokenTtl, emulator } from "./support";
+import { test, expect, adaInAcme, signIn, hydrated, screenshot, setTokenTtl, emulator, emulatorUrl } from "./support";
 
 const SSR_MODES = ["/protected", "/protected/in-order", "/protected/async", "/protected/partially-blocked"];
 
@@ -137,4 +137,38 @@ test("a server function that needs a session sends a signed-out browser to sign 
   await expect(page.locator("h1")).toHaveText("Sign in");
   await adaInAcme(page);
   await expect(page).toHaveURL(/\/dashboard$/);
+});
+
+test("a session WorkOS ended shows signed out at the next answer, while the tab keeps focus", async ({ page, request }) => {
+  await setTokenTtl(request, 3);
+  try {
+    await signIn(page, adaInAcme, "/");
+    await hydrated(page);
+    await expect(page.locator("#signed-in-as")).toHaveText("ada@example.com");
+
+    // Revoked through WorkOS's Sessions API, as the dashboard would; the tab keeps focus
+    // (no focus, visibility or online event reaches it from here on).
+    const listed = await emulator(request, "/__emulator/sessions");
+    const ada = listed.sessions.filter((s: { user_email: string }) => s.user_email === "ada@example.com");
+    expect(ada.length).toBeGreaterThan(0);
+    for (const s of ada) {
+      const revoked = await request.post(`${emulatorUrl}/user_management/sessions/revoke`, {
+        headers: { authorization: "Bearer sk_test_emulator_demo" },
+        data: { session_id: s.id },
+      });
+      expect(revoked.ok()).toBe(true);
+    }
+    await page.waitForTimeout(3_500); // the access token expires: the next request refreshes
+
+    // A client-side navigation: the page's server function finds the session ended (the
+    // refresh is refused) and says "Not signed in" — and the header follows at once.
+    await page.getByRole("link", { name: "Profile" }).click();
+    await expect(page.locator("main, body").getByText("Not signed in")).toBeVisible();
+    await expect(page.locator("#signed-in-as")).toHaveCount(0, { timeout: 2_000 });
+    await expect(page.locator("header.nav").getByRole("link", { name: "Sign in" })).toBeVisible();
+    await expect(page.locator("header.nav").getByRole("button", { name: "Sign out" })).toHaveCount(0);
+    await screenshot(page, "session-ended-while-focused");
+  } finally {
+    await setTokenTtl(request, 300);
+  }
 });

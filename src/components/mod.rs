@@ -15,7 +15,7 @@ mod provider;
 // `#[server]` also emits a `pub` inner function with the body, which no path reaches.
 #[allow(unreachable_pub)]
 pub(crate) mod server;
-mod snapshot;
+pub(crate) mod snapshot;
 #[allow(unreachable_pub)]
 mod widgets;
 
@@ -26,17 +26,16 @@ pub use gates::{
 };
 pub use navigate::{decode_server_fn_error, follow_auth_error, AsAuthError};
 pub use protected::{
-    GuardedView, Protected, ProtectedParentRoute, ProtectedParentRouteProps, ProtectedProps,
-    ProtectedRoute, ProtectedRouteProps,
+    GuardedParentRoute, GuardedParentRouteProps, GuardedRoute, GuardedRouteProps, GuardedView,
+    Protected, ProtectedProps,
 };
 pub use provider::{
     use_access_token, use_auth, AccessTokenState, AuthContext, AuthKitProvider,
     AuthKitProviderProps,
 };
 pub use server::{
-    auth_snapshot, get_access_token, list_organizations, organization_name, switch_organization,
-    AccessTokenInfo, AuthSnapshotFn, GetAccessToken, ListOrganizations, OrganizationChoice,
-    OrganizationName, SwitchOrganization,
+    auth_snapshot, get_access_token, list_organizations, organization_name, AccessTokenInfo,
+    AuthSnapshotFn, GetAccessToken, ListOrganizations, OrganizationChoice, OrganizationName,
 };
 pub use snapshot::{AuthSnapshot, ClientConfig};
 pub use widgets::{

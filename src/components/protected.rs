@@ -1,4 +1,4 @@
-//! [`Protected`], [`ProtectedRoute`] and [`ProtectedParentRoute`]: route guards decided from
+//! [`Protected`], [`GuardedRoute`] and [`GuardedParentRoute`]: route guards decided from
 //! the synchronous snapshot.
 
 use super::provider::use_auth;
@@ -290,7 +290,7 @@ mod client {
     }
 }
 
-/// The view of a [`ProtectedRoute`]: the route's view inside a [`Protected`].
+/// The view of a [`GuardedRoute`]: the route's view inside a [`Protected`].
 #[derive(Clone)]
 pub struct GuardedView<F> {
     view: F,
@@ -330,13 +330,15 @@ where
 }
 
 /// A `<Route>` whose view is wrapped in [`Protected`]: the same decisions, the same props,
-/// for `<Routes>` (as leptos_router's `ProtectedRoute`, but decided from the synchronous
+/// for `<Routes>` (as leptos_router's `ProtectedRoute`, named apart from it so that
+/// `use leptos_router::components::*;` and `use authkit_leptos::*;` import side by side, and
+/// decided from the synchronous
 /// snapshot, so signed-out document requests get a real `302` in every `SsrMode`).
 ///
 /// ```no_run
 /// # #[cfg(any(feature = "ssr", feature = "hydrate"))]
 /// # mod demo {
-/// use authkit_leptos::ProtectedRoute;
+/// use authkit_leptos::GuardedRoute;
 /// use leptos::prelude::*;
 /// use leptos_router::{components::{Router, Routes}, path, SsrMode};
 ///
@@ -345,8 +347,8 @@ where
 ///     view! {
 ///         <Router>
 ///             <Routes fallback=|| "Not found">
-///                 <ProtectedRoute path=path!("/reports") view=|| "Reports" ssr=SsrMode::InOrder />
-///                 <ProtectedRoute path=path!("/admin") view=|| "Admin" role="admin" />
+///                 <GuardedRoute path=path!("/reports") view=|| "Reports" ssr=SsrMode::InOrder />
+///                 <GuardedRoute path=path!("/admin") view=|| "Admin" role="admin" />
 ///             </Routes>
 ///         </Router>
 ///     }
@@ -354,7 +356,7 @@ where
 /// # }
 /// ```
 #[component(transparent)]
-pub fn ProtectedRoute<Segments, ViewFn, View>(
+pub fn GuardedRoute<Segments, ViewFn, View>(
     /// The path (as for `<Route>`).
     path: Segments,
     /// The route's view.
@@ -407,7 +409,7 @@ where
 /// A `<ParentRoute>` whose view is wrapped in [`Protected`]: everything under it needs a
 /// signed-in user who meets the requirements. Its view renders an `<Outlet/>` as usual.
 #[component(transparent)]
-pub fn ProtectedParentRoute<Segments, ViewFn, View, Children>(
+pub fn GuardedParentRoute<Segments, ViewFn, View, Children>(
     /// The path (as for `<ParentRoute>`).
     path: Segments,
     /// The parent view (with an `<Outlet/>`).

@@ -17,11 +17,20 @@ use leptos::prelude::*;
 /// the server's, with no `Suspense`, no loading state and no hydration mismatch.
 ///
 /// In the browser it reads the session again (the [`auth_snapshot`](super::server)
-/// server function) when the tab regains focus, becomes visible or comes back online, so
-/// a session ended in another tab is noticed without a reload, and after
-/// [`AuthContext::refresh`] (the [`OrganizationSwitcher`](crate::OrganizationSwitcher)
-/// calls it after a switch). Signing in and out are full-page navigations, which render
-/// a new snapshot anyway.
+/// server function):
+/// - as soon as any same-origin response (a server function of yours, a `fetch`) was
+///   answered in the other state than the page shows — the session ended (revoked, a
+///   refresh WorkOS refused, signed out elsewhere) or began. The layer marks every
+///   session-dependent response with a `Server-Timing: authkit-session;desc=signed-in`
+///   (or `signed-out`) entry, which the provider reads with a `PerformanceObserver`; no
+///   wrapper around `fetch`. Browsers expose `Server-Timing` to pages in secure contexts
+///   only (`https://`, and `http://localhost` / `127.0.0.1` in development);
+/// - when the tab regains focus, becomes visible or comes back online, so a session ended
+///   in another tab is noticed without a reload;
+/// - after [`AuthContext::refresh`] (the [`OrganizationSwitcher`](crate::OrganizationSwitcher)
+///   calls it after a switch).
+///
+/// Signing in and out are full-page navigations, which render a new snapshot anyway.
 #[component]
 pub fn AuthKitProvider(children: Children) -> impl IntoView {
     let initial = leptos::server::SharedValue::new(initial_snapshot).into_inner();
@@ -146,6 +155,27 @@ impl AuthContext {
         self.with(|s| s.impersonator.clone())
     }
 
+    /// Switches the session to another organization the user belongs to, then reads the
+    /// session again, so flags, roles and gates update without a reload — as
+    /// authkit-nextjs's `useAuth().switchToOrganization`; the server side is
+    /// [`switch_to_organization`](crate::switch_to_organization) (the same name, one
+    /// concept). When WorkOS wants the user to authenticate again for that organization
+    /// (SSO, MFA enrollment) the error is [`AuthError::ReauthenticationRequired`] and the
+    /// browser is sent there.
+    ///
+    /// # Errors
+    /// The [`AuthError`] the switch answered: [`AuthError::SignInRequired`] when signed
+    /// out, [`AuthError::Refresh`] when WorkOS refused it (not a member) or could not
+    /// answer (`transient`).
+    pub async fn switch_to_organization(
+        &self,
+        organization_id: impl Into<String>,
+    ) -> Result<(), AuthError> {
+        super::server::switch_organization(organization_id.into()).await?;
+        self.refresh();
+        Ok(())
+    }
+
     /// Reads the session from the server again (in the browser; nothing on the server,
     /// where the snapshot is always the request's own).
     pub fn refresh(&self) {
@@ -253,6 +283,7 @@ mod client {
     //! state with the `try_` accessors and stops quietly when it is gone.
 
     use super::*;
+    use crate::components::snapshot::{SESSION_TIMING, SIGNED_IN, SIGNED_OUT};
     use leptos::task::spawn_local;
     use std::time::Duration;
 
@@ -264,9 +295,11 @@ mod client {
         leptos::web_sys::js_sys::Date::now()
     }
 
-    /// Re-reads the snapshot on focus, visibility and `online`, once hydrated; the
-    /// listeners go away with the provider.
+    /// Re-reads the snapshot on focus, visibility and `online`, and when a response says
+    /// the session is not what the page shows, once hydrated; the listeners go away with
+    /// the provider.
     pub(super) fn watch(context: AuthContext) {
+        Effect::new(move |_| watch_responses(context));
         Effect::new(move |_| {
             for event in ["focus", "online", "visibilitychange"] {
                 let handle = window_event_listener_untyped(event, move |_| {
@@ -302,6 +335,65 @@ mod client {
                 fetch_token(context.token);
             }
             current
+        });
+    }
+
+    /// Reads the `Server-Timing` entries the layer puts on session-dependent responses
+    /// (see [`SESSION_TIMING`]) from every same-origin response the page receives, and
+    /// reads the snapshot again when the newest one disagrees with what the page shows.
+    /// Where the browser offers no `PerformanceObserver` (or no `serverTiming`, outside a
+    /// secure context), nothing happens and the focus listeners remain.
+    fn watch_responses(context: AuthContext) {
+        use leptos::wasm_bindgen::closure::Closure;
+        use leptos::wasm_bindgen::JsCast;
+        use web_sys::{
+            PerformanceObserver, PerformanceObserverEntryList, PerformanceObserverInit,
+            PerformanceResourceTiming, PerformanceServerTiming,
+        };
+
+        let callback = Closure::<dyn Fn(PerformanceObserverEntryList)>::new(
+            move |list: PerformanceObserverEntryList| {
+                // Entries arrive in the order the responses ended: the last one says how
+                // the session is now.
+                let mut newest = None;
+                for entry in list.get_entries().iter() {
+                    let Ok(entry) = entry.dyn_into::<PerformanceResourceTiming>() else {
+                        continue;
+                    };
+                    for timing in entry.server_timing().iter() {
+                        let Ok(timing) = timing.dyn_into::<PerformanceServerTiming>() else {
+                            continue;
+                        };
+                        if timing.name() == SESSION_TIMING {
+                            newest = Some(timing.description());
+                        }
+                    }
+                }
+                let Some(answered) = newest else { return };
+                let Some(shown) = context.snapshot.try_with_untracked(|s| s.is_signed_in()) else {
+                    return; // the provider is gone
+                };
+                let disagrees = match answered.as_str() {
+                    SIGNED_IN => !shown,
+                    SIGNED_OUT => shown,
+                    _ => false,
+                };
+                if disagrees {
+                    refresh_snapshot(context);
+                }
+            },
+        );
+        let Ok(observer) = PerformanceObserver::new(callback.as_ref().unchecked_ref()) else {
+            return;
+        };
+        let init =
+            PerformanceObserverInit::new(&leptos::web_sys::js_sys::Array::of1(&"resource".into()));
+        observer.observe(&init);
+        // Kept (and the callback with it) until the provider goes.
+        let kept = StoredValue::new_local((observer, callback));
+        on_cleanup(move || {
+            kept.try_with_value(|(observer, _)| observer.disconnect());
+            kept.dispose();
         });
     }
 

@@ -119,13 +119,13 @@ pub async fn list_organizations() -> Result<Vec<OrganizationChoice>, AuthError> 
     Ok(choices)
 }
 
-/// Switches the session to `organization_id` (as authkit-nextjs's
-/// `switchToOrganization`). From a form without JavaScript the browser comes back to the
-/// page it posted from; from WebAssembly the provider re-reads the snapshot. When WorkOS
-/// wants the user to authenticate again for that organization (SSO, MFA enrollment) the
-/// error is [`AuthError::ReauthenticationRequired`] and the browser is sent there.
+/// The endpoint behind [`OrganizationSwitcher`](crate::OrganizationSwitcher)'s form and
+/// [`AuthContext::switch_to_organization`](crate::AuthContext::switch_to_organization):
+/// [`switch_to_organization`](crate::switch_to_organization) for the browser (as
+/// authkit-nextjs's `switchToOrganizationAction`). From a form without JavaScript the
+/// browser comes back to the page it posted from. Not public: apps call one of the two.
 #[server(name = SwitchOrganization, prefix = "/api", endpoint = "authkit/switch-organization")]
-pub async fn switch_organization(organization_id: String) -> Result<(), AuthError> {
+pub(crate) async fn switch_organization(organization_id: String) -> Result<(), AuthError> {
     crate::switch_to_organization(&organization_id).await?;
     Ok(())
 }

@@ -3,6 +3,27 @@
 use crate::user::{Impersonator, User};
 use serde::{Deserialize, Serialize};
 
+/// The `Server-Timing` metric on every session-dependent response of the layer, with the
+/// description [`SIGNED_IN`] or [`SIGNED_OUT`]: how the provider in the browser learns
+/// from any same-origin response that the session ended (or began) elsewhere.
+#[cfg_attr(
+    not(all(feature = "hydrate", target_arch = "wasm32")),
+    allow(dead_code)
+)] // read by the browser half
+pub(crate) const SESSION_TIMING: &str = "authkit-session";
+/// The session was there for the response.
+#[cfg_attr(
+    not(all(feature = "hydrate", target_arch = "wasm32")),
+    allow(dead_code)
+)] // read by the browser half
+pub(crate) const SIGNED_IN: &str = "signed-in";
+/// The response was answered signed out (no session, or it ended on this request).
+#[cfg_attr(
+    not(all(feature = "hydrate", target_arch = "wasm32")),
+    allow(dead_code)
+)] // read by the browser half
+pub(crate) const SIGNED_OUT: &str = "signed-out";
+
 /// The session as the page sees it: every field of [`Auth`](crate::Auth) except the access
 /// token and the refresh token, which never reach the HTML. Signed out, `user` is `None`
 /// and the lists are empty.
@@ -103,7 +124,10 @@ impl AuthSnapshot {
                 Self::from_auth(request_auth.auth(), config)
             }
             None => Self {
-                config: leptos::prelude::use_context::<crate::AuthKit>()
+                config: parts
+                    .as_ref()
+                    .and_then(|p| p.extensions.get::<crate::AuthKit>().cloned())
+                    .or_else(leptos::prelude::use_context::<crate::AuthKit>)
                     .map(|kit| ClientConfig::of(&kit))
                     .unwrap_or_default(),
                 ..Self::default()

@@ -162,7 +162,8 @@ pub fn SignOutButton(
 
 /// Lists the organizations the user belongs to and switches between them (as
 /// authkit-nextjs's `switchToOrganization`): a form with a `<select>` posting to the
-/// [`switch_organization`](crate::switch_organization) server function; the provider then re-reads the
+/// `/api/authkit/switch-organization` server function (works without JavaScript); the
+/// provider then re-reads the
 /// session, so flags, roles and gates update without a reload. The list is loaded in the
 /// browser after hydration (a page render never waits on WorkOS for it). When WorkOS
 /// asks the user to authenticate again for an organization (`sso_required`,

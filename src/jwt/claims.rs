@@ -23,6 +23,7 @@ const MAX_UNIX_SECS: u64 = 253_402_300_799;
 /// Deserializing needs a JSON object; a standard claim given twice is an error (`duplicate
 /// field`), a custom one given twice keeps its last value, as `JSON.parse`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct AccessTokenClaims {
     /// Issuer.
     pub iss: String,
@@ -214,6 +215,7 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
 
 /// The `act` claim: who is acting on the user's behalf.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Actor {
     /// The acting admin (WorkOS puts their email here).
     pub sub: String,

@@ -2,6 +2,7 @@
 //! starts one) and the `tower::Layer` that makes an [`AuthKitService`] per inner service.
 
 use super::service::{AuthKitService, LayerConfig, MiddlewareAuth};
+use super::site::SiteFiles;
 use crate::authkit::AuthKit;
 use crate::matcher::{Matcher, MatcherError};
 use std::sync::Arc;
@@ -12,17 +13,36 @@ pub(super) const DEFAULT_SERVER_FN_PATTERN: &str = "/api/:path*";
 
 /// The AuthKit tower layer. Build it with [`AuthKit::layer`].
 ///
-/// For every request whose path its matcher covers, the layer reads the session cookie,
-/// unseals it, checks the access token against the sealed user, verifies it against the
-/// WorkOS JWKS, refreshes it when it is expired or about to expire (one exchange per
-/// refresh token at a time, see [Refreshing](crate#refreshing)), and puts the result into
-/// the request's extensions, where [`with_auth`](crate::with_auth) finds it during SSR and
-/// in server functions alike — so both see the *refreshed* session, never the stale cookie.
-/// On the way out it writes the new cookie (or deletes a dead one) and marks the response
-/// private.
+/// For every request it covers, the layer reads the session cookie, unseals it, checks the
+/// access token against the sealed user, verifies it against the WorkOS JWKS, refreshes it
+/// when it is expired or about to expire (one exchange per refresh token at a time, see
+/// [Refreshing](crate#refreshing)), and puts the result into the request's extensions,
+/// where [`with_auth`](crate::with_auth) finds it during SSR and in server functions alike
+/// — so both see the *refreshed* session, never the stale cookie. On the way out it writes
+/// the new cookie (or deletes a dead one) and marks the response private.
 ///
-/// Threat model: the session is only ever read from the sealed cookie and handed on in
-/// request extensions, which a client cannot set; headers a client sends (for example the
+/// ## What it covers
+///
+/// By default, **everything the app renders**: every Leptos route, every server function,
+/// the pages the fallback renders (a `404` shows the signed-in nav too) and any other route
+/// of the router it wraps — **except the site's own files**: everything under
+/// `/{site_pkg_dir}/` (the wasm, JS and CSS cargo-leptos builds) and the files in the site
+/// root (`favicon.ico`, the assets dir), which are served exactly as without the layer: no
+/// cookie read, no `private, no-store`, no `Vary: Cookie`. The layer finds the site where
+/// Leptos does (`LEPTOS_SITE_ROOT` and `LEPTOS_SITE_PKG_DIR`, which cargo-leptos sets, else
+/// `target/site` and `pkg`); an app that reads its `LeptosOptions` from a file says so with
+/// [`site`](Self::site). No page needs listing.
+///
+/// [`matcher`](Self::matcher) narrows coverage to chosen paths instead, as authkit-nextjs's
+/// middleware `config.matcher` does (server functions stay covered); the site's files
+/// are never covered, whatever the patterns say. On a page the matcher misses,
+/// [`with_auth`](crate::with_auth) is an error naming the path, and the components render
+/// signed out.
+///
+/// ## Threat model
+///
+/// The session is only ever read from the sealed cookie and handed on in request
+/// extensions, which a client cannot set; headers a client sends (for example the
 /// `x-workos-session` header authkit-nextjs uses internally) are never trusted. A cookie
 /// that is garbage, tampered with, sealed with another password, or belongs to another
 /// user is treated as "signed out" and deleted; WorkOS being down or slow (timeouts
@@ -31,42 +51,47 @@ pub(super) const DEFAULT_SERVER_FN_PATTERN: &str = "/api/:path*";
 /// Deployment caveat: `Secure` on the cookies follows the scheme of the configured
 /// redirect URI (an app behind a TLS-terminating proxy sees plain http requests).
 ///
-/// Add the layer *after* the routes (`Router::layer` only wraps routes that exist):
+/// ## Where it goes
+///
+/// Add the layer *after* the routes and the fallback (`Router::layer` only wraps what
+/// exists), so it covers the Leptos routes, the fallback's pages and
+/// [`AuthKit::routes`] alike:
 ///
 /// ```no_run
 /// # use authkit_leptos::{AuthKit, AuthKitConfig};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let authkit = AuthKit::new(AuthKitConfig::from_env()?)?;
 /// let app: axum::Router = axum::Router::new()
-///     // .leptos_routes(...).fallback(...)
+///     // .leptos_routes(&leptos_options, routes, …)
+///     // .fallback(leptos_axum::file_and_error_handler(shell))
 ///     .merge(authkit.routes())
-///     .layer(
-///         authkit
-///             .layer()
-///             .matcher(["/", "/dashboard/:path*", "/profile/:path*"])?
-///             .middleware_auth(["/", "/about"])?,
-///     );
+///     .layer(authkit.layer());
 /// # Ok(()) }
 /// ```
 ///
 /// The pieces, split the way tower-http splits its middleware: `AuthKitLayer` (the
 /// builder), [`AuthKitService`] (what it wraps around the routes),
-/// [`ResponseFuture`](crate::ResponseFuture) (what the service returns) and the session's headers the layer writes on each response.
+/// [`ResponseFuture`](crate::ResponseFuture) (what the service returns) and the session's
+/// headers the layer writes on each response.
 #[derive(Clone, Debug)]
 pub struct AuthKitLayer {
     config: Arc<LayerConfig>,
 }
 
 impl AuthKitLayer {
-    /// The layer, covering only the server-function paths (`/api/:path*`).
+    /// The layer, covering everything but the site's files (see
+    /// [What it covers](Self#what-it-covers)).
     pub(crate) fn new(kit: AuthKit) -> Self {
-        let mut matcher = Matcher::default();
+        let mut server_fns = Matcher::default();
         // The pattern is a constant known to compile.
-        let _ = matcher.push(DEFAULT_SERVER_FN_PATTERN);
+        let _ = server_fns.push(DEFAULT_SERVER_FN_PATTERN);
         Self {
             config: Arc::new(LayerConfig {
                 kit,
-                matcher,
+                matcher: None,
+                server_fns,
+                cover_server_fns: true,
+                site: SiteFiles::from_env(),
                 middleware_auth: None,
                 sign_up_paths: Arc::default(),
             }),
@@ -80,9 +105,18 @@ impl AuthKitLayer {
         self
     }
 
-    /// The paths the layer covers, as a Next.js middleware `matcher`
-    /// (`"/"`, `"/dashboard/:path*"`, …). Adds to the server-function pattern. A bad
-    /// pattern is an error here, at start-up.
+    /// Where the site's files are, from the app's `LeptosOptions` (`site_root` and
+    /// `site_pkg_dir`), for apps that read them from a file (`get_configuration(Some(..))`)
+    /// rather than from the `LEPTOS_*` variables cargo-leptos sets. The site root's
+    /// top-level names are read once, here.
+    pub fn site(self, options: &leptos::config::LeptosOptions) -> Self {
+        let site = SiteFiles::new(&options.site_root, &options.site_pkg_dir);
+        self.edit(|c| c.site = site)
+    }
+
+    /// Covers only these paths (and server functions), as a Next.js middleware `matcher`
+    /// (`"/"`, `"/dashboard/:path*"`, …); called again, adds to them. A bad pattern is an
+    /// error here, at start-up. The site's files stay uncovered whatever the patterns say.
     ///
     /// The patterns have the semantics of a Next.js middleware `matcher` (`path-to-regexp`
     /// v6, as authkit-nextjs compiles it): anchored at both ends, an optional trailing
@@ -100,34 +134,24 @@ impl AuthKitLayer {
     {
         let extra = Matcher::new(patterns)?;
         Ok(self.edit(|c| {
+            let matcher = c.matcher.get_or_insert_with(Matcher::default);
             for p in extra.patterns() {
-                let _ = c.matcher.push(p);
+                let _ = matcher.push(p);
             }
         }))
     }
 
-    /// Stops covering `/api/:path*` (server functions) by default.
+    /// Stops covering `/api/:path*` (server functions).
     pub fn without_server_fns(self) -> Self {
-        self.edit(|c| {
-            let kept: Vec<String> = c
-                .matcher
-                .patterns()
-                .filter(|p| *p != DEFAULT_SERVER_FN_PATTERN)
-                .map(str::to_owned)
-                .collect();
-            c.matcher = Matcher::new(kept).unwrap_or_default();
-        })
+        self.edit(|c| c.cover_server_fns = false)
     }
 
     /// Middleware-auth mode: signed-out visitors to any covered path are sent to sign in
     /// before the app runs, except on `unauthenticated_paths` (and the callback path,
     /// which is always allowed). Document requests are redirected to AuthKit; other
-    /// requests (server functions, `fetch`) get `401` with the sign-in URL.
-    ///
-    /// A catch-all matcher (`"/:path*"`) covers the site's own files too (cargo-leptos
-    /// serves `/pkg/<name>.js` and `.wasm`; `/favicon.ico`), which then answer `401` to
-    /// signed-out visitors and the page cannot hydrate: list them here
-    /// (`["/", "/pkg/:path*", "/favicon.ico"]`) or keep them out of the matcher.
+    /// requests (server functions, `fetch`) get `401` with the sign-in URL. The site's
+    /// files (`/pkg/…`, `favicon.ico`) are never covered, so a signed-out visitor's page
+    /// still loads its wasm, JS and CSS.
     ///
     /// The components' own reads of the session (`/api/authkit/snapshot`,
     /// `/api/authkit/access-token`, `/api/authkit/organizations`) are always let through:

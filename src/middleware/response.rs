@@ -12,16 +12,29 @@ use crate::session::{session_delete_cookie, session_set_cookies, SessionCookies}
 use crate::workos::ScreenHint;
 use axum::body::Body;
 use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE, VARY};
+use http::HeaderName;
 use http::{HeaderMap, Method, Response, StatusCode};
 
+const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
+
+/// The `Server-Timing` entry that tells the browser whether a session-dependent answer was
+/// given signed in. `<AuthKitProvider>` watches every same-origin response's entries (a
+/// `PerformanceObserver`, no wrapper around `fetch`), so whatever learns first that the
+/// session ended (a server function's answer, a refresh that failed) updates the page at
+/// once. Not a secret: the page shows the same. The names are the browser half's
+/// (`components::snapshot::SESSION_TIMING`, checked by a test below).
+const SIGNED_IN_TIMING: HeaderValue = HeaderValue::from_static("authkit-session;desc=signed-in");
+const SIGNED_OUT_TIMING: HeaderValue = HeaderValue::from_static("authkit-session;desc=signed-out");
+
 /// Applies the cookie action and, when the response depends on the session, makes it
-/// private and uncacheable.
+/// private and uncacheable and says whether it was answered `signed_in`.
 pub(super) fn finish(
     kit: &AuthKit,
     response: &mut Response<Body>,
     cookie: &CookieAction,
     sent: &SessionCookies,
     session_dependent: bool,
+    signed_in: bool,
 ) {
     let config = kit.config();
     let secure_url = Some(config.redirect_uri().as_str());
@@ -59,6 +72,14 @@ pub(super) fn finish(
     if session_dependent || !matches!(cookie, CookieAction::Keep) {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static(PRIVATE_NO_STORE));
         append_vary(headers, "Cookie");
+        headers.append(
+            SERVER_TIMING,
+            if signed_in {
+                SIGNED_IN_TIMING
+            } else {
+                SIGNED_OUT_TIMING
+            },
+        );
     }
 }
 
@@ -118,5 +139,23 @@ pub(super) fn sign_in_response(
             redirect_with_cookies(status, url.as_str(), cookies)
         }
         Err(e) => sign_in_unavailable(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::snapshot::{SESSION_TIMING, SIGNED_IN, SIGNED_OUT};
+
+    #[test]
+    fn the_timing_entries_are_the_ones_the_browser_reads() {
+        assert_eq!(
+            SIGNED_IN_TIMING.to_str().unwrap(),
+            format!("{SESSION_TIMING};desc={SIGNED_IN}")
+        );
+        assert_eq!(
+            SIGNED_OUT_TIMING.to_str().unwrap(),
+            format!("{SESSION_TIMING};desc={SIGNED_OUT}")
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 use super::future::ResponseFuture;
 use super::response::{append_vary, finish, sign_in_response};
+use super::site::SiteFiles;
 use crate::authkit::AuthKit;
 use crate::matcher::Matcher;
 use crate::request_auth::RequestAuth;
@@ -19,9 +20,30 @@ use std::task::{Context, Poll};
 #[derive(Clone, Debug)]
 pub(super) struct LayerConfig {
     pub(super) kit: AuthKit,
-    pub(super) matcher: Matcher,
+    /// `None`: the whole app (the default); else only these paths.
+    pub(super) matcher: Option<Matcher>,
+    /// The server-function paths (`/api/:path*`).
+    pub(super) server_fns: Matcher,
+    /// Whether they are covered (with either coverage); off after `without_server_fns`.
+    pub(super) cover_server_fns: bool,
+    /// Never covered.
+    pub(super) site: SiteFiles,
     pub(super) middleware_auth: Option<MiddlewareAuth>,
     pub(super) sign_up_paths: Arc<Matcher>,
+}
+
+impl LayerConfig {
+    /// Whether the layer resolves the session for `path`.
+    fn covers(&self, path: &str) -> bool {
+        if self.site.contains(path) {
+            return false;
+        }
+        let server_fn = self.server_fns.covers(path);
+        match &self.matcher {
+            Some(matcher) => (server_fn && self.cover_server_fns) || matcher.covers(path),
+            None => !server_fn || self.cover_server_fns,
+        }
+    }
 }
 
 /// Signed-out visitors are sent to sign in, except on these paths.
@@ -72,7 +94,12 @@ where
         let path = req.uri().path();
         // The crate's own routes (sign-in, sign-up, sign-out, callback) manage the
         // cookies themselves; resolving (and maybe refreshing) there would only race them.
-        if !self.config.matcher.covers(path) || self.config.kit.is_own_route(path) {
+        if !self.config.covers(path) || self.config.kit.is_own_route(path) {
+            if !self.config.site.contains(path) {
+                // Uncovered pages still find the handle (sign-in links, the components'
+                // settings, `with_auth`'s "not covered" error) without app context.
+                req.extensions_mut().insert(self.config.kit.clone());
+            }
             return ResponseFuture::inner(self.inner.call(req));
         }
         // The clone is not ready; keep the ready one for this call (tower's idiom).
@@ -116,7 +143,7 @@ where
             };
             let mut response =
                 sign_in_response(kit, req.method(), req.headers(), &path_and_query, screen);
-            finish(kit, &mut response, &resolved.cookie, &cookies, true);
+            finish(kit, &mut response, &resolved.cookie, &cookies, true, false);
             return Ok(response);
         }
     }
@@ -140,6 +167,7 @@ where
         &cookie,
         &cookies,
         signed_in || had_cookie || had_authorization || consulted,
+        signed_in,
     );
     if had_authorization {
         append_vary(response.headers_mut(), "Authorization");

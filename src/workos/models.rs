@@ -17,6 +17,7 @@ use crate::user::{Impersonator, User};
 
 /// The result of `POST /user_management/authenticate` (code exchange or refresh).
 #[derive(Clone, PartialEq)]
+#[non_exhaustive]
 pub struct AuthenticateResponse {
     /// The signed-in user.
     pub user: User,
@@ -104,6 +105,7 @@ impl AuthenticateWire {
 /// Tokens of the upstream identity provider (e.g. Google), returned for OAuth sign-ins when
 /// the WorkOS dashboard is set to return them.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct OauthTokens {
     /// The provider's access token.
     pub access_token: String,
@@ -134,6 +136,7 @@ impl fmt::Debug for OauthTokens {
 
 /// The key set served at `GET /sso/jwks/{client_id}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct JwkSet {
     /// The public keys.
     pub keys: Vec<Jwk>,
@@ -142,6 +145,7 @@ pub struct JwkSet {
 /// One public key of a [`JwkSet`] (RFC 7517). Members this type does not name are kept in
 /// [`other`](Self::other), so the set serializes back unchanged.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Jwk {
     /// Key type: `RSA`, `EC`, `OKP`.
     pub kty: String,
@@ -173,6 +177,7 @@ pub struct Jwk {
 
 /// A WorkOS organization (`GET /organizations/{id}`).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct Organization {
     /// The organization id, `org_…`.
     pub id: String,
@@ -200,6 +205,7 @@ pub struct Organization {
 
 /// A domain of an [`Organization`].
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct OrganizationDomain {
     /// The domain id, `org_domain_…`.
     #[serde(default)]
@@ -213,6 +219,7 @@ pub struct OrganizationDomain {
 
 /// A user's membership in an organization.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct OrganizationMembership {
     /// The membership id, `om_…`.
     pub id: String,
@@ -247,6 +254,7 @@ pub struct OrganizationMembership {
 
 /// A role reference, `{ "slug": "admin" }`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct RoleSlug {
     /// The role's slug.
     pub slug: String,
@@ -254,6 +262,7 @@ pub struct RoleSlug {
 
 /// One page of organization memberships.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct OrganizationMembershipList {
     /// The memberships on this page.
     pub data: Vec<OrganizationMembership>,
@@ -264,6 +273,7 @@ pub struct OrganizationMembershipList {
 
 /// Pagination cursors of a list response.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct ListMetadata {
     /// Cursor for the previous page.
     #[serde(default)]
@@ -276,6 +286,7 @@ pub struct ListMetadata {
 /// An API key that WorkOS found valid (`POST /api_keys/validations`). It never carries the key
 /// value itself.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct ApiKey {
     /// The key's id, `api_key_…`.
     pub id: String,
@@ -304,6 +315,7 @@ pub struct ApiKey {
 
 /// The owner of an [`ApiKey`].
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct ApiKeyOwner {
     /// `organization` or `user`.
     #[serde(rename = "type")]

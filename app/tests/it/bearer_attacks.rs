@@ -89,8 +89,7 @@ impl Demo {
         )
         .unwrap();
         let options = leptos::config::get_config_from_str(&leptos_toml).unwrap();
-        let app =
-            authkit_demo::server::router(&kit, options, "http://localhost:3000".into()).unwrap();
+        let app = authkit_demo::server::router(&kit, options, "http://localhost:3000".into());
 
         // Ada signs in through the demo's own routes.
         let ada = unseal(

@@ -103,7 +103,7 @@ impl Demo {
             .output_name("authkit-demo")
             .site_addr(listener.local_addr().unwrap())
             .build();
-        let app = authkit_demo::server::router(&kit, options, base.clone()).unwrap();
+        let app = authkit_demo::server::router(&kit, options, base.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app.into_make_service())

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use authkit_leptos::seal::{self, SealError};
 use authkit_leptos::testing::{SessionCookies, PKCE_STATE_TTL};
-use authkit_leptos::{Impersonator, PasswordMap, Session, User};
+use authkit_leptos::{PasswordMap, Session};
 use serde_json::{json, Value};
 
 const PW1: &str = "complex_password_at_least_32_characters_long";
@@ -136,26 +136,32 @@ fn realistic_session() -> Session {
     Session {
         access_token: "eyJhbGciOiJSUzI1NiIsImtpZCI6InNzb19vaWRjX2tleV9wYWlyXzAxIn0.eyJpc3MiOiJodHRwczovL2FwaS53b3Jrb3MuY29tIiwic3ViIjoidXNlcl8wMUhYWVoiLCJzaWQiOiJzZXNzaW9uXzAxSFhZWiIsImV4cCI6MTc1MDAwMDMwMH0.c2lnbmF0dXJl".into(),
         refresh_token: "Xp9yQ2mZk4LrT8vB1nW6".into(),
-        user: User {
-            object: "user".into(),
-            id: "user_01HXYZABCDEF0123456789".into(),
-            email: "ada.lovelace@example.com".into(),
-            email_verified: true,
-            first_name: Some("Ada".into()),
-            profile_picture_url: Some("https://workoscdn.com/images/v1/abc".into()),
-            last_name: Some("Lovelace".into()),
-            last_sign_in_at: Some("2025-06-15T10:00:00.000Z".into()),
-            locale: Some("en-GB".into()),
-            created_at: "2024-01-01T00:00:00.000Z".into(),
-            updated_at: "2025-06-15T10:00:00.000Z".into(),
-            external_id: Some("ext-42".into()),
-            metadata,
-            name: Some("Ada Lovelace".into()),
-        },
-        impersonator: Some(Impersonator {
-            email: "admin@example.com".into(),
-            reason: Some("Investigating a support ticket".into()),
-        }),
+        // Built from JSON, as WorkOS sends it (`User` and `Impersonator` are
+        // `#[non_exhaustive]`: WorkOS may add fields without a breaking release).
+        user: serde_json::from_value(serde_json::json!({
+            "object": "user",
+            "id": "user_01HXYZABCDEF0123456789",
+            "email": "ada.lovelace@example.com",
+            "email_verified": true,
+            "first_name": "Ada",
+            "profile_picture_url": "https://workoscdn.com/images/v1/abc",
+            "last_name": "Lovelace",
+            "last_sign_in_at": "2025-06-15T10:00:00.000Z",
+            "locale": "en-GB",
+            "created_at": "2024-01-01T00:00:00.000Z",
+            "updated_at": "2025-06-15T10:00:00.000Z",
+            "external_id": "ext-42",
+            "metadata": metadata,
+            "name": "Ada Lovelace",
+        }))
+        .expect("a WorkOS user"),
+        impersonator: Some(
+            serde_json::from_value(serde_json::json!({
+                "email": "admin@example.com",
+                "reason": "Investigating a support ticket",
+            }))
+            .expect("an impersonator"),
+        ),
         authentication_method: Some("Password".into()),
     }
 }

@@ -1,12 +1,12 @@
 //! The Leptos components through real leptos_axum SSR, the AuthKit layer and the emulator:
-//! `<Protected>` / `<ProtectedRoute>` redirects in every `SsrMode` and under `<Suspense>` /
+//! `<Protected>` / `<GuardedRoute>` redirects in every `SsrMode` and under `<Suspense>` /
 //! `<ErrorBoundary>`, requirements with their 403 fallback, the provider's snapshot in the
 //! HTML (never a token), the gates, and the components' server functions.
 
 use crate::support::leptos_app::organization_id;
 use crate::support::{location, unseal, Harness, Options};
 use authkit_leptos::{
-    AuthKitProvider, Entitlement, FeatureFlag, Protected, ProtectedRoute, RequirePermission,
+    AuthKitProvider, Entitlement, FeatureFlag, GuardedRoute, Protected, RequirePermission,
     RequireRole, SignInLink, SignUpLink,
 };
 use http::{header, StatusCode};
@@ -73,15 +73,15 @@ fn app() -> impl IntoView {
                         path=path!("/page/error-boundary-below")
                         view=|| view! { <Protected><ErrorBoundary fallback=|_| "error"><SecretWithData /></ErrorBoundary></Protected> }
                     />
-                    <ProtectedRoute path=path!("/page/route") view=Secret />
-                    <ProtectedRoute path=path!("/page/route-in-order") view=Secret ssr=SsrMode::InOrder />
-                    <ProtectedRoute path=path!("/page/route-async") view=Secret ssr=SsrMode::Async />
-                    <ProtectedRoute path=path!("/page/route-partially-blocked") view=Secret ssr=SsrMode::PartiallyBlocked />
+                    <GuardedRoute path=path!("/page/route") view=Secret />
+                    <GuardedRoute path=path!("/page/route-in-order") view=Secret ssr=SsrMode::InOrder />
+                    <GuardedRoute path=path!("/page/route-async") view=Secret ssr=SsrMode::Async />
+                    <GuardedRoute path=path!("/page/route-partially-blocked") view=Secret ssr=SsrMode::PartiallyBlocked />
                     <Route
                         path=path!("/page/admin")
                         view=|| view! { <Protected permission="members:manage"><Secret /></Protected> }
                     />
-                    <ProtectedRoute
+                    <GuardedRoute
                         path=path!("/page/admin-route")
                         view=Secret
                         role="admin"

@@ -3,6 +3,7 @@
 //! `switch_to_organization`, and the components.
 
 mod components;
+mod coverage;
 mod links;
 mod refresh_session;
 mod server_fns;
