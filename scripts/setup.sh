@@ -244,7 +244,7 @@ else
   step_done
 fi
 
-for dir in end2end tests/interop; do
+for dir in end2end examples/start-axum/end2end tests/interop; do
   lock="$ROOT/$dir/package-lock.json"
   stamp="$ROOT/$dir/node_modules/.authkit-setup-stamp"
   want="$(sha256sum "$lock" | cut -d' ' -f1)"

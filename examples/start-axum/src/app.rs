@@ -63,14 +63,12 @@ fn HomePage() -> impl IntoView {
 
     view! {
         <h1>"Welcome to Leptos!"</h1>
-        <p>{move || greeting.get().map(|g| g.unwrap_or_default())}</p> // AuthKit
+        <Suspense>{move || greeting.get().map(|g| view! { <p>{g.unwrap_or_default()}</p> })}</Suspense> // AuthKit
         <button on:click=on_click>"Click Me: " {count}</button>
     }
 }
 
-// AuthKit: the three moves — the session in a server function, a route for signed-in
-// users only (`<GuardedRoute>` above), and a section behind a feature flag.
-#[server]
+#[server] // AuthKit: the session in a server function
 pub async fn greeting() -> Result<String, AuthError> {
     use authkit_leptos::with_auth; // server-only, like the body of every #[server] fn
     Ok(match with_auth().await?.user {
@@ -96,7 +94,7 @@ fn Nav() -> impl IntoView {
 fn Dashboard() -> impl IntoView {
     view! {
         <h1>"Dashboard"</h1>
-        <FeatureFlag flag="new-feature" fallback=|| view! { <p>"No new feature yet."</p> }>
+        <FeatureFlag flag="new-feature">
             <h2>"New Feature Available!"</h2>
         </FeatureFlag>
     }
