@@ -239,7 +239,7 @@ pub async fn refresh_session(organization_id: Option<&str>) -> Result<SignedIn, 
 }
 
 fn refresh_error(
-    e: &crate::authkit::RefreshError,
+    e: &crate::refresh::RefreshError,
     kit: &AuthKit,
     organization_id: Option<&str>,
     return_to: &str,

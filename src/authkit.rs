@@ -5,16 +5,15 @@
 use crate::cache::ExactCache;
 use crate::config::AuthKitConfig;
 use crate::jwt::{decode_unverified, AccessTokenClaims, JwtError, TokenVerifier};
-use crate::refresh::{RefreshGate, DEFAULT_GRACE};
-#[cfg(feature = "redis")]
-use crate::refresh_store::RedisRefreshStore;
+use crate::refresh::shared::Exchanger;
+use crate::refresh::{
+    RefreshError, RefreshErrorHook, RefreshFailure, RefreshOutcome, RefreshStore, RefreshSuccess,
+    RefreshSuccessHook, Refresher, SessionUpdate, DEFAULT_GRACE,
+};
 use crate::session::Session;
-use crate::user::{Impersonator, User};
 use crate::workos::{AuthenticateResponse, WorkOsClient, WorkOsError};
 use std::fmt;
 use std::sync::Arc;
-#[cfg(feature = "redis")]
-use std::time::Instant;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How many unsealed sessions are remembered (a few KiB each; see
@@ -31,109 +30,6 @@ const USED_STATE_TTL: Duration = Duration::from_secs(660);
 pub(crate) const DEFAULT_SIGN_IN_PATH: &str = "/auth/sign-in";
 /// Where the sign-up start route is mounted by default.
 pub(crate) const DEFAULT_SIGN_UP_PATH: &str = "/auth/sign-up";
-
-/// Called after every successful refresh (once per exchange, however many requests
-/// waited for it).
-pub(crate) type RefreshSuccessHook = Arc<dyn Fn(&RefreshSuccess<'_>) + Send + Sync>;
-/// Called after every failed refresh.
-pub(crate) type RefreshErrorHook = Arc<dyn Fn(&RefreshFailure<'_>) + Send + Sync>;
-
-/// What a successful refresh hook sees. No tokens: hooks tend to log.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct RefreshSuccess<'a> {
-    /// The user.
-    pub user: &'a User,
-    /// The session's organization after the refresh.
-    pub organization_id: Option<&'a str>,
-    /// The impersonator, if any.
-    pub impersonator: Option<&'a Impersonator>,
-    /// The session id.
-    pub session_id: &'a str,
-}
-
-/// What a failed refresh hook sees.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct RefreshFailure<'a> {
-    /// Why it failed.
-    pub error: &'a RefreshError,
-    /// The user whose session it was.
-    pub user_id: &'a str,
-}
-
-/// A refresh failed.
-#[derive(Clone, Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RefreshError {
-    /// WorkOS refused or could not be reached.
-    #[error("refreshing the session failed: {0}")]
-    WorkOs(Arc<WorkOsError>),
-    /// The new tokens could not be stored.
-    #[error("the refreshed session could not be sealed: {0}")]
-    Seal(String),
-    /// WorkOS returned tokens for someone else, or a token that cannot be read.
-    #[error("the refreshed session is inconsistent: {0}")]
-    Invalid(&'static str),
-    /// The refresh task stopped without a result.
-    #[error("the refresh was interrupted")]
-    Interrupted,
-    /// WorkOS refused the refresh token (`invalid_grant`) while the shared refresh store
-    /// was unavailable, so another replica may have spent it a moment earlier: the
-    /// request is served signed out and the cookie kept (the other replica's response
-    /// carries the new one). See [`RedisRefreshStore`](crate::RedisRefreshStore).
-    #[error("the refresh token was refused while the shared refresh store was unavailable: {0}")]
-    Unconfirmed(Arc<WorkOsError>),
-}
-
-impl RefreshError {
-    /// Temporary failures keep the cookie (408, 429, 5xx, network, timeout).
-    pub fn is_transient(&self) -> bool {
-        match self {
-            Self::WorkOs(e) => e.is_transient(),
-            Self::Interrupted | Self::Unconfirmed(_) => true,
-            Self::Seal(_) | Self::Invalid(_) => false,
-        }
-    }
-
-    /// Whether the session is over: WorkOS refused the refresh token (`invalid_grant`:
-    /// used, revoked, or its session ended), or answered with tokens that do not belong
-    /// to the session. Other failures — WorkOS down, a misconfigured API key, an
-    /// organization the user cannot enter — leave the cookie in place.
-    pub fn ends_session(&self) -> bool {
-        match self {
-            Self::WorkOs(e) => e.error_code() == Some("invalid_grant"),
-            Self::Invalid(_) => true,
-            Self::Seal(_) | Self::Interrupted | Self::Unconfirmed(_) => false,
-        }
-    }
-
-    /// The WorkOS error, when WorkOS answered.
-    pub fn workos(&self) -> Option<&WorkOsError> {
-        match self {
-            Self::WorkOs(e) | Self::Unconfirmed(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-/// A refreshed (or newly saved) session, sealed once for every request that shares it.
-#[derive(Clone)]
-pub(crate) struct SessionUpdate {
-    pub(crate) session: Arc<Session>,
-    pub(crate) claims: Arc<AccessTokenClaims>,
-    pub(crate) sealed: String,
-}
-
-impl fmt::Debug for SessionUpdate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionUpdate")
-            .field("session", &self.session)
-            .finish_non_exhaustive()
-    }
-}
-
-pub(crate) type RefreshOutcome = Result<Arc<SessionUpdate>, RefreshError>;
 
 /// Why [`AuthKitBuilder::build`] (or [`AuthKit::new`]) failed.
 #[derive(Debug, thiserror::Error)]
@@ -164,8 +60,7 @@ pub struct AuthKitBuilder {
     sign_up_path: String,
     on_refresh_success: Option<RefreshSuccessHook>,
     on_refresh_error: Option<RefreshErrorHook>,
-    #[cfg(feature = "redis")]
-    refresh_store: Option<RedisRefreshStore>,
+    refresh_store: Option<Arc<dyn RefreshStore>>,
 }
 
 impl fmt::Debug for AuthKitBuilder {
@@ -245,14 +140,15 @@ impl AuthKitBuilder {
         self
     }
 
-    /// Shares refresh coordination with the other replicas of this app through Redis
-    /// (feature `redis`): one WorkOS exchange per refresh token across all of them, and
+    /// Shares refresh coordination with the other replicas of this app through `store`
+    /// ([`RedisRefreshStore`](crate::RedisRefreshStore), feature `redis`, or your own
+    /// [`RefreshStore`]): one WorkOS exchange per refresh token across all of them, and
     /// late requests on any replica get the new session for the grace period. Without
     /// it, the in-process gate coordinates the requests of this process only. See
-    /// [`RedisRefreshStore`] for what is stored and what happens when Redis fails.
-    #[cfg(feature = "redis")]
-    pub fn refresh_store(mut self, store: RedisRefreshStore) -> Self {
-        self.refresh_store = Some(store);
+    /// [`RedisRefreshStore`](crate::RedisRefreshStore) for what is stored and what
+    /// happens when the store fails.
+    pub fn refresh_store(mut self, store: impl RefreshStore) -> Self {
+        self.refresh_store = Some(Arc::new(store));
         self
     }
 
@@ -300,13 +196,9 @@ impl AuthKitBuilder {
                 config: self.config,
                 client,
                 verifier,
-                gate: RefreshGate::new(self.refresh_grace),
+                refresher: Refresher::new(self.refresh_grace, self.refresh_store),
                 sessions: ExactCache::new(self.cache_entries.unwrap_or(UNSEALED_SESSION_CACHE)),
                 used_states: crate::cache::SeenOnce::new(USED_STATES, USED_STATE_TTL),
-                #[cfg(feature = "redis")]
-                refresh_grace: self.refresh_grace,
-                #[cfg(feature = "redis")]
-                refresh_store: self.refresh_store,
                 refresh_buffer: self.refresh_buffer,
                 sign_in_path: self.sign_in_path,
                 sign_up_path: self.sign_up_path,
@@ -321,16 +213,12 @@ struct Inner {
     config: AuthKitConfig,
     client: WorkOsClient,
     verifier: TokenVerifier,
-    gate: RefreshGate<RefreshOutcome>,
+    /// The refresh gate, and the store shared with other replicas.
+    refresher: Refresher,
     /// Sessions unsealed recently, by cookie value.
     sessions: ExactCache<Arc<Session>>,
     /// Sign-in states already used by a callback (their nonces' digests).
     used_states: crate::cache::SeenOnce,
-    /// How long a shared `done:` entry lives (the gate keeps its own copy).
-    #[cfg(feature = "redis")]
-    refresh_grace: Duration,
-    #[cfg(feature = "redis")]
-    refresh_store: Option<RedisRefreshStore>,
     refresh_buffer: Option<Duration>,
     sign_in_path: String,
     sign_up_path: String,
@@ -429,7 +317,6 @@ impl AuthKit {
             sign_up_path: DEFAULT_SIGN_UP_PATH.to_owned(),
             on_refresh_success: None,
             on_refresh_error: None,
-            #[cfg(feature = "redis")]
             refresh_store: None,
         }
     }
@@ -470,9 +357,8 @@ impl AuthKit {
     pub(crate) async fn first_use_of_state(&self, nonce: &str) -> bool {
         let digest = crate::cache::digest(nonce.as_bytes());
         let here = self.inner.used_states.first_use(digest);
-        #[cfg(feature = "redis")]
-        if let Some(store) = &self.inner.refresh_store {
-            match store.first_use_of_state(&digest, USED_STATE_TTL).await {
+        if let Some(store) = self.inner.refresher.store() {
+            match store.first_use(&digest, USED_STATE_TTL).await {
                 Ok(first) => return here && first,
                 Err(e) => tracing::warn!(
                     error = %e,
@@ -597,289 +483,35 @@ impl AuthKit {
         }
     }
 
-    /// Exchanges the session's refresh token, sharing one exchange among concurrent
-    /// callers holding the same token (see [`crate::refresh`]). When the shared exchange
-    /// went to another organization than an explicitly `requested` one (a proactive refresh
-    /// racing an organization switch), the new token is exchanged once more into it. An
-    /// organization only carried over from the old token is not requested: a session that
-    /// was switched meanwhile stays switched.
+    /// Exchanges the session's refresh token through the refresher (see
+    /// [`Refresher::refresh`]; `requested`: the organization was asked for, not carried
+    /// over).
     pub(crate) async fn refresh(
         &self,
         session: &Session,
         organization_id: Option<&str>,
         requested: bool,
     ) -> RefreshOutcome {
-        let outcome = self.refresh_once(session, organization_id).await;
-        match outcome {
-            Ok(update)
-                if requested
-                    && organization_id.is_some()
-                    && update.claims.org_id.as_deref() != organization_id =>
-            {
-                self.refresh_once(&update.session, organization_id).await
-            }
-            other => other,
-        }
-    }
-
-    async fn refresh_once(
-        &self,
-        session: &Session,
-        organization_id: Option<&str>,
-    ) -> RefreshOutcome {
-        let key = RefreshGate::<RefreshOutcome>::key(&session.refresh_token);
-        let kit = self.clone();
-        let spent = session.refresh_token.clone();
-        let session = session.clone();
-        let org = organization_id.map(str::to_owned);
-        let outcome = self
-            .inner
-            .gate
-            .run(
-                key,
-                move || async move { kit.coordinated_exchange(session, org).await },
-                // An unconfirmed refusal is remembered too: asking WorkOS again with the
-                // same spent token would get the same answer (and count against limits).
-                |r| matches!(r, Ok(_) | Err(RefreshError::Unconfirmed(_))),
-            )
+        self.inner
+            .refresher
+            .refresh(self, session, organization_id, requested)
             .await
-            .unwrap_or(Err(RefreshError::Interrupted));
-        // This process's memory may be behind the other replicas': the session may have
-        // been refreshed again or signed out elsewhere.
-        #[cfg(feature = "redis")]
-        let outcome = match (outcome, &self.inner.refresh_store) {
-            (Ok(update), Some(store)) => self.newest_shared(store, update).await,
-            (outcome, _) => outcome,
-        };
-        // A chain (R0 → S1 remembered, then S1's token R1 → S2, e.g. an organization
-        // switch): late holders of R0 must get S2, never S1, whose refresh token is spent.
-        if outcome.is_ok() {
-            self.inner.gate.replace_where(
-                |remembered| matches!(remembered, Ok(u) if u.session.refresh_token == spent),
-                &outcome,
-            );
-        }
-        outcome
     }
 
     /// Forgets every remembered refresh into WorkOS session `sid` (a sign-out): no
     /// earlier cookie of that session can be traded for a newer one afterwards.
     pub(crate) fn forget_session(&self, sid: &str) {
-        self.inner
-            .gate
-            .forget_where(|outcome| matches!(outcome, Ok(update) if update.claims.sid == sid));
-        #[cfg(feature = "redis")]
-        if let Some(store) = self.inner.refresh_store.clone() {
-            let sid = crate::cache::digest(sid.as_bytes());
-            let grace = self.inner.refresh_grace;
-            // On its own task: signing out answers at once; the marker lands within one
-            // command timeout.
-            tokio::spawn(async move {
-                if let Err(e) = store.sign_out(&sid, grace).await {
-                    tracing::warn!(error = %e, "could not record the sign-out in the shared refresh store");
-                }
-            });
-        }
+        self.inner.refresher.forget_session(sid);
     }
 
     /// Forgets a remembered refresh of this session's token (after signing out).
     pub(crate) fn forget_refresh(&self, refresh_token: &str) {
-        let key = RefreshGate::<RefreshOutcome>::key(refresh_token);
-        self.inner.gate.forget(&key);
-        #[cfg(feature = "redis")]
-        if let Some(store) = self.inner.refresh_store.clone() {
-            tokio::spawn(async move {
-                if let Err(e) = store.forget(&[key]).await {
-                    tracing::warn!(error = %e, "could not forget a refresh in the shared refresh store");
-                }
-            });
-        }
-    }
-
-    /// The exchange the in-process gate runs: with a shared store, coordinated with the
-    /// other replicas first.
-    async fn coordinated_exchange(self, old: Session, org: Option<String>) -> RefreshOutcome {
-        #[cfg(feature = "redis")]
-        if let Some(store) = self.inner.refresh_store.clone() {
-            return self.shared_exchange(store, old, org).await;
-        }
-        self.exchange(old, org).await
-    }
-
-    /// The shared-store protocol of [`crate::refresh_store`]: adopt a published result,
-    /// or take the lock and exchange, or wait for the lock holder; on a store failure,
-    /// exchange here and treat an `invalid_grant` as unconfirmed.
-    #[cfg(feature = "redis")]
-    async fn shared_exchange(
-        self,
-        store: RedisRefreshStore,
-        old: Session,
-        org: Option<String>,
-    ) -> RefreshOutcome {
-        use crate::refresh_store::{MAX_WAIT, POLL_EVERY};
-        let key = RefreshGate::<RefreshOutcome>::key(&old.refresh_token);
-        let owner = match random_owner() {
-            Some(o) => o,
-            None => return self.exchange(old, org).await,
-        };
-        let started = Instant::now();
-        let mut looked_again = false;
-        let fault = loop {
-            match self.adopt_shared(&store, key).await {
-                Ok(Shared::Found(update)) => return Ok(update),
-                Ok(Shared::Ended) => return Err(RefreshError::Invalid(SIGNED_OUT_ELSEWHERE)),
-                Ok(Shared::Nothing) => {}
-                Err(e) => break format!("reading: {e}"),
-            }
-            match store.try_lock(&key, &owner).await {
-                Ok((true, true)) if !looked_again => {
-                    // Another replica published and unlocked since our look-up: adopt
-                    // (once; a result this app cannot unseal falls through to exchanging).
-                    looked_again = true;
-                    store.unlock(&key, &owner).await;
-                    continue;
-                }
-                Ok((true, _)) => {
-                    let outcome = store
-                        .while_locked(&key, &owner, self.clone().exchange(old, org))
-                        .await;
-                    let outcome = match outcome {
-                        Ok(update) => {
-                            let grace = self.inner.refresh_grace;
-                            if let Err(e) = store.publish(&key, &update.sealed, grace).await {
-                                tracing::warn!(error = %e, "could not publish the refreshed session to the shared refresh store");
-                            }
-                            Ok(update)
-                        }
-                        // Our lock may have expired under a very slow exchange and another
-                        // replica spent the token: its published result still answers.
-                        Err(e) if is_invalid_grant(&e) => {
-                            match self.adopt_shared(&store, key).await {
-                                Ok(Shared::Found(update)) => Ok(update),
-                                _ => Err(e),
-                            }
-                        }
-                        Err(e) => Err(e),
-                    };
-                    store.unlock(&key, &owner).await;
-                    return outcome;
-                }
-                Ok((false, _)) => {}
-                Err(e) => break format!("locking: {e}"),
-            }
-            // Another replica holds the lock: wait for its result, or for the lock to go,
-            // looking again after 2, 4, 8, 16, then every 20 ms (an exchange with WorkOS
-            // takes tens to hundreds of ms; one on a local emulator about one).
-            let mut pause = Duration::from_millis(2);
-            loop {
-                if started.elapsed() >= MAX_WAIT {
-                    break;
-                }
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(POLL_EVERY);
-                match store.result(&key).await {
-                    Ok(Some(_)) => break,
-                    Ok(None) => {}
-                    Err(e) => {
-                        tracing::debug!(error = %e, "polling the shared refresh store failed");
-                        break;
-                    }
-                }
-                match store.is_locked(&key).await {
-                    Ok(true) => {}
-                    Ok(false) | Err(_) => break,
-                }
-            }
-            if started.elapsed() >= MAX_WAIT {
-                break "waiting: the replica holding the lock did not finish in time".to_owned();
-            }
-        };
-        tracing::warn!(
-            store = store.url(),
-            fault = %fault,
-            "the shared refresh store is unavailable; refreshing with this process's gate only"
-        );
-        match self.exchange(old, org).await {
-            Err(RefreshError::WorkOs(e)) if e.error_code() == Some("invalid_grant") => {
-                Err(RefreshError::Unconfirmed(e))
-            }
-            other => other,
-        }
-    }
-
-    /// `update`, or the newer session another replica refreshed it into since; an error
-    /// if its session was signed out on any replica. Store failures keep `update`.
-    #[cfg(feature = "redis")]
-    async fn newest_shared(
-        &self,
-        store: &RedisRefreshStore,
-        update: Arc<SessionUpdate>,
-    ) -> RefreshOutcome {
-        let next = RefreshGate::<RefreshOutcome>::key(&update.session.refresh_token);
-        let sid = crate::cache::digest(update.claims.sid.as_bytes());
-        match store.successor_and_ended(&next, &sid).await {
-            Ok((_, true)) => Err(RefreshError::Invalid(SIGNED_OUT_ELSEWHERE)),
-            Ok((Some(_), false)) => match self.adopt_shared(store, next).await {
-                Ok(Shared::Found(newer)) => Ok(newer),
-                Ok(Shared::Ended) => Err(RefreshError::Invalid(SIGNED_OUT_ELSEWHERE)),
-                Ok(Shared::Nothing) | Err(_) => Ok(update),
-            },
-            Ok((None, false)) => Ok(update),
-            Err(e) => {
-                tracing::debug!(error = %e, "the shared refresh store did not answer; using this process's result");
-                Ok(update)
-            }
-        }
-    }
-
-    /// The newest published session `key`'s token was refreshed into (following the
-    /// chain of later refreshes), unless its session was signed out.
-    #[cfg(feature = "redis")]
-    async fn adopt_shared(
-        &self,
-        store: &RedisRefreshStore,
-        mut key: [u8; 32],
-    ) -> Result<Shared, crate::refresh_store::StoreFault> {
-        /// Refreshes of refreshes within one grace period: more means a loop or abuse.
-        const MAX_CHAIN: usize = 8;
-        let mut newest: Option<(String, Session)> = None;
-        for _ in 0..MAX_CHAIN {
-            let Some(sealed) = store.result(&key).await? else {
-                break;
-            };
-            match Session::unseal(&sealed, self.inner.config.passwords()) {
-                Ok(session) => {
-                    key = RefreshGate::<RefreshOutcome>::key(&session.refresh_token);
-                    newest = Some((sealed, session));
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "a shared refresh result does not unseal with this app's cookie password; ignoring it");
-                    break;
-                }
-            }
-        }
-        let Some((sealed, session)) = newest else {
-            return Ok(Shared::Nothing);
-        };
-        let Ok(claims) = self.trusted_claims(&session.access_token).await else {
-            return Ok(Shared::Nothing);
-        };
-        if store
-            .session_ended(&crate::cache::digest(claims.sid.as_bytes()))
-            .await?
-        {
-            return Ok(Shared::Ended);
-        }
-        Ok(Shared::Found(Arc::new(SessionUpdate {
-            session: Arc::new(session),
-            claims,
-            sealed,
-        })))
+        self.inner.refresher.forget_refresh(refresh_token);
     }
 
     /// The refresh exchange itself (runs on the gate's task): one retry on 429,
     /// honouring `Retry-After` within 1–10 s.
-    async fn exchange(self, old: Session, org: Option<String>) -> RefreshOutcome {
+    async fn exchange_at_workos(self, old: Session, org: Option<String>) -> RefreshOutcome {
         let client = &self.inner.client;
         let mut response = client
             .authenticate_with_refresh_token(&old.refresh_token, org.as_deref())
@@ -989,38 +621,41 @@ impl AuthKit {
     }
 }
 
+/// The refresh wing reaches WorkOS and the seals through the handle.
+#[async_trait::async_trait]
+impl Exchanger for AuthKit {
+    async fn exchange(self, old: Session, org: Option<String>) -> RefreshOutcome {
+        self.exchange_at_workos(old, org).await
+    }
+
+    /// The sealed session, as the cookie carries it.
+    fn publication(&self, _from: &str, update: &SessionUpdate) -> String {
+        update.sealed.clone()
+    }
+
+    fn open(&self, _from: &str, published: &str) -> Option<(Session, String)> {
+        match Session::unseal(published, self.inner.config.passwords()) {
+            Ok(session) => Some((session, published.to_owned())),
+            Err(e) => {
+                tracing::warn!(error = %e, "a shared refresh result does not unseal with this app's cookie password");
+                None
+            }
+        }
+    }
+
+    async fn adopted_claims(
+        &self,
+        _requester: &Session,
+        found: &Session,
+    ) -> Option<Arc<AccessTokenClaims>> {
+        self.trusted_claims(&found.access_token).await.ok()
+    }
+}
+
 /// The `org_id` of a token that did not verify, to keep the organization on refresh.
 fn unverified_org(token: &str) -> Option<String> {
     let (_, claims) = decode_unverified(token).ok()?;
     claims.get("org_id")?.as_str().map(str::to_owned)
-}
-
-/// What the shared store knows about a refresh token.
-#[cfg(feature = "redis")]
-enum Shared {
-    /// Nothing (no replica refreshed it within the grace period).
-    Nothing,
-    /// The newest session it was refreshed into.
-    Found(Arc<SessionUpdate>),
-    /// It was refreshed, but its session was signed out since.
-    Ended,
-}
-
-#[cfg(feature = "redis")]
-const SIGNED_OUT_ELSEWHERE: &str = "the session was signed out";
-
-/// A random id for a shared refresh lock (`None` if the system RNG fails).
-#[cfg(feature = "redis")]
-fn random_owner() -> Option<String> {
-    use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-    let mut bytes = [0u8; 16];
-    SystemRandom::new().fill(&mut bytes).ok()?;
-    Some(crate::encoding::hex(&bytes))
-}
-
-#[cfg(feature = "redis")]
-fn is_invalid_grant(e: &RefreshError) -> bool {
-    matches!(e, RefreshError::WorkOs(w) if w.error_code() == Some("invalid_grant"))
 }
 
 fn claims_unverified(token: &str) -> Option<AccessTokenClaims> {

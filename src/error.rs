@@ -103,7 +103,7 @@ impl AuthError {
     /// [`AuthError::Refresh`] for a failed refresh: the error goes to the log; the message
     /// says whether the session is kept or over.
     #[cfg(feature = "ssr")]
-    pub(crate) fn refresh(error: &crate::authkit::RefreshError) -> Self {
+    pub(crate) fn refresh(error: &crate::refresh::RefreshError) -> Self {
         tracing::warn!(error = %error, "refreshing the session failed");
         let message = if error.ends_session() {
             "the session has ended; sign in again"

@@ -76,7 +76,8 @@
 //! - **Components and hooks** (server and browser, [below](#components)), and the server
 //!   functions they call: [`auth_snapshot`], [`get_access_token`], [`list_organizations`],
 //!   [`organization_name`], [`sign_out`].
-//! - **Replicas** (feature `redis`): [`RedisRefreshStore`] ([`RefreshStoreError`]).
+//! - **Replicas**: [`RefreshStore`] (with [`StoreKey`], [`LockAttempt`], [`RefreshStoreFault`]),
+//!   shipped as [`RedisRefreshStore`] (feature `redis`; [`RefreshStoreError`]).
 //!
 //! The separate tools keep their own namespaces (and their own error types):
 //!
@@ -156,8 +157,10 @@
 //! the new cookie arrive *after* the exchange and still carry the old token: they get the
 //! same new session instead of an `invalid_grant`. Only a digest of the token is kept.
 //!
-//! This coordination is per process; replicas behind a load balancer share it through
-//! Redis with a [`RedisRefreshStore`] (feature `redis`).
+//! This coordination is per process; replicas behind a load balancer share it through a
+//! [`RefreshStore`]: Redis with the shipped [`RedisRefreshStore`] (feature `redis`), or a
+//! backend of your own implementing the trait's few storage primitives (the protocol over
+//! them is the crate's).
 //!
 //! ## Features
 //!
@@ -229,8 +232,6 @@ mod mount;
 mod oauth_state;
 #[cfg(feature = "ssr")]
 mod refresh;
-#[cfg(feature = "redis")]
-mod refresh_store;
 #[cfg(feature = "ssr")]
 mod request_auth;
 #[cfg(feature = "ssr")]
@@ -274,13 +275,16 @@ pub use user::{Impersonator, User};
 
 // Setup (server): the configuration, the handle an app builds once, and the refresh hooks.
 #[cfg(feature = "ssr")]
-pub use authkit::{
-    AuthKit, AuthKitBuilder, BuildError, RefreshError, RefreshFailure, RefreshSuccess,
-};
+pub use authkit::{AuthKit, AuthKitBuilder, BuildError};
 #[cfg(feature = "ssr")]
 pub use config::{
     AuthKitConfig, AuthKitConfigBuilder, ConfigError, ConfigProblem, CookieConfig, PasswordMap,
     SameSite, Secret, MIN_COOKIE_PASSWORD_LEN,
+};
+#[cfg(feature = "ssr")]
+pub use refresh::{
+    LockAttempt, RefreshError, RefreshFailure, RefreshStore, RefreshStoreFault, RefreshSuccess,
+    StoreKey,
 };
 
 // The layer and the routes (server): what wraps the app's router, and the callback's options
@@ -313,7 +317,7 @@ pub use session::Session;
 
 // Refresh coordination between replicas (feature `redis`).
 #[cfg(feature = "redis")]
-pub use refresh_store::{RedisRefreshStore, RefreshStoreError};
+pub use refresh::{RedisRefreshStore, RefreshStoreError};
 
 // The components and hooks (server and browser).
 #[cfg(any(feature = "ssr", feature = "hydrate"))]

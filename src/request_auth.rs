@@ -6,11 +6,12 @@
 //! client cannot set; the server API ([`crate::auth`]) reads and changes it; the layer
 //! writes what it ends as (a new cookie, a deletion) on the response.
 
-use crate::authkit::{AuthKit, CookieAction, Resolved, SessionUpdate};
+use crate::authkit::{AuthKit, CookieAction, Resolved};
 use crate::error::AuthError;
 use crate::headers::{is_cross_site, is_document_request, referer_path};
 use crate::jwt::AccessTokenClaims;
 use crate::matcher::Matcher;
+use crate::refresh::SessionUpdate;
 use crate::session::Session;
 use crate::user::{Impersonator, User};
 use crate::workos::ScreenHint;

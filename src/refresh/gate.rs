@@ -1,24 +1,11 @@
-//! The single-flight refresh gate.
-//!
-//! WorkOS refresh tokens are single use: the first exchange rotates them and every later
-//! exchange of the same token fails with `invalid_grant`. A page load fires several
-//! requests at once (the document, server functions, assets behind the layer), all
-//! carrying the same expiring cookie. Without coordination each would refresh, one would
-//! win and the others would sign the user out — the most reported authkit-nextjs bug.
-//!
-//! The gate keys every refresh by a digest of the refresh token alone: the token is single
-//! use whatever organization the exchange asks for, so two exchanges of one token (say a
-//! proactive refresh and an organization switch) must never run. The first caller starts
-//! the exchange on its own task (so a client that disconnects cannot cancel it half-way);
-//! every concurrent caller with the same key waits for that one result. A successful
-//! result is remembered for a short grace period, because requests the browser sent
-//! before it received the new cookie arrive *after* the exchange and still carry the old
-//! token: they get the same new session instead of an `invalid_grant`. Only a digest of
-//! the token is kept as the key, and finished results are dropped once their grace
-//! period is over.
-//!
-//! The gate is per process: several instances behind a load balancer can still race
-//! each other (WorkOS then answers one of them with `invalid_grant`).
+//! [`RefreshGate`]: the single-flight gate of one process (the [module docs](super) say
+//! why). The gate keys every refresh by a digest of the refresh token alone: the token is
+//! single use whatever organization the exchange asks for, so two exchanges of one token
+//! (say a proactive refresh and an organization switch) must never run. The first caller
+//! starts the exchange on its own task (so a client that disconnects cannot cancel it
+//! half-way); every concurrent caller with the same key waits for that one result. A
+//! successful result is remembered for the grace period; only a digest of the token is
+//! kept as the key, and finished results are dropped once their grace period is over.
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -1,6 +1,5 @@
-//! Refresh coordination shared between replicas, through Redis (feature `redis`):
-//! [`RedisRefreshStore`], whose docs describe the keys, the protocol and what happens
-//! when Redis fails.
+//! [`RedisRefreshStore`] (feature `redis`): the shipped [`RefreshStore`], whose docs
+//! describe the keys, the protocol and what happens when Redis fails.
 
 use std::fmt;
 use std::time::Duration;
@@ -8,6 +7,8 @@ use std::time::Duration;
 use redis::aio::ConnectionManager;
 use redis::RedisError;
 use tokio::sync::OnceCell;
+
+use super::store::{LockAttempt, RefreshStore, RefreshStoreFault, StoreKey};
 
 /// The environment variable [`RedisRefreshStore::from_env`] reads: a Redis URL,
 /// `redis://[user:password@]host[:port][/db]` (or `rediss://` with TLS support compiled
@@ -19,19 +20,6 @@ pub(crate) const DEFAULT_PREFIX: &str = "authkit:refresh:";
 
 /// The longest a single Redis command may take before the replica falls back (default).
 pub(crate) const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_millis(250);
-
-/// How long a refresh lock lives without renewal: a crashed replica blocks the others'
-/// refresh of one token for at most this long.
-pub(crate) const LOCK_TTL: Duration = Duration::from_secs(5);
-
-/// How often the lock holder renews its lock while its exchange runs.
-const LOCK_RENEW_EVERY: Duration = Duration::from_millis(1500);
-
-/// The longest pause between two looks of a waiting replica for the lock holder's result.
-pub(crate) const POLL_EVERY: Duration = Duration::from_millis(20);
-
-/// The longest a replica waits for another one's exchange before doing its own.
-pub(crate) const MAX_WAIT: Duration = Duration::from_secs(35);
 
 /// Deletes the key only if it still holds our owner id (a lock that expired and was
 /// taken by another replica is not ours to delete).
@@ -55,22 +43,6 @@ pub enum RefreshStoreError {
         /// Why it was refused.
         reason: String,
     },
-}
-
-/// Why one store command failed (logged; never shown to users).
-#[derive(Debug)]
-pub(crate) enum StoreFault {
-    Timeout,
-    Redis(RedisError),
-}
-
-impl fmt::Display for StoreFault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Timeout => f.write_str("no answer within the command timeout"),
-            Self::Redis(e) => write!(f, "{e}"),
-        }
-    }
 }
 
 /// A Redis database that replicas of one app share for refresh coordination (feature
@@ -209,7 +181,7 @@ impl RedisRefreshStore {
         &self.shown_url
     }
 
-    async fn connection(&self) -> Result<ConnectionManager, StoreFault> {
+    async fn connection(&self) -> Result<ConnectionManager, RefreshStoreFault> {
         let cell = &self.connection;
         let manager = cell
             .get_or_try_init(|| async {
@@ -220,7 +192,7 @@ impl RedisRefreshStore {
                     .set_min_delay(Duration::from_millis(50))
                     .set_max_delay(Duration::from_millis(500));
                 ConnectionManager::new_lazy_with_config(self.client.clone(), config)
-                    .map_err(StoreFault::Redis)
+                    .map_err(RefreshStoreFault::backend)
             })
             .await?;
         Ok(manager.clone())
@@ -229,7 +201,7 @@ impl RedisRefreshStore {
     /// Sends a command with `send` under the command timeout. One that failed because
     /// the connection had dropped (Redis restarted) is sent once more on the connection
     /// the manager reopens, so a restart costs no fallback.
-    async fn with_retry<T, F, Fut>(&self, send: F) -> Result<T, StoreFault>
+    async fn with_retry<T, F, Fut>(&self, send: F) -> Result<T, RefreshStoreFault>
     where
         F: Fn(ConnectionManager) -> Fut,
         Fut: std::future::Future<Output = Result<T, RedisError>>,
@@ -239,18 +211,21 @@ impl RedisRefreshStore {
                 Err(e) if e.is_io_error() || e.is_connection_dropped() => {
                     send(self.connection().await?)
                         .await
-                        .map_err(StoreFault::Redis)
+                        .map_err(RefreshStoreFault::backend)
                 }
-                other => other.map_err(StoreFault::Redis),
+                other => other.map_err(RefreshStoreFault::backend),
             }
         };
         tokio::time::timeout(self.command_timeout, attempt)
             .await
-            .unwrap_or(Err(StoreFault::Timeout))
+            .unwrap_or(Err(RefreshStoreFault::Timeout))
     }
 
     /// Runs `cmd` (see [`Self::with_retry`]).
-    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreFault> {
+    async fn query<T: redis::FromRedisValue>(
+        &self,
+        cmd: &redis::Cmd,
+    ) -> Result<T, RefreshStoreFault> {
         self.with_retry(|mut c| async move { cmd.query_async::<T>(&mut c).await })
             .await
     }
@@ -259,7 +234,7 @@ impl RedisRefreshStore {
     async fn query_pipe<T: redis::FromRedisValue>(
         &self,
         pipe: &redis::Pipeline,
-    ) -> Result<T, StoreFault> {
+    ) -> Result<T, RefreshStoreFault> {
         self.with_retry(|mut c| async move { pipe.query_async::<T>(&mut c).await })
             .await
     }
@@ -272,96 +247,119 @@ impl RedisRefreshStore {
         key.push_str(&crate::encoding::hex(digest));
         key
     }
+}
 
-    /// The sealed session token `digest` was refreshed into, if one was published.
-    pub(crate) async fn result(&self, digest: &[u8; 32]) -> Result<Option<String>, StoreFault> {
-        self.query(redis::cmd("GET").arg(self.key("done", digest)))
+#[async_trait::async_trait]
+impl RefreshStore for RedisRefreshStore {
+    fn describe(&self) -> &str {
+        &self.shown_url
+    }
+
+    async fn result(&self, token: &StoreKey) -> Result<Option<String>, RefreshStoreFault> {
+        self.query(redis::cmd("GET").arg(self.key("done", token)))
             .await
     }
 
-    /// Publishes the sealed session token `digest` was refreshed into, for `grace`.
-    pub(crate) async fn publish(
+    async fn publish(
         &self,
-        digest: &[u8; 32],
-        sealed: &str,
-        grace: Duration,
-    ) -> Result<(), StoreFault> {
+        token: &StoreKey,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<(), RefreshStoreFault> {
         self.query(
             redis::cmd("SET")
-                .arg(self.key("done", digest))
-                .arg(sealed)
+                .arg(self.key("done", token))
+                .arg(value)
                 .arg("PX")
-                .arg(millis(grace)),
+                .arg(millis(ttl)),
         )
         .await
     }
 
-    /// Takes the refresh lock of `digest` for `owner` (`false` if another replica has it)
-    /// and, in the same round trip, reads whether a result was published meanwhile: a
-    /// holder that published and unlocked between our look-up and our lock is seen here
-    /// (it publishes before it unlocks), so we never exchange a token it already spent.
-    pub(crate) async fn try_lock(
+    /// `SET lock:… NX PX` and `EXISTS done:…` in one pipeline.
+    async fn try_lock(
         &self,
-        digest: &[u8; 32],
+        token: &StoreKey,
         owner: &str,
-    ) -> Result<(bool, bool), StoreFault> {
+        ttl: Duration,
+    ) -> Result<LockAttempt, RefreshStoreFault> {
         let mut pipe = redis::pipe();
         pipe.cmd("SET")
-            .arg(self.key("lock", digest))
+            .arg(self.key("lock", token))
             .arg(owner)
             .arg("NX")
             .arg("PX")
-            .arg(millis(LOCK_TTL))
-            .exists(self.key("done", digest));
+            .arg(millis(ttl))
+            .exists(self.key("done", token));
         self.query_pipe::<(Option<String>, bool)>(&pipe)
             .await
-            .map(|(locked, published)| (locked.is_some(), published))
+            .map(|(locked, published)| LockAttempt::new(locked.is_some(), published))
     }
 
-    /// Extends our lock of `digest` by the lock TTL; `false` if it is no longer ours.
-    pub(crate) async fn renew(&self, digest: &[u8; 32], owner: &str) -> Result<bool, StoreFault> {
+    async fn renew(
+        &self,
+        token: &StoreKey,
+        owner: &str,
+        ttl: Duration,
+    ) -> Result<bool, RefreshStoreFault> {
         self.query::<i64>(
             redis::cmd("EVAL")
                 .arg(RENEW_SCRIPT)
                 .arg(1)
-                .arg(self.key("lock", digest))
+                .arg(self.key("lock", token))
                 .arg(owner)
-                .arg(millis(LOCK_TTL)),
+                .arg(millis(ttl)),
         )
         .await
         .map(|n| n == 1)
     }
 
-    /// Releases our lock of `digest` (a no-op if it expired and is someone else's now);
-    /// a failure is only logged, as the lock expires by itself.
-    pub(crate) async fn unlock(&self, digest: &[u8; 32], owner: &str) {
-        let released = self
-            .query::<i64>(
-                redis::cmd("EVAL")
-                    .arg(UNLOCK_SCRIPT)
-                    .arg(1)
-                    .arg(self.key("lock", digest))
-                    .arg(owner),
-            )
-            .await;
-        if let Err(e) = released {
-            tracing::debug!(error = %e, "could not release the shared refresh lock (it expires by itself)");
-        }
+    async fn unlock(&self, token: &StoreKey, owner: &str) -> Result<(), RefreshStoreFault> {
+        self.query::<i64>(
+            redis::cmd("EVAL")
+                .arg(UNLOCK_SCRIPT)
+                .arg(1)
+                .arg(self.key("lock", token))
+                .arg(owner),
+        )
+        .await
+        .map(|_| ())
     }
 
-    /// Whether a lock on `digest` exists (someone is exchanging that token).
-    pub(crate) async fn is_locked(&self, digest: &[u8; 32]) -> Result<bool, StoreFault> {
-        self.query(redis::cmd("EXISTS").arg(self.key("lock", digest)))
+    async fn is_locked(&self, token: &StoreKey) -> Result<bool, RefreshStoreFault> {
+        self.query(redis::cmd("EXISTS").arg(self.key("lock", token)))
             .await
     }
 
-    /// `true` the first time any replica asks about the sign-in state with nonce digest
-    /// `nonce` within `ttl` (`SET used:… NX PX`), `false` after: a state is single-use.
-    pub(crate) async fn first_use_of_state(
-        &self,
-        nonce: &[u8; 32],
-        ttl: Duration,
-    ) -> Result<bool, StoreFault> {
+    async fn mark_ended(&self, session: &StoreKey, ttl: Duration) -> Result<(), RefreshStoreFault> {
+        self.query(
+            redis::cmd("SET")
+                .arg(self.key("ended", session))
+                .arg(1)
+                .arg("PX")
+                .arg(millis(ttl)),
+        )
+        .await
+    }
+
+    async fn is_ended(&self, session: &StoreKey) -> Result<bool, RefreshStoreFault> {
+        self.query(redis::cmd("EXISTS").arg(self.key("ended", session)))
+            .await
+    }
+
+    async fn forget(&self, tokens: &[StoreKey]) -> Result<(), RefreshStoreFault> {
+        if tokens.is_empty() {
+            return Ok(());
+        }
+        let mut cmd = redis::cmd("DEL");
+        for token in tokens {
+            cmd.arg(self.key("done", token));
+        }
+        self.query(&cmd).await
+    }
+
+    /// `SET used:… NX PX`.
+    async fn first_use(&self, nonce: &StoreKey, ttl: Duration) -> Result<bool, RefreshStoreFault> {
         let set: Option<String> = self
             .query(
                 redis::cmd("SET")
@@ -375,76 +373,16 @@ impl RedisRefreshStore {
         Ok(set.is_some())
     }
 
-    /// Records that the session with id digest `sid` was signed out (for `grace`).
-    pub(crate) async fn sign_out(&self, sid: &[u8; 32], grace: Duration) -> Result<(), StoreFault> {
-        self.query(
-            redis::cmd("SET")
-                .arg(self.key("ended", sid))
-                .arg(1)
-                .arg("PX")
-                .arg(millis(grace)),
-        )
-        .await
-    }
-
-    /// Forgets the published results of the given refresh-token digests.
-    pub(crate) async fn forget(&self, forget: &[[u8; 32]]) -> Result<(), StoreFault> {
-        if forget.is_empty() {
-            return Ok(());
-        }
-        let mut cmd = redis::cmd("DEL");
-        for digest in forget {
-            cmd.arg(self.key("done", digest));
-        }
-        self.query(&cmd).await
-    }
-
-    /// Whether the session with id digest `sid` was signed out within the grace period.
-    pub(crate) async fn session_ended(&self, sid: &[u8; 32]) -> Result<bool, StoreFault> {
-        self.query(redis::cmd("EXISTS").arg(self.key("ended", sid)))
-            .await
-    }
-
-    /// In one round trip: whether token `next` was refreshed (its published result) and
-    /// whether the session with id digest `sid` was signed out.
-    pub(crate) async fn successor_and_ended(
+    /// `GET done:…` and `EXISTS ended:…` in one pipeline.
+    async fn successor_and_ended(
         &self,
-        next: &[u8; 32],
-        sid: &[u8; 32],
-    ) -> Result<(Option<String>, bool), StoreFault> {
+        next: &StoreKey,
+        session: &StoreKey,
+    ) -> Result<(Option<String>, bool), RefreshStoreFault> {
         let mut pipe = redis::pipe();
         pipe.get(self.key("done", next))
-            .exists(self.key("ended", sid));
+            .exists(self.key("ended", session));
         self.query_pipe(&pipe).await
-    }
-
-    /// Holds our lock of `digest` while `work` runs, renewing it; returns `work`'s output.
-    pub(crate) async fn while_locked<T>(
-        &self,
-        digest: &[u8; 32],
-        owner: &str,
-        work: impl std::future::Future<Output = T>,
-    ) -> T {
-        let renew = async {
-            loop {
-                tokio::time::sleep(LOCK_RENEW_EVERY).await;
-                match self.renew(digest, owner).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!("the shared refresh lock expired during the exchange");
-                        std::future::pending::<()>().await;
-                    }
-                    Err(e) => {
-                        tracing::debug!(error = %e, "renewing the shared refresh lock failed")
-                    }
-                }
-            }
-        };
-        tokio::pin!(work);
-        tokio::select! {
-            out = &mut work => out,
-            () = renew => unreachable!("the renewal loop never ends"),
-        }
     }
 }
 
