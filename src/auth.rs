@@ -305,6 +305,12 @@ pub async fn switch_to_organization(organization_id: &str) -> Result<SignedIn, A
 
 /// Stores a session obtained by a custom flow (magic auth, email verification, …): the
 /// layer writes the cookie, and later reads in this request see it.
+///
+/// Only for an [`AuthenticateResponse`] this server **just received from WorkOS** (a
+/// `workos::WorkOsClient` authenticate call): its access token is trusted as WorkOS's own
+/// answer over TLS (a key id WorkOS has not published yet is accepted, as
+/// authkit-nextjs's `saveSession` does). Never pass a response that came from the
+/// browser, a queue or a store: that would let whoever wrote it choose the session.
 pub async fn save_session(response: AuthenticateResponse) -> Result<SignedIn, AuthError> {
     let auth = request_auth()?;
     auth.refuse_cross_site_write()?;

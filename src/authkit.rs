@@ -5,10 +5,11 @@
 use crate::cache::ExactCache;
 use crate::config::AuthKitConfig;
 use crate::jwt::{decode_unverified, AccessTokenClaims, JwtError, TokenVerifier};
+use crate::refresh::publication::{open_result, seal_result};
 use crate::refresh::shared::Exchanger;
 use crate::refresh::{
     RefreshError, RefreshErrorHook, RefreshFailure, RefreshOutcome, RefreshStore, RefreshSuccess,
-    RefreshSuccessHook, Refresher, SessionUpdate, DEFAULT_GRACE,
+    RefreshSuccessHook, Refresher, SessionUpdate, StoreKey, DEFAULT_GRACE,
 };
 use crate::session::Session;
 use crate::workos::{AuthenticateResponse, WorkOsClient, WorkOsError};
@@ -191,12 +192,17 @@ impl AuthKitBuilder {
             verifier = verifier.verified_token_cache(entries);
         }
         let verifier = verifier.build();
+        let refresher = Refresher::new(
+            self.refresh_grace,
+            self.refresh_store,
+            self.config.passwords(),
+        );
         Ok(AuthKit {
             inner: Arc::new(Inner {
                 config: self.config,
                 client,
                 verifier,
-                refresher: Refresher::new(self.refresh_grace, self.refresh_store),
+                refresher,
                 sessions: ExactCache::new(self.cache_entries.unwrap_or(UNSEALED_SESSION_CACHE)),
                 used_states: crate::cache::SeenOnce::new(USED_STATES, USED_STATE_TTL),
                 refresh_buffer: self.refresh_buffer,
@@ -357,8 +363,12 @@ impl AuthKit {
     pub(crate) async fn first_use_of_state(&self, nonce: &str) -> bool {
         let digest = crate::cache::digest(nonce.as_bytes());
         let here = self.inner.used_states.first_use(digest);
-        if let Some(store) = self.inner.refresher.store() {
-            match store.first_use(&digest, USED_STATE_TTL).await {
+        if let Some(shared) = self.inner.refresher.shared() {
+            match shared
+                .store
+                .first_use(&shared.names.nonce(nonce), USED_STATE_TTL)
+                .await
+            {
                 Ok(first) => return here && first,
                 Err(e) => tracing::warn!(
                     error = %e,
@@ -628,14 +638,16 @@ impl Exchanger for AuthKit {
         self.exchange_at_workos(old, org).await
     }
 
-    /// The sealed session, as the cookie carries it.
-    fn publication(&self, _from: &str, update: &SessionUpdate) -> String {
-        update.sealed.clone()
+    /// The new cookie, sealed for whoever holds `from` (see
+    /// [`publication`](crate::refresh::publication)).
+    fn publication(&self, from: &str, name: &StoreKey, update: &SessionUpdate) -> Option<String> {
+        seal_result(from, name, &update.sealed)
     }
 
-    fn open(&self, _from: &str, published: &str) -> Option<(Session, String)> {
-        match Session::unseal(published, self.inner.config.passwords()) {
-            Ok(session) => Some((session, published.to_owned())),
+    fn open(&self, from: &str, name: &StoreKey, published: &str) -> Option<(Session, String)> {
+        let cookie = open_result(from, name, published)?;
+        match Session::unseal(&cookie, self.inner.config.passwords()) {
+            Ok(session) => Some((session, cookie)),
             Err(e) => {
                 tracing::warn!(error = %e, "a shared refresh result does not unseal with this app's cookie password");
                 None
@@ -643,12 +655,40 @@ impl Exchanger for AuthKit {
         }
     }
 
+    /// A session another replica published is checked as a cookie is — its access token
+    /// verified against the JWKS (an unknown key id is refetched, within the cooldown, and
+    /// then refused), never with the trust a token straight from WorkOS gets — and must be
+    /// the requester's: same user, same WorkOS session, and a token whose `sub` is that
+    /// user. With write access to Redis, another user's session planted under the
+    /// requester's token would otherwise become the requester's (#23 item 2).
     async fn adopted_claims(
         &self,
-        _requester: &Session,
+        requester: &Session,
         found: &Session,
     ) -> Option<Arc<AccessTokenClaims>> {
-        self.trusted_claims(&found.access_token).await.ok()
+        let claims = match self
+            .inner
+            .verifier
+            .verify_allow_expired(&found.access_token)
+            .await
+        {
+            Ok(verified) => verified.claims,
+            Err(e) => {
+                tracing::warn!(error = %e, "a shared refresh result's access token does not verify; not adopting it");
+                return None;
+            }
+        };
+        let requester_sid = decode_unverified(&requester.access_token)
+            .ok()
+            .and_then(|(_, c)| c.get("sid")?.as_str().map(str::to_owned));
+        let same_owner = found.user.id == requester.user.id
+            && claims.sub == found.user.id
+            && requester_sid.as_deref() == Some(claims.sid.as_str());
+        if !same_owner {
+            tracing::warn!("a shared refresh result belongs to another session; not adopting it");
+            return None;
+        }
+        Some(claims)
     }
 }
 
@@ -668,4 +708,83 @@ pub(crate) fn unix_now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default()
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    //! What a session found in the shared store must be before a replica adopts it
+    //! (#23 item 2): verified like a cookie, and the requester's own.
+
+    use super::*;
+    use crate::emulator::{Emulator, Seed};
+    use crate::testing::{sign_in, EmulatorConfig as _};
+
+    const PASSWORD: &str = "a-cookie-password-of-32-characters!!";
+
+    async fn app(seed: Seed) -> (Emulator, AuthKit, axum::Router) {
+        let emulator = Emulator::builder()
+            .seed(seed)
+            .auto_approve()
+            .start()
+            .await
+            .unwrap();
+        let config = emulator
+            .config_builder()
+            .redirect_uri("http://localhost:3000/callback")
+            .cookie_password(PASSWORD)
+            .build()
+            .unwrap();
+        let kit = AuthKit::new(config).unwrap();
+        let router = axum::Router::new().merge(kit.routes());
+        (emulator, kit, router)
+    }
+
+    async fn session(kit: &AuthKit, router: &axum::Router, email: &str) -> Arc<Session> {
+        let cookie = sign_in(router, kit, email).await.unwrap();
+        kit.unseal_session(cookie.value()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn only_the_requesters_own_verified_session_is_adopted() {
+        let (_emulator, kit, router) = app(Seed::demo().unwrap()).await;
+        let ada = session(&kit, &router, "ada@example.com").await;
+        // Ada's session, refreshed by "another replica": adopted.
+        let refreshed = kit.refresh(&ada, None, false).await.unwrap();
+        assert!(kit.adopted_claims(&ada, &refreshed.session).await.is_some());
+
+        // Another user's session planted under Ada's token: refused.
+        let grace = session(&kit, &router, "grace@example.com").await;
+        assert!(kit.adopted_claims(&ada, &grace).await.is_none());
+        // Ada's other session (another browser, another `sid`): refused.
+        let ada_elsewhere = session(&kit, &router, "ada@example.com").await;
+        assert!(kit.adopted_claims(&ada, &ada_elsewhere).await.is_none());
+        // Ada's user with another user's token inside: refused.
+        let mixed = Session {
+            access_token: grace.access_token.clone(),
+            ..(*refreshed.session).clone()
+        };
+        assert!(kit.adopted_claims(&ada, &mixed).await.is_none());
+        // A token whose signature does not verify: refused.
+        let mut forged = (*refreshed.session).clone();
+        forged.access_token.pop();
+        forged.access_token.push('A');
+        assert!(kit.adopted_claims(&ada, &forged).await.is_none());
+    }
+
+    /// A token signed with a key this app's JWKS does not hold (another WorkOS — here a
+    /// second emulator with the same seed, so the user ids match) is trusted when it comes
+    /// over the back channel from WorkOS, never when it comes out of the store.
+    #[tokio::test]
+    async fn a_token_signed_with_an_unknown_key_is_not_adopted() {
+        let (_emulator, kit, router) = app(Seed::demo().unwrap()).await;
+        let (_other, other_kit, other_router) = app(Seed::demo().unwrap()).await;
+        let ada = session(&kit, &router, "ada@example.com").await;
+        let foreign = session(&other_kit, &other_router, "ada@example.com").await;
+        assert_eq!(foreign.user.id, ada.user.id, "the same seeded user");
+        let planted = Session {
+            // The requester's own sid would be needed too; the key check comes first.
+            ..(*foreign).clone()
+        };
+        assert!(kit.adopted_claims(&ada, &planted).await.is_none());
+    }
 }

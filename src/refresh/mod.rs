@@ -24,6 +24,9 @@
 //! - [`RefreshStore`] (`store.rs`): the storage primitives, a trait as tower-sessions's
 //!   `SessionStore`; [`RedisRefreshStore`](crate::RedisRefreshStore) (`redis.rs`, feature
 //!   `redis`) is the shipped one.
+//! - `publication.rs`: what a replica writes into the store — keys named by keyed
+//!   digests, results sealed for whoever holds the old refresh token — so that nothing a
+//!   store holds is a usable credential on its own.
 //! - `outcome.rs`: what a refresh ends as ([`SessionUpdate`] or [`RefreshError`]) and
 //!   what the app's refresh hooks see.
 //!
@@ -31,6 +34,7 @@
 
 mod gate;
 mod outcome;
+pub(crate) mod publication;
 #[cfg(feature = "redis")]
 mod redis;
 mod refresher;

@@ -60,12 +60,19 @@ pub enum RefreshStoreError {
 ///
 /// | key (under the prefix, default `authkit:refresh:`) | value | lifetime |
 /// |---|---|---|
-/// | `lock:<sha256(refresh token), hex>` | a random owner id | 5 s, renewed every 1.5 s while the exchange runs |
-/// | `done:<sha256(refresh token), hex>` | the new session, **sealed** with the cookie password (iron, as the cookie) | the refresh grace (30 s) |
-/// | `ended:<sha256(session id), hex>` | `1` (signed out: remembered refreshes of this session no longer answer) | the refresh grace |
-/// | `used:<sha256(sign-in state nonce), hex>` | `1` (a callback used this sign-in state: it is single-use) | 660 s (the state's lifetime + skew) |
+/// | `lock:<name of the refresh token>` | a random owner id | 5 s, renewed every 1.5 s while the exchange runs |
+/// | `done:<name of the refresh token>` | the new session's cookie, **encrypted for whoever holds the old refresh token** (AES-256-GCM, key derived from that token) | the refresh grace (30 s) |
+/// | `ended:<name of the session id>` | `1` (signed out: remembered refreshes of this session no longer answer) | the refresh grace |
+/// | `used:<name of the sign-in state's nonce>` | `1` (a callback used this sign-in state: it is single-use) | 660 s (the state's lifetime + skew) |
 ///
-/// Keys are digests, never tokens; values hold tokens only inside the seal. A replica
+/// A *name* is an HMAC-SHA256 digest (hex) under a key derived from the cookie password
+/// with the smallest id: it reveals nothing of the token, id or nonce, and two apps on one
+/// Redis cannot be linked by their names. Nothing stored is a usable credential on its
+/// own: a `done:` value is not a cookie, and opening it takes the refresh token it
+/// replaced; a session found there is verified as a cookie is (its access token against
+/// the JWKS) and adopted only by a request of the same user and WorkOS session. What Redis
+/// is trusted for is coordination: whoever can write to it can make replicas wait (up to
+/// 35 s) or fall back to refreshing on their own, but cannot sign anyone in. A replica
 /// that needs to refresh token T first looks for `done:T` (following the chain when the
 /// session it finds was itself refreshed again, e.g. by an organization switch, so
 /// nobody is handed a spent refresh token); else it takes `lock:T` (`SET NX PX`) and

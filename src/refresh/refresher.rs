@@ -4,8 +4,10 @@
 
 use super::gate::RefreshGate;
 use super::outcome::{RefreshError, RefreshOutcome};
+use super::publication::StoreNames;
 use super::shared::{self, token_key, Exchanger};
 use super::store::RefreshStore;
+use crate::config::PasswordMap;
 use crate::session::Session;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,24 +17,34 @@ use std::time::Duration;
 pub(crate) struct Refresher {
     gate: RefreshGate<RefreshOutcome>,
     store: Option<Arc<dyn RefreshStore>>,
+    /// How the store's keys are named (keyed digests).
+    names: StoreNames,
     /// How long a finished refresh keeps answering late requests (here and in the store).
     grace: Duration,
 }
 
 impl Refresher {
     /// A refresher that remembers results for `grace`, sharing them through `store` when
-    /// given.
-    pub(crate) fn new(grace: Duration, store: Option<Arc<dyn RefreshStore>>) -> Self {
+    /// given, under names keyed by the app's cookie `passwords`.
+    pub(crate) fn new(
+        grace: Duration,
+        store: Option<Arc<dyn RefreshStore>>,
+        passwords: &PasswordMap,
+    ) -> Self {
         Self {
             gate: RefreshGate::new(grace),
             store,
+            names: StoreNames::new(passwords),
             grace,
         }
     }
 
-    /// The shared store, if the replicas have one.
-    pub(crate) fn store(&self) -> Option<&dyn RefreshStore> {
-        self.store.as_deref()
+    /// The shared store (and its names), if the replicas have one.
+    pub(crate) fn shared(&self) -> Option<shared::Store<'_>> {
+        self.store.as_deref().map(|store| shared::Store {
+            store,
+            names: &self.names,
+        })
     }
 
     /// Exchanges `session`'s refresh token, sharing one exchange among concurrent callers
@@ -71,6 +83,7 @@ impl Refresher {
         let key = token_key(&session.refresh_token);
         let spent = session.refresh_token.clone();
         let store = self.store.clone();
+        let names = self.names.clone();
         let grace = self.grace;
         let run = {
             let exchanger = exchanger.clone();
@@ -78,7 +91,13 @@ impl Refresher {
             let org = organization_id.map(str::to_owned);
             move || async move {
                 match store {
-                    Some(store) => shared::exchange(&*store, grace, exchanger, session, org).await,
+                    Some(store) => {
+                        let shared = shared::Store {
+                            store: &*store,
+                            names: &names,
+                        };
+                        shared::exchange(shared, grace, exchanger, session, org).await
+                    }
                     None => exchanger.exchange(session, org).await,
                 }
             }
@@ -96,8 +115,8 @@ impl Refresher {
             .unwrap_or(Err(RefreshError::Interrupted));
         // This process's memory may be behind the other replicas': the session may have
         // been refreshed again or signed out elsewhere.
-        let outcome = match (outcome, &self.store) {
-            (Ok(update), Some(store)) => shared::newest(&**store, exchanger, session, update).await,
+        let outcome = match (outcome, self.shared()) {
+            (Ok(update), Some(shared)) => shared::newest(shared, exchanger, session, update).await,
             (outcome, _) => outcome,
         };
         // A chain (R0 → S1 remembered, then S1's token R1 → S2, e.g. an organization
@@ -117,7 +136,7 @@ impl Refresher {
         self.gate
             .forget_where(|outcome| matches!(outcome, Ok(update) if update.claims.sid == sid));
         if let Some(store) = self.store.clone() {
-            let sid = crate::cache::digest(sid.as_bytes());
+            let sid = self.names.session(sid);
             let grace = self.grace;
             // On its own task: signing out answers at once; the marker lands within one
             // command timeout.
@@ -131,9 +150,9 @@ impl Refresher {
 
     /// Forgets a remembered refresh of this session's token (after signing out).
     pub(crate) fn forget_refresh(&self, refresh_token: &str) {
-        let key = token_key(refresh_token);
-        self.gate.forget(&key);
+        self.gate.forget(&token_key(refresh_token));
         if let Some(store) = self.store.clone() {
+            let key = self.names.token(refresh_token);
             tokio::spawn(async move {
                 if let Err(e) = store.forget(&[key]).await {
                     tracing::warn!(error = %e, "could not forget a refresh in the shared refresh store");

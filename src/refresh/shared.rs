@@ -11,6 +11,7 @@
 
 use super::gate::RefreshGate;
 use super::outcome::{RefreshError, RefreshOutcome, SessionUpdate};
+use super::publication::StoreNames;
 use super::store::{RefreshStore, RefreshStoreFault, StoreKey};
 use crate::jwt::AccessTokenClaims;
 use crate::session::Session;
@@ -45,12 +46,13 @@ pub(crate) trait Exchanger: Clone + Send + Sync + 'static {
     /// sealed.
     async fn exchange(self, old: Session, org: Option<String>) -> RefreshOutcome;
 
-    /// What to publish for the refresh of refresh token `from` into `update`.
-    fn publication(&self, from: &str, update: &SessionUpdate) -> String;
+    /// What to publish under store key `name` for the refresh of refresh token `from`
+    /// into `update`; `None`: publish nothing.
+    fn publication(&self, from: &str, name: &StoreKey, update: &SessionUpdate) -> Option<String>;
 
-    /// The session inside a value published for the refresh of refresh token `from`, with
-    /// its cookie value (sealed); `None` when this app cannot open it.
-    fn open(&self, from: &str, published: &str) -> Option<(Session, String)>;
+    /// The session inside a value published under `name` for the refresh of refresh token
+    /// `from`, with its cookie value (sealed); `None` when this app cannot open it.
+    fn open(&self, from: &str, name: &StoreKey, published: &str) -> Option<(Session, String)>;
 
     /// The claims of `found`, a session adopted from the store for `requester`; `None`
     /// when it must not be adopted.
@@ -61,9 +63,17 @@ pub(crate) trait Exchanger: Clone + Send + Sync + 'static {
     ) -> Option<Arc<AccessTokenClaims>>;
 }
 
-/// The key of a refresh token in the gate and the store.
+/// The key of a refresh token in this process's gate (the shared store names it with
+/// [`StoreNames::token`]).
 pub(crate) fn token_key(refresh_token: &str) -> StoreKey {
     RefreshGate::<RefreshOutcome>::key(refresh_token)
+}
+
+/// A shared store and how this app names its keys.
+#[derive(Clone, Copy)]
+pub(crate) struct Store<'a> {
+    pub(crate) store: &'a dyn RefreshStore,
+    pub(crate) names: &'a StoreNames,
 }
 
 /// What the store knows about a refresh token.
@@ -81,13 +91,14 @@ enum Found {
 /// for `grace`), or wait for the lock holder; on a store fault, exchange here and treat an
 /// `invalid_grant` as unconfirmed (another replica may have spent the token).
 pub(crate) async fn exchange<E: Exchanger>(
-    store: &dyn RefreshStore,
+    shared: Store<'_>,
     grace: Duration,
     exchanger: E,
     old: Session,
     org: Option<String>,
 ) -> RefreshOutcome {
-    let key = token_key(&old.refresh_token);
+    let store = shared.store;
+    let key = shared.names.token(&old.refresh_token);
     let Some(owner) = random_owner() else {
         return exchanger.exchange(old, org).await;
     };
@@ -99,7 +110,7 @@ pub(crate) async fn exchange<E: Exchanger>(
     // ended.
     let mut waited = false;
     let fault = loop {
-        match adopt(store, &exchanger, &old, &old.refresh_token).await {
+        match adopt(shared, &exchanger, &old, &old.refresh_token).await {
             Ok(Found::Update(update)) => return Ok(update),
             Ok(Found::Ended) => return Err(RefreshError::Invalid(SIGNED_OUT_ELSEWHERE)),
             Ok(Found::Nothing) => {}
@@ -123,16 +134,22 @@ pub(crate) async fn exchange<E: Exchanger>(
                 .await;
                 let outcome = match outcome {
                     Ok(update) => {
-                        let value = exchanger.publication(&old.refresh_token, &update);
-                        if let Err(e) = store.publish(&key, &value, grace).await {
-                            tracing::warn!(error = %e, "could not publish the refreshed session to the shared refresh store");
+                        match exchanger.publication(&old.refresh_token, &key, &update) {
+                            Some(value) => {
+                                if let Err(e) = store.publish(&key, &value, grace).await {
+                                    tracing::warn!(error = %e, "could not publish the refreshed session to the shared refresh store");
+                                }
+                            }
+                            None => tracing::warn!(
+                                "could not seal the refreshed session for the shared refresh store"
+                            ),
                         }
                         Ok(update)
                     }
                     // Our lock may have expired under a very slow exchange and another
                     // replica spent the token: its published result still answers.
                     Err(e) if is_invalid_grant(&e) => {
-                        match adopt(store, &exchanger, &old, &old.refresh_token).await {
+                        match adopt(shared, &exchanger, &old, &old.refresh_token).await {
                             Ok(Found::Update(update)) => Ok(update),
                             _ if waited => Err(unconfirmed(e)),
                             _ => Err(e),
@@ -197,17 +214,17 @@ fn unconfirmed(e: RefreshError) -> RefreshError {
 /// into since; an error if its session was signed out on any replica. Store faults keep
 /// `update`.
 pub(crate) async fn newest<E: Exchanger>(
-    store: &dyn RefreshStore,
+    shared: Store<'_>,
     exchanger: &E,
     requester: &Session,
     update: Arc<SessionUpdate>,
 ) -> RefreshOutcome {
-    let next = token_key(&update.session.refresh_token);
-    let sid = crate::cache::digest(update.claims.sid.as_bytes());
-    match store.successor_and_ended(&next, &sid).await {
+    let next = shared.names.token(&update.session.refresh_token);
+    let sid = shared.names.session(&update.claims.sid);
+    match shared.store.successor_and_ended(&next, &sid).await {
         Ok((_, true)) => Err(RefreshError::Invalid(SIGNED_OUT_ELSEWHERE)),
         Ok((Some(_), false)) => {
-            match adopt(store, exchanger, requester, &update.session.refresh_token).await {
+            match adopt(shared, exchanger, requester, &update.session.refresh_token).await {
                 Ok(Found::Update(newer)) => Ok(newer),
                 Ok(Found::Ended) => Err(RefreshError::Invalid(SIGNED_OUT_ELSEWHERE)),
                 Ok(Found::Nothing) | Err(_) => Ok(update),
@@ -224,7 +241,7 @@ pub(crate) async fn newest<E: Exchanger>(
 /// The newest published session refresh token `from` was refreshed into (following the
 /// chain of later refreshes), for `requester`, unless its session was signed out.
 async fn adopt<E: Exchanger>(
-    store: &dyn RefreshStore,
+    shared: Store<'_>,
     exchanger: &E,
     requester: &Session,
     from: &str,
@@ -232,10 +249,11 @@ async fn adopt<E: Exchanger>(
     let mut from = from.to_owned();
     let mut newest: Option<(String, Session)> = None;
     for _ in 0..MAX_CHAIN {
-        let Some(published) = store.result(&token_key(&from)).await? else {
+        let name = shared.names.token(&from);
+        let Some(published) = shared.store.result(&name).await? else {
             break;
         };
-        match exchanger.open(&from, &published) {
+        match exchanger.open(&from, &name, &published) {
             Some((session, sealed)) => {
                 from = session.refresh_token.clone();
                 newest = Some((sealed, session));
@@ -254,8 +272,9 @@ async fn adopt<E: Exchanger>(
     let Some(claims) = exchanger.adopted_claims(requester, &session).await else {
         return Ok(Found::Nothing);
     };
-    if store
-        .is_ended(&crate::cache::digest(claims.sid.as_bytes()))
+    if shared
+        .store
+        .is_ended(&shared.names.session(&claims.sid))
         .await?
     {
         return Ok(Found::Ended);

@@ -4,9 +4,10 @@
 //! own (its own gate) on one shared [`MemoryStore`]. The fault orders here are the ones the
 //! Redis tests (tests/it/refresh/shared.rs, a real redis-server) cannot time.
 
-use super::shared::{token_key, Exchanger, SIGNED_OUT_ELSEWHERE};
+use super::publication::StoreNames;
+use super::shared::{Exchanger, SIGNED_OUT_ELSEWHERE};
 use super::store::memory::{Command, MemoryStore};
-use super::store::RefreshStore;
+use super::store::{RefreshStore, StoreKey};
 use super::{RefreshError, RefreshOutcome, Refresher, SessionUpdate};
 use crate::jwt::AccessTokenClaims;
 use crate::session::Session;
@@ -18,6 +19,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const GRACE: Duration = Duration::from_secs(30);
+
+fn passwords() -> crate::config::PasswordMap {
+    crate::config::PasswordMap::single(crate::config::Secret::new(
+        "a-cookie-password-of-32-characters!!",
+    ))
+}
 
 /// The WorkOS all replicas talk to: refresh tokens are single use.
 #[derive(Default)]
@@ -95,11 +102,11 @@ impl Exchanger for Replica {
         Ok(update(session(&format!("{}+", old.refresh_token))))
     }
 
-    fn publication(&self, _from: &str, update: &SessionUpdate) -> String {
-        update.sealed.clone()
+    fn publication(&self, _from: &str, _name: &StoreKey, update: &SessionUpdate) -> Option<String> {
+        Some(update.sealed.clone())
     }
 
-    fn open(&self, _from: &str, published: &str) -> Option<(Session, String)> {
+    fn open(&self, _from: &str, _name: &StoreKey, published: &str) -> Option<(Session, String)> {
         let session = serde_json::from_str(published).ok()?;
         Some((session, published.to_owned()))
     }
@@ -131,6 +138,7 @@ impl Cluster {
             Refresher::new(
                 GRACE,
                 Some(Arc::clone(&self.store) as Arc<dyn RefreshStore>),
+                &passwords(),
             ),
             Replica {
                 workos: Arc::clone(&self.workos),
@@ -239,7 +247,7 @@ async fn a_lock_that_expires_under_its_holder() {
     let cluster = Cluster::new();
     cluster.set_latency(Duration::from_millis(60));
     let (a, b) = (cluster.replica(), cluster.replica());
-    let key = token_key("r0");
+    let key = StoreNames::new(&passwords()).token("r0");
     let holder = refresh(&a, "r0");
     let waiter = async {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -361,7 +369,7 @@ async fn chains_of_refreshes_are_followed_to_the_newest() {
 #[tokio::test]
 async fn a_publication_this_app_cannot_open_is_ignored() {
     let cluster = Cluster::new();
-    let key = token_key("r0");
+    let key = StoreNames::new(&passwords()).token("r0");
     cluster
         .store
         .publish(&key, "not a session", GRACE)
@@ -378,7 +386,7 @@ async fn without_a_store_the_gate_alone_shares_the_exchange() {
     let workos = Arc::new(WorkOs::default());
     *workos.latency.lock().unwrap() = Duration::from_millis(30);
     let replica = Replica { workos };
-    let refresher = Refresher::new(GRACE, None);
+    let refresher = Refresher::new(GRACE, None, &passwords());
     let old = session("r0");
     let run = || refresher.refresh(&replica, &old, None, false);
     let (x, y, z) = tokio::join!(run(), run(), run());
@@ -386,5 +394,5 @@ async fn without_a_store_the_gate_alone_shares_the_exchange() {
         assert_eq!(new_token(outcome), "r0+");
     }
     assert_eq!(replica.workos.exchanges.load(Ordering::SeqCst), 1);
-    assert!(refresher.store().is_none());
+    assert!(refresher.shared().is_none());
 }

@@ -32,8 +32,13 @@ fn replica_app(kit: &AuthKit) -> Router {
 }
 
 async fn replicas(redis: &RedisServer) -> Replicas {
+    replicas_with_urls(&redis.url(), &redis.url()).await
+}
+
+/// Replicas whose stores reach Redis at `url_a` and `url_b` (another Redis user, say).
+async fn replicas_with_urls(url_a: &str, url_b: &str) -> Replicas {
     let (emulator, _) = emulator_and_kit(&Options::default()).await;
-    let kit = || {
+    let kit = |url: &str| {
         let config = emulator
             .config_builder()
             .redirect_uri(REDIRECT_URI)
@@ -42,11 +47,11 @@ async fn replicas(redis: &RedisServer) -> Replicas {
             .build()
             .expect("valid config");
         AuthKit::builder(config)
-            .refresh_store(RedisRefreshStore::open(&redis.url()).expect("a valid URL"))
+            .refresh_store(RedisRefreshStore::open(url).expect("a valid URL"))
             .build()
             .expect("authkit builds")
     };
-    let (kit_a, kit_b) = (kit(), kit());
+    let (kit_a, kit_b) = (kit(url_a), kit(url_b));
     let b = replica_app(&kit_b);
     let app = replica_app(&kit_a);
     Replicas {
@@ -175,17 +180,164 @@ async fn a_late_old_cookie_on_the_other_replica_gets_the_same_session_without_wo
         1,
         "no WorkOS call for the late request"
     );
-    // The stored value is the sealed cookie, not tokens in clear.
+    // The stored value is neither the cookie nor tokens in clear (sealed for whoever
+    // holds the old refresh token: #23 item 1).
     let client = redis::Client::open(redis.url()).unwrap();
     let mut c = client.get_connection().unwrap();
     let key = redis.keys("authkit:refresh:done:*").pop().unwrap();
     let stored: String = redis::cmd("GET").arg(key).query(&mut c).unwrap();
-    assert!(
-        stored.starts_with("Fe26.2*"),
-        "sealed with the cookie password"
-    );
+    assert!(!stored.starts_with("Fe26.2*"), "not a cookie: {stored:.20}");
+    assert!(!stored.contains(new_cookie.as_str()));
     let session = unseal(&new_cookie);
     assert!(!stored.contains(session["accessToken"].as_str().unwrap()));
+    assert!(!stored.contains(session["refreshToken"].as_str().unwrap()));
+}
+
+/// #23 item 1: whoever can read Redis (`MONITOR`, a replica, a backup) gets nothing that
+/// signs anyone in: every value stored during a two-replica refresh, sent as the session
+/// cookie by a fresh client, is signed out on both replicas; the key names are not the
+/// plain digests of the tokens they stand for; and the late request still got the session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_redis_holds_signs_anyone_in() {
+    let redis = RedisServer::start();
+    let r = replicas(&redis).await;
+    let cookie = r.a.expired_session().await;
+    let old_refresh_token = unseal(&cookie)["refreshToken"].as_str().unwrap().to_owned();
+    let first = r.get(false, "/", &cookie).await;
+    let late = r.get(true, "/dashboard/x", &cookie).await;
+    assert_eq!(late.email, "ada@example.com");
+    assert_eq!(
+        late.set, first.set,
+        "the late request adopted the same session"
+    );
+    assert_eq!(r.a.refresh_exchanges(), 1);
+
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut c = client.get_connection().unwrap();
+    let keys = redis.keys("*");
+    assert!(
+        keys.iter().any(|k| k.starts_with("authkit:refresh:done:")),
+        "{keys:?}"
+    );
+    let plain_digest = {
+        use aws_lc_rs::digest;
+        let d = digest::digest(&digest::SHA256, old_refresh_token.as_bytes());
+        d.as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    for key in &keys {
+        assert!(
+            !key.contains(&plain_digest),
+            "{key} names the token's plain digest"
+        );
+        let Ok(value) = redis::cmd("GET").arg(key).query::<String>(&mut c) else {
+            continue;
+        };
+        for on_b in [false, true] {
+            let replayed = r.get(on_b, "/", &value).await;
+            assert_eq!(
+                replayed.email,
+                serde_json::Value::Null,
+                "{key}'s value signed someone in"
+            );
+            assert!(replayed.set.is_none(), "{key}'s value was refreshed");
+        }
+    }
+}
+
+/// #23 item 5: the lock holder's result is never published (its Redis user may take locks
+/// but not write results: a real NOPERM on every publish, while everything else works);
+/// the replica that waited on it then takes the lock, spends the token again and WorkOS
+/// refuses — which is no proof the session ended, so its cookie is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_that_is_never_published_signs_the_waiter_out_nowhere() {
+    use authkit_leptos::emulator::{Endpoint, Fault};
+    let redis = RedisServer::start();
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut admin = client.get_connection().unwrap();
+    let _: () = redis::cmd("ACL")
+        .arg("SETUSER")
+        .arg("holder")
+        .arg(&["on", ">holder-password", "resetkeys", "%R~*"][..])
+        .arg(&["%W~authkit:refresh:lock:*", "%W~authkit:refresh:ended:*"][..])
+        .arg(&["%W~authkit:refresh:used:*", "+@all"][..])
+        .query(&mut admin)
+        .unwrap();
+    let holder_url = redis
+        .url()
+        .replace("redis://", "redis://holder:holder-password@");
+    let r = Arc::new(replicas_with_urls(&holder_url, &redis.url()).await);
+    let cookie = r.a.expired_session().await;
+    // A's exchange takes 400 ms at WorkOS: B arrives meanwhile and waits on A's lock.
+    r.a.emulator.inject_fault(
+        Endpoint::Authenticate,
+        Fault::delay(Duration::from_millis(400)).times(1),
+    );
+    let holder = {
+        let (r, cookie) = (Arc::clone(&r), cookie.clone());
+        tokio::spawn(async move { r.get(false, "/", &cookie).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let waiter = r.get(true, "/dashboard/x", &cookie).await;
+    let holder = holder.await.unwrap();
+    assert_eq!(holder.email, "ada@example.com");
+    assert!(holder.set.is_some(), "the holder's own request is served");
+    assert!(
+        redis.keys("authkit:refresh:done:*").is_empty(),
+        "nothing was published"
+    );
+    assert!(
+        !waiter.deleted,
+        "the waiter did not delete the cookie: {waiter:?}"
+    );
+    assert_eq!(
+        r.a.refresh_exchanges(),
+        2,
+        "the waiter spent the token again"
+    );
+}
+
+/// Redis paused for writes while the holder's exchange runs (reads go on, so the waiter
+/// keeps polling): the holder's publish times out here but lands when the pause ends,
+/// before the lock expires, and the waiter adopts it — nobody is signed out, and WorkOS
+/// sees one exchange.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_paused_for_writes_mid_exchange_signs_nobody_out() {
+    use authkit_leptos::emulator::{Endpoint, Fault};
+    let redis = RedisServer::start();
+    let r = Arc::new(replicas(&redis).await);
+    let cookie = r.a.expired_session().await;
+    r.a.emulator.inject_fault(
+        Endpoint::Authenticate,
+        Fault::delay(Duration::from_millis(600)).times(1),
+    );
+    let holder = {
+        let (r, cookie) = (Arc::clone(&r), cookie.clone());
+        tokio::spawn(async move { r.get(false, "/", &cookie).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let waiter = {
+        let (r, cookie) = (Arc::clone(&r), cookie.clone());
+        tokio::spawn(async move { r.get(true, "/dashboard/x", &cookie).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut c = client.get_connection().unwrap();
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(2_000)
+        .arg("WRITE")
+        .query(&mut c)
+        .unwrap();
+    let holder = holder.await.unwrap();
+    assert_eq!(holder.email, "ada@example.com");
+    let waiter = waiter.await.unwrap();
+    assert!(!waiter.deleted, "{waiter:?}");
+    assert_eq!(waiter.email, "ada@example.com", "adopted after the pause");
+    assert_eq!(waiter.set, holder.set);
+    assert_eq!(r.a.refresh_exchanges(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
