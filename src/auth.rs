@@ -11,7 +11,7 @@ use crate::authkit::{unix_now, AuthKit};
 use crate::error::AuthError;
 use crate::headers::is_cross_site;
 use crate::jwt::decode_unverified;
-use crate::request_auth::RequestAuth;
+use crate::request_auth::{current_request, LayerState, RequestAuth};
 use crate::workos::{AuthenticateResponse, ScreenHint};
 use leptos::prelude::use_context;
 use serde::de::DeserializeOwned;
@@ -22,12 +22,12 @@ use crate::request_auth::{Auth, SignedIn};
 
 /// The request's [`RequestAuth`], from the leptos_axum request context.
 pub fn request_auth() -> Result<RequestAuth, AuthError> {
-    let parts = use_context::<http::request::Parts>().ok_or(AuthError::NoRequestContext)?;
-    parts
-        .extensions
-        .get::<RequestAuth>()
+    let parts = current_request()?;
+    let state = LayerState::of(&parts);
+    state
+        .request_auth()
         .cloned()
-        .ok_or_else(|| AuthError::not_covered(parts.uri.path()))
+        .ok_or_else(|| state.not_covered())
 }
 
 /// The current session: `user` is `None` when signed out.
@@ -124,20 +124,11 @@ fn redirect_via_leptos(location: &str) {
 }
 
 /// The AuthKit handle: the layer puts it into every request it sees (covered or not), so an
-/// app needs no context for it; one provided as context still wins.
+/// app needs no context for it.
 fn authkit() -> Result<AuthKit, AuthError> {
-    if let Some(kit) = use_context::<AuthKit>() {
-        return Ok(kit);
-    }
-    let parts = use_context::<http::request::Parts>().ok_or(AuthError::NoRequestContext)?;
-    if let Some(kit) = parts.extensions.get::<AuthKit>() {
-        return Ok(kit.clone());
-    }
-    parts
-        .extensions
-        .get::<RequestAuth>()
-        .map(|a| a.authkit().clone())
-        .ok_or_else(|| AuthError::not_covered(parts.uri.path()))
+    let parts = current_request()?;
+    let state = LayerState::of(&parts);
+    state.authkit().ok_or_else(|| state.not_covered())
 }
 
 /// A same-origin link that starts signing in (works without JavaScript; sets no cookie
@@ -153,14 +144,10 @@ pub async fn get_sign_up_url(options: SignInOptions) -> Result<String, AuthError
 
 /// The body of the [`sign_out`](crate::sign_out) server function.
 pub(crate) async fn sign_out_impl(return_to: Option<String>) -> Result<(), AuthError> {
-    let parts = use_context::<http::request::Parts>().ok_or(AuthError::NoRequestContext)?;
-    let request_auth = parts.extensions.get::<RequestAuth>().cloned();
-    let kit = request_auth
-        .as_ref()
-        .map(|a| a.authkit().clone())
-        .or_else(|| parts.extensions.get::<AuthKit>().cloned())
-        .or_else(use_context::<AuthKit>)
-        .ok_or_else(|| AuthError::not_covered(parts.uri.path()))?;
+    let parts = current_request()?;
+    let state = LayerState::of(&parts);
+    let request_auth = state.request_auth().cloned();
+    let kit = state.authkit().ok_or_else(|| state.not_covered())?;
     if is_cross_site(&parts.headers, kit.config().redirect_uri()) {
         return Err(AuthError::InvalidInput(
             "cross-site sign-out refused".into(),
@@ -406,12 +393,12 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Auth {
         parts: &mut http::request::Parts,
         _: &S,
     ) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<RequestAuth>()
+        let state = LayerState::of(parts);
+        state
+            .request_auth()
             .map(RequestAuth::auth)
             .ok_or_else(|| AuthRejection {
-                error: AuthError::not_covered(parts.uri.path()),
+                error: state.not_covered(),
             })
     }
 }

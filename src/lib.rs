@@ -73,6 +73,11 @@
 //!   [`AccessToken`], [`RecentAuth`] (and taking [`SignInOptions`]); [`Session`] is what the
 //!   cookie seals, [`User`] and [`Impersonator`] who it belongs to. Errors: [`AuthError`]
 //!   (and [`AuthRejection`] for axum extractors), [`RefreshError`].
+//! - **What a session allows**, on both sides: [`SessionClaims`] (organization, roles,
+//!   permissions, entitlements, feature flags, impersonator) with the predicates
+//!   `has_role`, `has_permission`, `has_entitlement` and `has_feature_flag`, defined once;
+//!   [`Auth`], [`SignedIn`] and the page's [`AuthSnapshot`] dereference to it, and
+//!   [`AuthContext`] asks the same questions reactively.
 //! - **Components and hooks** (server and browser, [below](#components)), and the server
 //!   functions they call: [`auth_snapshot`], [`get_access_token`], [`list_organizations`],
 //!   [`organization_name`], [`sign_out`].
@@ -195,6 +200,7 @@ compile_error!(
 // the separate tools keep their own public namespaces (`jwt`, `seal`, `workos`,
 // `emulator`, `testing`).
 mod error;
+mod session_claims;
 mod user;
 
 #[cfg(any(feature = "ssr", feature = "hydrate"))]
@@ -269,8 +275,10 @@ pub mod testing;
 #[doc = include_str!("../README.md")]
 struct ReadmeExamples;
 
-// Both sides: the error every server function returns, and the user.
+// Both sides: the error every server function returns, the user, and what a session
+// allows (the one claims shape behind Auth, SignedIn, AuthSnapshot and AuthContext).
 pub use error::AuthError;
+pub use session_claims::SessionClaims;
 pub use user::{Impersonator, User};
 
 // Setup (server): the configuration, the handle an app builds once, and the refresh hooks.
