@@ -182,6 +182,99 @@ pub(crate) async fn sign_out_impl(return_to: Option<String>) -> Result<(), AuthE
     Ok(())
 }
 
+/// The signed-in user's active WorkOS sessions, newest first, the current one marked (as
+/// WorkOS's Sessions API lists them: `GET /user_management/users/{id}/sessions`), for an
+/// account page's "your sessions" list.
+///
+/// # Errors
+/// [`AuthError::SignInRequired`] when signed out; [`AuthError::WorkOs`] when WorkOS did
+/// not answer.
+pub async fn list_user_sessions() -> Result<Vec<crate::SessionInfo>, AuthError> {
+    let auth = request_auth()?;
+    let Some(signed_in) = auth.signed_in() else {
+        return Err(sign_in_required(&auth));
+    };
+    let sessions = active_sessions(auth.authkit(), &signed_in.user.id).await?;
+    Ok(sessions
+        .into_iter()
+        .map(|s| crate::SessionInfo {
+            current: s.id == signed_in.session_id,
+            id: s.id,
+            organization_id: s.organization_id,
+            auth_method: s.auth_method,
+            ip_address: s.ip_address,
+            user_agent: s.user_agent,
+            created_at: s.created_at,
+            expires_at: s.expires_at,
+        })
+        .collect())
+}
+
+/// The user's active sessions, every page (at most 1000).
+async fn active_sessions(
+    kit: &AuthKit,
+    user_id: &str,
+) -> Result<Vec<crate::workos::UserSession>, AuthError> {
+    let mut sessions = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..10 {
+        let page = kit
+            .client()
+            .list_sessions(user_id, after.as_deref())
+            .await
+            .map_err(|e| AuthError::workos(&e))?;
+        sessions.extend(page.data.into_iter().filter(|s| s.is_active()));
+        match page.list_metadata.after {
+            Some(next) if !next.is_empty() => after = Some(next),
+            _ => break,
+        }
+    }
+    Ok(sessions)
+}
+
+/// Signs the user out of every device: revokes each of their active WorkOS sessions (the
+/// Sessions API), records them as ended so every replica signs them out at their next
+/// request (not when their tokens expire), then signs this browser out as
+/// [`sign_out`](crate::sign_out) does. A cross-site request is refused, as sign-out is.
+pub(crate) async fn sign_out_everywhere_impl(return_to: Option<String>) -> Result<(), AuthError> {
+    let auth = request_auth()?;
+    auth.refuse_cross_site_write()?;
+    let Some(signed_in) = auth.signed_in() else {
+        return Err(sign_in_required(&auth));
+    };
+    let kit = auth.authkit().clone();
+    let sessions = active_sessions(&kit, &signed_in.user.id).await?;
+    let mut ended = vec![signed_in.session_id.clone()];
+    for session in sessions {
+        match kit.client().revoke_session(&session.id).await {
+            Ok(()) => {}
+            // Already gone: ended all the same.
+            Err(e) if e.status().map(|s| s.as_u16()) == Some(404) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "could not revoke a session while signing out everywhere");
+                continue;
+            }
+        }
+        ended.push(session.id);
+    }
+    kit.revocations().end_sessions(ended).await;
+    sign_out_impl(return_to).await
+}
+
+/// [`AuthError::SignInRequired`] returning to where this request came from.
+fn sign_in_required(auth: &RequestAuth) -> AuthError {
+    let return_to = return_path(auth);
+    AuthError::SignInRequired {
+        sign_in_url: auth.authkit().start_url(
+            auth.screen_for(&return_to),
+            &SignInOptions {
+                return_to: Some(return_to),
+                ..Default::default()
+            },
+        ),
+    }
+}
+
 /// Refreshes the session now (optionally into another organization) and returns it. The
 /// new cookie is written by the layer; later reads in this request see the new session.
 /// A state-changing request from another site (`Sec-Fetch-Site` / `Origin`) is refused with

@@ -5,12 +5,14 @@
 use crate::cache::ExactCache;
 use crate::config::AuthKitConfig;
 use crate::jwt::{decode_unverified, AccessTokenClaims, JwtError, TokenVerifier};
-use crate::refresh::publication::{open_result, seal_result};
+use crate::refresh::publication::{open_result, seal_result, StoreNames};
 use crate::refresh::shared::Exchanger;
 use crate::refresh::{
     RefreshError, RefreshErrorHook, RefreshFailure, RefreshOutcome, RefreshStore, RefreshSuccess,
     RefreshSuccessHook, Refresher, SessionUpdate, StoreKey, DEFAULT_GRACE,
 };
+use crate::revocation::list::Verdict;
+use crate::revocation::Revocations;
 use crate::session::Session;
 use crate::workos::{AuthenticateResponse, WorkOsClient, WorkOsError};
 use std::fmt;
@@ -31,6 +33,8 @@ const USED_STATE_TTL: Duration = Duration::from_secs(660);
 pub(crate) const DEFAULT_SIGN_IN_PATH: &str = "/auth/sign-in";
 /// Where the sign-up start route is mounted by default.
 pub(crate) const DEFAULT_SIGN_UP_PATH: &str = "/auth/sign-up";
+/// Where the webhook route is mounted by default (when a webhook secret is configured).
+pub(crate) const DEFAULT_WEBHOOK_PATH: &str = "/auth/webhooks";
 
 /// Why [`AuthKitBuilder::build`] (or [`AuthKit::new`]) failed.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +66,8 @@ pub struct AuthKitBuilder {
     on_refresh_success: Option<RefreshSuccessHook>,
     on_refresh_error: Option<RefreshErrorHook>,
     refresh_store: Option<Arc<dyn RefreshStore>>,
+    revocations_kept_for: Duration,
+    webhook_path: String,
 }
 
 impl fmt::Debug for AuthKitBuilder {
@@ -153,6 +159,23 @@ impl AuthKitBuilder {
         self
     }
 
+    /// How long a revocation or role change WorkOS sent is remembered (default one hour):
+    /// at least your access tokens' lifetime (WorkOS dashboard → Authentication →
+    /// Sessions; 5 minutes by default), after which every token it could apply to has
+    /// expired and its refresh asks WorkOS anyway.
+    pub fn revocations_kept_for(mut self, keep: Duration) -> Self {
+        self.revocations_kept_for = keep;
+        self
+    }
+
+    /// Where [`AuthKit::routes`] mounts the webhook route when a webhook secret is
+    /// configured (default `/auth/webhooks`); the URL to enter in the WorkOS dashboard
+    /// (*Webhooks* → *Create endpoint*) is your app's origin plus this path.
+    pub fn webhook_path(mut self, path: impl Into<String>) -> Self {
+        self.webhook_path = path.into();
+        self
+    }
+
     /// Uses this WorkOS client instead of one built from the configuration.
     pub fn client(mut self, client: WorkOsClient) -> Self {
         self.client = Some(client);
@@ -168,6 +191,7 @@ impl AuthKitBuilder {
         for (path, method) in [
             (&self.sign_in_path, "sign_in_path"),
             (&self.sign_up_path, "sign_up_path"),
+            (&self.webhook_path, "webhook_path"),
         ] {
             if !path.starts_with('/') {
                 return Err(BuildError::RoutePath {
@@ -192,6 +216,13 @@ impl AuthKitBuilder {
             verifier = verifier.verified_token_cache(entries);
         }
         let verifier = verifier.build();
+        let revocations = Revocations::new(
+            self.revocations_kept_for,
+            self.config.webhook_secret().map(|s| s.expose()),
+            self.refresh_store
+                .clone()
+                .map(|store| (store, StoreNames::new(self.config.passwords()))),
+        );
         let refresher = Refresher::new(
             self.refresh_grace,
             self.refresh_store,
@@ -203,6 +234,9 @@ impl AuthKitBuilder {
                 client,
                 verifier,
                 refresher,
+                revocations: Arc::new(revocations),
+                revocations_keep: self.revocations_kept_for,
+                webhook_path: self.webhook_path,
                 sessions: ExactCache::new(self.cache_entries.unwrap_or(UNSEALED_SESSION_CACHE)),
                 used_states: crate::cache::SeenOnce::new(USED_STATES, USED_STATE_TTL),
                 refresh_buffer: self.refresh_buffer,
@@ -221,6 +255,10 @@ struct Inner {
     verifier: TokenVerifier,
     /// The refresh gate, and the store shared with other replicas.
     refresher: Refresher,
+    /// What WorkOS said about sessions (revocations, role changes).
+    revocations: Arc<Revocations>,
+    revocations_keep: Duration,
+    webhook_path: String,
     /// Sessions unsealed recently, by cookie value.
     sessions: ExactCache<Arc<Session>>,
     /// Sign-in states already used by a callback (their nonces' digests).
@@ -324,6 +362,8 @@ impl AuthKit {
             on_refresh_success: None,
             on_refresh_error: None,
             refresh_store: None,
+            revocations_kept_for: crate::revocation::DEFAULT_KEEP,
+            webhook_path: DEFAULT_WEBHOOK_PATH.to_owned(),
         }
     }
 
@@ -350,6 +390,35 @@ impl AuthKit {
     /// The sign-up start route's path.
     pub fn sign_up_path(&self) -> &str {
         &self.inner.sign_up_path
+    }
+
+    /// The webhook route's path, when a webhook secret is configured (see
+    /// [`AuthKitBuilder::webhook_path`]).
+    pub fn webhook_path(&self) -> Option<&str> {
+        self.inner
+            .revocations
+            .webhook()
+            .map(|_| self.inner.webhook_path.as_str())
+    }
+
+    /// Polls WorkOS's Events API for session events every `every` (a few seconds is
+    /// usual) and applies them as the webhook route does — for apps that cannot receive
+    /// webhooks. Revoked sessions are signed out and changed roles refreshed at their next
+    /// request (see [`RefreshStore`] for replicas: with one, a single replica polls and the
+    /// cursor survives restarts). Runs until the returned task is aborted; call it once,
+    /// inside the tokio runtime.
+    pub fn spawn_event_poller(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        crate::revocation::poller::spawn(
+            self.inner.client.clone(),
+            Arc::clone(&self.inner.revocations),
+            self.inner.revocations_keep,
+            every,
+        )
+    }
+
+    /// What WorkOS said about sessions.
+    pub(crate) fn revocations(&self) -> &Revocations {
+        &self.inner.revocations
     }
 
     /// The callback route's path (the redirect URI's path).
@@ -436,7 +505,16 @@ impl AuthKit {
                     );
                     return Resolved::signed_out(CookieAction::Delete);
                 }
-                if !v.expired && !self.is_expiring(&v.claims, now) {
+                let changed = match self.inner.revocations.verdict(&v.claims) {
+                    Verdict::Valid => false,
+                    Verdict::Ended => {
+                        tracing::debug!("WorkOS ended this session; signed out");
+                        return Resolved::signed_out(CookieAction::Delete);
+                    }
+                    // Roles or permissions changed: refresh now, as if expiring.
+                    Verdict::Refresh => true,
+                };
+                if !v.expired && !changed && !self.is_expiring(&v.claims, now) {
                     return Resolved {
                         session: Some(session),
                         claims: Some(v.claims),

@@ -240,6 +240,7 @@ pub struct AuthKitConfig {
     cookie: CookieConfig,
     api_base_url: Url,
     http_timeout: Duration,
+    webhook_secret: Option<Secret>,
 }
 
 impl AuthKitConfig {
@@ -258,6 +259,7 @@ impl AuthKitConfig {
     /// | `WORKOS_API_HOSTNAME` | the WorkOS API host | `api.workos.com` |
     /// | `WORKOS_API_HTTPS` | `true` for https; any other value means http | `true` |
     /// | `WORKOS_API_PORT` | the API port | the scheme's |
+    /// | `WORKOS_WEBHOOK_SECRET` | the secret of your webhook endpoint (WorkOS dashboard → *Webhooks*); mounts the webhook route | none |
     ///
     /// `NEXT_PUBLIC_WORKOS_REDIRECT_URI` is read when `WORKOS_REDIRECT_URI` is unset, so an
     /// `.env` file shared with a Next.js app works as it is.
@@ -316,6 +318,9 @@ impl AuthKitConfig {
             // As the WorkOS SDKs: only the string "true" means https.
             b.api_https = Some(v == "true");
         }
+        if let Some(v) = get("WORKOS_WEBHOOK_SECRET") {
+            b = b.webhook_secret(v);
+        }
         if let Some(v) = get("WORKOS_API_PORT") {
             match v.trim().parse::<u16>() {
                 Ok(p) if p > 0 => b.api_port = Some(p),
@@ -362,6 +367,12 @@ impl AuthKitConfig {
     pub fn http_timeout(&self) -> Duration {
         self.http_timeout
     }
+
+    /// The webhook endpoint's secret (`WORKOS_WEBHOOK_SECRET`), when WorkOS sends this app
+    /// events: [`AuthKit::routes`](crate::AuthKit::routes) then mounts the webhook route.
+    pub fn webhook_secret(&self) -> Option<&Secret> {
+        self.webhook_secret.as_ref()
+    }
 }
 
 /// Builds an [`AuthKitConfig`]; [`build`](Self::build) validates everything at once.
@@ -377,6 +388,7 @@ pub struct AuthKitConfigBuilder {
     api_https: Option<bool>,
     api_port: Option<u16>,
     http_timeout: Option<Duration>,
+    webhook_secret: Option<Secret>,
     problems: Vec<ConfigProblem>,
 }
 
@@ -444,6 +456,12 @@ impl AuthKitConfigBuilder {
     /// The timeout for each WorkOS call (default 10 s).
     pub fn http_timeout(mut self, v: Duration) -> Self {
         self.http_timeout = Some(v);
+        self
+    }
+    /// `WORKOS_WEBHOOK_SECRET`: the secret WorkOS signs this app's webhooks with (dashboard
+    /// → *Webhooks* → the endpoint's secret).
+    pub fn webhook_secret(mut self, v: impl Into<Secret>) -> Self {
+        self.webhook_secret = Some(v.into());
         self
     }
 
@@ -618,6 +636,7 @@ impl AuthKitConfigBuilder {
                 cookie: self.cookie,
                 api_base_url,
                 http_timeout: self.http_timeout.unwrap_or(Duration::from_secs(10)),
+                webhook_secret: self.webhook_secret,
             }),
             _ => Err(ConfigError { problems }),
         }

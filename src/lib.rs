@@ -241,6 +241,8 @@ mod refresh;
 #[cfg(feature = "ssr")]
 mod request_auth;
 #[cfg(feature = "ssr")]
+mod revocation;
+#[cfg(feature = "ssr")]
 mod routes;
 #[cfg(feature = "ssr")]
 mod session;
@@ -279,7 +281,7 @@ struct ReadmeExamples;
 // allows (the one claims shape behind Auth, SignedIn, AuthSnapshot and AuthContext).
 pub use error::AuthError;
 pub use session_claims::SessionClaims;
-pub use user::{Impersonator, User};
+pub use user::{Impersonator, SessionInfo, User};
 
 // Setup (server): the configuration, the handle an app builds once, and the refresh hooks.
 #[cfg(feature = "ssr")]
@@ -313,8 +315,8 @@ pub use abandoned_renders::{FinishAbandonedRenders, FinishAbandonedRendersLayer}
 #[cfg(feature = "ssr")]
 pub use auth::{
     check_recent_auth, ensure_signed_in, get_sign_in_url, get_sign_up_url, get_token_claims,
-    refresh_session, request_auth, save_session, switch_to_organization, validate_api_key,
-    with_auth, AuthRejection, RecentAuth,
+    list_user_sessions, refresh_session, request_auth, save_session, switch_to_organization,
+    validate_api_key, with_auth, AuthRejection, RecentAuth,
 };
 #[cfg(feature = "ssr")]
 pub use flow::SignInOptions;
@@ -326,6 +328,9 @@ pub use session::Session;
 // Refresh coordination between replicas (feature `redis`).
 #[cfg(feature = "redis")]
 pub use refresh::{RedisRefreshStore, RefreshStoreError};
+// What WorkOS says about sessions: the event types the layer acts on.
+#[cfg(feature = "ssr")]
+pub use revocation::SESSION_EVENTS;
 
 // The components and hooks (server and browser).
 #[cfg(any(feature = "ssr", feature = "hydrate"))]
@@ -334,14 +339,15 @@ pub use components::{
     AccessTokenState, AsAuthError, AuthContext, AuthKitProvider, AuthSnapshot, ClientConfig,
     Entitlement, FeatureFlag, GuardedParentRoute, GuardedRoute, GuardedView, Impersonation,
     OrganizationChoice, OrganizationSwitcher, Protected, RequirePermission, RequireRole,
-    SignInLink, SignOutButton, SignUpLink,
+    SessionList, SignInLink, SignOutButton, SignOutEverywhereButton, SignUpLink,
 };
 // The props `#[component]` generates for each of them (what `view!` builds).
 #[cfg(any(feature = "ssr", feature = "hydrate"))]
 pub use components::{
     AuthKitProviderProps, EntitlementProps, FeatureFlagProps, GuardedParentRouteProps,
     GuardedRouteProps, ImpersonationProps, OrganizationSwitcherProps, ProtectedProps,
-    RequirePermissionProps, RequireRoleProps, SignInLinkProps, SignOutButtonProps, SignUpLinkProps,
+    RequirePermissionProps, RequireRoleProps, SessionListProps, SignInLinkProps,
+    SignOutButtonProps, SignOutEverywhereButtonProps, SignUpLinkProps,
 };
 // The server functions (under `/api/authkit/…`), each with the type `#[server]` generates.
 #[cfg(any(feature = "ssr", feature = "hydrate"))]
@@ -350,7 +356,9 @@ pub use components::{
     GetAccessToken, ListOrganizations, OrganizationName,
 };
 #[cfg(any(feature = "ssr", feature = "hydrate"))]
-pub use server_fns::{sign_out, SignOut};
+pub use server_fns::{
+    sign_out, sign_out_everywhere, user_sessions, SignOut, SignOutEverywhere, UserSessions,
+};
 
 #[cfg(test)]
 mod tests {
