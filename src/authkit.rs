@@ -215,6 +215,7 @@ impl AuthKitBuilder {
         if let Some(entries) = self.cache_entries {
             verifier = verifier.verified_token_cache(entries);
         }
+        verifier = verifier.issuers(self.config.issuers().iter().cloned());
         let verifier = verifier.build();
         let revocations = Revocations::new(
             self.revocations_kept_for,
@@ -531,6 +532,12 @@ impl AuthKit {
                 tracing::warn!(error = %e, "cannot verify the access token (JWKS unavailable); keeping the cookie");
                 return Resolved::undetermined();
             }
+            Err(e @ JwtError::IssuerMismatch { .. }) => {
+                // A refresh would get a token from the same issuer: signed out at once (no
+                // WorkOS call per request), and the operator told what to configure.
+                tracing::warn!(error = %e, "signed out: the access token's issuer is not accepted");
+                return Resolved::signed_out(CookieAction::Delete);
+            }
             Err(e) => {
                 tracing::debug!(error = %e, "access token does not verify; trying a refresh");
                 (None, unverified_org(&session.access_token))
@@ -844,8 +851,15 @@ mod tests {
         assert!(kit.adopted_claims(&ada, &mixed).await.is_none());
         // A token whose signature does not verify: refused.
         let mut forged = (*refreshed.session).clone();
-        forged.access_token.pop();
-        forged.access_token.push('A');
+        // A character in the middle of the signature (the last one may carry only padding
+        // bits).
+        let at = forged.access_token.len() - 20;
+        let flipped = if &forged.access_token[at..=at] == "A" {
+            "B"
+        } else {
+            "A"
+        };
+        forged.access_token.replace_range(at..=at, flipped);
         assert!(kit.adopted_claims(&ada, &forged).await.is_none());
     }
 
