@@ -3,8 +3,10 @@
 //!
 //! It serves the WorkOS endpoints AuthKit uses — `authorize` with a hosted sign-in page,
 //! `authenticate` (authorization code with PKCE, single-use rotating refresh tokens), the
-//! JWKS, logout and session revocation, users, organizations, memberships, API-key
-//! validation and health — with the same JSON shapes as the real API, so any WorkOS client
+//! JWKS, logout, the Sessions API (list and revoke), users, organizations, memberships,
+//! the Events API, API-key validation and health — and delivers WorkOS events as signed
+//! webhooks ([`EmulatorBuilder::webhook`]), with the same JSON shapes as the real API, so
+//! any WorkOS client
 //! (the official `@workos-inc/node` SDK, authkit-nextjs, authkit-leptos, your own Rust code)
 //! works against it unchanged. It runs in-process for tests, or on its own as a command
 //! (feature `cli`: `cli::run`, behind `authkit emulator` in authkit-leptos).
@@ -40,7 +42,13 @@
 //!   `400 invalid_grant`. That is what exposes refresh races in clients.
 //! - `organization_id` on a refresh switches the session's organization for an active
 //!   member; an organization can be seeded to answer `sso_required` or `mfa_enrollment`.
-//! - Logout and revocation end the session; its refresh tokens stop working.
+//! - Logout and revocation end the session (`session.revoked`); its refresh tokens stop
+//!   working. A session expires 30 days after sign-in.
+//! - A member removed from an organization can no longer refresh in it; a changed role
+//!   shows in the next refresh.
+//! - `GET /events` lists the [events](Event) of the last 30 days, oldest first unless
+//!   `order` says otherwise (the README has every parameter); webhooks carry the same
+//!   objects, signed `WorkOS-Signature: t=<ms>, v1=<hex HMAC-SHA256 of "<t>.<body>">`.
 //!
 //! # For tests
 //!
@@ -49,6 +57,11 @@
 //! - [Counters](Emulator::counters) per endpoint, [faults](Emulator::inject_fault)
 //!   (status + `Retry-After`, delay, dropped connection), a movable
 //!   [clock](Emulator::advance_clock) and a settable [token lifetime](Emulator::set_token_ttl).
+//! - What an admin does in the dashboard, each recording its event: a member's
+//!   [role](Emulator::set_member_role), a [removed membership](Emulator::remove_membership),
+//!   an [edited](Emulator::update_user) or [deleted](Emulator::delete_user) user, an
+//!   [ended session](Emulator::end_session); the [events](Emulator::events) so far, and how
+//!   [webhook deliveries](Emulator::webhook_stats) went.
 //!
 //! The same controls over HTTP, for tests in other languages:
 //!
@@ -64,7 +77,17 @@
 //! | `POST /__emulator/token_ttl` | `{"seconds": n}` | sets the access-token lifetime |
 //! | `POST /__emulator/keys/rotate` | | new signing key; the old one stays in the JWKS |
 //! | `POST /__emulator/keys/retire` | | unpublishes all but the signing key |
-//! | `GET /__emulator/sessions` | | `{"active": n}` |
+//! | `GET /__emulator/sessions` | | `{"active": n, "sessions": [{"id", "user_id", "user_email", "organization_id"}]}` |
+//! | `POST /__emulator/sessions/revoke` | `{"session_id"}` | ends it (`session.revoked`); `{"revoked": false}` if unknown or already ended |
+//! | `GET /__emulator/events` | | `{"events": [...]}`: every event kept, oldest first |
+//! | `POST /__emulator/memberships/role` | `{"user", "organization", "role"}` | makes `role` the member's only role (`organization_membership.updated`); `{"membership"}` |
+//! | `POST /__emulator/memberships/remove` | `{"user", "organization"}` | removes the membership (`organization_membership.deleted`); `{"membership"}` |
+//! | `POST /__emulator/users/update` | `{"user", "email"?, "first_name"?, "last_name"?, "email_verified"?, "locale"?, "external_id"?, "metadata"?}` | `user.updated`; `{"user"}` |
+//! | `POST /__emulator/users/delete` | `{"user"}` | revokes their sessions, removes their memberships, deletes them (`user.deleted`); `{"sessions_revoked": n}` |
+//! | `GET /__emulator/webhooks` | | `{"configured", "url", "delivered", "failed", "attempts", "pending"}` |
+//!
+//! A `user` is an id or an email, an `organization` an id or a name. An unknown one answers
+//! `404`, a malformed body `400`, both `{"code", "message"}`.
 //!
 //! # Threat model
 //!
