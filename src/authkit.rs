@@ -507,15 +507,15 @@ impl AuthKit {
                     return Resolved::signed_out(CookieAction::Delete);
                 }
                 let changed = match self.inner.revocations.verdict(&v.claims) {
-                    Verdict::Valid => false,
+                    Verdict::Valid => None,
                     Verdict::Ended => {
                         tracing::debug!("WorkOS ended this session; signed out");
                         return Resolved::signed_out(CookieAction::Delete);
                     }
                     // Roles or permissions changed: refresh now, as if expiring.
-                    Verdict::Refresh => true,
+                    Verdict::Refresh { at } => Some((v.claims.sid.clone(), at)),
                 };
-                if !v.expired && !changed && !self.is_expiring(&v.claims, now) {
+                if !v.expired && changed.is_none() && !self.is_expiring(&v.claims, now) {
                     return Resolved {
                         session: Some(session),
                         claims: Some(v.claims),
@@ -524,6 +524,14 @@ impl AuthKit {
                     };
                 }
                 let org = v.claims.org_id.clone();
+                if let Some((sid, at)) = changed {
+                    let update = self.refresh(&session, org.as_deref(), false).await;
+                    if update.is_ok() {
+                        self.inner.revocations.refreshed(sid, at);
+                    }
+                    let current = (!v.expired).then(|| (Arc::clone(&session), v.claims));
+                    return self.after_refresh(update, current);
+                }
                 (if v.expired { None } else { Some(v.claims) }, org)
             }
             Err(e) if e.is_transient() => {
@@ -544,7 +552,19 @@ impl AuthKit {
             }
         };
 
-        match self.refresh(&session, org.as_deref(), false).await {
+        let outcome = self.refresh(&session, org.as_deref(), false).await;
+        self.after_refresh(outcome, current.map(|c| (session, c)))
+    }
+
+    /// What a request gets after its refresh: the new session; or, when the refresh failed
+    /// but the `current` token still works (a proactive refresh), that one; else signed
+    /// out — with the cookie deleted only when the session is over.
+    fn after_refresh(
+        &self,
+        outcome: RefreshOutcome,
+        current: Option<(Arc<Session>, Arc<AccessTokenClaims>)>,
+    ) -> Resolved {
+        match outcome {
             Ok(update) => Resolved {
                 session: Some(Arc::clone(&update.session)),
                 claims: Some(Arc::clone(&update.claims)),
@@ -552,7 +572,7 @@ impl AuthKit {
                 undetermined: false,
             },
             Err(e) => {
-                if let Some(claims) = current.filter(|c| c.exp > unix_now()) {
+                if let Some((session, claims)) = current.filter(|(_, c)| c.exp > unix_now()) {
                     // A proactive refresh failed but the token still works: serve it.
                     tracing::debug!(error = %e, "proactive refresh failed; the current token is still valid");
                     return Resolved {

@@ -117,7 +117,8 @@ pub struct SessionInfo {
     pub current: bool,
     /// The organization it is in, if any.
     pub organization_id: Option<String>,
-    /// How the user signed in (`Password`, `GoogleOAuth`, …).
+    /// How the user signed in (`password`, `oauth`, `sso`, … as WorkOS's Sessions API
+    /// says it).
     pub auth_method: Option<String>,
     /// The client's IP address when it started, as WorkOS saw it.
     pub ip_address: Option<String>,

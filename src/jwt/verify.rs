@@ -228,7 +228,7 @@ impl TokenVerifier {
             return Err(JwtError::InvalidSignature);
         }
         let claims = parse_claims(&parsed.payload)?;
-        if !self.issuers.is_empty() && !self.issuers.iter().any(|i| *i == claims.iss) {
+        if !self.issuers.is_empty() && !self.issuers.contains(&claims.iss) {
             return Err(JwtError::IssuerMismatch {
                 expected: self.issuers.join(", "),
                 found: echo(&claims.iss),

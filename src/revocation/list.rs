@@ -48,6 +48,9 @@ pub(crate) enum Change {
     /// An organization's roles changed (`organization_role.*`): every session in it issued
     /// by `at` refreshes.
     OrganizationChanged { organization_id: String, at: u64 },
+    /// This process refreshed session `sid` for the changes up to `at`: its new token may
+    /// carry `iat == at` (tokens are stamped in whole seconds), and must not refresh again.
+    SessionRefreshed { sid: String, at: u64 },
     /// The environment's roles or permissions changed (`role.*`, `permission.*`): every
     /// session issued by `at` refreshes.
     EverythingChanged { at: u64 },
@@ -60,8 +63,12 @@ pub(crate) enum Verdict {
     Valid,
     /// WorkOS ended it: signed out, cookie deleted.
     Ended,
-    /// Its roles or permissions changed: refresh now (once; the new token is newer).
-    Refresh,
+    /// Its roles or permissions changed by `at`: refresh now (once; then record
+    /// [`Change::SessionRefreshed`]).
+    Refresh {
+        /// The latest change that applies (Unix seconds).
+        at: u64,
+    },
 }
 
 #[derive(Default)]
@@ -75,6 +82,8 @@ struct Entries {
     changed_memberships: HashMap<String, HashMap<String, (u64, Instant)>>,
     changed_organizations: HashMap<String, (u64, Instant)>,
     everything: Option<(u64, Instant)>,
+    /// Sessions refreshed for the changes up to a time.
+    refreshed_sessions: HashMap<String, (u64, Instant)>,
 }
 
 /// The process's list (shared across replicas by [`super::sharing`] when a store is set).
@@ -186,6 +195,10 @@ impl RevocationList {
                     until,
                 )
             }
+            Change::SessionRefreshed { sid, at } => {
+                bound(&mut e.refreshed_sessions, |v| v.1);
+                mark(&mut e.refreshed_sessions, sid.clone(), *at, until)
+            }
             Change::EverythingChanged { at } => match &mut e.everything {
                 Some(slot) if slot.0 >= *at => false,
                 slot => {
@@ -223,17 +236,36 @@ impl RevocationList {
         if covers(member(&e.deleted_memberships, claims)) {
             return Verdict::Ended;
         }
-        let changed = covers(e.changed_users.get(&claims.sub))
-            || covers(member(&e.changed_memberships, claims))
-            || claims
-                .org_id
-                .as_ref()
-                .is_some_and(|org| covers(e.changed_organizations.get(org)))
-            || covers(e.everything.as_ref());
-        if changed {
-            Verdict::Refresh
-        } else {
-            Verdict::Valid
+        // The latest change that applies to this token, if any.
+        let applies = |entry: Option<&(u64, Instant)>| {
+            entry
+                .filter(|(at, until)| live(*until) && claims.iat <= *at)
+                .map(|(at, _)| *at)
+        };
+        let latest = [
+            applies(e.changed_users.get(&claims.sub)),
+            applies(member(&e.changed_memberships, claims)),
+            applies(
+                claims
+                    .org_id
+                    .as_deref()
+                    .and_then(|org| e.changed_organizations.get(org)),
+            ),
+            applies(e.everything.as_ref()),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        match latest {
+            Some(at)
+                if !e
+                    .refreshed_sessions
+                    .get(&claims.sid)
+                    .is_some_and(|(done, until)| live(*until) && *done >= at) =>
+            {
+                Verdict::Refresh { at }
+            }
+            _ => Verdict::Valid,
         }
     }
 }
@@ -335,7 +367,7 @@ mod tests {
         });
         assert_eq!(
             l.verdict(&claims("s", "u", Some("acme"), 90)),
-            Verdict::Refresh
+            Verdict::Refresh { at: 100 }
         );
         assert_eq!(
             l.verdict(&claims("s", "u", Some("acme"), 101)),
@@ -348,16 +380,56 @@ mod tests {
         });
         assert_eq!(
             l.verdict(&claims("s", "v", Some("globex"), 90)),
-            Verdict::Refresh
+            Verdict::Refresh { at: 100 }
         );
         l.record(&Change::UserChanged {
             user_id: "w".into(),
             at: 100,
         });
-        assert_eq!(l.verdict(&claims("s", "w", None, 90)), Verdict::Refresh);
+        assert_eq!(
+            l.verdict(&claims("s", "w", None, 90)),
+            Verdict::Refresh { at: 100 }
+        );
         l.record(&Change::EverythingChanged { at: 200 });
-        assert_eq!(l.verdict(&claims("s", "x", None, 150)), Verdict::Refresh);
+        assert_eq!(
+            l.verdict(&claims("s", "x", None, 150)),
+            Verdict::Refresh { at: 200 }
+        );
         assert_eq!(l.verdict(&claims("s", "x", None, 250)), Verdict::Valid);
+    }
+
+    /// Tokens are stamped in whole seconds: a session refreshed in the second of the change
+    /// gets a token with `iat == at`, which must not refresh again.
+    #[test]
+    fn a_session_refreshed_for_a_change_is_not_refreshed_again() {
+        let l = list();
+        l.record(&Change::UserChanged {
+            user_id: "u".into(),
+            at: 100,
+        });
+        assert_eq!(
+            l.verdict(&claims("s", "u", None, 100)),
+            Verdict::Refresh { at: 100 }
+        );
+        l.record(&Change::SessionRefreshed {
+            sid: "s".into(),
+            at: 100,
+        });
+        assert_eq!(l.verdict(&claims("s", "u", None, 100)), Verdict::Valid);
+        assert_eq!(
+            l.verdict(&claims("other", "u", None, 100)),
+            Verdict::Refresh { at: 100 },
+            "only that session"
+        );
+        l.record(&Change::UserChanged {
+            user_id: "u".into(),
+            at: 130,
+        });
+        assert_eq!(
+            l.verdict(&claims("s", "u", None, 120)),
+            Verdict::Refresh { at: 130 },
+            "a later change refreshes it again"
+        );
     }
 
     #[test]
@@ -371,7 +443,10 @@ mod tests {
             user_id: "u".into(),
             at: 100,
         }));
-        assert_eq!(l.verdict(&claims("s", "u", None, 150)), Verdict::Refresh);
+        assert_eq!(
+            l.verdict(&claims("s", "u", None, 150)),
+            Verdict::Refresh { at: 200 }
+        );
     }
 
     #[test]

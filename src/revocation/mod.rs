@@ -109,6 +109,12 @@ impl Revocations {
         self.record(&changes).await
     }
 
+    /// Records that this process refreshed session `sid` for the changes up to `at` (its
+    /// new token may be stamped in the same second as the change).
+    pub(crate) fn refreshed(&self, sid: String, at: u64) {
+        self.list.record(&Change::SessionRefreshed { sid, at });
+    }
+
     async fn record(&self, changes: &[Change]) -> usize {
         for change in changes {
             self.list.record(change);

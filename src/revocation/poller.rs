@@ -51,7 +51,7 @@ pub(crate) fn spawn(
                 }
                 if let Ok(Some(stored)) = store.get_value(&shared.names().value(CURSOR_LABEL)).await
                 {
-                    cursor = Some(stored);
+                    cursor = Some(stored).filter(|c| !c.is_empty());
                 }
             }
             let since = started.checked_sub(keep).unwrap_or(SystemTime::UNIX_EPOCH);
@@ -73,6 +73,18 @@ pub(crate) fn spawn(
                     if full {
                         continue; // more are waiting: no pause
                     }
+                }
+                // The cursor is unknown to WorkOS (its event is older than the 30 days
+                // WorkOS keeps, or the store holds another environment's): start again from
+                // the recent events.
+                Err(e) if cursor.is_some() && e.status().map(|s| s.as_u16()) == Some(422) => {
+                    tracing::warn!(error = %e, "the Events API refused the poller's cursor; reading the recent events instead");
+                    cursor = None;
+                    if let Some(shared) = revocations.shared() {
+                        let key = shared.names().value(CURSOR_LABEL);
+                        let _ = shared.store().set_value(&key, "").await;
+                    }
+                    continue;
                 }
                 Err(e) => {
                     if !failing {

@@ -408,7 +408,8 @@ pub struct UserSession {
     /// `active`, `revoked` or `expired`.
     #[serde(default)]
     pub status: String,
-    /// How the user signed in (`Password`, `GoogleOAuth`, …).
+    /// How the user signed in, as the Sessions API says it (`password`, `oauth`, `sso`,
+    /// `magic_code`, `impersonation`, …).
     #[serde(default)]
     pub auth_method: Option<String>,
     /// The client's IP address when the session started, as WorkOS saw it.
