@@ -23,8 +23,8 @@
 
 use authkit_leptos::{
     use_access_token, use_auth, AuthError, AuthKitProvider, FeatureFlag, GuardedRoute,
-    Impersonation, OrganizationSwitcher, Protected, RequirePermission, SignInLink, SignOutButton,
-    SignUpLink, User,
+    Impersonation, OrganizationSwitcher, Protected, RequirePermission, SessionList, SignInLink,
+    SignOutButton, SignOutEverywhereButton, SignUpLink, User,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -87,6 +87,7 @@ pub fn App() -> impl IntoView {
                             permission="members:manage"
                             fallback=|| view! { <NoAccess what="the team page" permission="members:manage" /> }
                         />
+                        <GuardedRoute path=path!("/account") view=AccountPage />
                     </Routes>
                 </main>
             </Router>
@@ -130,6 +131,7 @@ fn Nav() -> impl IntoView {
                 <A href="/data">"Data"</A>
                 <A href="/features">"Features"</A>
                 <A href="/team">"Team"</A>
+                <A href="/account">"Account"</A>
             </nav>
             <div class="account">
                 <Show
@@ -511,5 +513,20 @@ fn TeamPage() -> impl IntoView {
             <h1>"Team"</h1>
             <p id="team-role">"You manage the members of this organization as " {move || auth.role()} "."</p>
         </div>
+    }
+}
+
+// ---------------------------------------------------------------- account: your sessions
+
+/// "Your sessions": every active WorkOS session of the user (as WorkOS reports them), and
+/// signing out of all of them at once — the other browsers are signed out at their next
+/// request, not when their tokens expire.
+#[component]
+fn AccountPage() -> impl IntoView {
+    view! {
+        <h1>"Your sessions"</h1>
+        <p>"Where you are signed in, as WorkOS reports it."</p>
+        <SessionList />
+        <SignOutEverywhereButton attr:id="sign-out-everywhere" />
     }
 }

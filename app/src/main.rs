@@ -138,10 +138,17 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 })?,
                 Err(_) => 0,
             };
+            // WorkOS's events (a session revoked, a role changed) reach the demo as signed
+            // webhooks at its own /auth/webhooks, as the dashboard's endpoint would.
+            let webhook_secret = Secret::random_cookie_password();
             let mut builder = Emulator::builder()
                 .port(port)
                 .seed(seed)
-                .redirect_uri(format!("{public_url}/callback"));
+                .redirect_uri(format!("{public_url}/callback"))
+                .webhook(
+                    format!("{public_url}/auth/webhooks"),
+                    webhook_secret.expose(),
+                );
             // For scripted runs (scripts/bench.sh): every sign-in is approved at once as
             // this seeded user, with no hosted page.
             if let Ok(email) = std::env::var("AUTHKIT_DEMO_AUTO_APPROVE") {
@@ -167,6 +174,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .api_base_url(emulator.base_url())
                 .redirect_uri(format!("{public_url}/callback"))
                 .cookie_password(password)
+                .webhook_secret(webhook_secret)
                 .build()?;
             (build_authkit(config)?, Some(emulator))
         }

@@ -1,5 +1,6 @@
 // Signing in and out, guarded routes, and the session over time.
 import { test, expect, adaInAcme, signIn, hydrated, screenshot, setTokenTtl, emulator, emulatorUrl } from "./support";
+import type { APIRequestContext } from "@playwright/test";
 
 const SSR_MODES = ["/protected", "/protected/in-order", "/protected/async", "/protected/partially-blocked"];
 
@@ -52,6 +53,12 @@ test("sign-in and sign-out work with JavaScript disabled", async ({ browser }) =
   await context.close();
 });
 
+/** How many of Ada's WorkOS sessions are active at the emulator. */
+async function adaSessions(request: APIRequestContext): Promise<number> {
+  const listed = await emulator(request, "/__emulator/sessions");
+  return listed.sessions.filter((s: { user_email: string }) => s.user_email === "ada@example.com").length;
+}
+
 test("sign out ends the session: back shows nothing protected, the old refresh token is refused", async ({ page, context, request }) => {
   // Short-lived access tokens, so the old cookie can only live on by refreshing.
   await setTokenTtl(request, 2);
@@ -59,6 +66,7 @@ test("sign out ends the session: back shows nothing protected, the old refresh t
     await signIn(page, adaInAcme, "/protected");
     await expect(page.locator("h1")).toHaveText("Protected content");
     const oldCookies = await context.cookies();
+    const activeBefore = await adaSessions(request);
     await hydrated(page);
     await page.getByRole("button", { name: "Sign out" }).click();
     await expect(page.locator("h1")).toHaveText("Welcome");
@@ -68,15 +76,18 @@ test("sign out ends the session: back shows nothing protected, the old refresh t
     await expect(page.getByText("Protected content")).toHaveCount(0);
     await expect(page.getByText("Hello, Ada!")).toHaveCount(0);
 
-    // Put the old cookie back once its access token has expired: the refresh is refused
-    // by the emulator (the WorkOS session ended), so it is a sign-in again.
+    // Put the old cookie back once its access token has expired: WorkOS's session.revoked
+    // webhook already told the app the session ended, so it is a sign-in again without
+    // even asking WorkOS for a refresh.
     await emulator(request, "/__emulator/counters/reset", {});
     await context.addCookies(oldCookies.filter((c) => c.name === "wos-session"));
     await page.waitForTimeout(2_500);
     await page.goto("/protected");
     await expect(page.locator("h1")).toHaveText("Sign in");
     const counters = await emulator(request, "/__emulator/counters");
-    expect(counters["authenticate.refresh_token"]).toBeGreaterThanOrEqual(1);
+    expect(counters["authenticate.refresh_token"] ?? 0).toBe(0);
+    // And at WorkOS the session is over: signing out ended one of Ada's active sessions.
+    expect(await adaSessions(request)).toBe(activeBefore - 1);
   } finally {
     await setTokenTtl(request, 300);
   }
@@ -170,5 +181,42 @@ test("a session WorkOS ended shows signed out at the next answer, while the tab 
     await screenshot(page, "session-ended-while-focused");
   } finally {
     await setTokenTtl(request, 300);
+  }
+});
+
+test("sign out everywhere: the account page lists both browsers, and the other one is signed out at its next request", async ({ browser, page }) => {
+  // Two browsers (separate cookie jars), both Ada in Acme.
+  const other = await browser.newContext();
+  const otherPage = await other.newPage();
+  try {
+    await signIn(otherPage, adaInAcme, "/protected");
+    await expect(otherPage.locator("#signed-in-as")).toHaveText("ada@example.com");
+    await signIn(page, adaInAcme, "/account");
+    await hydrated(page);
+
+    // "Your sessions", as WorkOS lists them: this browser marked, the other one listed too.
+    const rows = page.locator("table.authkit-sessions tbody tr");
+    await expect(rows.first()).toBeVisible();
+    expect(await rows.count()).toBeGreaterThanOrEqual(2);
+    await expect(page.locator("table.authkit-sessions tr.current")).toHaveCount(1);
+    await expect(page.locator("table.authkit-sessions tr.current")).toContainText("this browser");
+    await screenshot(page, "account-sessions");
+
+    await page.getByRole("button", { name: "Sign out everywhere" }).click();
+    await expect(page).toHaveURL(/\/$/);
+    await expect(page.locator("#signed-in-as")).toHaveCount(0);
+    await expect(page.locator("header.nav").getByRole("link", { name: "Sign in" })).toBeVisible();
+
+    // The other browser's tokens are still unexpired; its next request is signed out all the
+    // same (WorkOS's session.revoked webhook reached the app), and the protected page sends
+    // it to sign in.
+    const response = await otherPage.request.get("/protected", { maxRedirects: 0 });
+    expect(response.status()).toBe(302);
+    expect(response.headers()["location"]).toContain("/auth/sign-in");
+    await otherPage.goto("/");
+    await expect(otherPage.locator("#signed-in-as")).toHaveCount(0);
+    await expect(otherPage.locator("header.nav").getByRole("link", { name: "Sign in" })).toBeVisible();
+  } finally {
+    await other.close();
   }
 });

@@ -39,6 +39,7 @@ pub fn AuthKitProvider(children: Children) -> impl IntoView {
         snapshot: RwSignal::new(initial),
         refreshing: StoredValue::new(false),
         refresh_again: StoredValue::new(false),
+        leaving: StoredValue::new(false),
         token: AccessTokenState::new(),
     };
     provide_context(context);
@@ -71,6 +72,9 @@ pub struct AuthContext {
     snapshot: RwSignal<AuthSnapshot>,
     refreshing: StoredValue<bool>,
     refresh_again: StoredValue<bool>,
+    /// A sign-out is under way: the page is about to be left for WorkOS's logout, so it
+    /// keeps what it shows (no re-read, no guard sending it to sign in instead).
+    leaving: StoredValue<bool>,
     token: AccessTokenState,
 }
 
@@ -187,6 +191,23 @@ impl AuthContext {
 
     pub(crate) fn signal(&self) -> RwSignal<AuthSnapshot> {
         self.snapshot
+    }
+
+    /// Marks a sign-out as under way (`true`) or given up (`false`, it failed). While one
+    /// is under way the snapshot is not read again: the sign-out's own answer says
+    /// "signed out", and re-rendering from it would let a [`Protected`](crate::Protected)
+    /// page send the browser to sign in, racing the navigation to WorkOS's logout.
+    pub(crate) fn set_leaving(&self, leaving: bool) {
+        self.leaving.try_set_value(leaving);
+    }
+
+    /// Whether a sign-out is under way (see [`set_leaving`](Self::set_leaving)).
+    #[cfg_attr(
+        not(all(feature = "hydrate", target_arch = "wasm32")),
+        allow(dead_code)
+    )]
+    pub(crate) fn is_leaving(&self) -> bool {
+        self.leaving.try_get_value().unwrap_or(false)
     }
 }
 
@@ -402,6 +423,9 @@ mod client {
     /// Reads the snapshot again; a refresh asked for while one runs runs once more after
     /// it (so an organization switch is never answered by an older read).
     pub(super) fn refresh_snapshot(context: AuthContext) {
+        if context.is_leaving() {
+            return; // the page is being left for WorkOS's logout
+        }
         match context.refreshing.try_get_value() {
             None => return,
             Some(true) => {
@@ -417,7 +441,7 @@ mod client {
                 return; // the provider is gone
             }
             // Errors (WorkOS down, offline) keep what the page shows.
-            if let Ok(snapshot) = result {
+            if let (Ok(snapshot), false) = (result, context.is_leaving()) {
                 navigate::remember_config(&snapshot.config);
                 if context.snapshot.try_with_untracked(|s| s != &snapshot) == Some(true) {
                     context.snapshot.set(snapshot);

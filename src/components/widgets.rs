@@ -146,6 +146,11 @@ pub fn SignOutButton(
     children: Option<Children>,
 ) -> impl IntoView {
     let action = ServerAction::<SignOut>::new();
+    mark_leaving(
+        use_auth(),
+        action.pending(),
+        Signal::derive(move || action.value().with(|v| matches!(v, Some(Err(_))))),
+    );
     let return_to = return_to.unwrap_or_else(|| "/".to_owned());
     view! {
         <ActionForm action=action attr:class="authkit-sign-out">
@@ -158,6 +163,18 @@ pub fn SignOutButton(
             </button>
         </ActionForm>
     }
+}
+
+/// While a sign-out action runs, and after it succeeds (the browser is on its way to
+/// WorkOS's logout), the provider keeps the page as it is; a failed one gives the page back.
+fn mark_leaving(auth: crate::AuthContext, pending: Memo<bool>, failed: Signal<bool>) {
+    Effect::new(move |_| {
+        if pending.get() {
+            auth.set_leaving(true);
+        } else if failed.get() {
+            auth.set_leaving(false);
+        }
+    });
 }
 
 /// A "sign out everywhere" button: an `<ActionForm>` posting to the crate's
@@ -176,6 +193,11 @@ pub fn SignOutEverywhereButton(
 ) -> impl IntoView {
     let auth = use_auth();
     let action = ServerAction::<crate::SignOutEverywhere>::new();
+    mark_leaving(
+        auth,
+        action.pending(),
+        Signal::derive(move || action.value().with(|v| matches!(v, Some(Err(_))))),
+    );
     let return_to = StoredValue::new(return_to.unwrap_or_else(|| "/".to_owned()));
     let children = StoredValue::new(children);
     view! {
