@@ -167,6 +167,7 @@ impl leptos::server_fn::error::FromServerFnError for AuthError {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "ssr")]
     #[test]
     fn not_covered_names_the_path_and_a_pattern() {
         let e = AuthError::not_covered("/settings/billing");

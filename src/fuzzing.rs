@@ -212,6 +212,7 @@ mod tests {
     /// once failed.
     #[test]
     fn the_committed_corpus_and_past_failures_pass_every_target() {
+        #[cfg_attr(not(feature = "emulator"), allow(unused_mut))]
         let mut targets: Vec<(&str, Target)> = vec![
             ("unseal", super::unseal),
             ("cookie_header", super::cookie_header),

@@ -81,6 +81,7 @@ impl SessionClaims {
 
 /// `Deref`/`DerefMut` from a session shape to its [`SessionClaims`]: the flat field access
 /// authkit-nextjs's `withAuth()` result has (`auth.organization_id`), and the predicates.
+#[cfg(any(feature = "ssr", feature = "hydrate"))]
 macro_rules! deref_to_claims {
     ($shape:ty) => {
         impl std::ops::Deref for $shape {
@@ -96,6 +97,7 @@ macro_rules! deref_to_claims {
         }
     };
 }
+#[cfg(any(feature = "ssr", feature = "hydrate"))]
 pub(crate) use deref_to_claims;
 
 #[cfg(test)]

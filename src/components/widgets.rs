@@ -244,7 +244,7 @@ pub fn SessionList() -> impl IntoView {
                             <tbody>
                                 {list.into_iter().map(|s| view! {
                                     <tr data-session=s.id.clone() class:current=s.current>
-                                        <td>{s.created_at}</td>
+                                        <td><time datetime=s.created_at.clone()>{readable_time(&s.created_at)}</time></td>
                                         <td>{s.auth_method.unwrap_or_default()}</td>
                                         <td>{s.ip_address.unwrap_or_default()}</td>
                                         <td>{s.user_agent.unwrap_or_default()}</td>
@@ -258,6 +258,17 @@ pub fn SessionList() -> impl IntoView {
                 })}
             </Transition>
         </Show>
+    }
+}
+
+/// An RFC 3339 time as WorkOS sends it (`2026-12-05T10:56:10.752Z`) shown to the minute in
+/// UTC (`2026-12-05 10:56 UTC`); anything else is shown as it came.
+fn readable_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(10..11), rfc3339.get(11..16)) {
+        (Some(date), Some("T"), Some(time)) if rfc3339.ends_with('Z') => {
+            format!("{date} {time} UTC")
+        }
+        _ => rfc3339.to_owned(),
     }
 }
 
@@ -362,7 +373,26 @@ pub fn Impersonation() -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::start_href;
+    use super::{readable_time, start_href};
+
+    #[test]
+    fn session_times_read_to_the_minute_in_utc() {
+        assert_eq!(
+            readable_time("2026-12-05T10:56:10.752Z"),
+            "2026-12-05 10:56 UTC"
+        );
+        assert_eq!(
+            readable_time("2026-12-05T10:56:10Z"),
+            "2026-12-05 10:56 UTC"
+        );
+        // An offset or anything unexpected is shown as WorkOS sent it.
+        assert_eq!(
+            readable_time("2026-12-05T10:56:10+01:00"),
+            "2026-12-05T10:56:10+01:00"
+        );
+        assert_eq!(readable_time("soon"), "soon");
+        assert_eq!(readable_time("é"), "é");
+    }
 
     #[test]
     fn start_links_encode_every_value() {
