@@ -19,6 +19,7 @@
 #           sysroot (Debian ships none; it adds a target and replaces nothing), and link
 #           cargo/rustc/clippy of that toolchain into $AUTHKIT_TOOLS/rust-web/bin.
 #      Detected each run, never configured: nothing to set.
+#      And rustup's toolchain of the declared rust-version (1e), for the MSRV check.
 #   2. System packages: the missing ones only, listed (with what needs them) before anything is
 #      installed; `sudo` only for them and only when not already root. On macOS (Homebrew) and
 #      Fedora (dnf) the script prints the exact command instead and goes on; the tests that
@@ -241,6 +242,22 @@ if [ "$RUST_ROUTE" = rust-web ]; then
   for t in cargo rustc rustdoc cargo-clippy clippy-driver; do
     [ "$(readlink "$RUST_WEB_BIN/$t" 2>/dev/null)" = "/usr/bin/$t" ] || ln -sfn "/usr/bin/$t" "$RUST_WEB_BIN/$t"
   done
+fi
+
+# ------------------------------------------------------------------ 1e. the MSRV toolchain
+# scripts/package.sh (in the test command) checks the packaged crates with the toolchain of
+# the declared rust-version, through rustup ("1.95" is installed as "1.95.0").
+MSRV="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -1)"
+MSRV_TOOLCHAIN="$MSRV"
+[[ "$MSRV" =~ ^[0-9]+\.[0-9]+$ ]] && MSRV_TOOLCHAIN="$MSRV.0"
+if ! command -v rustup >/dev/null; then
+  log "no rustup: scripts/package.sh (the MSRV check, in the test command) will need rustup's $MSRV_TOOLCHAIN"
+elif rustup run "$MSRV_TOOLCHAIN" rustc --version >/dev/null 2>&1; then
+  log "rust-version toolchain $MSRV_TOOLCHAIN present"
+else
+  step_start "rustup toolchain install $MSRV_TOOLCHAIN --profile minimal (the declared rust-version)"
+  rustup toolchain install "$MSRV_TOOLCHAIN" --profile minimal
+  step_done
 fi
 
 # What env.sh reads: the route taken and where Chromium is.
