@@ -58,6 +58,11 @@ have_version() { # $1 = command, $2 = version; true if `$1 --version` shows it a
 as_root() { # a command that needs root: directly when root, else through sudo
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
+with_timeout() { # SECONDS COMMAND...: a network step that must not hang setup where it is offline
+  local limit=$1
+  shift
+  if command -v timeout >/dev/null; then timeout "$limit" "$@"; else "$@"; fi
+}
 mkdir -p "$TOOLS/bin"
 
 # The wasm-bindgen CLI must equal the wasm-bindgen crate exactly; read the pin from the lockfile.
@@ -100,7 +105,7 @@ if rustup_has_wasm; then
 elif rust_web_ready; then
   RUST_ROUTE=rust-web
   log "Rust: Debian's rustc-web ($(/usr/bin/rustc --version)) with the $WASM_TARGET std built here"
-elif command -v rustup >/dev/null && (cd "$ROOT" && rustup target add "$WASM_TARGET" >/dev/null 2>&1); then
+elif command -v rustup >/dev/null && (cd "$ROOT" && with_timeout 300 rustup target add "$WASM_TARGET" >/dev/null 2>&1); then
   RUST_ROUTE=rustup
   log "Rust: added $WASM_TARGET to rustup's $(cd "$ROOT" && rustc --version)"
 elif [ "$OS" = debian ]; then
@@ -159,6 +164,10 @@ if [ "${#apt_missing[@]}" -gt 0 ] || [ "${#missing[@]}" -gt 0 ]; then
       [ "$RUST_ROUTE" = rust-web ] && log "  (and Debian's rustc-web toolchain: ${RUST_WEB_PACKAGES[*]})"
       sorted=()
       while IFS= read -r p; do sorted+=("$p"); done < <(printf '%s\n' "${apt_missing[@]}" | sort -u)
+      if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
+        log "not root and no sudo: as root, run  apt-get install ${sorted[*]}  then this again"
+        exit 1
+      fi
       step_start "apt-get install ${sorted[*]}$([ "$(id -u)" -ne 0 ] && echo ' (sudo)')"
       as_root apt-get update -qq
       as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${sorted[@]}" >/dev/null
