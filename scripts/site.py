@@ -22,9 +22,13 @@ What it does, named as cargo-leptos names things (Leptos's `HydrationScripts` lo
     `bin-default-features = true` (as in cargo-leptos), `--release` or `bin-profile-release`;
     LEPTOS_OUTPUT_NAME is set while it compiles, as cargo-leptos sets it (leptos reads it with
     `option_env!`: without it `HydrationScripts` asks for `{output-name}_bg.wasm`).
-    `--server-from-test-build ARGS` takes the server binary from `cargo test --no-run ARGS`
-    instead, which is fresh right after `cargo nextest run ARGS` built it: the test command does
-    not build the server a second time with other features.
+    `--server-from-test-build ARGS` builds it instead as part of the test build,
+    `cargo build --lib --bins --tests --examples ARGS`: the same targets and the same feature
+    unification (dev-dependencies included) as `cargo test --no-run ARGS`, which is how
+    `cargo nextest run ARGS` builds, and dev and test profiles share artifacts. Right after the
+    tests, cargo finds it all fresh (at most the server's own crate is linked, for a package
+    without integration tests): the test command does not build the dependency graph a second
+    time with the demo's features.
   * the client: `cargo build -p PKG --lib --target wasm32-unknown-unknown` with `lib-features`
     (`lib-profile-release` for `--release`), then `wasm-bindgen --target web --no-typescript`
     into `{site-root}/{site-pkg-dir}/`, the `_bg` dropped from the wasm's name, and in release
@@ -187,8 +191,9 @@ class Site:
     def build_server(self, from_test_build):
         env = dict(os.environ, **self.env())
         if from_test_build is not None:
-            # Exactly how cargo-nextest builds: right after it, cargo finds everything fresh.
-            cmd = ["cargo", "test", "--no-run"] + shlex.split(from_test_build)
+            # What `cargo test --no-run` (cargo-nextest's build) builds, plus every bin in
+            # normal mode: right after the tests, cargo finds everything fresh.
+            cmd = ["cargo", "build", "--lib", "--bins", "--tests", "--examples"] + shlex.split(from_test_build)
         else:
             cmd = ["cargo", "build", "-p", self.name, "--bin", self.bin]
             cmd += self.feature_args("bin") + self.profile_args("bin")
@@ -231,10 +236,12 @@ class Site:
         bindgen = self.check_wasm_bindgen()
         server = self.build_server(from_test_build)
         wasm = self.build_client()
-        os.makedirs(self.site_root, exist_ok=True)
-        # The pkg dir is made anew: nothing stale from an earlier build is served.
-        shutil.rmtree(self.pkg_dir, ignore_errors=True)
-        os.makedirs(self.pkg_dir)
+        # This package's files in the pkg dir are made anew (nothing stale is served); another
+        # package's site may share the dir (the demo and the example both use target/site).
+        os.makedirs(self.pkg_dir, exist_ok=True)
+        for f in os.listdir(self.pkg_dir):
+            if f.startswith(self.output_name + ".") or f.startswith(self.output_name + "_bg."):
+                os.remove(os.path.join(self.pkg_dir, f))
         t1 = time.monotonic()
         r = run([bindgen, "--target", "web", "--no-typescript", "--out-dir", self.pkg_dir,
                  "--out-name", self.output_name, wasm])
