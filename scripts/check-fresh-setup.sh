@@ -42,8 +42,11 @@ fi
 log() { printf '[fresh-setup] %s\n' "$*"; }
 # CPU seconds used so far by finished child processes (bash's `times`), so a figure taken while
 # something else loads the machine can be told apart from one taken on a quiet machine.
-cpu_children() {
-  times | tail -1 | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } printf "%d", s }'
+# `times` runs here, in this shell (in a $(...) subshell it would see no children): the result
+# goes to CPU_NOW.
+cpu_now() {
+  times >"$base/.times"
+  CPU_NOW="$(tail -1 "$base/.times" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } printf "%d", s }')"
 }
 load() { awk '{ print $1 }' /proc/loadavg 2>/dev/null || echo ?; }
 
@@ -90,9 +93,11 @@ fi
 log "CARGO_HOME=$CARGO_HOME ($(ls "$CARGO_HOME/bin" | tr '\n' ' '))"
 log "CARGO_TARGET_DIR=$CARGO_TARGET_DIR (empty); stock toolchain: $(rustc --version)"
 
-t0=$SECONDS c0=$(cpu_children) l0=$(load)
+cpu_now
+t0=$SECONDS c0=$CPU_NOW l0=$(load)
 bash "$base/repo/scripts/setup.sh"
-cold=$((SECONDS - t0)) cold_cpu=$(($(cpu_children) - c0))
+cpu_now
+cold=$((SECONDS - t0)) cold_cpu=$((CPU_NOW - c0))
 t1=$SECONDS
 bash "$base/repo/scripts/setup.sh" >/dev/null
 warm=$((SECONDS - t1))
@@ -130,13 +135,15 @@ log "cold setup ${cold}s (CPU ${cold_cpu}s; load average at the start ${l0}), se
 
 if [ "$with_tests" = 1 ]; then
   log "README command 2 in the fresh clone, cold target dir: ./scripts/test.sh"
-  t2=$SECONDS c2=$(cpu_children) l2=$(load)
+  cpu_now
+  t2=$SECONDS c2=$CPU_NOW l2=$(load)
   set +e
   (cd "$base/repo" && ./scripts/test.sh) >"$base/test.log" 2>&1
   test_rc=$?
   set -e
   grep -E '^==> |^\[setup\] .*done in|passed|FAIL' "$base/test.log" || true
-  tests=$((SECONDS - t2)) tests_cpu=$(($(cpu_children) - c2))
+  cpu_now
+  tests=$((SECONDS - t2)) tests_cpu=$((CPU_NOW - c2))
   tail -3 "$base/test.log"
   [ "$test_rc" = 0 ] || { log "FAILED: ./scripts/test.sh exited $test_rc (log: $base/test.log)"; exit 1; }
   # And setup's promise still holds after a whole test run.
