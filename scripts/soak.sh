@@ -44,7 +44,7 @@ if [ "${SOAK_SKIP_BUILD:-0}" != 1 ]; then
   bash scripts/setup.sh
   # shellcheck source=/dev/null
   . scripts/env.sh
-  cargo leptos build --release 2>&1 | tail -3
+  python3 scripts/site.py build --release --package authkit-demo 2>&1 | tail -3
 fi
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 DEMO="$TARGET/release/authkit-demo"

@@ -17,6 +17,7 @@
 //! | [`interop`] | iron-session and `@workos-inc/node` (Node.js) against this crate and its emulator |
 //! | [`config`] | start-up validation, the `authkit` CLI, the `testing` helpers |
 //! | [`secrets`] | no secret in `Debug` output or in the logs |
+//! | [`scripts`] | every `./scripts/*.sh` the docs name exists and has its run bit |
 //!
 //! Shared code is in [`support`] (`crate::support::…`). `PARITY.md` (next to this file)
 //! maps every authkit-nextjs test case to the test that covers it. The emulator's own
@@ -32,6 +33,7 @@ mod leptos;
 mod refresh;
 mod return_paths;
 mod revocation;
+mod scripts;
 mod secrets;
 mod session;
 mod sign_out;
