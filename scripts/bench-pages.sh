@@ -48,10 +48,11 @@ CONNECTIONS="${PAGES_CONNECTIONS:-32}"
 STORM=200
 USER_EMAIL=ada@example.com
 # P7 budget: what the crate's components may add to the hydrate bundle (wasm + JS, gzip -9
-# bytes), all of them (the `widgets` build) and the set matching authkit-nextjs's
-# (`provider`). BENCHMARKS.md, P7, gives the measurement they come from.
-P7_BUDGET_WIDGETS_GZIP="${P7_BUDGET_WIDGETS_GZIP:-}"
-P7_BUDGET_PROVIDER_GZIP="${P7_BUDGET_PROVIDER_GZIP:-}"
+# bytes): the set matching authkit-nextjs's (`provider`: measured 60,408 on 2026-12-05) and
+# all of them (`widgets`: 63,512). About 6 % over the measurement, so growth shows; lower
+# them as the components shrink (BENCHMARKS.md, P7).
+P7_BUDGET_PROVIDER_GZIP="${P7_BUDGET_PROVIDER_GZIP:-64000}"
+P7_BUDGET_WIDGETS_GZIP="${P7_BUDGET_WIDGETS_GZIP:-67000}"
 
 if [ "${PAGES_SKIP_SETUP:-0}" != 1 ]; then bash scripts/setup.sh; fi
 # shellcheck source=/dev/null
@@ -274,7 +275,7 @@ if [ "$WHAT" != pages ]; then
       "$out/bundle_bg.wasm" -o "$out/bundle_bg.wasm"
     pages_py files "$out/bundle.js" "$out/bundle_bg.wasm" >"$out.sizes"
     read -r raw gz < <(awk '{ r += $2; g += $3 } END { print r, g }' "$out.sizes")
-    read -r wraw wgz < <(awk '/wasm$/ { print $2, $3 }' "$out.sizes")
+    read -r wraw wgz < <(awk '$1 ~ /wasm$/ { print $2, $3 }' "$out.sizes")
     say "BUNDLE app=leptos variant=$variant raw=$raw gzip=$gz wasm_raw=$wraw wasm_gzip=$wgz"
     declare "P7_GZIP_$variant=$gz"
   done

@@ -9,7 +9,8 @@
                                         fails unless the text is the same and the markup
                                         (the document without its scripts) is within 10 %
     pages.py js-files BASE PAGE.html    the JavaScript a browser loads first for that page
-                                        (script src and modulepreload links under BASE):
+                                        (script src, but not nomodule, and modulepreload or
+                                        preload-as-script links, fetched from BASE):
                                         raw and gzip bytes, one "url raw gzip" line each
     pages.py files FILE...              raw and gzip bytes of each file
     pages.py hammer URL COOKIE N MARKER N requests in a row on one connection, each a 200
@@ -101,8 +102,11 @@ def markup(leptos_path, next_path):
 def js_files(base, page_path):
     page = open(page_path).read()
     urls = []
-    for m in re.finditer(r"<script[^>]*\ssrc=\"([^\"]+)\"", page):
-        urls.append(m.group(1))
+    for m in re.finditer(r"<script[^>]*\ssrc=\"([^\"]+)\"[^>]*>", page):
+        # A `nomodule` script (Next.js's polyfills) is skipped by every browser that runs
+        # modules, as Leptos's bundle needs: not part of a modern first load.
+        if "nomodule" not in m.group(0).lower():
+            urls.append(m.group(1))
     for m in re.finditer(r"<link[^>]*rel=\"(?:modulepreload|preload)\"[^>]*>", page):
         tag = m.group(0)
         if 'as="script"' in tag or "modulepreload" in tag:
