@@ -199,7 +199,7 @@ def summary(log):
         p2 = [float(p[("leptos", "protected")]["rps"]) / float(p[("leptos", "open")]["rps"]) for p in pairs]
         p2n = [float(p[("next", "protected")]["rps"]) / float(p[("next", "open")]["rps"]) for p in pairs]
         print("\n## P2 side by side: protected ÷ open, signed in, per pair\n")
-        print(f"- the demo (`<ProtectedRoute>` vs `<Route>`): {spread(p2)}")
+        print(f"- the demo (`<GuardedRoute>` vs `<Route>`): {spread(p2)}")
         print(f"- the Next.js peer (`withAuth({{ ensureSignedIn: true }})` vs none): {spread(p2n)}")
     mem = {}
     for line in re.findall(r"^RSS .*$", text, re.M):
@@ -238,7 +238,7 @@ def summary(log):
                          sizes[("next", "with")], sizes[("next", "plain")]))
         for variant, label in (("provider", "authkit-leptos: AuthKitProvider + use_auth + Impersonation"),
                                ("widgets", "authkit-leptos: those + SignInLink, SignUpLink, SignOutButton, "
-                                           "OrganizationSwitcher, ProtectedRoute")):
+                                           "OrganizationSwitcher, GuardedRoute")):
             if ("leptos", variant) in sizes and ("leptos", "plain") in sizes:
                 rows.append((label, sizes[("leptos", variant)], sizes[("leptos", "plain")]))
         print("\n| the components | add raw | add gzip |\n|---|---:|---:|")

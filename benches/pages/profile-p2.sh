@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# What `<ProtectedRoute>` costs on the demo's page (P2, BENCHMARKS.md), counted instead of
+# What `<GuardedRoute>` costs on the demo's page (P2, BENCHMARKS.md), counted instead of
 # timed: the demo's release build runs under valgrind's callgrind (instructions executed,
 # not time, so the VM's noise drops out), signed in as ada@example.com against the
 # standalone emulator; after a warm-up, N requests to `/about` and N to `/protected/about`
-# (the same page, open and behind `<ProtectedRoute>`), each batch dumped on its own. Prints
-# the instructions per request of each and their ratio, then the functions whose inclusive
-# cost differs most between the two (callgrind_annotate), and keeps the profiles.
+# (the same page, open and behind `<GuardedRoute>`), each batch dumped on its own. Prints
+# the instructions per request of each and their ratio, then where the difference is (self
+# cost per function, grouped: the guard, the layer's matcher, route matching, the
+# allocator, …), and keeps the profiles.
 #
 #   benches/pages/profile-p2.sh [N]      (N = 2000; about 2 minutes)
 #
@@ -78,23 +79,52 @@ o, p, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 print(f"P2 profile: /about {o / n:,.0f} instructions per request, /protected/about {p / n:,.0f}: "
       f"ratio {p / o:.4f} (+{(p - o) / n:,.0f} per request, {100 * (p - o) / o:+.2f} %)")
 PY
-for which in open protected; do
-  callgrind_annotate --inclusive=yes --threshold=100 "$(cat "$OUT/$which.file")" >"$OUT/$which.inclusive" 2>/dev/null
-done
-python3 - "$OUT/open.inclusive" "$OUT/protected.inclusive" "$N" <<'PY'
+# Self cost per function (instructions executed in the function itself), read from the
+# profiles directly: callgrind_annotate's self view does not resolve these release builds.
+python3 - "$(cat "$OUT/open.file")" "$(cat "$OUT/protected.file")" "$N" <<'PY'
 import re, sys
+from collections import Counter
+
+def self_cost(path):
+    names, out, cur, call_line = {}, Counter(), None, False
+    for line in open(path, errors="replace"):
+        line = line.rstrip("\n")
+        if line.startswith("fn="):
+            m = re.match(r"fn=\((\d+)\)(?: (.*))?", line)
+            if m.group(2):
+                names[m.group(1)] = m.group(2)
+            cur = names.get(m.group(1), m.group(1))
+        elif line.startswith("calls="):
+            call_line = True  # the next cost line is the callee's, not this function's
+        elif line.startswith(("cfn=", "cfi=", "cfl=", "cob=")):
+            m = re.match(r"cfn=\((\d+)\) (.*)", line)
+            if m:
+                names[m.group(1)] = m.group(2)
+        elif line[:1].isdigit() or line[:1] in "+-*":
+            if call_line:
+                call_line = False
+            elif cur is not None and len(line.split()) >= 2:
+                out[cur] += int(line.split()[1])
+    return out
+
 n = int(sys.argv[3])
-def load(p):
-    d = {}
-    for line in open(p):
-        m = re.match(r"^\s*([\d,]+) \([\d.]+%\)\s+(.*?)(?: \[[^\]]*\])?$", line)
-        if m and "PROGRAM TOTALS" not in line:
-            d[m.group(2)] = d.get(m.group(2), 0) + int(m.group(1).replace(",", "")) / n
-    return d
-o, p = load(sys.argv[1]), load(sys.argv[2])
-rows = sorted(((p.get(k, 0) - o.get(k, 0), k) for k in set(o) | set(p)), reverse=True)
-print("inclusive instructions per request that grew most behind <ProtectedRoute> (callers include callees):")
-for d, k in rows[:30]:
-    print(f"  {d:+9.0f}  (open {o.get(k, 0):8.0f}, protected {p.get(k, 0):8.0f})  {k[:160]}")
+o, p = self_cost(sys.argv[1]), self_cost(sys.argv[2])
+rows = sorted(((p[k] - o[k], k) for k in set(o) | set(p)), reverse=True)
+kinds = [
+    ("the guard (components/protected.rs, its Memo)", r"authkit_leptos::components::protected|MemoInner|GuardedView"),
+    ("the crate's layer matcher", r"authkit_leptos::matcher"),
+    ("route matching, URL and path parsing", r"leptos_router::matching|url::parser|SplitInternal|CharSearcher|memchr|memcmp|from_iter|spec_extend"),
+    ("the allocator", r"malloc|free|_int_|unlink_chunk|__rdl_|__rust_alloc|__rust_dealloc|raw_vec|finish_grow|do_reserve"),
+    ("copying", r"memcpy|memmove"),
+]
+by_kind = Counter()
+for d, k in rows:
+    by_kind[next((name for name, rx in kinds if re.search(rx, k)), "everything else")] += d
+print("where the difference is (self instructions per request, protected - open):")
+for name, d in by_kind.most_common():
+    print(f"  {d / n:+8.0f}  {name}")
+print("the functions that grew most:")
+for d, k in rows[:25]:
+    print(f"  {d / n:+8.0f}  (open {o[k] / n:7.0f}, protected {p[k] / n:7.0f})  {k[:140]}")
 PY
 echo "profiles in $OUT"

@@ -115,15 +115,15 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// `/about` open, `/protected/about` behind `<ProtectedRoute>` (the demo's pair).
+/// `/about` open, `/protected/about` behind `<GuardedRoute>` (the demo's pair).
 #[cfg(feature = "widgets")]
 #[component]
 fn Pages() -> impl IntoView {
-    use authkit_leptos::ProtectedRoute;
+    use authkit_leptos::GuardedRoute;
     view! {
         <Routes fallback=|| view! { <h1>"Page not found"</h1> }>
             <Route path=path!("/about") view=AboutPage />
-            <ProtectedRoute path=path!("/protected/about") view=AboutPage />
+            <GuardedRoute path=path!("/protected/about") view=AboutPage />
         </Routes>
     }
 }

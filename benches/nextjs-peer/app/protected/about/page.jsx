@@ -1,4 +1,4 @@
-// The demo's `<ProtectedRoute path="/protected/about" view=AboutPage />`.
+// The demo's `<GuardedRoute path="/protected/about" view=AboutPage />`.
 import { withAuth } from '@workos-inc/authkit-nextjs';
 import AboutContent from '../../about-content';
 
