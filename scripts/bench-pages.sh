@@ -32,7 +32,9 @@
 #   ./scripts/bench-pages.sh p7       P7 only (the size check)
 #
 # Knobs: PAGES_PAIRS (8), PAGES_SECONDS per round (5), PAGES_WARMUP_SECONDS per page and app
-# (10), PAGES_CONNECTIONS (32), PAGES_SKIP_SETUP=1 (do not run scripts/setup.sh),
+# (10), PAGES_CONNECTIONS (32), PAGES_NICE=<n> (run the servers, the emulator and wrk at
+# that nice value, e.g. -10 as root, on a machine other work shares: both apps alike get the
+# CPU before it), PAGES_SKIP_SETUP=1 (do not run scripts/setup.sh),
 # PAGES_LOG=<file> (keep the raw log), PAGES_KEEP=1 (keep the work directory: pages, logs). Network: `npm ci` from the npm registry on the first
 # run (benches/nextjs-peer/package-lock.json); nothing else, Next.js telemetry off.
 set -euo pipefail
@@ -42,6 +44,8 @@ WHAT="${1:-all}"
 case "$WHAT" in all | pages | p7) ;; *) echo "usage: $0 [all|pages|p7]" >&2; exit 2 ;; esac
 
 PAIRS="${PAGES_PAIRS:-8}"
+PRIO=(env)
+if [ -n "${PAGES_NICE:-}" ]; then PRIO=(nice -n "$PAGES_NICE"); fi
 ROUND_SECONDS="${PAGES_SECONDS:-5}"
 WARMUP="${PAGES_WARMUP_SECONDS:-10}"
 CONNECTIONS="${PAGES_CONNECTIONS:-32}"
@@ -117,7 +121,7 @@ next_build .next
 EMU_PORT="$(free_port)"
 EMU="http://127.0.0.1:$EMU_PORT"
 if [ "$WHAT" != p7 ]; then
-  taskset -c 0 "$TARGET/release/workos-emulator" --port "$EMU_PORT" --auto-approve "$USER_EMAIL" \
+  "${PRIO[@]}" taskset -c 0 "$TARGET/release/workos-emulator" --port "$EMU_PORT" --auto-approve "$USER_EMAIL" \
     --token-ttl 86400 --json >"$WORK/emulator.log" 2>&1 &
   PIDS+=("$!")
   wait_for "$EMU/health" "$WORK/emulator.log" "the emulator"
@@ -137,10 +141,10 @@ start_app() {
     WORKOS_API_PORT="$EMU_PORT" WORKOS_API_HTTPS=false WORKOS_COOKIE_PASSWORD="$(random_password)")
   if [ "$name" = leptos ]; then
     env "${env[@]}" WORKOS_REDIRECT_URI="http://127.0.0.1:$port/callback" LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-      taskset -c 1 "$TARGET/release/authkit-demo" >"$WORK/$name-$port.log" 2>&1 &
+      "${PRIO[@]}" taskset -c 1 "$TARGET/release/authkit-demo" >"$WORK/$name-$port.log" 2>&1 &
   else
     (cd "$PEER" && exec env "${env[@]}" NEXT_PUBLIC_WORKOS_REDIRECT_URI="http://127.0.0.1:$port/callback" \
-      PEER_DIST_DIR="$dist" taskset -c 1 node node_modules/next/dist/bin/next start -H 127.0.0.1 -p "$port") \
+      PEER_DIST_DIR="$dist" "${PRIO[@]}" taskset -c 1 node node_modules/next/dist/bin/next start -H 127.0.0.1 -p "$port") \
       >"$WORK/$name-$port.log" 2>&1 &
   fi
   APP_PID=$!
@@ -190,7 +194,7 @@ if [ "$WHAT" != p7 ]; then
   round() {
     local url="${BASE[$1]}/about"
     [ "$2" = protected ] && url="${BASE[$1]}/protected/about"
-    taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"${3}s" --timeout 10s -s benches/pages/check.lua \
+    "${PRIO[@]}" taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"${3}s" --timeout 10s -s benches/pages/check.lua \
       -H "Cookie: ${COOKIE[$1]}" "$url" -- "$USER_EMAIL" | awk '/^RESULT/'
   }
   echo "P6: warm-up, ${WARMUP}s per page and app"

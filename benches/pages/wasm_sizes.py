@@ -93,7 +93,7 @@ def functions(path):
 
 
 def crate(name):
-    name = re.sub(r"^[<&*\s]+(dyn\s+)?", "", name)
+    name = re.sub(r"^[<&*\s]+(mut\s+)?(dyn\s+)?", "", name)
     return re.split(r"::|<|\s", name, maxsplit=1)[0] or name
 
 
