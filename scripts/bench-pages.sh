@@ -22,7 +22,7 @@
 #             components add more than the budget below (BENCHMARKS.md, P7).
 #
 # Both servers run pinned to the same core (taskset -c 1), wrk and the emulator to the other
-# (-c 0), one at a time under load. Before measuring, the script checks that both protected
+# (-c 0); one app is under load at a time. Before measuring, the script checks that both protected
 # pages show the same text in <main> and that their markup sizes are within 10 %.
 #
 #   ./scripts/bench-pages.sh          everything (about 10 minutes once built; the first run
@@ -32,11 +32,13 @@
 #   ./scripts/bench-pages.sh p7       P7 only (the size check)
 #
 # Knobs: PAGES_PAIRS (8), PAGES_SECONDS per round (5), PAGES_WARMUP_SECONDS per page and app
-# (10), PAGES_CONNECTIONS (32), PAGES_NICE=<n> (run the servers, the emulator and wrk at
-# that nice value, e.g. -10 as root, on a machine other work shares: both apps alike get the
-# CPU before it), PAGES_SKIP_SETUP=1 (do not run scripts/setup.sh),
-# PAGES_LOG=<file> (keep the raw log), PAGES_KEEP=1 (keep the work directory: pages, logs). Network: `npm ci` from the npm registry on the first
-# run (benches/nextjs-peer/package-lock.json); nothing else, Next.js telemetry off.
+# (10), PAGES_CONNECTIONS (32), PAGES_NICE=<n> (run the servers, the emulator and wrk at that
+# nice value, e.g. -10 as root, on a machine other work shares: both apps alike get the CPU
+# first), PAGES_SKIP_SETUP=1 (do not run scripts/setup.sh), PAGES_LOG=<file> (keep the raw
+# log), PAGES_KEEP=1 (keep the work directory: pages, logs). P7_BUDGET_PROVIDER_GZIP and
+# P7_BUDGET_WIDGETS_GZIP override the budget below. Network: `npm ci` from the npm registry
+# on the first run (benches/nextjs-peer/package-lock.json); nothing else, Next.js telemetry
+# off.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
