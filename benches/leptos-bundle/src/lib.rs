@@ -40,7 +40,7 @@ pub async fn current_session() -> Result<SessionView, ServerFnError> {
     Ok(SessionView {
         email: auth.user.map(|u| u.email),
         session_id: auth.session_id,
-        organization_id: auth.organization_id,
+        organization_id: auth.claims.organization_id,
     })
 }
 
@@ -70,8 +70,9 @@ pub async fn my_organizations() -> Result<Vec<Org>, ServerFnError> {
 /// The app's own organization switch.
 #[server(prefix = "/api", endpoint = "bench/switch")]
 pub async fn switch_org(organization_id: String) -> Result<(), ServerFnError> {
-    authkit_leptos::switch_organization(organization_id)
+    authkit_leptos::switch_to_organization(&organization_id)
         .await
+        .map(|_| ())
         .map_err(|e| ServerFnError::new(e.to_string()))
 }
 
