@@ -13,6 +13,11 @@
 #   P2 (here)       page throughput of the demo's release build under wrk (Debian's),
 #                   a protected page with a valid session vs the same page open, and the
 #                   demo's memory (VmRSS) after warm-up, after each run, and at its peak.
+#   pages           scripts/bench-pages.sh (#27): the same pages on Next.js + authkit-nextjs
+#                   side by side (P6 throughput, latency and memory; P3-peer, the refresh
+#                   storm against both; P7, the browser bundle and its budget; P2 again, from
+#                   interleaved rounds). Its own command too: ./scripts/bench-pages.sh; its
+#                   first run installs the peer from its package-lock.json (npm ci).
 # Nothing needs starting by hand and nothing goes to the network. About 5 minutes on the
 # 2-core development machine once the release build is warm (a cold one adds ~12). Medians.
 set -euo pipefail
@@ -120,4 +125,7 @@ if len(avg) == 3:
     print(f"P2 protected signed in vs open anonymous: {p:.0f}/s vs {a:.0f}/s = {p/a:.3f}")
     print(f"P2 open signed in vs open anonymous: {o:.0f}/s vs {a:.0f}/s = {o/a:.3f}")
 PY
+
+# ---- The same pages on Next.js + authkit-nextjs, side by side (#27): P6, P3-peer, P7, P2.
+PAGES_SKIP_SETUP=1 bash scripts/bench-pages.sh
 echo "benchmarks finished in $((SECONDS - t0))s"

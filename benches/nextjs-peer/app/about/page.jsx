@@ -1,0 +1,5 @@
+import AboutContent from '../about-content';
+
+export default function AboutPage() {
+  return <AboutContent />;
+}
