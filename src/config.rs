@@ -15,20 +15,38 @@ pub(crate) const DEFAULT_COOKIE_MAX_AGE: u64 = 34_560_000;
 /// The WorkOS API's host.
 pub(crate) const DEFAULT_API_HOSTNAME: &str = "api.workos.com";
 
-/// A secret string: compared and used normally, never shown by `Debug` or `Display`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+/// A secret string (an API key, a cookie password): used normally, never shown by `Debug`
+/// (no `Display` at all), wiped from memory when dropped, and compared in constant time.
+///
+/// The storage is [`secrecy`]'s `SecretString` (zeroized on drop); this type keeps the
+/// crate's own `Debug` text (`Secret([redacted])`) and the comparison a [`PasswordMap`]
+/// needs, which `secrecy` leaves out on purpose.
+#[derive(Clone)]
+pub struct Secret(secrecy::SecretString);
 
 impl Secret {
     /// Wraps a secret.
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        Self(secrecy::SecretString::from(value.into()))
     }
     /// The secret itself. Call it only where the value is sent or used as a key.
     pub fn expose(&self) -> &str {
-        &self.0
+        secrecy::ExposeSecret::expose_secret(&self.0)
     }
 }
+
+/// Constant time: how much of a guess matches never shows in how long it takes.
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        aws_lc_rs::constant_time::verify_slices_are_equal(
+            self.expose().as_bytes(),
+            other.expose().as_bytes(),
+        )
+        .is_ok()
+    }
+}
+
+impl Eq for Secret {}
 
 impl Secret {
     /// A new random cookie password: 32 random bytes as 64 hex characters. For demos and
@@ -47,9 +65,11 @@ impl Secret {
     /// number generator fails (never a predictable password such as all zeros).
     pub fn try_random_cookie_password() -> Option<Self> {
         use aws_lc_rs::rand::SecureRandom as _;
-        let mut bytes = [0u8; 32];
-        aws_lc_rs::rand::SystemRandom::new().fill(&mut bytes).ok()?;
-        Some(Self(crate::encoding::hex(&bytes)))
+        let mut bytes = secrecy::zeroize::Zeroizing::new([0u8; 32]);
+        aws_lc_rs::rand::SystemRandom::new()
+            .fill(bytes.as_mut())
+            .ok()?;
+        Some(Self::new(crate::encoding::hex(bytes.as_ref())))
     }
 }
 
@@ -67,7 +87,7 @@ impl From<&str> for Secret {
 
 impl From<String> for Secret {
     fn from(value: String) -> Self {
-        Self(value)
+        Self::new(value)
     }
 }
 
