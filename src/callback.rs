@@ -9,7 +9,6 @@
 //! says what happened and offers to sign in again; `on_error` replaces it.
 
 use crate::authkit::AuthKit;
-use crate::encoding::html_escape;
 use crate::headers::{redirect_with_cookies, PRIVATE_NO_STORE};
 use crate::oauth_state::{sanitize_return_path, FlowState};
 use crate::request_auth::AccessToken;
@@ -22,6 +21,7 @@ use crate::workos::{OauthTokens, WorkOsError};
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
+use html_escape::encode_quoted_attribute as html_escape;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Deserialize;

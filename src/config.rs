@@ -15,20 +15,38 @@ pub(crate) const DEFAULT_COOKIE_MAX_AGE: u64 = 34_560_000;
 /// The WorkOS API's host.
 pub(crate) const DEFAULT_API_HOSTNAME: &str = "api.workos.com";
 
-/// A secret string: compared and used normally, never shown by `Debug` or `Display`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+/// A secret string (an API key, a cookie password): used normally, never shown by `Debug`
+/// (no `Display` at all), wiped from memory when dropped, and compared in constant time.
+///
+/// The storage is [`secrecy`]'s `SecretString` (zeroized on drop); this type keeps the
+/// crate's own `Debug` text (`Secret([redacted])`) and the comparison a [`PasswordMap`]
+/// needs, which `secrecy` leaves out on purpose.
+#[derive(Clone)]
+pub struct Secret(secrecy::SecretString);
 
 impl Secret {
     /// Wraps a secret.
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        Self(secrecy::SecretString::from(value.into()))
     }
     /// The secret itself. Call it only where the value is sent or used as a key.
     pub fn expose(&self) -> &str {
-        &self.0
+        secrecy::ExposeSecret::expose_secret(&self.0)
     }
 }
+
+/// Constant time: how much of a guess matches never shows in how long it takes.
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        aws_lc_rs::constant_time::verify_slices_are_equal(
+            self.expose().as_bytes(),
+            other.expose().as_bytes(),
+        )
+        .is_ok()
+    }
+}
+
+impl Eq for Secret {}
 
 impl Secret {
     /// A new random cookie password: 32 random bytes as 64 hex characters. For demos and
@@ -47,9 +65,11 @@ impl Secret {
     /// number generator fails (never a predictable password such as all zeros).
     pub fn try_random_cookie_password() -> Option<Self> {
         use aws_lc_rs::rand::SecureRandom as _;
-        let mut bytes = [0u8; 32];
-        aws_lc_rs::rand::SystemRandom::new().fill(&mut bytes).ok()?;
-        Some(Self(crate::encoding::hex(&bytes)))
+        let mut bytes = secrecy::zeroize::Zeroizing::new([0u8; 32]);
+        aws_lc_rs::rand::SystemRandom::new()
+            .fill(bytes.as_mut())
+            .ok()?;
+        Some(Self::new(crate::encoding::hex(bytes.as_ref())))
     }
 }
 
@@ -67,7 +87,7 @@ impl From<&str> for Secret {
 
 impl From<String> for Secret {
     fn from(value: String) -> Self {
-        Self(value)
+        Self::new(value)
     }
 }
 
@@ -178,6 +198,64 @@ impl PasswordMap {
     /// Every (id, password) pair.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Secret)> {
         self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Checks the passwords as iron-session will use them, the checks
+    /// [`AuthKitConfigBuilder::build`] runs (and the `authkit` command-line tool, on a
+    /// `--password-map` file or `WORKOS_COOKIE_PASSWORD`):
+    ///
+    /// - every id is a decimal number: iron-session seals with
+    ///   `Math.max(...ids.map(Number))`, so one id that is not a number makes every seal
+    ///   fail there, and a Next.js app sharing the cookie could not write it;
+    /// - every password is at least [`MIN_COOKIE_PASSWORD_LEN`] long, counted in UTF-16
+    ///   code units as JavaScript's `length` counts them (so 16 emoji are 32, and 31
+    ///   accented letters are 31).
+    ///
+    /// # Errors
+    /// A [`ConfigError`] with one [`ConfigProblem`] per rule broken, under
+    /// `WORKOS_COOKIE_PASSWORD`, naming the ids at fault (never a password).
+    ///
+    /// ```
+    /// # use authkit_leptos::PasswordMap;
+    /// let ok = PasswordMap::from_entries([("1", "\u{1F600}".repeat(16))]).unwrap();
+    /// assert!(ok.validate().is_ok());
+    /// let bad = PasswordMap::from_entries([("v2", "x".repeat(31))]).unwrap();
+    /// assert_eq!(bad.validate().unwrap_err().problems.len(), 2);
+    /// ```
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        let bad_ids: Vec<&str> = self
+            .iter()
+            .map(|(id, _)| id)
+            .filter(|id| id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()))
+            .collect();
+        if !bad_ids.is_empty() {
+            problems.push(ConfigProblem {
+                variable: "WORKOS_COOKIE_PASSWORD",
+                message: format!(
+                    "password ids must be numbers, as iron-session needs them to seal (got {bad_ids:?})"
+                ),
+            });
+        }
+        let short: Vec<&str> = self
+            .iter()
+            .filter(|(_, p)| p.expose().encode_utf16().count() < MIN_COOKIE_PASSWORD_LEN)
+            .map(|(id, _)| id)
+            .collect();
+        if !short.is_empty() {
+            problems.push(ConfigProblem {
+                variable: "WORKOS_COOKIE_PASSWORD",
+                message: format!(
+                    "must be at least {MIN_COOKIE_PASSWORD_LEN} characters long (password id {} is shorter)",
+                    short.join(", ")
+                ),
+            });
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError { problems })
+        }
     }
 }
 
@@ -496,169 +574,38 @@ impl AuthKitConfigBuilder {
 
     /// Validates and returns the configuration, or every problem found.
     pub fn build(self) -> Result<AuthKitConfig, ConfigError> {
-        let mut problems = self.problems;
-        let mut problem = |variable: &'static str, message: String| {
-            problems.push(ConfigProblem { variable, message })
-        };
-        let client_id = match self.client_id {
-            Some(v) if !v.trim().is_empty() => Some(v),
-            _ => {
-                problem(
-                    "WORKOS_CLIENT_ID",
-                    "missing: set it to your WorkOS client id (client_…)".into(),
-                );
-                None
-            }
-        };
-        let api_key = match self.api_key {
-            Some(v) if !v.expose().trim().is_empty() => Some(v),
-            _ => {
-                problem(
-                    "WORKOS_API_KEY",
-                    "missing: set it to your WorkOS API key (sk_…)".into(),
-                );
-                None
-            }
-        };
-        let redirect_uri = match self.redirect_uri.as_deref().map(str::trim) {
-            None | Some("") => {
-                problem(
-                    "WORKOS_REDIRECT_URI",
-                    "missing: set it to your callback URL, e.g. http://localhost:3000/callback"
-                        .into(),
-                );
-                None
-            }
-            Some(v) => match Url::parse(v) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Some(u),
-                Ok(_) => {
-                    problem(
-                        "WORKOS_REDIRECT_URI",
-                        format!("`{v}` must be an http(s) URL with a host"),
-                    );
-                    None
-                }
-                Err(e) => {
-                    problem("WORKOS_REDIRECT_URI", format!("`{v}` is not a URL ({e})"));
-                    None
-                }
-            },
-        };
-        // SameSite=None cookies must be Secure, and browsers drop Secure cookies set over
-        // plain http except on loopback hosts (secure contexts): sign-in would loop.
-        if let Some(u) = &redirect_uri {
-            if self.cookie.same_site == SameSite::None
-                && u.scheme() == "http"
-                && !is_loopback_host(u)
-            {
-                problem(
-                    "WORKOS_COOKIE_SAMESITE",
-                    format!(
-                        "`none` needs Secure cookies, which browsers refuse over http:// \
-                         (WORKOS_REDIRECT_URI is `{u}`): serve the app over https and set an \
-                         https:// redirect URI, or use `lax` (the default)"
-                    ),
-                );
-            }
+        let mut problems = Problems(self.problems);
+        let client_id = required_client_id(self.client_id, &mut problems);
+        let api_key = required_api_key(self.api_key, &mut problems);
+        let redirect_uri = redirect_uri(self.redirect_uri.as_deref(), &mut problems);
+        if let Some(uri) = &redirect_uri {
+            check_same_site(self.cookie.same_site, uri, &mut problems);
         }
         let passwords = match self.passwords {
             None => {
-                problem(
+                problems.push(
                     "WORKOS_COOKIE_PASSWORD",
                     format!("missing: set it to a random string of at least {MIN_COOKIE_PASSWORD_LEN} characters (e.g. `openssl rand -base64 32`)"),
                 );
                 None
             }
-            Some(map) => {
-                // iron-session seals with `Math.max(...ids.map(Number))`: one id that is not
-                // a number makes every seal fail there, so a Next.js app sharing the cookie
-                // could not write it. Ids are decimal numbers.
-                let bad_ids: Vec<&str> = map
-                    .iter()
-                    .map(|(id, _)| id)
-                    .filter(|id| id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()))
-                    .collect();
-                if !bad_ids.is_empty() {
-                    problem(
-                        "WORKOS_COOKIE_PASSWORD",
-                        format!(
-                            "password ids must be numbers, as iron-session needs them to seal (got {bad_ids:?})"
-                        ),
-                    );
-                }
-                // Counted in UTF-16 code units, as iron (JavaScript's `length`) counts them.
-                let short: Vec<&str> = map
-                    .iter()
-                    .filter(|(_, p)| p.expose().encode_utf16().count() < MIN_COOKIE_PASSWORD_LEN)
-                    .map(|(id, _)| id)
-                    .collect();
-                if short.is_empty() {
-                    Some(map)
-                } else {
-                    problem(
-                        "WORKOS_COOKIE_PASSWORD",
-                        format!(
-                            "must be at least {MIN_COOKIE_PASSWORD_LEN} characters long (password id {} is shorter)",
-                            short.join(", ")
-                        ),
-                    );
+            Some(map) => match map.validate() {
+                Ok(()) => Some(map),
+                Err(e) => {
+                    problems.0.extend(e.problems);
                     None
                 }
-            }
+            },
         };
-        if self.cookie.name.is_empty()
-            || !self
-                .cookie
-                .name
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
-        {
-            problem(
-                "WORKOS_COOKIE_NAME",
-                format!("`{}` is not a valid cookie name", self.cookie.name),
-            );
-        }
-        if let Some(d) = &self.cookie.domain {
-            if d.bytes()
-                .any(|b| !b.is_ascii_graphic() || b == b';' || b == b',')
-            {
-                problem(
-                    "WORKOS_COOKIE_DOMAIN",
-                    format!("`{d}` is not a valid cookie domain"),
-                );
-            }
-        }
-        let api_base_url = match &self.api_base_url {
-            Some(v) => Some(v.clone()),
-            None => {
-                let https = self.api_https.unwrap_or(true);
-                let host = self.api_hostname.as_deref().unwrap_or(DEFAULT_API_HOSTNAME);
-                let port = self.api_port.map(|p| format!(":{p}")).unwrap_or_default();
-                Some(format!(
-                    "{}://{host}{port}",
-                    if https { "https" } else { "http" }
-                ))
-            }
-        }
-        .and_then(|v| match Url::parse(&v) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Some(u),
-            _ => {
-                problem(
-                    "WORKOS_API_HOSTNAME",
-                    format!("`{v}` is not a usable API base URL"),
-                );
-                None
-            }
-        });
-        for issuer in &self.issuers {
-            if !matches!(Url::parse(issuer), Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host())
-            {
-                problem(
-                    "WORKOS_ISSUER",
-                    format!("`{issuer}` is not an http(s) URL (issuers are comma-separated)"),
-                );
-            }
-        }
+        check_cookie(&self.cookie, &mut problems);
+        let api_base_url = api_base_url(
+            self.api_base_url,
+            self.api_hostname.as_deref(),
+            self.api_https,
+            self.api_port,
+            &mut problems,
+        );
+        check_issuers(&self.issuers, &mut problems);
         match (client_id, api_key, redirect_uri, passwords, api_base_url) {
             (
                 Some(client_id),
@@ -666,7 +613,7 @@ impl AuthKitConfigBuilder {
                 Some(redirect_uri),
                 Some(passwords),
                 Some(api_base_url),
-            ) if problems.is_empty() => Ok(AuthKitConfig {
+            ) if problems.0.is_empty() => Ok(AuthKitConfig {
                 http_timeout: self.http_timeout.unwrap_or(Duration::from_secs(10)),
                 webhook_secret: self.webhook_secret,
                 issuers: if self.issuers.is_empty() {
@@ -681,7 +628,149 @@ impl AuthKitConfigBuilder {
                 cookie: self.cookie,
                 api_base_url,
             }),
-            _ => Err(ConfigError { problems }),
+            _ => Err(ConfigError {
+                problems: problems.0,
+            }),
+        }
+    }
+}
+
+/// The problems found so far, in the order the variables are listed.
+struct Problems(Vec<ConfigProblem>);
+
+impl Problems {
+    fn push(&mut self, variable: &'static str, message: String) {
+        self.0.push(ConfigProblem { variable, message });
+    }
+}
+
+/// `WORKOS_CLIENT_ID`: present and not blank.
+fn required_client_id(value: Option<String>, problems: &mut Problems) -> Option<String> {
+    match value {
+        Some(v) if !v.trim().is_empty() => Some(v),
+        _ => {
+            problems.push(
+                "WORKOS_CLIENT_ID",
+                "missing: set it to your WorkOS client id (client_…)".into(),
+            );
+            None
+        }
+    }
+}
+
+/// `WORKOS_API_KEY`: present and not blank.
+fn required_api_key(value: Option<Secret>, problems: &mut Problems) -> Option<Secret> {
+    match value {
+        Some(v) if !v.expose().trim().is_empty() => Some(v),
+        _ => {
+            problems.push(
+                "WORKOS_API_KEY",
+                "missing: set it to your WorkOS API key (sk_…)".into(),
+            );
+            None
+        }
+    }
+}
+
+/// `WORKOS_REDIRECT_URI`: an http(s) URL with a host.
+fn redirect_uri(value: Option<&str>, problems: &mut Problems) -> Option<Url> {
+    match value.map(str::trim) {
+        None | Some("") => {
+            problems.push(
+                "WORKOS_REDIRECT_URI",
+                "missing: set it to your callback URL, e.g. http://localhost:3000/callback".into(),
+            );
+            None
+        }
+        Some(v) => match Url::parse(v) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Some(u),
+            Ok(_) => {
+                problems.push(
+                    "WORKOS_REDIRECT_URI",
+                    format!("`{v}` must be an http(s) URL with a host"),
+                );
+                None
+            }
+            Err(e) => {
+                problems.push("WORKOS_REDIRECT_URI", format!("`{v}` is not a URL ({e})"));
+                None
+            }
+        },
+    }
+}
+
+/// `WORKOS_COOKIE_SAMESITE` against the redirect URI: SameSite=None cookies must be Secure,
+/// and browsers drop Secure cookies set over plain http except on loopback hosts (secure
+/// contexts), so sign-in would loop.
+fn check_same_site(same_site: SameSite, redirect_uri: &Url, problems: &mut Problems) {
+    if same_site == SameSite::None
+        && redirect_uri.scheme() == "http"
+        && !is_loopback_host(redirect_uri)
+    {
+        problems.push(
+            "WORKOS_COOKIE_SAMESITE",
+            format!(
+                "`none` needs Secure cookies, which browsers refuse over http:// \
+                 (WORKOS_REDIRECT_URI is `{redirect_uri}`): serve the app over https and set an \
+                 https:// redirect URI, or use `lax` (the default)"
+            ),
+        );
+    }
+}
+
+/// `WORKOS_COOKIE_NAME` is a cookie-name token; `WORKOS_COOKIE_DOMAIN` holds nothing that
+/// would end the attribute.
+fn check_cookie(cookie: &CookieConfig, problems: &mut Problems) {
+    if cookie.name.is_empty()
+        || !cookie
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+    {
+        problems.push(
+            "WORKOS_COOKIE_NAME",
+            format!("`{}` is not a valid cookie name", cookie.name),
+        );
+    }
+    if let Some(d) = &cookie.domain {
+        if d.bytes()
+            .any(|b| !b.is_ascii_graphic() || b == b';' || b == b',')
+        {
+            problems.push(
+                "WORKOS_COOKIE_DOMAIN",
+                format!("`{d}` is not a valid cookie domain"),
+            );
+        }
+    }
+}
+
+/// The WorkOS API's base URL: the one given, else built from `WORKOS_API_HOSTNAME`,
+/// `WORKOS_API_HTTPS` and `WORKOS_API_PORT`.
+fn api_base_url(
+    given: Option<String>,
+    hostname: Option<&str>,
+    https: Option<bool>,
+    port: Option<u16>,
+    problems: &mut Problems,
+) -> Option<Url> {
+    let v = given.unwrap_or_else(|| {
+        let scheme = if https.unwrap_or(true) {
+            "https"
+        } else {
+            "http"
+        };
+        let host = hostname.unwrap_or(DEFAULT_API_HOSTNAME);
+        let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+        format!("{scheme}://{host}{port}")
+    });
+    match Url::parse(&v) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Some(u),
+        _ => {
+            problems.push(
+                "WORKOS_API_HOSTNAME",
+                format!("`{v}` is not a usable API base URL"),
+            );
+            None
         }
     }
 }
@@ -696,9 +785,23 @@ fn default_issuers(base: &Url, client_id: &str) -> Vec<String> {
     ]
 }
 
+/// `WORKOS_ISSUER`: each issuer listed is an http(s) URL.
+fn check_issuers(issuers: &[String], problems: &mut Problems) {
+    for issuer in issuers {
+        if !matches!(Url::parse(issuer), Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host())
+        {
+            problems.push(
+                "WORKOS_ISSUER",
+                format!("`{issuer}` is not an http(s) URL (issuers are comma-separated)"),
+            );
+        }
+    }
+}
+
 /// Whether browsers treat `url`'s host as a secure context over plain http: `localhost`,
 /// `*.localhost`, 127.0.0.0/8 and `[::1]` (W3C Secure Contexts §3.2, "potentially
-/// trustworthy origin").
+/// trustworthy origin"). The emulator checks the same rule for redirect URIs with a copy of
+/// its own (it must not depend on this crate; see `workos_emulator`'s `is_loopback_uri`).
 pub(crate) fn is_loopback_host(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => {

@@ -1,48 +1,17 @@
 //! The small encodings the crate needs in more than one place, in one home: hexadecimal,
-//! HTML escaping, and percent-encoding as JavaScript's `encodeURIComponent` /
-//! `decodeURIComponent` do it (the `cookie` npm package reads and writes cookie values
-//! with them, so a Next.js app and this crate agree byte for byte). Percent-encoding
-//! itself is the `percent-encoding` crate's; what is here is which bytes and which
-//! failure rules.
+//! and percent-encoding as JavaScript's `encodeURIComponent` / `decodeURIComponent` do it
+//! (the `cookie` npm package reads and writes cookie values with them, so a Next.js app and
+//! this crate agree byte for byte). The encoders themselves are crates' (`base16ct`,
+//! `percent-encoding`); what is here is which case, which bytes and which failure rules.
 
 use std::borrow::Cow;
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
-
-/// Lowercase hexadecimal of `bytes`.
+/// Lowercase hexadecimal of `bytes` (the forms of cookie passwords, sign-in nonces and
+/// store keys), by RustCrypto's constant-time encoder: what is encoded is often a secret.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(HEX_DIGITS[usize::from(b & 15)]));
-    }
-    s
-}
-
-/// Lowercase hexadecimal of `bytes` into `out` (twice as long), with no allocation.
-pub(crate) fn hex_into(bytes: &[u8], out: &mut [u8]) {
-    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = HEX_DIGITS[usize::from(b >> 4)];
-        pair[1] = HEX_DIGITS[usize::from(b & 15)];
-    }
-}
-
-/// Escapes text for HTML content and attribute values (`&`, `<`, `>`, `"`, `'`).
-pub(crate) fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    base16ct::lower::encode_string(bytes)
 }
 
 /// What `encodeURIComponent` escapes: everything but ASCII letters, digits and
@@ -107,14 +76,7 @@ mod tests {
     }
 
     #[test]
-    fn hex_and_html() {
+    fn hex_is_lowercase() {
         assert_eq!(hex(&[0, 0xab, 0xff]), "00abff");
-        let mut out = [0u8; 4];
-        hex_into(&[0x12, 0xef], &mut out);
-        assert_eq!(&out, b"12ef");
-        assert_eq!(
-            html_escape("<a href=\"x\">&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
-        );
     }
 }

@@ -1,14 +1,21 @@
 //! [`AuthError`]: what the session API returns when it cannot give an answer. Shared by the
 //! server and the hydrated client, so a server function can return it and the browser can
 //! act on it (for example navigate to [`AuthError::sign_in_url`]).
+//!
+//! A leaf: the type and what both sides read from it, nothing else of the crate. What acts
+//! on it lives with the side that acts: the server's constructors (which log the detail and
+//! tell the browser only what it can act on) in `server_errors`, and the browser's decoding
+//! of a server function's error, which follows a sign-in error with a navigation, in
+//! `components::navigate`.
 
 use serde::{Deserialize, Serialize};
 
 /// Why an auth call did not return a session.
 ///
 /// Shared by the server and the hydrated client, so a server function can return it and
-/// the browser can act on it (for example navigate to [`AuthError::sign_in_url`]; the
-/// components do it for you, see [`follow_auth_error`](crate::follow_auth_error)).
+/// the browser can act on it (for example navigate to [`AuthError::sign_in_url`]). A server
+/// function returning it needs no glue code in the browser: decoding a sign-in or
+/// re-authentication error there starts the navigation ([`follow_auth_error`](crate::follow_auth_error)).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
@@ -79,88 +86,6 @@ impl AuthError {
             _ => None,
         }
     }
-
-    /// [`AuthError::Internal`] for a server-side failure: `detail` goes to the log only.
-    #[cfg(feature = "ssr")]
-    pub(crate) fn internal(detail: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %detail, "authentication failed on the server");
-        Self::Internal(INTERNAL_MESSAGE.to_owned())
-    }
-
-    /// [`AuthError::WorkOs`] for a failed WorkOS call: the error (with WorkOS's body and
-    /// request id) goes to the log; the browser learns only whether to retry.
-    #[cfg(feature = "ssr")]
-    pub(crate) fn workos(error: &crate::workos::WorkOsError) -> Self {
-        if error.is_transient() {
-            tracing::warn!(error = %error, "a WorkOS call failed (temporary)");
-            Self::WorkOs(WORKOS_UNAVAILABLE.to_owned())
-        } else {
-            tracing::error!(error = %error, "WorkOS refused a call");
-            Self::WorkOs(WORKOS_REFUSED.to_owned())
-        }
-    }
-
-    /// [`AuthError::Refresh`] for a failed refresh: the error goes to the log; the message
-    /// says whether the session is kept or over.
-    #[cfg(feature = "ssr")]
-    pub(crate) fn refresh(error: &crate::refresh::RefreshError) -> Self {
-        tracing::warn!(error = %error, "refreshing the session failed");
-        let message = if error.ends_session() {
-            "the session has ended; sign in again"
-        } else if error.is_transient() {
-            "WorkOS is unavailable; the session is kept, try again shortly"
-        } else {
-            "the session could not be refreshed; the server's log has the details"
-        };
-        Self::Refresh {
-            message: message.to_owned(),
-            transient: error.is_transient(),
-        }
-    }
-
-    #[cfg(feature = "ssr")]
-    pub(crate) fn not_covered(path: &str) -> Self {
-        let first_segment = path
-            .trim_start_matches('/')
-            .split('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        Self::NotCovered {
-            path: path.to_owned(),
-            first_segment,
-        }
-    }
-}
-
-/// What the browser sees of an [`AuthError::Internal`].
-#[cfg(feature = "ssr")]
-const INTERNAL_MESSAGE: &str = "the server's log has the details";
-/// What the browser sees of a temporary WorkOS failure.
-#[cfg(feature = "ssr")]
-const WORKOS_UNAVAILABLE: &str = "WorkOS is unavailable; try again shortly";
-/// What the browser sees of a WorkOS refusal.
-#[cfg(feature = "ssr")]
-const WORKOS_REFUSED: &str = "WorkOS refused the request; the server's log has the details";
-
-impl leptos::server_fn::error::FromServerFnError for AuthError {
-    type Encoder = leptos::server_fn::codec::JsonEncoding;
-
-    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        Self::ServerFn(value.to_string())
-    }
-
-    /// Decodes the error a server function answered (or the layer's `401` body in
-    /// middleware-auth mode) and, in the browser, follows a sign-in or re-authentication
-    /// error with a full-page navigation ([`follow_auth_error`](crate::follow_auth_error)):
-    /// apps need no glue code for it.
-    fn de(data: leptos::server_fn::Bytes) -> Self {
-        let error = serde_json::from_slice(&data)
-            .unwrap_or_else(|e| Self::ServerFn(format!("undecodable error response: {e}")));
-        #[cfg(any(feature = "ssr", feature = "hydrate"))]
-        crate::components::follow_auth_error(&error);
-        error
-    }
 }
 
 #[cfg(test)]
@@ -168,15 +93,6 @@ mod tests {
     use super::*;
 
     #[cfg(feature = "ssr")]
-    #[test]
-    fn not_covered_names_the_path_and_a_pattern() {
-        let e = AuthError::not_covered("/settings/billing");
-        let text = e.to_string();
-        assert!(text.contains("`/settings/billing`"), "{text}");
-        assert!(text.contains("\"/settings/:path*\""), "{text}");
-        assert!(text.contains("AuthKitLayer::matcher"), "{text}");
-    }
-
     #[test]
     fn sign_in_url_is_reachable_and_survives_json() {
         let e = AuthError::SignInRequired {

@@ -245,6 +245,8 @@ mod revocation;
 #[cfg(feature = "ssr")]
 mod routes;
 #[cfg(feature = "ssr")]
+mod server_errors;
+#[cfg(feature = "ssr")]
 mod session;
 
 // Under `cargo fuzz` (`--cfg fuzzing`) for the targets in `fuzz/`, and in unit tests, which

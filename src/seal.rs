@@ -382,9 +382,11 @@ fn mac_b64(password: &[u8], salt: &[u8], base: &[u8]) -> Result<[u8; MAC_B64_LEN
     }
 }
 
+/// Lowercase hexadecimal of a salt, with no allocation (base16ct, constant time).
 fn hex_lower(bytes: &[u8; SALT_BYTES]) -> [u8; SALT_HEX_LEN] {
     let mut out = [0u8; SALT_HEX_LEN];
-    crate::encoding::hex_into(bytes, &mut out);
+    // The output is exactly twice the input: the encoder cannot run out of room.
+    let _ = base16ct::lower::encode(bytes, &mut out);
     out
 }
 

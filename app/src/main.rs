@@ -13,7 +13,7 @@
 //! `scripts/soak.sh`; see `spawn_runtime_stats`).
 
 use authkit_demo::mode::{self, Mode};
-use authkit_leptos::emulator::{Emulator, Seed};
+use authkit_leptos::emulator::{Emulator, ExposeSecret as _, Seed};
 use authkit_leptos::{AuthKit, AuthKitConfig, RedisRefreshStore, Secret};
 use leptos::config::get_configuration;
 use std::path::{Path, PathBuf};
@@ -127,7 +127,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .iter()
                 .map(|u| match &u.password {
                     // Test fixtures of the local emulator, printed on purpose.
-                    Some(p) => format!("    {}  (password: {})", u.email, p.expose()),
+                    Some(p) => format!("    {}  (password: {})", u.email, p.expose_secret()),
                     None => format!("    {}", u.email),
                 })
                 .collect();

@@ -17,11 +17,11 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::clock::iso8601;
-use super::faults::{Endpoint, Fault};
-use super::keys::SigningKey;
-use super::state::AppState;
-use super::wire::ApiError;
+use crate::clock::iso8601;
+use crate::faults::{Endpoint, Fault};
+use crate::keys::SigningKey;
+use crate::state::AppState;
+use crate::wire::ApiError;
 
 fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(ApiError::bad_body)

@@ -12,15 +12,16 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
+use secrecy::ExposeSecret as _;
 use serde_json::{json, Map, Value};
 
-use super::faults::GrantType;
-use super::pages;
-use super::seed::{is_valid_redirect_uri, MembershipStatus};
-use super::state::AppState;
-use super::store::{ClientInfo, GrantError, Store};
-use super::urlencoded;
-use super::wire::{self, ApiError, AuthenticateResponse, WireUser};
+use crate::faults::GrantType;
+use crate::pages;
+use crate::seed::{is_valid_redirect_uri, MembershipStatus};
+use crate::state::AppState;
+use crate::store::{ClientInfo, GrantError, Store};
+use crate::urlencoded;
+use crate::wire::{self, ApiError, AuthenticateResponse, WireUser};
 
 /// Reads a POST body as a JSON object, or form fields when sent form-encoded.
 pub(crate) fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, String> {
@@ -57,7 +58,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 fn is_api_key(store: &Store, candidate: &str) -> bool {
     verify_slices_are_equal(
-        store.settings.api_key.expose().as_bytes(),
+        store.settings.api_key.expose_secret().as_bytes(),
         candidate.as_bytes(),
     )
     .is_ok()
@@ -184,10 +185,10 @@ fn grant_error(error: GrantError) -> ApiError {
             email,
         } => {
             let description = match error {
-                super::seed::SwitchError::SsoRequired => {
+                crate::seed::SwitchError::SsoRequired => {
                     "The organization requires signing in with its SSO connection."
                 }
-                super::seed::SwitchError::MfaEnrollment => {
+                crate::seed::SwitchError::MfaEnrollment => {
                     "The organization requires multi-factor authentication; enroll a factor."
                 }
             };
@@ -249,7 +250,7 @@ pub(crate) async fn logout(State(app): State<AppState>, RawQuery(query): RawQuer
         let origin = |u: &str| url::Url::parse(u).ok().map(|u| u.origin());
         let permitted = if allowed.is_empty() {
             // Unregistered: this machine only (no open redirect).
-            super::seed::is_loopback_uri(url)
+            crate::seed::is_loopback_uri(url)
         } else {
             allowed
                 .iter()
@@ -434,7 +435,7 @@ pub(crate) async fn validate_api_key(
     };
     let found = store.api_keys.iter().find(|k| {
         k.value.as_ref().is_some_and(|v| {
-            verify_slices_are_equal(v.expose().as_bytes(), value.as_bytes()).is_ok()
+            verify_slices_are_equal(v.expose_secret().as_bytes(), value.as_bytes()).is_ok()
         })
     });
     Json(json!({ "api_key": found.map(wire::api_key) })).into_response()

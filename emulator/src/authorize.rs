@@ -16,15 +16,15 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
+use secrecy::ExposeSecret as _;
 use serde_json::json;
 
-use super::pages::{self, OrgChoice, SignInView, UserChoice};
-use super::pkce;
-use super::seed::{is_valid_redirect_uri, looks_like_email};
-use super::state::AppState;
-use super::store::{Authorization, AuthorizeParams, Chosen, Landing, PendingRec, Store};
-use super::urlencoded;
-use crate::seed::Impersonator;
+use crate::pages::{self, OrgChoice, SignInView, UserChoice};
+use crate::pkce;
+use crate::seed::{is_valid_redirect_uri, looks_like_email, Impersonator};
+use crate::state::AppState;
+use crate::store::{Authorization, AuthorizeParams, Chosen, Landing, PendingRec, Store};
+use crate::urlencoded;
 
 /// `GET /user_management/authorize`.
 pub(crate) async fn authorize(
@@ -62,7 +62,7 @@ pub(crate) async fn authorize(
     // With no redirect URI registered, only this machine's URLs are accepted: the emulator
     // must not redirect a browser to any site a crafted link names.
     if !is_valid_redirect_uri(redirect_uri)
-        || (allowed.is_empty() && !super::seed::is_loopback_uri(redirect_uri))
+        || (allowed.is_empty() && !crate::seed::is_loopback_uri(redirect_uri))
         || (!allowed.is_empty() && !allowed.iter().any(|a| a == redirect_uri))
     {
         return reject(
@@ -261,192 +261,229 @@ pub(crate) async fn page(
     }
 }
 
-/// `POST /__emulator/sign-in/{request}`: the forms of the hosted pages.
+/// `POST /__emulator/sign-in/{request}`: the forms of the hosted pages, one function per
+/// form `action`.
 pub(crate) async fn submit(
     State(app): State<AppState>,
     Path(request_id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let pairs = match std::str::from_utf8(&body)
-        .ok()
-        .and_then(|text| urlencoded::parse(text).ok())
-    {
-        Some(pairs) => pairs,
-        None => {
-            return page_error(
-                StatusCode::BAD_REQUEST,
-                "Bad form",
-                "The form data could not be read.",
-            )
-        }
+    let Some(form) = Form::parse(&body) else {
+        return page_error(
+            StatusCode::BAD_REQUEST,
+            "Bad form",
+            "The form data could not be read.",
+        );
     };
-    let field = |key: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
-    };
-
     let mut store = app.lock();
     let Some(pending) = store.pending(&request_id).cloned() else {
         return expired();
     };
-    let params = &pending.params;
-    match field("action").unwrap_or_default() {
+    let store = &mut *store;
+    match form.field("action").unwrap_or_default() {
         "cancel" => {
             store.pending.remove(&request_id);
             redirect_error(
-                params,
+                &pending.params,
                 "access_denied",
                 "The user cancelled the sign-in.",
                 StatusCode::SEE_OTHER,
             )
         }
-        "pick" => {
-            let Some(user) = field("user_id").and_then(|id| store.user(id)) else {
-                return render_sign_in(
-                    &store,
-                    &request_id,
-                    Some("Pick one of the seeded users."),
-                    StatusCode::BAD_REQUEST,
-                );
-            };
-            let chosen = Chosen {
-                user_id: user.id.clone(),
-                impersonator: user.impersonator.clone(),
-                method: method_of(user.authentication_method.as_deref()),
-            };
-            proceed(&mut store, &request_id, &pending, chosen)
-        }
-        "password" => {
-            let email = field("email").unwrap_or_default();
-            // The password is not trimmed: spaces are part of it.
-            let password = pairs
-                .iter()
-                .find(|(k, _)| k == "password")
-                .map_or("", |(_, v)| v.as_str());
-            let user = store.user_by_email(email).filter(|u| {
-                u.password.as_ref().is_some_and(|p| {
-                    aws_lc_rs::constant_time::verify_slices_are_equal(
-                        p.expose().as_bytes(),
-                        password.as_bytes(),
-                    )
-                    .is_ok()
-                })
-            });
-            let Some(user) = user else {
-                return render_sign_in(
-                    &store,
-                    &request_id,
-                    Some("The email or password is not right."),
-                    StatusCode::UNAUTHORIZED,
-                );
-            };
-            let chosen = Chosen {
-                user_id: user.id.clone(),
-                impersonator: user.impersonator.clone(),
-                method: "Password".to_owned(),
-            };
-            proceed(&mut store, &request_id, &pending, chosen)
-        }
-        "sign_up" => {
-            let email = field("email").unwrap_or_default();
-            let password = pairs
-                .iter()
-                .find(|(k, _)| k == "password")
-                .map_or("", |(_, v)| v.as_str());
-            let problem = if !looks_like_email(email) {
-                Some("Enter a valid email address.")
-            } else if password.is_empty() {
-                Some("Choose a password.")
-            } else if store.user_by_email(email).is_some() {
-                Some("A user with this email already exists; sign in instead.")
-            } else {
-                None
-            };
-            if let Some(problem) = problem {
-                let page = pages::sign_up(&request_id, Some(email), Some(problem));
-                return (StatusCode::BAD_REQUEST, Html(page)).into_response();
-            }
-            let first = field("first_name").map(str::to_owned);
-            let last = field("last_name").map(str::to_owned);
-            let Ok(user_id) = store.sign_up(email, password, first, last) else {
-                return unavailable();
-            };
-            let chosen = Chosen {
-                user_id,
-                impersonator: None,
-                method: "Password".to_owned(),
-            };
-            proceed(&mut store, &request_id, &pending, chosen)
-        }
-        "impersonate" => {
-            let admin = field("admin_id")
-                .and_then(|id| store.user(id))
-                .filter(|u| u.can_impersonate);
-            let target = field("user_id").and_then(|id| store.user(id));
-            let (Some(admin), Some(target)) = (admin, target) else {
-                return render_sign_in(
-                    &store,
-                    &request_id,
-                    Some("Choose an admin who may impersonate, and a user."),
-                    StatusCode::BAD_REQUEST,
-                );
-            };
-            if admin.id == target.id {
-                return render_sign_in(
-                    &store,
-                    &request_id,
-                    Some("An admin cannot impersonate themselves."),
-                    StatusCode::BAD_REQUEST,
-                );
-            }
-            let chosen = Chosen {
-                user_id: target.id.clone(),
-                impersonator: Some(Impersonator {
-                    email: admin.email.clone(),
-                    reason: field("reason").map(str::to_owned),
-                }),
-                method: "Impersonation".to_owned(),
-            };
-            proceed(&mut store, &request_id, &pending, chosen)
-        }
-        "organization" => {
-            let Some(chosen) = pending.chosen.clone() else {
-                return render_sign_in(
-                    &store,
-                    &request_id,
-                    Some("Sign in first."),
-                    StatusCode::BAD_REQUEST,
-                );
-            };
-            let org = field("organization_id").filter(|org| {
-                store
-                    .active_memberships(&chosen.user_id)
-                    .iter()
-                    .any(|m| m.org_id == *org)
-            });
-            match org {
-                Some(org) => {
-                    let org = Some(org.to_owned());
-                    finish(
-                        &mut store,
-                        Some(&request_id),
-                        params,
-                        chosen,
-                        org,
-                        StatusCode::SEE_OTHER,
-                    )
-                }
-                None => render_org_choice(&store, &request_id, &chosen, StatusCode::BAD_REQUEST),
-            }
-        }
+        "pick" => pick(store, &request_id, &pending, &form),
+        "password" => sign_in_with_password(store, &request_id, &pending, &form),
+        "sign_up" => sign_up(store, &request_id, &pending, &form),
+        "impersonate" => impersonate(store, &request_id, &pending, &form),
+        "organization" => choose_organization(store, &request_id, &pending, &form),
         _ => page_error(
             StatusCode::BAD_REQUEST,
             "Unknown action",
             "This form action is not one the sign-in page knows.",
         ),
+    }
+}
+
+/// A submitted form of the hosted pages.
+struct Form {
+    pairs: Vec<(String, String)>,
+}
+
+impl Form {
+    /// The body as `application/x-www-form-urlencoded` UTF-8, or `None`.
+    fn parse(body: &[u8]) -> Option<Self> {
+        let pairs = urlencoded::parse(std::str::from_utf8(body).ok()?).ok()?;
+        Some(Self { pairs })
+    }
+
+    /// A field's value, trimmed; `None` when absent or blank.
+    fn field(&self, key: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The password as typed: not trimmed, spaces are part of it.
+    fn password(&self) -> &str {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == "password")
+            .map_or("", |(_, v)| v.as_str())
+    }
+}
+
+/// `action=pick`: sign in as the seeded user picked from the list.
+fn pick(store: &mut Store, request_id: &str, pending: &PendingRec, form: &Form) -> Response {
+    let Some(user) = form.field("user_id").and_then(|id| store.user(id)) else {
+        return render_sign_in(
+            store,
+            request_id,
+            Some("Pick one of the seeded users."),
+            StatusCode::BAD_REQUEST,
+        );
+    };
+    let chosen = Chosen {
+        user_id: user.id.clone(),
+        impersonator: user.impersonator.clone(),
+        method: method_of(user.authentication_method.as_deref()),
+    };
+    proceed(store, request_id, pending, chosen)
+}
+
+/// `action=password`: sign in with a seeded user's email and password.
+fn sign_in_with_password(
+    store: &mut Store,
+    request_id: &str,
+    pending: &PendingRec,
+    form: &Form,
+) -> Response {
+    let email = form.field("email").unwrap_or_default();
+    let password = form.password();
+    let user = store.user_by_email(email).filter(|u| {
+        u.password.as_ref().is_some_and(|p| {
+            aws_lc_rs::constant_time::verify_slices_are_equal(
+                p.expose_secret().as_bytes(),
+                password.as_bytes(),
+            )
+            .is_ok()
+        })
+    });
+    let Some(user) = user else {
+        return render_sign_in(
+            store,
+            request_id,
+            Some("The email or password is not right."),
+            StatusCode::UNAUTHORIZED,
+        );
+    };
+    let chosen = Chosen {
+        user_id: user.id.clone(),
+        impersonator: user.impersonator.clone(),
+        method: "Password".to_owned(),
+    };
+    proceed(store, request_id, pending, chosen)
+}
+
+/// `action=sign_up`: a new user with an email and a password.
+fn sign_up(store: &mut Store, request_id: &str, pending: &PendingRec, form: &Form) -> Response {
+    let email = form.field("email").unwrap_or_default();
+    let password = form.password();
+    let problem = if !looks_like_email(email) {
+        Some("Enter a valid email address.")
+    } else if password.is_empty() {
+        Some("Choose a password.")
+    } else if store.user_by_email(email).is_some() {
+        Some("A user with this email already exists; sign in instead.")
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        let page = pages::sign_up(request_id, Some(email), Some(problem));
+        return (StatusCode::BAD_REQUEST, Html(page)).into_response();
+    }
+    let first = form.field("first_name").map(str::to_owned);
+    let last = form.field("last_name").map(str::to_owned);
+    let Ok(user_id) = store.sign_up(email, password, first, last) else {
+        return unavailable();
+    };
+    let chosen = Chosen {
+        user_id,
+        impersonator: None,
+        method: "Password".to_owned(),
+    };
+    proceed(store, request_id, pending, chosen)
+}
+
+/// `action=impersonate`: an admin who may impersonate signs in as another user.
+fn impersonate(store: &mut Store, request_id: &str, pending: &PendingRec, form: &Form) -> Response {
+    let admin = form
+        .field("admin_id")
+        .and_then(|id| store.user(id))
+        .filter(|u| u.can_impersonate);
+    let target = form.field("user_id").and_then(|id| store.user(id));
+    let (Some(admin), Some(target)) = (admin, target) else {
+        return render_sign_in(
+            store,
+            request_id,
+            Some("Choose an admin who may impersonate, and a user."),
+            StatusCode::BAD_REQUEST,
+        );
+    };
+    if admin.id == target.id {
+        return render_sign_in(
+            store,
+            request_id,
+            Some("An admin cannot impersonate themselves."),
+            StatusCode::BAD_REQUEST,
+        );
+    }
+    let chosen = Chosen {
+        user_id: target.id.clone(),
+        impersonator: Some(Impersonator {
+            email: admin.email.clone(),
+            reason: form.field("reason").map(str::to_owned),
+        }),
+        method: "Impersonation".to_owned(),
+    };
+    proceed(store, request_id, pending, chosen)
+}
+
+/// `action=organization`: the signed-in user picks the organization to land in, among
+/// their active memberships.
+fn choose_organization(
+    store: &mut Store,
+    request_id: &str,
+    pending: &PendingRec,
+    form: &Form,
+) -> Response {
+    let Some(chosen) = pending.chosen.clone() else {
+        return render_sign_in(
+            store,
+            request_id,
+            Some("Sign in first."),
+            StatusCode::BAD_REQUEST,
+        );
+    };
+    let org = form.field("organization_id").filter(|org| {
+        store
+            .active_memberships(&chosen.user_id)
+            .iter()
+            .any(|m| m.org_id == *org)
+    });
+    match org {
+        Some(org) => {
+            let org = Some(org.to_owned());
+            finish(
+                store,
+                Some(request_id),
+                &pending.params,
+                chosen,
+                org,
+                StatusCode::SEE_OTHER,
+            )
+        }
+        None => render_org_choice(store, request_id, &chosen, StatusCode::BAD_REQUEST),
     }
 }
 

@@ -25,8 +25,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
+use secrecy::ExposeSecret as _;
 
-use super::{Emulator, EmulatorBuilder, Seed};
+use crate::{Emulator, EmulatorBuilder, Seed};
 
 /// The port used when `--port` is not given.
 pub const DEFAULT_PORT: u16 = 8787;
@@ -233,7 +234,7 @@ fn banner(
             .iter()
             .map(|u| match &u.password {
                 // Seed passwords are test fixtures for this local emulator, printed on purpose.
-                Some(p) => format!("  {:<24} password {}\n", u.email, p.expose()),
+                Some(p) => format!("  {:<24} password {}\n", u.email, p.expose_secret()),
                 None => format!("  {:<24} (pick on the sign-in page)\n", u.email),
             })
             .collect()

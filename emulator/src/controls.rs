@@ -16,9 +16,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::state::AppState;
-use super::store::Store;
-use super::wire::{self, ApiError};
+use crate::state::AppState;
+use crate::store::Store;
+use crate::wire::{self, ApiError};
 
 /// Why a test control could not be applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -19,13 +19,13 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::clock::iso8601;
-use super::ids;
-use super::paging::{self, Cursor, ListParams, Order};
-use super::state::AppState;
-use super::urlencoded;
-use super::webhooks::{Queue, WebhookStats};
-use super::wire::ApiError;
+use crate::clock::iso8601;
+use crate::ids;
+use crate::paging::{self, Cursor, ListParams, Order};
+use crate::state::AppState;
+use crate::urlencoded;
+use crate::webhooks::{Queue, WebhookStats};
+use crate::wire::ApiError;
 
 /// How long events stay listed, as in WorkOS's Events API ("events up to 30 days old").
 pub(crate) const RETENTION_MS: i64 = 30 * 24 * 60 * 60 * 1000;
@@ -201,7 +201,7 @@ pub(crate) async fn list_events(
     RawQuery(query): RawQuery,
 ) -> Response {
     let store = app.lock();
-    if let Err(e) = super::api::require_api_key(&store, &headers) {
+    if let Err(e) = crate::api::require_api_key(&store, &headers) {
         return e.into_response();
     }
     let Ok(pairs) = urlencoded::parse(query.as_deref().unwrap_or_default()) else {

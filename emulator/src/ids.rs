@@ -32,7 +32,7 @@ pub(crate) fn token(bytes: usize) -> Result<String, RandomError> {
 pub(crate) fn hex_token(bytes: usize) -> Result<String, RandomError> {
     let mut buf = vec![0u8; bytes];
     fill(&mut buf)?;
-    Ok(crate::util::hex(&buf))
+    Ok(base16ct::lower::encode_string(&buf))
 }
 
 /// A fresh ULID-shaped id with a WorkOS prefix: `user_01J…` (timestamp + 80 random bits).

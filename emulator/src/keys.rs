@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::Serialize;
 
-use super::ids;
+use crate::ids;
 
 /// Why a key could not be made or used.
 #[derive(Debug, thiserror::Error)]

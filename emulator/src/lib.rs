@@ -117,9 +117,6 @@ mod urlencoded;
 mod webhooks;
 mod wire;
 
-mod secret;
-mod util;
-
 // The README's examples are compiled as doc tests, so they cannot drift from the API.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
@@ -153,7 +150,9 @@ use tokio::net::TcpListener;
 pub use controls::{ControlError, UserUpdate};
 pub use events::Event;
 pub use faults::{Counters, Endpoint, Fault, FaultKind, GrantType};
-pub use secret::Secret;
+// The seed's secrets (API keys, passwords): `secrecy`'s string, wiped on drop and shown by
+// `Debug` as `[REDACTED]`, re-exported so a test needs no dependency of its own to build one.
+pub use secrecy::{ExposeSecret, SecretString};
 pub use seed::Impersonator;
 pub use seed::{
     MembershipStatus, Seed, SeedApiKey, SeedDomain, SeedError, SeedMembership, SeedOrganization,
@@ -161,10 +160,10 @@ pub use seed::{
 };
 pub use webhooks::WebhookStats;
 
-use keys::SigningKey;
-use server::Running;
-use state::AppState;
-use store::{AutoApprove, Settings, Store};
+use crate::keys::SigningKey;
+use crate::server::Running;
+use crate::state::AppState;
+use crate::store::{AutoApprove, Settings, Store};
 
 /// The client id when neither the builder nor the seed pins one.
 pub const DEFAULT_CLIENT_ID: &str = "client_emulator";
@@ -211,13 +210,13 @@ pub struct EmulatorBuilder {
     seed: Option<Seed>,
     seed_file: Option<PathBuf>,
     client_id: Option<String>,
-    api_key: Option<Secret>,
+    api_key: Option<SecretString>,
     redirect_uris: Vec<String>,
     token_ttl: Option<Duration>,
     auto_approve: Option<Option<String>>,
     host: Option<IpAddr>,
     port: u16,
-    webhook: Option<(String, Secret)>,
+    webhook: Option<(String, SecretString)>,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -257,7 +256,7 @@ impl EmulatorBuilder {
     }
 
     /// Pins the API key (default: the seed's, else [`DEFAULT_API_KEY`]).
-    pub fn api_key(mut self, api_key: impl Into<Secret>) -> Self {
+    pub fn api_key(mut self, api_key: impl Into<SecretString>) -> Self {
         self.api_key = Some(api_key.into());
         self
     }
@@ -303,7 +302,7 @@ impl EmulatorBuilder {
     /// app's `WORKOS_WEBHOOK_SECRET` must be): a `POST` of the event object with
     /// `WorkOS-Signature: t=<unix ms>, v1=<hex HMAC-SHA256 of "<t>.<body>">`, in order, on
     /// a task of its own, retried on failure. See [`Emulator::webhook_stats`].
-    pub fn webhook(mut self, url: impl Into<String>, secret: impl Into<Secret>) -> Self {
+    pub fn webhook(mut self, url: impl Into<String>, secret: impl Into<SecretString>) -> Self {
         self.webhook = Some((url.into(), secret.into()));
         self
     }
@@ -324,11 +323,11 @@ impl EmulatorBuilder {
         let api_key = self
             .api_key
             .or_else(|| seed.api_key.clone())
-            .unwrap_or_else(|| Secret::new(DEFAULT_API_KEY));
+            .unwrap_or_else(|| SecretString::from(DEFAULT_API_KEY));
         if client_id.trim().is_empty() {
             return Err(EmulatorError::EmptyCredential("client id"));
         }
-        if api_key.expose().trim().is_empty() {
+        if api_key.expose_secret().trim().is_empty() {
             return Err(EmulatorError::EmptyCredential("API key"));
         }
         let mut redirect_uris = seed.redirect_uris.clone();
@@ -374,7 +373,7 @@ impl EmulatorBuilder {
                             "`{url}` is not an absolute http:// URL (deliveries are plain HTTP)"
                         ))
                     })?;
-                if secret.expose().trim().is_empty() {
+                if secret.expose_secret().trim().is_empty() {
                     return Err(EmulatorError::EmptyCredential("webhook secret"));
                 }
                 Some((parsed, secret))
@@ -446,9 +445,9 @@ pub struct Emulator {
     running: Running,
     base_url: String,
     client_id: String,
-    api_key: Secret,
+    api_key: SecretString,
     /// The webhook delivery task and its secret, when a webhook URL is configured.
-    webhooks: Option<(webhooks::Delivery, Secret)>,
+    webhooks: Option<(webhooks::Delivery, SecretString)>,
 }
 
 impl fmt::Debug for Emulator {
@@ -495,7 +494,7 @@ impl Emulator {
 
     /// The API key (`WORKOS_API_KEY`).
     pub fn api_key(&self) -> &str {
-        self.api_key.expose()
+        self.api_key.expose_secret()
     }
 
     /// The JWKS URL, `{base_url}/sso/jwks/{client_id}`.
@@ -620,7 +619,9 @@ impl Emulator {
 
     /// The webhook secret (`WORKOS_WEBHOOK_SECRET`), when a webhook URL is configured.
     pub fn webhook_secret(&self) -> Option<&str> {
-        self.webhooks.as_ref().map(|(_, secret)| secret.expose())
+        self.webhooks
+            .as_ref()
+            .map(|(_, secret)| secret.expose_secret())
     }
 
     /// How webhook deliveries have gone so far (all zero without a webhook URL).

@@ -60,8 +60,8 @@ a{color:#3e45c9}
 footer{margin-top:24px;font-size:12px;color:#9a9ca5;text-align:center}
 ";
 
-/// Escapes text for HTML content and attribute values (shared with the callback's error page).
-use crate::util::html_escape as escape;
+/// Escapes text for HTML content and (quoted) attribute values: `&`, `<`, `>`, `"`, `'`.
+use html_escape::encode_quoted_attribute as escape;
 
 fn layout(title: &str, body: &str) -> String {
     format!(
@@ -260,7 +260,7 @@ mod tests {
     fn escapes_everything_that_could_break_out() {
         assert_eq!(
             escape(r#"<a href="x" onclick='y'>&</a>"#),
-            "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
+            "&lt;a href=&quot;x&quot; onclick=&#x27;y&#x27;&gt;&amp;&lt;/a&gt;"
         );
         let page = sign_in(&SignInView {
             request_id: "r1",

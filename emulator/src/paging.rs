@@ -18,8 +18,8 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use super::urlencoded;
-use super::wire::ApiError;
+use crate::urlencoded;
+use crate::wire::ApiError;
 
 /// The order of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

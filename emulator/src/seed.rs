@@ -5,12 +5,16 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Deserializer, Serialize};
-
-use crate::Secret;
 
 /// An admin signed in as a seeded user ("impersonation"): the `impersonator` object of
 /// WorkOS's `authenticate` response, in the same JSON shape.
+///
+/// authkit-leptos has a type of the same shape for the session it reads; the two are kept
+/// apart on purpose. The emulator stands in for WorkOS in the tests of that client (and of
+/// `@workos-inc/node`): written once for both, a misspelt field would pass every test on
+/// both sides and fail against WorkOS. (Nor may the emulator depend on the client.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Impersonator {
     /// The admin's email address.
@@ -151,7 +155,7 @@ pub struct Seed {
     pub client_id: Option<String>,
     /// Pins the API key (`WORKOS_API_KEY`); the builder's value wins over it.
     #[serde(default, deserialize_with = "de_opt_secret")]
-    pub api_key: Option<Secret>,
+    pub api_key: Option<SecretString>,
     /// The only redirect URIs `authorize` accepts; empty accepts any http(s) URL.
     #[serde(default)]
     pub redirect_uris: Vec<String>,
@@ -195,7 +199,7 @@ pub struct SeedUser {
     pub last_name: Option<String>,
     /// Password for the email + password form; without one the user can only be picked.
     #[serde(default, deserialize_with = "de_opt_secret")]
-    pub password: Option<Secret>,
+    pub password: Option<SecretString>,
     /// `email_verified` on the wire (default `true`).
     #[serde(default = "yes")]
     pub email_verified: bool,
@@ -328,7 +332,7 @@ pub struct SeedApiKey {
     /// The secret value. WorkOS emulate seeds may leave it out; such a key is kept
     /// but nothing can validate against it.
     #[serde(default, deserialize_with = "de_opt_secret")]
-    pub value: Option<Secret>,
+    pub value: Option<SecretString>,
     /// The owning organization's name or id.
     #[serde(default)]
     pub organization: Option<String>,
@@ -341,8 +345,8 @@ fn yes() -> bool {
     true
 }
 
-fn de_opt_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
-    Ok(Option::<String>::deserialize(d)?.map(Secret::new))
+fn de_opt_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(SecretString::from))
 }
 
 /// Flags as `[a, b]` or `{a: true, b: false}` (only the `true` ones are kept).
@@ -533,8 +537,28 @@ impl Seed {
         self.resolve().map(|_| ())
     }
 
-    /// Validates and resolves every reference to ids.
+    /// Validates and resolves every reference to ids, in the order the seed lists its
+    /// parts (the first problem found is the one reported).
     pub(crate) fn resolve(&self) -> Result<Resolved, SeedError> {
+        let directory = Directory {
+            users: self.resolve_users()?,
+            orgs: self.resolve_organizations()?,
+        };
+        let memberships = self.resolve_memberships(&directory)?;
+        let api_key_orgs = self.resolve_api_keys(&directory)?;
+        self.check_roles()?;
+        self.check_redirect_uris()?;
+        Ok(Resolved {
+            user_ids: directory.users.into_iter().map(|(id, _)| id).collect(),
+            org_ids: directory.orgs.into_iter().map(|(id, _)| id).collect(),
+            memberships,
+            api_key_orgs,
+        })
+    }
+
+    /// Each user's (id, email): emails well-formed and unique (in any case), ids pinned or
+    /// derived from the email, and unique.
+    fn resolve_users(&self) -> Result<Vec<(String, String)>, SeedError> {
         let mut users = Vec::with_capacity(self.users.len());
         let mut emails = HashSet::new();
         let mut user_ids = HashSet::new();
@@ -554,7 +578,7 @@ impl Seed {
             }
             let id = match &user.id {
                 Some(id) => check_id(id, &format!("users[{i}].id"))?,
-                None => super::ids::stable_id("user", &email.to_ascii_lowercase()),
+                None => crate::ids::stable_id("user", &email.to_ascii_lowercase()),
             };
             if !user_ids.insert(id.clone()) {
                 return Err(invalid(
@@ -564,7 +588,12 @@ impl Seed {
             }
             users.push((id, email));
         }
+        Ok(users)
+    }
 
+    /// Each organization's (id, name): names present and unique, ids pinned or derived
+    /// from the name, and unique.
+    fn resolve_organizations(&self) -> Result<Vec<(String, String)>, SeedError> {
         let mut orgs = Vec::with_capacity(self.organizations.len());
         let mut org_ids = HashSet::new();
         let mut names = HashSet::new();
@@ -584,7 +613,7 @@ impl Seed {
             }
             let id = match &org.id {
                 Some(id) => check_id(id, &format!("organizations[{i}].id"))?,
-                None => super::ids::stable_id("org", name),
+                None => crate::ids::stable_id("org", name),
             };
             if !org_ids.insert(id.clone()) {
                 return Err(invalid(
@@ -594,18 +623,15 @@ impl Seed {
             }
             orgs.push((id, name.to_owned()));
         }
+        Ok(orgs)
+    }
 
-        let find_user = |r: &str| {
-            let r = r.trim();
-            users
-                .iter()
-                .position(|(id, email)| id == r || email.eq_ignore_ascii_case(r))
-        };
-        let find_org = |r: &str| {
-            let r = r.trim();
-            orgs.iter().position(|(id, name)| id == r || name == r)
-        };
-
+    /// The memberships listed under each organization, then the top-level ones: each names
+    /// an existing user (and, at the top level, organization), once per pair.
+    fn resolve_memberships(
+        &self,
+        directory: &Directory,
+    ) -> Result<Vec<ResolvedMembership>, SeedError> {
         let mut memberships = Vec::new();
         let mut seen = HashSet::new();
         let nested = self.organizations.iter().enumerate().flat_map(|(oi, org)| {
@@ -623,7 +649,7 @@ impl Seed {
             .enumerate()
             .map(|(mi, m)| (format!("memberships[{mi}]"), None, m));
         for (field, org_index, m) in nested.chain(top) {
-            let user = find_user(&m.user).ok_or_else(|| {
+            let user = directory.find_user(&m.user).ok_or_else(|| {
                 invalid(
                     format!("{field}.user"),
                     format!("no user with email or id `{}`", m.user),
@@ -638,7 +664,7 @@ impl Seed {
                             "a top-level membership must name its organization",
                         )
                     })?;
-                    find_org(reference).ok_or_else(|| {
+                    directory.find_org(reference).ok_or_else(|| {
                         invalid(
                             format!("{field}.organization"),
                             format!("no organization with name or id `{reference}`"),
@@ -652,25 +678,7 @@ impl Seed {
                     "the user is already a member of this organization",
                 ));
             }
-            let mut roles = Vec::new();
-            if let Some(role) = &m.role {
-                roles.push(role.trim().to_owned());
-            }
-            for role in &m.roles {
-                let role = role.trim().to_owned();
-                if !roles.contains(&role) {
-                    roles.push(role);
-                }
-            }
-            if roles.is_empty() {
-                roles.push("member".to_owned());
-            }
-            if let Some(empty) = roles.iter().position(String::is_empty) {
-                return Err(invalid(
-                    format!("{field}.roles[{empty}]"),
-                    "a role slug is empty",
-                ));
-            }
+            let roles = membership_roles(&field, m)?;
             memberships.push(ResolvedMembership {
                 user,
                 org,
@@ -678,17 +686,25 @@ impl Seed {
                 status: m.status,
             });
         }
+        Ok(memberships)
+    }
 
+    /// Each API key's organization (an index), if it names one; values not empty.
+    fn resolve_api_keys(&self, directory: &Directory) -> Result<Vec<Option<usize>>, SeedError> {
         let mut api_keys = Vec::new();
         for (i, key) in self.api_keys.iter().enumerate() {
-            if key.value.as_ref().is_some_and(|v| v.expose().is_empty()) {
+            if key
+                .value
+                .as_ref()
+                .is_some_and(|v| v.expose_secret().is_empty())
+            {
                 return Err(invalid(
                     format!("api_keys[{i}].value"),
                     "the key value is empty",
                 ));
             }
             let org = match &key.organization {
-                Some(reference) => Some(find_org(reference).ok_or_else(|| {
+                Some(reference) => Some(directory.find_org(reference).ok_or_else(|| {
                     invalid(
                         format!("api_keys[{i}].organization"),
                         format!("no organization with name or id `{reference}`"),
@@ -698,7 +714,11 @@ impl Seed {
             };
             api_keys.push(org);
         }
+        Ok(api_keys)
+    }
 
+    /// Role slugs are present and unique.
+    fn check_roles(&self) -> Result<(), SeedError> {
         let mut role_slugs = HashSet::new();
         for (i, role) in self.roles.iter().enumerate() {
             if role.slug.trim().is_empty() || !role_slugs.insert(role.slug.trim().to_owned()) {
@@ -708,7 +728,11 @@ impl Seed {
                 ));
             }
         }
+        Ok(())
+    }
 
+    /// Registered redirect URIs are absolute http(s) URLs without a fragment.
+    fn check_redirect_uris(&self) -> Result<(), SeedError> {
         for (i, uri) in self.redirect_uris.iter().enumerate() {
             if !is_valid_redirect_uri(uri) {
                 return Err(invalid(
@@ -717,14 +741,57 @@ impl Seed {
                 ));
             }
         }
-
-        Ok(Resolved {
-            user_ids: users.into_iter().map(|(id, _)| id).collect(),
-            org_ids: orgs.into_iter().map(|(id, _)| id).collect(),
-            memberships,
-            api_key_orgs: api_keys,
-        })
+        Ok(())
     }
+}
+
+/// The seed's users and organizations with their resolved ids, for looking references up.
+struct Directory {
+    /// (id, email), in seed order.
+    users: Vec<(String, String)>,
+    /// (id, name), in seed order.
+    orgs: Vec<(String, String)>,
+}
+
+impl Directory {
+    /// The index of the user a reference names: its id, or its email in any case.
+    fn find_user(&self, reference: &str) -> Option<usize> {
+        let r = reference.trim();
+        self.users
+            .iter()
+            .position(|(id, email)| id == r || email.eq_ignore_ascii_case(r))
+    }
+
+    /// The index of the organization a reference names: its id or its name.
+    fn find_org(&self, reference: &str) -> Option<usize> {
+        let r = reference.trim();
+        self.orgs.iter().position(|(id, name)| id == r || name == r)
+    }
+}
+
+/// A membership's role slugs: `role`, then `roles` without repeats, else `member`; none
+/// empty.
+fn membership_roles(field: &str, m: &SeedMembership) -> Result<Vec<String>, SeedError> {
+    let mut roles = Vec::new();
+    if let Some(role) = &m.role {
+        roles.push(role.trim().to_owned());
+    }
+    for role in &m.roles {
+        let role = role.trim().to_owned();
+        if !roles.contains(&role) {
+            roles.push(role);
+        }
+    }
+    if roles.is_empty() {
+        roles.push("member".to_owned());
+    }
+    if let Some(empty) = roles.iter().position(String::is_empty) {
+        return Err(invalid(
+            format!("{field}.roles[{empty}]"),
+            "a role slug is empty",
+        ));
+    }
+    Ok(roles)
 }
 
 /// Ids and cross-references worked out by [`Seed::resolve`]; indexes point into the seed.
@@ -789,7 +856,22 @@ pub(crate) fn is_valid_redirect_uri(uri: &str) -> bool {
 /// the only redirect and `return_to` targets accepted while no redirect URI is registered,
 /// so an emulator reachable from a browser is no open redirect to the rest of the web.
 pub(crate) fn is_loopback_uri(uri: &str) -> bool {
-    url::Url::parse(uri).is_ok_and(|url| crate::util::is_loopback_host(&url))
+    let Ok(url) = url::Url::parse(uri) else {
+        return false;
+    };
+    // W3C Secure Contexts' "potentially trustworthy" hosts. authkit-leptos checks the same
+    // rule for its SameSite=None setting; the two are not shared because the emulator stands
+    // in for WorkOS and must not depend on the client it tests, and a crate of its own for
+    // ten lines would cost more (another crate to publish, in order) than the copy.
+    match url.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.');
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 impl SeedUser {
@@ -828,7 +910,7 @@ impl SeedUser {
     }
 
     /// Sets the password for the email + password form.
-    pub fn password(mut self, password: impl Into<Secret>) -> Self {
+    pub fn password(mut self, password: impl Into<SecretString>) -> Self {
         self.password = Some(password.into());
         self
     }
@@ -1013,7 +1095,7 @@ impl SeedPermission {
 
 impl SeedApiKey {
     /// A key with this name and secret value.
-    pub fn new(name: impl Into<String>, value: impl Into<Secret>) -> Self {
+    pub fn new(name: impl Into<String>, value: impl Into<SecretString>) -> Self {
         Self {
             name: name.into(),
             value: Some(value.into()),
@@ -1038,6 +1120,19 @@ impl SeedApiKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_uris_are_this_machine_only() {
+        for (url, loopback) in [
+            ("http://localhost:3000/cb", true),
+            ("http://app.localhost/cb", true),
+            ("http://127.0.0.1/cb", true),
+            ("http://[::1]/cb", true),
+            ("https://example.com/cb", false),
+        ] {
+            assert_eq!(is_loopback_uri(url), loopback, "{url}");
+        }
+    }
 
     #[test]
     fn demo_seed_loads_and_validates() {
@@ -1159,7 +1254,7 @@ apiKeys:
         let resolved = built.resolve().unwrap();
         assert_eq!(
             resolved.user_ids[0],
-            super::super::ids::stable_id("user", "ada@example.com")
+            crate::ids::stable_id("user", "ada@example.com")
         );
         assert!(!format!("{built:?}").contains("\"pw\""));
     }

@@ -27,10 +27,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::faults::{Endpoint, FaultKind};
-use super::state::AppState;
-use super::wire::ApiError;
-use super::{admin, api, authorize, controls, events, ids, sessions};
+use crate::faults::{Endpoint, FaultKind};
+use crate::state::AppState;
+use crate::wire::ApiError;
+use crate::{admin, api, authorize, controls, events, ids, sessions};
 
 /// Builds the router.
 pub(crate) fn router(state: AppState) -> Router {

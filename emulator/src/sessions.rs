@@ -15,12 +15,12 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::clock::iso8601;
-use super::paging::{self, Cursor, ListParams, Order};
-use super::state::AppState;
-use super::store::SessionRec;
-use super::urlencoded;
-use super::wire::ApiError;
+use crate::clock::iso8601;
+use crate::paging::{self, Cursor, ListParams, Order};
+use crate::state::AppState;
+use crate::store::SessionRec;
+use crate::urlencoded;
+use crate::wire::ApiError;
 
 /// The session's `auth_method`, from the method recorded at sign-in (the seeded user's
 /// `authentication_method`, `Password` by default, or `Impersonation`).
@@ -73,7 +73,7 @@ pub(crate) async fn list_sessions(
     RawQuery(query): RawQuery,
 ) -> Response {
     let store = app.lock();
-    if let Err(e) = super::api::require_api_key(&store, &headers) {
+    if let Err(e) = crate::api::require_api_key(&store, &headers) {
         return e.into_response();
     }
     if store.user(&user_id).is_none() {

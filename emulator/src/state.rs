@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::store::Store;
+use crate::store::Store;
 
 /// Shared state of every handler: the one store behind one mutex.
 #[derive(Clone)]

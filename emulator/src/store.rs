@@ -20,17 +20,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+use secrecy::SecretString;
 use serde::Serialize;
 
-use super::clock::Clock;
-use super::events::EventLog;
-use super::faults::{Counters, Faults};
-use super::ids::{self, RandomError};
-use super::keys::SigningKey;
-use super::pkce;
-use super::seed::{MembershipStatus, Resolved, Seed, SwitchError};
-use crate::seed::Impersonator;
-use crate::Secret;
+use crate::clock::Clock;
+use crate::events::EventLog;
+use crate::faults::{Counters, Faults};
+use crate::ids::{self, RandomError};
+use crate::keys::SigningKey;
+use crate::pkce;
+use crate::seed::{Impersonator, MembershipStatus, Resolved, Seed, SwitchError};
 
 /// How long an authorization code can be redeemed.
 pub(crate) const CODE_TTL_MS: i64 = 10 * 60 * 1000;
@@ -51,7 +50,7 @@ pub(crate) struct UserRec {
     pub(crate) email: String,
     pub(crate) first_name: Option<String>,
     pub(crate) last_name: Option<String>,
-    pub(crate) password: Option<Secret>,
+    pub(crate) password: Option<SecretString>,
     pub(crate) email_verified: bool,
     pub(crate) profile_picture_url: Option<String>,
     pub(crate) locale: Option<String>,
@@ -123,7 +122,7 @@ impl MemberRec {
 pub(crate) struct ApiKeyRec {
     pub(crate) id: String,
     pub(crate) name: String,
-    pub(crate) value: Option<Secret>,
+    pub(crate) value: Option<SecretString>,
     pub(crate) org_id: Option<String>,
     pub(crate) permissions: Vec<String>,
     pub(crate) created_ms: i64,
@@ -144,7 +143,7 @@ pub(crate) enum AutoApprove {
 #[derive(Debug)]
 pub(crate) struct Settings {
     pub(crate) client_id: String,
-    pub(crate) api_key: Secret,
+    pub(crate) api_key: SecretString,
     pub(crate) redirect_uris: Vec<String>,
     pub(crate) token_ttl: Duration,
     pub(crate) auto_approve: AutoApprove,
@@ -885,7 +884,7 @@ impl Store {
             email: email.trim().to_owned(),
             first_name,
             last_name,
-            password: Some(Secret::new(password)),
+            password: Some(SecretString::from(password)),
             email_verified: false,
             profile_picture_url: None,
             locale: None,
@@ -901,7 +900,7 @@ impl Store {
             last_sign_in_ms: None,
         });
         if let Some(user) = self.user(&id) {
-            let data = super::wire::user_json(user);
+            let data = crate::wire::user_json(user);
             self.events.record("user.created", data, now);
         }
         Ok(id)
@@ -951,7 +950,7 @@ mod tests {
         let resolved = seed.resolve().unwrap();
         let settings = Settings {
             client_id: "client_1".to_owned(),
-            api_key: Secret::new("sk_1"),
+            api_key: SecretString::from("sk_1"),
             redirect_uris: Vec::new(),
             token_ttl: Duration::from_secs(300),
             auto_approve: AutoApprove::Off,

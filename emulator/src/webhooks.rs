@@ -20,11 +20,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::hmac;
+use secrecy::{ExposeSecret as _, SecretString};
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
-use super::events::Event;
-use crate::Secret;
+use crate::events::Event;
 
 /// The waits between attempts: five attempts in all, the last about 7.6 s after the first.
 pub(crate) const RETRY_DELAYS: [Duration; 4] = [
@@ -133,7 +133,7 @@ impl Drop for Delivery {
 }
 
 /// Starts delivering to `url` with `secret`: the queue to record into, and the task.
-pub(crate) fn start(url: url::Url, secret: Secret) -> Result<(Queue, Delivery), String> {
+pub(crate) fn start(url: url::Url, secret: SecretString) -> Result<(Queue, Delivery), String> {
     let client = reqwest::Client::builder()
         // Straight to the URL: a proxy from the environment must not see (or swallow)
         // deliveries meant for a local app.
@@ -161,11 +161,11 @@ pub(crate) fn start(url: url::Url, secret: Secret) -> Result<(Queue, Delivery), 
 async fn deliver_all(
     client: reqwest::Client,
     url: url::Url,
-    secret: Secret,
+    secret: SecretString,
     mut rx: UnboundedReceiver<Event>,
     counts: Arc<Counts>,
 ) {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.expose().as_bytes());
+    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.expose_secret().as_bytes());
     while let Some(event) = rx.recv().await {
         let delivered = deliver(&client, &url, &key, &event, &counts).await;
         let outcome = if delivered {
@@ -228,7 +228,10 @@ pub(crate) fn signature_header(key: &hmac::Key, t_ms: u128, body: &[u8]) -> Stri
     signed.push(b'.');
     signed.extend_from_slice(body);
     let tag = hmac::sign(key, &signed);
-    format!("t={t_ms}, v1={}", crate::util::hex(tag.as_ref()))
+    format!(
+        "t={t_ms}, v1={}",
+        base16ct::lower::encode_string(tag.as_ref())
+    )
 }
 
 /// Milliseconds since the epoch on the system clock.

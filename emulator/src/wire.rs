@@ -8,12 +8,13 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use secrecy::ExposeSecret as _;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::clock::iso8601;
-use super::store::{ApiKeyRec, Issue, MemberRec, OrgRec, UserRec};
+use crate::clock::iso8601;
 use crate::seed::Impersonator;
+use crate::store::{ApiKeyRec, Issue, MemberRec, OrgRec, UserRec};
 
 /// A WorkOS user, every field present (`null` where empty), as in `authenticate` responses.
 #[derive(Debug, Serialize)]
@@ -142,7 +143,7 @@ pub(crate) fn membership(m: &MemberRec, org_name: Option<&str>) -> Value {
 /// A WorkOS API key object (never its value).
 pub(crate) fn api_key(k: &ApiKeyRec) -> Value {
     let created = iso8601(k.created_ms);
-    let value = k.value.as_ref().map_or("", |v| v.expose());
+    let value = k.value.as_ref().map_or("", |v| v.expose_secret());
     let tail: String = value
         .chars()
         .rev()

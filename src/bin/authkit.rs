@@ -7,40 +7,89 @@
 //! authkit emulator [--help]                         run the built-in WorkOS emulator
 //! ```
 //! The cookie password comes from `WORKOS_COOKIE_PASSWORD`, or from a password map file
-//! (a JSON object of id → password) for rotated passwords. On any failure the tool exits
-//! with status 1 and prints one line on stderr saying why.
+//! (a JSON object of id → password) for rotated passwords; either is checked by the
+//! library's own rules ([`PasswordMap::validate`], as `AuthKitConfig` checks them), so the
+//! tool accepts exactly the passwords an app would. On any failure the tool exits with
+//! status 1 and prints one line on stderr saying why.
 
-use authkit_leptos::{PasswordMap, MIN_COOKIE_PASSWORD_LEN};
+use authkit_leptos::{ConfigError, PasswordMap};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-const HELP: &str = "\
-authkit: inspect AuthKit sessions and run a local WorkOS
-
-USAGE:
-    authkit unseal [--password-map FILE] <SEALED|->
-        Print the JSON sealed in a wos-session cookie value (`-` reads it from stdin).
-    authkit seal [--ttl SECONDS] [--password-map FILE] < session.json
-        Seal the JSON read from stdin and print the cookie value.
-    authkit decode-token <JWT|->
-        Print a JWT's header and claims as JSON. The signature is NOT verified.
-    authkit emulator [OPTIONS]
-        Run the built-in WorkOS emulator (see `authkit emulator --help`).
-    authkit --help | --version
-
+/// What `--help` adds under the commands: where passwords come from, and how failures look.
+const AFTER_HELP: &str = "\
 PASSWORDS:
     WORKOS_COOKIE_PASSWORD   the cookie password (at least 32 characters)
     --password-map FILE      a JSON object {\"<id>\": \"<password>\", ...} for rotated
-                             passwords; seals use the largest numeric id
+                             passwords (numeric ids); seals use the largest id
+
+EXAMPLES:
+    authkit unseal --password-map FILE <SEALED|->
+    authkit seal --ttl SECONDS < session.json
+    authkit decode-token -
 
 EXIT STATUS:
-    0 on success; 1 with one line on stderr on any failure.
-";
+    0 on success; 1 with one line on stderr on any failure.";
+
+/// `authkit`: inspect AuthKit sessions and run a local WorkOS.
+#[derive(Debug, Parser)]
+#[command(
+    name = "authkit",
+    version,
+    about = "authkit: inspect AuthKit sessions and run a local WorkOS",
+    after_help = AFTER_HELP
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the JSON sealed in a wos-session cookie value (`-` reads it from stdin)
+    Unseal {
+        /// A JSON object of id -> password, for rotated passwords
+        #[arg(long, value_name = "FILE")]
+        password_map: Option<PathBuf>,
+        /// The cookie value, or a pasted `wos-session=…` pair; `-` reads it from stdin
+        #[arg(value_name = "SEALED|-")]
+        sealed: Option<String>,
+    },
+    /// Seal the JSON read from stdin and print the cookie value
+    Seal {
+        /// Make the seal expire after this many seconds
+        #[arg(long, value_name = "SECONDS")]
+        ttl: Option<u64>,
+        /// A JSON object of id -> password; seals use the largest id
+        #[arg(long, value_name = "FILE")]
+        password_map: Option<PathBuf>,
+    },
+    /// Print a JWT's header and claims as JSON. The signature is NOT verified
+    DecodeToken {
+        /// The token, with or without `Bearer `; `-` reads it from stdin
+        #[arg(value_name = "JWT|-")]
+        token: Option<String>,
+    },
+    /// Run the built-in WorkOS emulator (see `authkit emulator --help`)
+    // Every word after `emulator` (its `--help` too) is the emulator's own command line.
+    #[command(disable_help_flag = true)]
+    Emulator {
+        /// The emulator's options
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "OPTIONS"
+        )]
+        args: Vec<String>,
+    },
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(args) {
+    match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("authkit: {message}");
@@ -49,96 +98,86 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: Vec<String>) -> Result<(), String> {
-    let Some((command, rest)) = args.split_first() else {
-        print!("{HELP}");
-        return Ok(());
+fn run() -> Result<(), String> {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help, --version: clap's text, on stdout.
+        Err(e) if !e.use_stderr() => {
+            print!("{e}");
+            return Ok(());
+        }
+        Err(e) => return Err(one_line(&e)),
     };
-    match command.as_str() {
-        "-h" | "--help" | "help" => {
-            print!("{HELP}");
-            Ok(())
-        }
-        "-V" | "--version" => {
-            println!("authkit {}", env!("CARGO_PKG_VERSION"));
-            Ok(())
-        }
-        "unseal" => unseal(rest),
-        "seal" => seal(rest),
-        "decode-token" => decode_token(rest),
-        "emulator" => {
+    match cli.command {
+        None => Cli::command()
+            .print_long_help()
+            .map_err(|e| format!("cannot print the help: {e}")),
+        Some(Command::Unseal {
+            password_map,
+            sealed,
+        }) => unseal(password_map.as_deref(), sealed),
+        Some(Command::Seal { ttl, password_map }) => seal(ttl, password_map.as_deref()),
+        Some(Command::DecodeToken { token }) => decode_token(token),
+        Some(Command::Emulator { args }) => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-            runtime.block_on(authkit_leptos::emulator::cli::run(rest.to_vec()))
-        }
-        other => Err(format!("unknown command `{other}` (try `authkit --help`)")),
-    }
-}
-
-/// Options shared by `seal` and `unseal`, plus positional arguments.
-struct Options {
-    password_map: Option<String>,
-    ttl: Option<u64>,
-    positional: Vec<String>,
-}
-
-fn parse_options(args: &[String], allow_ttl: bool) -> Result<Options, String> {
-    let mut options = Options {
-        password_map: None,
-        ttl: None,
-        positional: Vec::new(),
-    };
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        match arg.as_str() {
-            "--password-map" => {
-                let file = iter.next().ok_or("--password-map needs a file path")?;
-                options.password_map = Some(file.clone());
-            }
-            "--ttl" if allow_ttl => {
-                let value = iter.next().ok_or("--ttl needs a number of seconds")?;
-                let ttl = value
-                    .parse::<u64>()
-                    .map_err(|_| format!("--ttl `{value}` is not a whole number of seconds"))?;
-                options.ttl = Some(ttl);
-            }
-            "-" => options.positional.push(arg.clone()),
-            flag if flag.starts_with('-') => return Err(format!("unknown option `{flag}`")),
-            _ => options.positional.push(arg.clone()),
+            runtime.block_on(authkit_leptos::emulator::cli::run(args))
         }
     }
-    Ok(options)
 }
 
-fn passwords(map_file: Option<&str>) -> Result<PasswordMap, String> {
-    let map = match map_file {
+/// A clap error as the one line this tool prints: clap's first line (its tips and usage
+/// follow on others), an unknown command named as such.
+fn one_line(error: &clap::Error) -> String {
+    if error.kind() == ErrorKind::InvalidSubcommand {
+        if let Some(ContextValue::String(name)) = error.get(ContextKind::InvalidSubcommand) {
+            return format!("unknown command `{name}` (try `authkit --help`)");
+        }
+    }
+    let text = error.render().to_string();
+    let first = text.lines().next().unwrap_or_default();
+    format!(
+        "{} (try `authkit --help`)",
+        first.strip_prefix("error: ").unwrap_or(first)
+    )
+}
+
+/// The passwords from `--password-map FILE`, else `WORKOS_COOKIE_PASSWORD`, checked by the
+/// library's rules.
+fn passwords(map_file: Option<&Path>) -> Result<PasswordMap, String> {
+    let (map, origin) = match map_file {
         Some(path) => {
             let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read password map {path}: {e}"))?;
+                .map_err(|e| format!("cannot read password map {}: {e}", path.display()))?;
             let entries: std::collections::BTreeMap<String, String> = serde_json::from_str(&text)
                 .map_err(|e| {
-                format!("password map {path} is not a JSON object of id -> password: {e}")
+                format!(
+                    "password map {} is not a JSON object of id -> password: {e}",
+                    path.display()
+                )
             })?;
-            PasswordMap::from_entries(entries)
-                .ok_or_else(|| format!("password map {path} is empty"))?
+            let map = PasswordMap::from_entries(entries)
+                .ok_or_else(|| format!("password map {} is empty", path.display()))?;
+            (map, format!("password map {}", path.display()))
         }
         None => {
             let password = std::env::var("WORKOS_COOKIE_PASSWORD").map_err(|_| {
                 "set WORKOS_COOKIE_PASSWORD (or pass --password-map FILE)".to_owned()
             })?;
-            PasswordMap::single(password)
+            (
+                PasswordMap::single(password),
+                "WORKOS_COOKIE_PASSWORD".to_owned(),
+            )
         }
     };
-    for (id, password) in map.iter() {
-        if password.expose().chars().count() < MIN_COOKIE_PASSWORD_LEN {
-            return Err(format!(
-                "password {id} is shorter than {MIN_COOKIE_PASSWORD_LEN} characters"
-            ));
-        }
-    }
-    Ok(map)
+    map.validate()
+        .map_err(|e: ConfigError| {
+            let problems: Vec<String> = e.problems.into_iter().map(|p| p.message).collect();
+            format!("{origin}: {}", problems.join("; "))
+        })
+        .map(|()| map)
 }
 
 fn read_stdin() -> Result<String, String> {
@@ -149,56 +188,42 @@ fn read_stdin() -> Result<String, String> {
     Ok(text)
 }
 
-/// The single positional argument, or stdin when it is `-`.
-fn single_input(options: &Options, what: &str) -> Result<String, String> {
-    match options.positional.as_slice() {
-        [one] if one == "-" => Ok(read_stdin()?.trim().to_owned()),
-        [one] => Ok(one.trim().to_owned()),
-        [] => Err(format!(
+/// The positional argument, or stdin when it is `-`.
+fn single_input(value: Option<String>, what: &str) -> Result<String, String> {
+    match value.as_deref() {
+        Some("-") => Ok(read_stdin()?.trim().to_owned()),
+        Some(one) => Ok(one.trim().to_owned()),
+        None => Err(format!(
             "missing {what} (pass it as an argument, or `-` for stdin)"
-        )),
-        _ => Err(format!(
-            "expected one {what}, got {}",
-            options.positional.len()
         )),
     }
 }
 
-fn unseal(args: &[String]) -> Result<(), String> {
-    let options = parse_options(args, false)?;
-    let sealed = single_input(&options, "sealed value")?;
+fn unseal(password_map: Option<&Path>, sealed: Option<String>) -> Result<(), String> {
+    let sealed = single_input(sealed, "sealed value")?;
     // Accept a whole `wos-session=...` cookie pair as pasted from the browser.
     let sealed = sealed
         .split_once('=')
         .filter(|(name, _)| !name.contains('*'))
         .map_or(sealed.as_str(), |(_, value)| value);
-    let map = passwords(options.password_map.as_deref())?;
+    let map = passwords(password_map)?;
     let value = authkit_leptos::seal::unseal_json(sealed, &map).map_err(|e| e.to_string())?;
     print_json(&value)
 }
 
-fn seal(args: &[String]) -> Result<(), String> {
-    let options = parse_options(args, true)?;
-    if !options.positional.is_empty() {
-        return Err("seal reads the JSON from stdin and takes no arguments".to_owned());
-    }
+fn seal(ttl: Option<u64>, password_map: Option<&Path>) -> Result<(), String> {
     let text = read_stdin()?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("stdin is not JSON: {e}"))?;
-    let map = passwords(options.password_map.as_deref())?;
-    let sealed =
-        authkit_leptos::seal::seal_json(&value, &map, options.ttl.map(Duration::from_secs))
-            .map_err(|e| e.to_string())?;
+    let map = passwords(password_map)?;
+    let sealed = authkit_leptos::seal::seal_json(&value, &map, ttl.map(Duration::from_secs))
+        .map_err(|e| e.to_string())?;
     println!("{sealed}");
     Ok(())
 }
 
-fn decode_token(args: &[String]) -> Result<(), String> {
-    let options = parse_options(args, false)?;
-    if options.password_map.is_some() {
-        return Err("decode-token takes no --password-map".to_owned());
-    }
-    let token = single_input(&options, "token")?;
+fn decode_token(token: Option<String>) -> Result<(), String> {
+    let token = single_input(token, "token")?;
     let token = token.strip_prefix("Bearer ").unwrap_or(&token);
     let (header, claims) =
         authkit_leptos::jwt::decode_unverified(token).map_err(|e| e.to_string())?;

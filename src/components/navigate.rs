@@ -2,10 +2,12 @@
 //!
 //! A server function that answers [`AuthError::SignInRequired`] or
 //! [`AuthError::ReauthenticationRequired`] to a WebAssembly caller ends in a full-page
-//! navigation: the crate's `FromServerFnError::de` for [`AuthError`] calls
+//! navigation: server_fn decodes a server function's error in the browser with
+//! `FromServerFnError::de`, and the crate's implementation for [`AuthError`] (here, beside
+//! [`decode_server_fn_error`] that apps with their own error type call) follows it with
 //! [`follow_auth_error`], so apps need no glue code. An error value can reach the page from
-//! its URL (Leptos carries a failed server action's error in `?__path=…&__err=…`), so the URL
-//! inside the error is never trusted as it is:
+//! its URL (Leptos carries a failed server action's error in `?__path=…&__err=…`), so the
+//! URL inside the error is never trusted as it is:
 //!
 //! - sign-in goes to the configured sign-in route with the page the user is on as
 //!   `return_to` (the URL in the error is ignored);
@@ -15,28 +17,51 @@
 use crate::error::AuthError;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::de::DeserializeOwned;
-use std::cell::RefCell;
 
 use super::snapshot::ClientConfig;
 
+#[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
 thread_local! {
-    /// The configuration the provider last saw (the browser runs one thread).
-    static CONFIG: RefCell<Option<ClientConfig>> = const { RefCell::new(None) };
+    /// The configuration the provider last saw, for navigations started outside any
+    /// reactive owner: server_fn decodes an error wherever the call was awaited (a plain
+    /// `spawn_local` has no owner, so no context to read it from). The browser runs one
+    /// thread, and only the browser follows errors: the server keeps no such state.
+    static CONFIG: std::cell::RefCell<Option<ClientConfig>> = const { std::cell::RefCell::new(None) };
 }
 
-/// Remembers the client configuration for navigations started outside any reactive
-/// owner (a server function's error decoding).
+/// Remembers the client configuration for navigations started outside any reactive owner
+/// (a server function's error decoding). In the browser only: on the server, where no
+/// error is followed, it does nothing, so no render writes shared state.
 pub(crate) fn remember_config(config: &ClientConfig) {
+    #[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
     CONFIG.with(|c| *c.borrow_mut() = Some(config.clone()));
+    #[cfg(not(all(feature = "hydrate", target_arch = "wasm32")))]
+    let _ = config;
 }
 
-/// The configuration the provider last saw, else the defaults.
-#[cfg_attr(
-    not(all(feature = "hydrate", target_arch = "wasm32")),
-    allow(dead_code)
-)]
+/// The configuration the provider last saw, else the defaults (in the browser).
+#[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
 pub(crate) fn current_config() -> ClientConfig {
     CONFIG.with(|c| c.borrow().clone()).unwrap_or_default()
+}
+
+impl FromServerFnError for AuthError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        Self::ServerFn(value.to_string())
+    }
+
+    /// Decodes the error a server function answered (or the layer's `401` body in
+    /// middleware-auth mode) and, in the browser, follows a sign-in or re-authentication
+    /// error with a full-page navigation ([`follow_auth_error`]): apps need no glue code
+    /// for it.
+    fn de(data: leptos::server_fn::Bytes) -> Self {
+        let error = serde_json::from_slice(&data)
+            .unwrap_or_else(|e| Self::ServerFn(format!("undecodable error response: {e}")));
+        follow_auth_error(&error);
+        error
+    }
 }
 
 /// An error type that may carry an [`AuthError`]: implement it for your server functions'

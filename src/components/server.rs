@@ -13,14 +13,19 @@ use leptos::server;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The server functions here that answer a signed-out caller with a signed-out value (not
-/// an error); middleware-auth mode lets them through.
+/// The paths of the server functions here that answer a signed-out caller with a
+/// signed-out value (not an error); middleware-auth mode lets them through. Read from the
+/// functions themselves (`ServerFn::PATH`, what `#[server]` registers), so a renamed
+/// endpoint cannot leave a stale path behind.
 #[cfg(feature = "ssr")]
-pub(crate) const SIGNED_OUT_ANSWERS: [&str; 3] = [
-    "/api/authkit/snapshot",
-    "/api/authkit/access-token",
-    "/api/authkit/organizations",
-];
+pub(crate) const SIGNED_OUT_ANSWERS: [&str; 3] = {
+    use leptos::server_fn::ServerFn as _;
+    [
+        AuthSnapshotFn::PATH,
+        GetAccessToken::PATH,
+        ListOrganizations::PATH,
+    ]
+};
 
 /// The session as the browser may see it, read again (after a sign-in elsewhere, an
 /// organization switch, or when the tab regains focus). Never contains a token.

@@ -25,11 +25,12 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_lc_rs::signature::{ParsedPublicKey, RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde::Serialize;
+use serde::{Deserialize as _, Serialize};
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use super::error::{echo, JwksFetchError, JwtError};
+use crate::workos::Jwk;
 
 /// How long a fetched key set is used before it is fetched again.
 pub(super) const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(600);
@@ -146,19 +147,24 @@ struct KeySet {
 }
 
 impl KeySet {
-    /// Reads a JWKS document. Keys that are not RS256 signature keys with a `kid` are
-    /// skipped, as `jose` does; a document without a `keys` array is an error.
+    /// Reads a JWKS document. Each member of `keys` is read as the crate's typed [`Jwk`];
+    /// members that are not a JWK (not an object, a field of the wrong type) and keys that
+    /// are not RS256 signature keys with a `kid` are skipped, as `jose` does; a document
+    /// without a `keys` array is an error.
     fn parse(document: &Value, fetched_at: Instant) -> Result<Self, String> {
         let keys = document
             .get("keys")
             .and_then(Value::as_array)
             .ok_or("the JWKS document has no \"keys\" array")?;
         let mut by_kid = HashMap::new();
-        for jwk in keys {
-            let Some(kid) = rs256_candidate(jwk) else {
+        for member in keys {
+            let Ok(jwk) = Jwk::deserialize(member) else {
                 continue;
             };
-            let slot = match parse_rsa(kid, jwk) {
+            let Some(kid) = rs256_candidate(&jwk) else {
+                continue;
+            };
+            let slot = match parse_rsa(kid, &jwk) {
                 Ok(key) => Slot::Key(Arc::new(key)),
                 Err(reason) => Slot::Unusable(reason),
             };
@@ -184,40 +190,29 @@ impl KeySet {
 
 /// The `kid` of a JWK that may verify RS256 tokens: `kty` RSA, and `alg`, `use` and
 /// `key_ops` compatible when present.
-fn rs256_candidate(jwk: &Value) -> Option<&str> {
-    let field = |name: &str| jwk.get(name);
-    if field("kty")?.as_str()? != "RSA" {
+fn rs256_candidate(jwk: &Jwk) -> Option<&str> {
+    let compatible = jwk.kty == "RSA"
+        && jwk.alg.as_deref().is_none_or(|alg| alg == "RS256")
+        && jwk.use_.as_deref().is_none_or(|usage| usage == "sig")
+        && jwk
+            .key_ops
+            .as_ref()
+            .is_none_or(|ops| ops.iter().any(|op| op == "verify"));
+    if !compatible {
         return None;
     }
-    if field("alg").is_some_and(|alg| alg.as_str() != Some("RS256")) {
-        return None;
-    }
-    if field("use").is_some_and(|usage| usage.as_str() != Some("sig")) {
-        return None;
-    }
-    if let Some(ops) = field("key_ops") {
-        let verify = ops
-            .as_array()
-            .is_some_and(|ops| ops.iter().any(|op| op.as_str() == Some("verify")));
-        if !verify {
-            return None;
-        }
-    }
-    field("kid")?.as_str()
+    jwk.kid.as_deref()
 }
 
-fn parse_rsa(kid: &str, jwk: &Value) -> Result<RsaKey, String> {
-    let component = |name: &str| -> Result<Vec<u8>, String> {
-        let text = jwk
-            .get(name)
-            .and_then(Value::as_str)
-            .ok_or_else(|| format!("missing \"{name}\""))?;
+fn parse_rsa(kid: &str, jwk: &Jwk) -> Result<RsaKey, String> {
+    let component = |name: &str, value: Option<&str>| -> Result<Vec<u8>, String> {
+        let text = value.ok_or_else(|| format!("missing \"{name}\""))?;
         URL_SAFE_NO_PAD
             .decode(text)
             .map_err(|_| format!("\"{name}\" is not unpadded base64url"))
     };
-    let n = component("n")?;
-    let e = component("e")?;
+    let n = component("n", jwk.n.as_deref())?;
+    let e = component("e", jwk.e.as_deref())?;
     let modulus_len = n.iter().skip_while(|b| **b == 0).count();
     if modulus_len < MIN_RSA_MODULUS_BYTES {
         return Err(format!(

@@ -3,7 +3,8 @@
 //! The value is either a delay in seconds or an HTTP date. WorkOS sends seconds; the WorkOS Node
 //! SDK also reads fractional seconds (`Number(value)`), so those are accepted too. Dates are read
 //! in all three forms RFC 9110 §5.6.7 obliges a recipient to accept (IMF-fixdate, RFC 850,
-//! asctime). Anything else is ignored: the header is advice, never a reason to fail a call.
+//! asctime), by the `httpdate` crate. Anything else is ignored: the header is advice, never a
+//! reason to fail a call.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -29,105 +30,12 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
     ))
 }
 
-/// Seconds since the Unix epoch for an HTTP date in any of the three RFC 9110 forms.
+/// Seconds since the Unix epoch for an HTTP date in any of the three RFC 9110 forms, read
+/// by `httpdate` (hyper's own parser, already in the tree): exact field widths, a weekday
+/// that matches the date, years 1970 to 9999.
 fn parse_http_date(value: &str) -> Option<u64> {
-    let tokens: Vec<&str> = value.split_ascii_whitespace().collect();
-    let (day, month, year, time) = match tokens.as_slice() {
-        // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
-        [wd, day, month, year, time, "GMT"] if is_day_name(wd, ",", false) && year.len() == 4 => (
-            parse_num(day, 2)?,
-            month_number(month)?,
-            parse_num(year, 4)?,
-            *time,
-        ),
-        // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
-        [wd, date, time, "GMT"] if is_day_name(wd, ",", true) => {
-            let mut parts = date.split('-');
-            let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
-            if parts.next().is_some() {
-                return None;
-            }
-            let yy = parse_num(y, 2)?;
-            // Two-digit years: the RFC 9110 rule of "not more than 50 years ahead", fixed at 1970.
-            let year = if yy >= 70 { 1900 + yy } else { 2000 + yy };
-            (parse_num(d, 2)?, month_number(m)?, year, *time)
-        }
-        // asctime: Sun Nov  6 08:49:37 1994
-        [wd, month, day, time, year] if is_day_name(wd, "", false) && year.len() == 4 => (
-            parse_day_1_or_2(day)?,
-            month_number(month)?,
-            parse_num(year, 4)?,
-            *time,
-        ),
-        _ => return None,
-    };
-    let mut hms = time.split(':');
-    let (h, m, s) = (hms.next()?, hms.next()?, hms.next()?);
-    if hms.next().is_some() {
-        return None;
-    }
-    let (h, m, s) = (parse_num(h, 2)?, parse_num(m, 2)?, parse_num(s, 2)?);
-    if day == 0 || day > 31 || h > 23 || m > 59 || s > 60 || year < 1970 {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    Some(days * 86_400 + h * 3600 + m * 60 + s)
-}
-
-/// `Sun` (or `Sunday` when `long`), followed by `suffix`.
-fn is_day_name(token: &str, suffix: &str, long: bool) -> bool {
-    const DAYS: [&str; 7] = [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ];
-    let Some(name) = token.strip_suffix(suffix) else {
-        return false;
-    };
-    DAYS.iter().any(|d| {
-        if long {
-            *d == name
-        } else {
-            d.get(..3) == Some(name)
-        }
-    })
-}
-
-fn parse_num(s: &str, digits: usize) -> Option<u64> {
-    if s.len() == digits && s.bytes().all(|b| b.is_ascii_digit()) {
-        s.parse().ok()
-    } else {
-        None
-    }
-}
-
-fn parse_day_1_or_2(s: &str) -> Option<u64> {
-    parse_num(s, 1).or_else(|| parse_num(s, 2))
-}
-
-fn month_number(name: &str) -> Option<u64> {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    MONTHS
-        .iter()
-        .zip(1..)
-        .find_map(|(m, n)| (*m == name).then_some(n))
-}
-
-/// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm), for years ≥ 1970.
-fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(UNIX_EPOCH).ok()?.as_secs())
 }
 
 #[cfg(test)]

@@ -182,6 +182,83 @@ fn failures_exit_1_with_one_line() {
     );
 }
 
+/// One rule, one place: the tool checks cookie passwords with the library's own rules
+/// (`PasswordMap::validate`, as `AuthKitConfig` runs it), so on the edges — lengths counted
+/// in UTF-16 code units as iron-session counts them, ids iron-session can seal with — the
+/// tool and an app accept and refuse the same password maps.
+#[test]
+fn the_tool_and_the_library_agree_on_cookie_passwords() {
+    use authkit_leptos::{AuthKitConfig, PasswordMap};
+    let emoji = "\u{1F600}";
+    let cases: Vec<(&str, Vec<(&str, String)>)> = vec![
+        // 16 characters, 32 UTF-16 code units: long enough for iron-session.
+        ("16 emoji", vec![("1", emoji.repeat(16))]),
+        ("15 emoji and a letter", vec![("1", emoji.repeat(15) + "a")]),
+        ("31 accented letters", vec![("1", "é".repeat(31))]),
+        ("32 accented letters", vec![("1", "é".repeat(32))]),
+        ("31 ASCII", vec![("1", "x".repeat(31))]),
+        ("32 ASCII", vec![("1", "x".repeat(32))]),
+        (
+            "a word id",
+            vec![("1", PASSWORD.into()), ("v2", PASSWORD.into())],
+        ),
+        ("an empty id", vec![("", PASSWORD.into())]),
+        ("a negative id", vec![("-1", PASSWORD.into())]),
+        (
+            "numeric ids",
+            vec![("1", PASSWORD.into()), ("20", PASSWORD.into())],
+        ),
+    ];
+    let dir = std::env::temp_dir().join(format!("authkit-cli-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, entries) in cases {
+        let map = PasswordMap::from_entries(entries.clone()).unwrap();
+        let library = AuthKitConfig::builder()
+            .client_id("client_1")
+            .api_key("sk_test_1")
+            .redirect_uri("http://localhost:3000/callback")
+            .cookie_passwords(map)
+            .build();
+        let file = dir.join("map.json");
+        let json: serde_json::Map<String, serde_json::Value> = entries
+            .iter()
+            .map(|(id, password)| ((*id).to_owned(), password.as_str().into()))
+            .collect();
+        std::fs::write(&file, serde_json::Value::Object(json).to_string()).unwrap();
+        let tool = authkit(
+            &["seal", "--password-map", file.to_str().unwrap()],
+            SESSION,
+            None,
+        );
+        match library {
+            Ok(_) => {
+                assert!(tool.status.success(), "{name}: {}", stderr(&tool));
+                // What it sealed unseals with the same map.
+                let sealed = stdout(&tool).trim().to_owned();
+                let back = authkit(
+                    &["unseal", "--password-map", file.to_str().unwrap(), &sealed],
+                    "",
+                    None,
+                );
+                assert!(back.status.success(), "{name}: {}", stderr(&back));
+            }
+            Err(e) => {
+                // The tool refuses with the library's own words.
+                let message = &e.problems[0].message;
+                assert_one_line_failure(&tool, message);
+            }
+        }
+    }
+    // And from WORKOS_COOKIE_PASSWORD: 16 emoji are enough, 31 accented letters are not.
+    let out = authkit(&["seal"], SESSION, Some(&emoji.repeat(16)));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_one_line_failure(
+        &authkit(&["seal"], SESSION, Some(&"é".repeat(31))),
+        "at least 32 characters",
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn decode_token_prints_header_and_claims() {
     use base64::Engine as _;

@@ -317,3 +317,25 @@ async fn save_session_stores_a_session_from_a_custom_flow() {
     let (_, who) = h.whoami("/", Some(cookie_value(&set))).await;
     assert_eq!(who["email"], "ada@example.com");
 }
+
+/// Middleware-auth mode with no public path: the components' own reads of the session
+/// (which a public page's provider makes on focus) answer a signed-out visitor with
+/// "signed out", while the app's own server functions get the `401` sign-in answer. The
+/// layer takes their paths from the server functions themselves.
+#[tokio::test]
+async fn middleware_auth_lets_the_components_reads_answer_signed_out() {
+    let a = leptos(Options {
+        layer: |l| l.middleware_auth([] as [&str; 0]).expect("no pattern"),
+        ..Options::default()
+    })
+    .await;
+    let (status, body, _) = a.call("authkit/snapshot", "", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["user"], serde_json::Value::Null, "{body}");
+    let (status, body, _) = a.call("authkit/access-token", "", None).await;
+    assert_eq!((status, body), (StatusCode::OK, serde_json::Value::Null));
+    let (status, body, _) = a.call("authkit/organizations", "", None).await;
+    assert_eq!((status, body), (StatusCode::OK, serde_json::json!([])));
+    let (status, _, _) = a.call("whoami", "", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

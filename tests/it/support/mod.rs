@@ -11,6 +11,13 @@
 //!   the demo's suite through `#[path]`).
 //! - [`redis_server`]: a real `redis-server` per test.
 //! - [`checkout`]: the checkout the test runs in (shared with the other test crates).
+//!
+//! The files other test trees share (`checkout`, `token`, `attack`, `capture`,
+//! `redis_server`) are included there by `#[path]`, not made a test-support crate: each test
+//! binary compiles them either way, a crate would repeat these dev-dependencies in a
+//! manifest of its own, `checkout::manifest_dir`'s build-time fallback must name the
+//! including crate's directory (in a crate it would name the support crate's), and the
+//! includes are eight lines in five files.
 #![allow(unreachable_pub)]
 
 pub mod attack;
