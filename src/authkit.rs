@@ -261,7 +261,7 @@ impl fmt::Debug for AuthKit {
 }
 
 /// What the layer concluded about one request's cookie.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) enum CookieAction {
     /// Leave the cookie as it is.
     Keep,
@@ -270,6 +270,18 @@ pub(crate) enum CookieAction {
     /// Delete it (unreadable, foreign, or the session ended).
     Delete,
 }
+
+/// The sealed session is a bearer credential: `Debug` shows its length only.
+impl fmt::Debug for CookieAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Keep => f.write_str("Keep"),
+            Self::Set(sealed) => write!(f, "Set([sealed session, {} bytes])", sealed.len()),
+            Self::Delete => f.write_str("Delete"),
+        }
+    }
+}
+
 
 /// The session as resolved for one request.
 #[derive(Clone, Debug)]
@@ -786,5 +798,29 @@ mod tests {
             ..(*foreign).clone()
         };
         assert!(kit.adopted_claims(&ada, &planted).await.is_none());
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    //! The internal types that carry a sealed session cookie never show it in `Debug`
+    //! (#23 item 8): a `{:?}` in a log line must not hand out a session.
+
+    use super::*;
+
+    #[test]
+    fn cookie_actions_and_resolved_sessions_hide_the_seal() {
+        let sealed = "Fe26.2*1*salt*iv*SEALEDSESSION*exp*salt*mac~2".to_owned();
+        let action = CookieAction::Set(sealed.clone());
+        assert!(
+            !format!("{action:?}").contains("SEALEDSESSION"),
+            "{action:?}"
+        );
+        assert!(format!("{action:?}").starts_with("Set"), "{action:?}");
+        let resolved = Resolved::signed_out(CookieAction::Set(sealed));
+        assert!(
+            !format!("{resolved:?}").contains("SEALEDSESSION"),
+            "{resolved:?}"
+        );
     }
 }

@@ -261,12 +261,24 @@ impl CallbackOptions {
 }
 
 /// The callback's query.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub(crate) struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
+}
+
+/// The code is a one-time credential and the state a sealed value: `Debug` says only
+/// whether they are there.
+impl fmt::Debug for CallbackQuery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackQuery")
+            .field("has_code", &self.code.is_some())
+            .field("has_state", &self.state.is_some())
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The callback route (`GET` at the redirect URI's path, mounted by [`AuthKit::routes`]).
@@ -476,4 +488,26 @@ a{{color:#6e56cf}}code{{color:#60646c}}</style></head><body><h1>Couldn't sign yo
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The callback's query holds a one-time credential (the code) and the sealed state:
+    /// `Debug` shows neither (#23 item 8).
+    #[test]
+    fn debug_hides_the_code_and_the_state() {
+        let query = CallbackQuery {
+            code: Some("01SECRETCODE".into()),
+            state: Some("Fe26.2*1*sealedstate~2".into()),
+            error: None,
+            error_description: None,
+        };
+        let text = format!("{query:?}");
+        assert!(
+            !text.contains("SECRETCODE") && !text.contains("sealedstate"),
+            "{text}"
+        );
+    }
 }
