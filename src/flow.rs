@@ -12,7 +12,8 @@ use crate::error::AuthError;
 use crate::headers::cookie_header;
 use crate::jwt::decode_unverified;
 use crate::oauth_state::{
-    sanitize_return_path, verifier_cookie_names, verifier_cookies, FlowState,
+    sanitize_return_path, signed_link_mac, verifier_cookie_names, verifier_cookies, FlowState,
+    LinkParams, SIGNED_LINK_LIFETIME,
 };
 use crate::session::{
     pkce_delete_cookie, session_delete_cookie, session_delete_host_only_cookie, Session,
@@ -37,7 +38,8 @@ pub struct SignInOptions {
     pub login_hint: Option<String>,
     /// OIDC `prompt` (`consent`, …).
     pub prompt: Option<String>,
-    /// Your own state, handed back to the callback's `on_success`.
+    /// Your own state, handed back to the callback's `on_success`. A link that carries it
+    /// is signed (with its other options) and accepted for a day.
     pub state: Option<String>,
     /// Require an authentication no older than this many seconds.
     pub max_age: Option<u64>,
@@ -46,7 +48,9 @@ pub struct SignInOptions {
 impl AuthKit {
     /// A same-origin link that starts signing in with these options (what
     /// [`get_sign_in_url`](crate::get_sign_in_url) returns, for code outside a request:
-    /// e-mails, tests). Custom `state` is signed, so only links the app made can carry it.
+    /// e-mails, tests). A link with custom `state` is signed whole (every option and an
+    /// expiry, with a key derived from the cookie password) and works for a day: only
+    /// links the app made can carry state, and nobody can change their other options.
     pub fn sign_in_link(&self, options: &SignInOptions) -> String {
         self.start_url(ScreenHint::SignIn, options)
     }
@@ -62,9 +66,10 @@ impl AuthKit {
             ScreenHint::SignIn => self.sign_in_path(),
             ScreenHint::SignUp => self.sign_up_path(),
         };
+        let return_to = options.return_to.as_deref().map(sanitize_return_path);
         let mut query = url::form_urlencoded::Serializer::new(String::new());
-        if let Some(v) = &options.return_to {
-            query.append_pair("return_to", &sanitize_return_path(v));
+        if let Some(v) = &return_to {
+            query.append_pair("return_to", v);
         }
         if let Some(v) = &options.organization_id {
             query.append_pair("organization_id", v);
@@ -75,15 +80,27 @@ impl AuthKit {
         if let Some(v) = &options.prompt {
             query.append_pair("prompt", v);
         }
-        if let Some(v) = &options.state {
-            query.append_pair("state", v);
-            query.append_pair(
-                "state_mac",
-                &crate::oauth_state::custom_state_mac(self.config(), v),
-            );
-        }
         if let Some(v) = options.max_age {
             query.append_pair("max_age", &v.to_string());
+        }
+        if let Some(v) = &options.state {
+            // Custom state is signed with the whole link, until a day from now.
+            let params = LinkParams {
+                screen: screen.as_str(),
+                return_to: return_to.as_deref(),
+                organization_id: options.organization_id.as_deref(),
+                login_hint: options.login_hint.as_deref(),
+                prompt: options.prompt.as_deref(),
+                state: Some(v),
+                max_age: options.max_age,
+            };
+            let expires = crate::authkit::unix_now() + SIGNED_LINK_LIFETIME.as_secs();
+            query.append_pair("state", v);
+            query.append_pair("state_expires", &expires.to_string());
+            query.append_pair(
+                "state_mac",
+                &signed_link_mac(self.config(), &params, expires),
+            );
         }
         let query = query.finish();
         if query.is_empty() {

@@ -192,39 +192,112 @@ pub(crate) fn verifier_cookie_names(cookie_header: &str) -> Vec<String> {
     names
 }
 
-/// Domain separation for [`custom_state_mac`]: these MACs mean nothing anywhere else.
-const CUSTOM_STATE_LABEL: &[u8] = b"authkit-leptos sign-in link custom state\0";
+/// How long a sign-in link that carries custom state is accepted after it was made (its
+/// signature says until when): a day, so a link on a page left open, or in an e-mail read
+/// the same day, still works, and a leaked one stops working.
+pub(crate) const SIGNED_LINK_LIFETIME: std::time::Duration =
+    std::time::Duration::from_secs(24 * 60 * 60);
 
-/// The `state_mac` a sign-in link carries beside its custom `state`: HMAC-SHA256 over the
-/// state, keyed by the current cookie password, base64url. Only links the app made (with
-/// [`get_sign_in_url`](crate::get_sign_in_url) or [`AuthKit::sign_in_link`](crate::AuthKit::sign_in_link))
-/// carry one, so a visitor cannot mint state that `on_success` would take for the app's.
-pub(crate) fn custom_state_mac(config: &AuthKitConfig, state: &str) -> String {
-    let (_, password) = config.passwords().current();
-    mac_with(password.expose(), state)
+/// Derives the signing key of sign-in links from a cookie password (domain separation
+/// from the password's other uses: iron's PBKDF2, the refresh store's names): a link's MAC
+/// is never a MAC under the password itself.
+const SIGNED_LINK_KEY_LABEL: &[u8] = b"authkit-leptos sign-in link v2";
+
+/// The parameters of a sign-in link a signature covers: everything the start route reads
+/// (the screen, as the route's path picks it; the return path as it is in the URL, i.e.
+/// already reduced by [`sanitize_return_path`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct LinkParams<'a> {
+    pub(crate) screen: &'a str,
+    pub(crate) return_to: Option<&'a str>,
+    pub(crate) organization_id: Option<&'a str>,
+    pub(crate) login_hint: Option<&'a str>,
+    pub(crate) prompt: Option<&'a str>,
+    pub(crate) state: Option<&'a str>,
+    pub(crate) max_age: Option<u64>,
 }
 
-/// Whether `mac` is [`custom_state_mac`] of `state` under any configured password
-/// (links made before a password rotation stay valid), compared in constant time.
-pub(crate) fn custom_state_mac_is_valid(config: &AuthKitConfig, state: &str, mac: &str) -> bool {
+impl LinkParams<'_> {
+    /// The signed message: every parameter in a fixed order, each present or absent and
+    /// length-prefixed (no two sets of parameters give the same bytes), then the expiry.
+    fn message(&self, expires: u64) -> Vec<u8> {
+        let max_age = self.max_age.map(|v| v.to_string());
+        let mut out = Vec::with_capacity(256);
+        for value in [
+            Some(self.screen),
+            self.return_to,
+            self.organization_id,
+            self.login_hint,
+            self.prompt,
+            self.state,
+            max_age.as_deref(),
+        ] {
+            match value {
+                None => out.push(0),
+                Some(v) => {
+                    out.push(1);
+                    out.extend_from_slice(
+                        &u64::try_from(v.len()).unwrap_or(u64::MAX).to_be_bytes(),
+                    );
+                    out.extend_from_slice(v.as_bytes());
+                }
+            }
+        }
+        out.extend_from_slice(&expires.to_be_bytes());
+        out
+    }
+}
+
+fn signed_link_key(password: &str) -> hmac::Key {
+    let derived = hmac::sign(
+        &hmac::Key::new(hmac::HMAC_SHA256, password.as_bytes()),
+        SIGNED_LINK_KEY_LABEL,
+    );
+    hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref())
+}
+
+/// The `state_mac` of a sign-in link carrying custom state, valid until `expires` (Unix
+/// seconds, the link's `state_expires`): HMAC-SHA256 over every parameter of the link and
+/// the expiry, under a key derived from the current cookie password, base64url. Only links
+/// the app made (with [`get_sign_in_url`](crate::get_sign_in_url) or
+/// [`AuthKit::sign_in_link`](crate::AuthKit::sign_in_link)) carry one, so a visitor can
+/// neither mint state that `on_success` would take for the app's nor change the other
+/// parameters of a link that carries some.
+pub(crate) fn signed_link_mac(
+    config: &AuthKitConfig,
+    params: &LinkParams<'_>,
+    expires: u64,
+) -> String {
     use base64::Engine as _;
+    let (_, password) = config.passwords().current();
+    let tag = hmac::sign(
+        &signed_link_key(password.expose()),
+        &params.message(expires),
+    );
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref())
+}
+
+/// Whether `mac` signs exactly these parameters until `expires`, under the key of any
+/// configured password (links made before a password rotation stay valid), compared in
+/// constant time, and `now` (Unix seconds) is not past `expires`.
+pub(crate) fn signed_link_is_valid(
+    config: &AuthKitConfig,
+    params: &LinkParams<'_>,
+    expires: u64,
+    mac: &str,
+    now: u64,
+) -> bool {
+    use base64::Engine as _;
+    if now > expires {
+        return false;
+    }
     let Ok(tag) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(mac) else {
         return false;
     };
+    let message = params.message(expires);
     config.passwords().iter().any(|(_, password)| {
-        let key = hmac::Key::new(hmac::HMAC_SHA256, password.expose().as_bytes());
-        let mut message = CUSTOM_STATE_LABEL.to_vec();
-        message.extend_from_slice(state.as_bytes());
-        hmac::verify(&key, &message, &tag).is_ok()
+        hmac::verify(&signed_link_key(password.expose()), &message, &tag).is_ok()
     })
-}
-
-fn mac_with(password: &str, state: &str) -> String {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, password.as_bytes());
-    let mut message = CUSTOM_STATE_LABEL.to_vec();
-    message.extend_from_slice(state.as_bytes());
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hmac::sign(&key, &message).as_ref())
 }
 
 #[cfg(test)]
@@ -243,19 +316,107 @@ mod mac_tests {
             .unwrap()
     }
 
+    fn params(state: &str) -> LinkParams<'_> {
+        LinkParams {
+            screen: "sign-in",
+            return_to: Some("/billing"),
+            login_hint: Some("ada@example.com"),
+            state: Some(state),
+            ..Default::default()
+        }
+    }
+
     #[test]
-    fn custom_state_macs_verify_only_for_their_state_and_survive_rotation() {
+    fn link_macs_verify_only_for_their_parameters_and_survive_rotation() {
         let old = config(&[("1", &"a".repeat(32))]);
-        let mac = custom_state_mac(&old, "plan=pro");
-        assert!(custom_state_mac_is_valid(&old, "plan=pro", &mac));
-        assert!(!custom_state_mac_is_valid(&old, "plan=enterprise", &mac));
-        assert!(!custom_state_mac_is_valid(&old, "plan=pro", ""));
-        assert!(!custom_state_mac_is_valid(&old, "plan=pro", "not base64 !"));
-        assert!(!custom_state_mac_is_valid(&old, "plan=pro", &mac[..10]));
+        let p = params("plan=pro");
+        let mac = signed_link_mac(&old, &p, 1_000);
+        assert!(signed_link_is_valid(&old, &p, 1_000, &mac, 999));
+        assert!(!signed_link_is_valid(
+            &old,
+            &params("plan=enterprise"),
+            1_000,
+            &mac,
+            999
+        ));
+        for changed in [
+            LinkParams {
+                screen: "sign-up",
+                ..p
+            },
+            LinkParams {
+                return_to: Some("/admin"),
+                ..p
+            },
+            LinkParams {
+                return_to: None,
+                ..p
+            },
+            LinkParams {
+                login_hint: Some("grace@example.com"),
+                ..p
+            },
+            LinkParams {
+                organization_id: Some("org_1"),
+                ..p
+            },
+            LinkParams {
+                prompt: Some("consent"),
+                ..p
+            },
+            LinkParams {
+                max_age: Some(0),
+                ..p
+            },
+            // The same bytes moved from one parameter to the next.
+            LinkParams {
+                return_to: Some("/billingada@example.com"),
+                login_hint: Some(""),
+                ..p
+            },
+        ] {
+            assert!(
+                !signed_link_is_valid(&old, &changed, 1_000, &mac, 999),
+                "{changed:?}"
+            );
+        }
+        assert!(
+            !signed_link_is_valid(&old, &p, 1_001, &mac, 999),
+            "another expiry"
+        );
+        assert!(!signed_link_is_valid(&old, &p, 1_000, "", 999));
+        assert!(!signed_link_is_valid(&old, &p, 1_000, "not base64 !", 999));
+        assert!(!signed_link_is_valid(&old, &p, 1_000, &mac[..10], 999));
         let rotated = config(&[("1", &"a".repeat(32)), ("2", &"b".repeat(32))]);
-        assert!(custom_state_mac_is_valid(&rotated, "plan=pro", &mac));
+        assert!(signed_link_is_valid(&rotated, &p, 1_000, &mac, 999));
         let other = config(&[("1", &"c".repeat(32))]);
-        assert!(!custom_state_mac_is_valid(&other, "plan=pro", &mac));
+        assert!(!signed_link_is_valid(&other, &p, 1_000, &mac, 999));
+    }
+
+    /// A link is accepted up to its expiry (inclusive) and refused after.
+    #[test]
+    fn link_macs_expire() {
+        let c = config(&[("1", &"a".repeat(32))]);
+        let p = params("plan=pro");
+        let mac = signed_link_mac(&c, &p, 1_000);
+        assert!(signed_link_is_valid(&c, &p, 1_000, &mac, 1_000));
+        assert!(!signed_link_is_valid(&c, &p, 1_000, &mac, 1_001));
+    }
+
+    /// The key is derived from the password: a MAC under the password itself, over the
+    /// same message, is refused.
+    #[test]
+    fn the_key_is_not_the_password() {
+        use base64::Engine as _;
+        let password = "a".repeat(32);
+        let c = config(&[("1", &password)]);
+        let p = params("plan=pro");
+        let raw = hmac::sign(
+            &hmac::Key::new(hmac::HMAC_SHA256, password.as_bytes()),
+            &p.message(1_000),
+        );
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw.as_ref());
+        assert!(!signed_link_is_valid(&c, &p, 1_000, &raw, 999));
     }
 }
 

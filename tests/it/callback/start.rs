@@ -272,3 +272,80 @@ async fn visitors_cannot_mint_custom_state() {
         StatusCode::FOUND
     );
 }
+
+/// A link with custom state is signed whole (#23 item 8): changing, adding or removing any
+/// other sign-in parameter (return path, login hint, organization, prompt, `max_age`) or
+/// its expiry breaks the signature; the signature expires (a day after the link was
+/// made); and its key is derived from the cookie password, so a MAC made with the
+/// password itself (as links were signed before) is refused.
+#[tokio::test]
+async fn a_signed_link_covers_every_parameter_and_expires() {
+    use base64::Engine as _;
+    let h = Harness::new().await;
+    let link = h.kit.sign_in_link(&authkit_leptos::SignInOptions {
+        state: Some("plan=pro".into()),
+        return_to: Some("/billing".into()),
+        login_hint: Some("ada@example.com".into()),
+        organization_id: Some("org_123".into()),
+        ..Default::default()
+    });
+    let q = query_of(&link);
+    let expires: u64 = q
+        .get("state_expires")
+        .unwrap_or_else(|| panic!("no expiry in {link}"))
+        .parse()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        (now + 23 * 3600..=now + 25 * 3600).contains(&expires),
+        "{expires} vs {now}"
+    );
+    let changed = |key: &str, value: Option<&str>| {
+        let mut url = url::Url::parse("http://x.invalid")
+            .unwrap()
+            .join(&link)
+            .unwrap();
+        let mut pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| k != key)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if let Some(v) = value {
+            pairs.push((key.to_owned(), v.to_owned()));
+        }
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+        format!("{}?{}", url.path(), url.query().unwrap())
+    };
+    for forged in [
+        changed("login_hint", Some("grace@example.com")),
+        changed("login_hint", None),
+        changed("return_to", Some("/admin")),
+        changed("organization_id", Some("org_456")),
+        changed("prompt", Some("consent")),
+        changed("max_age", Some("0")),
+        changed("state_expires", Some(&(expires + 3600).to_string())),
+        changed("state_expires", None),
+    ] {
+        let response = h.get(&forged, None).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{forged}");
+        assert!(set_cookies(response.headers()).is_empty(), "{forged}");
+    }
+    assert_eq!(h.get(&link, None).await.status(), StatusCode::FOUND);
+
+    // A MAC under the cookie password itself, over the state alone.
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, PASSWORD.as_bytes());
+    let mut message = b"authkit-leptos sign-in link custom state\0".to_vec();
+    message.extend_from_slice(b"plan=pro");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(aws_lc_rs::hmac::sign(&key, &message).as_ref());
+    let response = h
+        .get(
+            &format!("/auth/sign-in?state=plan%3Dpro&state_mac={raw}"),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
