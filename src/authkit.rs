@@ -5,6 +5,7 @@
 use crate::cache::ExactCache;
 use crate::config::AuthKitConfig;
 use crate::jwt::{decode_unverified, AccessTokenClaims, JwtError, TokenVerifier};
+use crate::lookups::{Lookups, DEFAULT_LOOKUP_RATE};
 use crate::refresh::publication::{open_result, seal_result};
 use crate::refresh::shared::Exchanger;
 use crate::refresh::{
@@ -62,6 +63,7 @@ pub struct AuthKitBuilder {
     on_refresh_success: Option<RefreshSuccessHook>,
     on_refresh_error: Option<RefreshErrorHook>,
     refresh_store: Option<Arc<dyn RefreshStore>>,
+    lookup_rate: u32,
 }
 
 impl fmt::Debug for AuthKitBuilder {
@@ -153,6 +155,21 @@ impl AuthKitBuilder {
         self
     }
 
+    /// The most WorkOS calls per second (sustained; bursts of twice as many) the
+    /// components' lookups may make together — `/api/authkit/organizations` (the
+    /// organizations a user can switch to) and `/api/authkit/organization-name` (the
+    /// impersonation banner). Default 20, a fifth of WorkOS's AuthKit read limit.
+    ///
+    /// Their answers are remembered per user (and per organization) for 30 s, and requests
+    /// that arrive together share one call, so a user costs at most one call per 30 s
+    /// however often the endpoints are called; over this rate the last answer is served,
+    /// else the browser is told to try again. One signed-in user can therefore never push
+    /// the app into WorkOS's rate limit for everyone (#23).
+    pub fn lookup_rate(mut self, per_second: u32) -> Self {
+        self.lookup_rate = per_second;
+        self
+    }
+
     /// Uses this WorkOS client instead of one built from the configuration.
     pub fn client(mut self, client: WorkOsClient) -> Self {
         self.client = Some(client);
@@ -210,6 +227,7 @@ impl AuthKitBuilder {
                 sign_up_path: self.sign_up_path,
                 on_refresh_success: self.on_refresh_success,
                 on_refresh_error: self.on_refresh_error,
+                lookups: Lookups::new(self.lookup_rate),
             }),
         })
     }
@@ -230,7 +248,13 @@ struct Inner {
     sign_up_path: String,
     on_refresh_success: Option<RefreshSuccessHook>,
     on_refresh_error: Option<RefreshErrorHook>,
+    /// The components' WorkOS reads, remembered and bounded in rate.
+    lookups: ComponentLookups,
 }
+
+/// The components' lookups: the organizations a user can switch to, and organization names.
+pub(crate) type ComponentLookups =
+    Lookups<Arc<[crate::components::server::OrganizationChoice]>, String>;
 
 /// The AuthKit handle: configuration, WorkOS client, token verifier and refresh gate.
 /// Cheap to clone; build one per process. It hands out the axum layer and routes:
@@ -336,6 +360,7 @@ impl AuthKit {
             on_refresh_success: None,
             on_refresh_error: None,
             refresh_store: None,
+            lookup_rate: DEFAULT_LOOKUP_RATE,
         }
     }
 
@@ -362,6 +387,11 @@ impl AuthKit {
     /// The sign-up start route's path.
     pub fn sign_up_path(&self) -> &str {
         &self.inner.sign_up_path
+    }
+
+    /// The components' WorkOS lookups (remembered, bounded in rate).
+    pub(crate) fn lookups(&self) -> &ComponentLookups {
+        &self.inner.lookups
     }
 
     /// The callback route's path (the redirect URI's path).
