@@ -12,8 +12,9 @@ use crate::refresh::{
     RefreshError, RefreshErrorHook, RefreshFailure, RefreshOutcome, RefreshStore, RefreshSuccess,
     RefreshSuccessHook, Refresher, SessionUpdate, StoreKey, DEFAULT_GRACE,
 };
-use crate::session::Session;
+use crate::session::{alternative_joins, Session, SessionCookies};
 use crate::workos::{AuthenticateResponse, WorkOsClient, WorkOsError};
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -64,6 +65,7 @@ pub struct AuthKitBuilder {
     on_refresh_error: Option<RefreshErrorHook>,
     refresh_store: Option<Arc<dyn RefreshStore>>,
     lookup_rate: u32,
+    accept_nextjs_flows: bool,
 }
 
 impl fmt::Debug for AuthKitBuilder {
@@ -170,6 +172,20 @@ impl AuthKitBuilder {
         self
     }
 
+    /// Whether the callback also finishes sign-in flows that authkit-nextjs started
+    /// (default `false`). Their flow cookie holds the sealed state itself — which is also in
+    /// the callback URL — under the flow's name or the legacy unsuffixed
+    /// `wos-auth-verifier`; this crate's own flows bind the cookie to a secret the URL does
+    /// not carry, so a callback URL seen by someone else (a log, a `Referer`, a proxy)
+    /// signs in no other browser. Turn it on only while a Next.js app that sends users to
+    /// *this* app's callback (a shared redirect URI) is still being moved over: for those
+    /// flows, whoever sees the callback URL first can finish the sign-in, as with
+    /// authkit-nextjs. The session cookie is interchangeable with a Next.js app either way.
+    pub fn accept_nextjs_flows(mut self, accept: bool) -> Self {
+        self.accept_nextjs_flows = accept;
+        self
+    }
+
     /// Uses this WorkOS client instead of one built from the configuration.
     pub fn client(mut self, client: WorkOsClient) -> Self {
         self.client = Some(client);
@@ -228,6 +244,7 @@ impl AuthKitBuilder {
                 on_refresh_success: self.on_refresh_success,
                 on_refresh_error: self.on_refresh_error,
                 lookups: Lookups::new(self.lookup_rate),
+                accept_nextjs_flows: self.accept_nextjs_flows,
             }),
         })
     }
@@ -250,6 +267,8 @@ struct Inner {
     on_refresh_error: Option<RefreshErrorHook>,
     /// The components' WorkOS reads, remembered and bounded in rate.
     lookups: ComponentLookups,
+    /// The callback finishes flows authkit-nextjs started (cookie = state).
+    accept_nextjs_flows: bool,
 }
 
 /// The components' lookups: the organizations a user can switch to, and organization names.
@@ -306,6 +325,16 @@ impl fmt::Debug for CookieAction {
     }
 }
 
+/// Which of a request's session cookies is its session ([`AuthKit::session_cookie`]).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum SessionCookie<'a> {
+    /// No session cookie.
+    None,
+    /// This value (a plain cookie, or parts joined).
+    One(Cow<'a, str>),
+    /// Cookies of different sessions: signed out, and no cookie written over either.
+    Conflict,
+}
 
 /// The session as resolved for one request.
 #[derive(Clone, Debug)]
@@ -319,7 +348,7 @@ pub(crate) struct Resolved {
 }
 
 impl Resolved {
-    fn signed_out(cookie: CookieAction) -> Self {
+    pub(crate) fn signed_out(cookie: CookieAction) -> Self {
         Self {
             session: None,
             claims: None,
@@ -361,6 +390,7 @@ impl AuthKit {
             on_refresh_error: None,
             refresh_store: None,
             lookup_rate: DEFAULT_LOOKUP_RATE,
+            accept_nextjs_flows: false,
         }
     }
 
@@ -387,6 +417,86 @@ impl AuthKit {
     /// The sign-up start route's path.
     pub fn sign_up_path(&self) -> &str {
         &self.inner.sign_up_path
+    }
+
+    /// Whether the callback finishes flows authkit-nextjs started
+    /// ([`AuthKitBuilder::accept_nextjs_flows`]).
+    pub(crate) fn accepts_nextjs_flows(&self) -> bool {
+        self.inner.accept_nextjs_flows
+    }
+
+    /// Which of a request's session cookies is its session (the layer's, sign-out's and
+    /// the callback's choice alike):
+    ///
+    /// - one candidate (the usual case) is the session, checked by whoever unseals it;
+    /// - several (browsers send a host-only and a domain cookie of one name both, RFC 6265
+    ///   §5.4, and someone who can set cookies on the parent domain can add their own):
+    ///   those that unseal must all be one session (one user, one WorkOS session id) —
+    ///   then the one whose access token expires last — else [`SessionCookie::Conflict`]:
+    ///   one of them was planted (cookie tossing), and neither may win;
+    /// - a split session whose parts do not unseal as the browser sent them first is
+    ///   joined in the other ways the parts allow ([`alternative_joins`]), so junk parts
+    ///   planted beside it never sign the user out.
+    ///
+    /// When nothing unseals, the first candidate is returned (it reads as signed out and is
+    /// deleted, as a garbage cookie is).
+    ///
+    /// [`alternative_joins`]: crate::session::alternative_joins
+    pub(crate) fn session_cookie<'a>(
+        &self,
+        cookies: &'a SessionCookies,
+        headers: &http::HeaderMap,
+    ) -> SessionCookie<'a> {
+        let mut candidates = cookies.candidates();
+        let Some(first) = candidates.next() else {
+            return SessionCookie::None;
+        };
+        let single = candidates.next().is_none();
+        if single && cookies.joined.is_none() {
+            // The common case costs nothing here: `resolve` unseals it.
+            return SessionCookie::One(Cow::Borrowed(first));
+        }
+        let mut found: Vec<(Cow<'a, str>, Arc<Session>)> = cookies
+            .candidates()
+            .filter_map(|v| Some((Cow::Borrowed(v), self.unseal_session(v).ok()?)))
+            .collect();
+        let joined_unseals = cookies
+            .joined
+            .as_deref()
+            .is_some_and(|j| found.iter().any(|(v, _)| v == j));
+        if cookies.joined.is_some() && !joined_unseals {
+            for alternative in alternative_joins(headers, &self.config().cookie().name) {
+                if let Ok(session) = self.unseal_session(&alternative) {
+                    found.push((Cow::Owned(alternative), session));
+                }
+            }
+        }
+        let Some((_, reference)) = found.first() else {
+            return SessionCookie::One(Cow::Borrowed(first));
+        };
+        let owner = |s: &Session| (s.user.id.clone(), token_claim(&s.access_token, "sid"));
+        let reference = owner(reference);
+        if found.iter().any(|(_, s)| owner(s) != reference) {
+            tracing::warn!(
+                candidates = found.len(),
+                "the request carries session cookies of different sessions (a cookie planted \
+                 on the parent domain?); signed out for this request, no cookie written"
+            );
+            return SessionCookie::Conflict;
+        }
+        // One session in several copies (a host-only and a domain cookie, one refreshed
+        // later): the freshest.
+        let newest = found
+            .into_iter()
+            .enumerate()
+            .max_by_key(|(i, (_, s))| {
+                let exp = token_claim(&s.access_token, "exp")
+                    .and_then(|e| e.parse::<u64>().ok())
+                    .unwrap_or_default();
+                (exp, std::cmp::Reverse(*i))
+            })
+            .map(|(_, (value, _))| value);
+        newest.map_or(SessionCookie::One(Cow::Borrowed(first)), SessionCookie::One)
     }
 
     /// The components' WorkOS lookups (remembered, bounded in rate).
@@ -731,6 +841,15 @@ impl Exchanger for AuthKit {
             return None;
         }
         Some(claims)
+    }
+}
+
+/// A claim of a token, read without verification, as text (`sid`, `exp`).
+fn token_claim(token: &str, claim: &str) -> Option<String> {
+    let (_, claims) = decode_unverified(token).ok()?;
+    match claims.get(claim)? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
     }
 }
 

@@ -2,11 +2,12 @@
 //!
 //! A plain axum handler, not a server function (leptos_axum would turn an error into a
 //! redirect to the `Referer`). It checks the flow's state against the per-flow verifier
-//! cookie (login CSRF), unseals the state (tamper-proof, 10-minute lifetime), exchanges
-//! the code with the PKCE verifier, stores the session cookie, deletes the verifier
-//! cookie, and redirects to the return path — reduced to a path and query on this site,
-//! whatever the state says. Failures never show a stack trace: the default error page
-//! says what happened and offers to sign in again; `on_error` replaces it.
+//! cookie (login CSRF), unseals the state (tamper-proof, 10-minute lifetime), marks it
+//! used, exchanges the code with the PKCE verifier, stores the session cookie (deleting
+//! host-only leftovers when a cookie domain is configured), deletes the flow cookie, and
+//! redirects to the return path — reduced to a path and query on this site, whatever the
+//! state says. Failures never show a stack trace: the default error page says what
+//! happened and offers to sign in again; `on_error` replaces it.
 
 use crate::authkit::AuthKit;
 use crate::encoding::html_escape;
@@ -14,8 +15,8 @@ use crate::headers::{redirect_with_cookies, PRIVATE_NO_STORE};
 use crate::oauth_state::{sanitize_return_path, FlowState};
 use crate::request_auth::AccessToken;
 use crate::session::{
-    find_cookie_in_headers, pkce_cookie_name, pkce_delete_cookie, session_set_cookies,
-    SessionCookies, PKCE_COOKIE_PREFIX,
+    find_cookie_in_headers, flow_cookie_name, pkce_delete_cookie, session_set_cookies,
+    SessionCookies,
 };
 use crate::user::{Impersonator, User};
 use crate::workos::{OauthTokens, WorkOsError};
@@ -295,7 +296,7 @@ pub(crate) async fn handle(
     if let Some(state) = query.state.as_deref().filter(|s| !s.is_empty()) {
         cookies.push(pkce_delete_cookie(
             cookie,
-            &pkce_cookie_name(state),
+            &flow_cookie_name(cookie, state),
             secure_url.as_deref(),
         ));
     }
@@ -386,8 +387,16 @@ async fn complete(
     ) else {
         return Err(fail(CallbackErrorCode::MissingAuthParams));
     };
-    let cookie_value = find_cookie_in_headers(headers, &pkce_cookie_name(state))
-        .or_else(|| find_cookie_in_headers(headers, PKCE_COOKIE_PREFIX))
+    let cookie_config = kit.config().cookie();
+    let nextjs = kit.accepts_nextjs_flows();
+    // The flow's own cookie; the legacy unsuffixed name (authkit-nextjs ≤ 3's, which anyone
+    // on the parent domain can also set) only when configured.
+    let cookie_value = find_cookie_in_headers(headers, &flow_cookie_name(cookie_config, state))
+        .or_else(|| {
+            nextjs
+                .then(|| find_cookie_in_headers(headers, &cookie_config.flow_name))
+                .flatten()
+        })
         .ok_or_else(|| fail(CallbackErrorCode::MissingPkceCookie))?;
     if !constant_time_eq(cookie_value.as_bytes(), state.as_bytes()) {
         return Err(fail(CallbackErrorCode::OauthStateMismatch));
@@ -426,6 +435,9 @@ async fn complete(
     let sent = SessionCookies::from_headers(headers, &kit.config().cookie().name);
     let stale = sent.stale_deletions(kit.config().cookie(), Some(secure_url), &session_cookie);
     session_cookie.extend(stale);
+    // With a cookie domain: the host-only cookie and parts from before it was configured
+    // go, so the old session never sits beside (or beats) the new one.
+    session_cookie.extend(sent.host_only_deletions(kit.config().cookie(), Some(secure_url)));
 
     if let Some(hook) = &options.on_success {
         hook(CallbackSuccess {

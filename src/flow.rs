@@ -6,8 +6,15 @@
 //! The layer (middleware-auth mode), the start and sign-out routes, the callback and the
 //! server API all start or end flows through these, so each step is written once; this
 //! module stands below all of them and imports none of them.
+//!
+//! Threat model (details in [`crate::oauth_state`]): a sign-in link that carries custom
+//! state is signed whole, with an expiry and a key derived from the cookie password, so
+//! visitors can neither mint state nor change the rest of such a link. The session a
+//! request's cookies carry is the one they agree on ([`AuthKit::session_cookie`]): cookies
+//! planted on the parent domain never pick it.
 
 use crate::authkit::AuthKit;
+use crate::authkit::SessionCookie;
 use crate::error::AuthError;
 use crate::headers::cookie_header;
 use crate::jwt::decode_unverified;
@@ -16,8 +23,7 @@ use crate::oauth_state::{
     LinkParams, SIGNED_LINK_LIFETIME,
 };
 use crate::session::{
-    pkce_delete_cookie, session_delete_cookie, session_delete_host_only_cookie, Session,
-    SessionCookies,
+    flow_cookie_name, pkce_delete_cookie, session_delete_cookie, Session, SessionCookies,
 };
 use crate::workos::{AuthorizationUrlParams, PkcePair, ScreenHint};
 use axum::body::Body;
@@ -133,7 +139,8 @@ impl AuthKit {
         let sealed = state.seal(self.config()).map_err(AuthError::internal)?;
         // The sealed state is the flow cookie's value: a browser drops a cookie over
         // 4096 bytes silently and the callback would fail; refuse clearly instead.
-        let cookie_bytes = crate::session::pkce_cookie_name(&sealed).len() + 1 + sealed.len();
+        let cookie_bytes =
+            flow_cookie_name(self.config().cookie(), &sealed).len() + 1 + sealed.len();
         if cookie_bytes > crate::session::MAX_COOKIE_BYTES {
             return Err(AuthError::InvalidInput(format!(
                 "the sign-in state would need a {cookie_bytes}-byte cookie, over the {} bytes \
@@ -172,10 +179,11 @@ impl AuthKit {
     ) -> SignOutPlan {
         let config = self.config();
         let secure_url = Some(config.redirect_uri().as_str());
-        let verifier_deletes = verifier_cookie_names(&cookie_header(headers))
-            .iter()
-            .map(|name| pkce_delete_cookie(config.cookie(), name, secure_url))
-            .collect();
+        let verifier_deletes =
+            verifier_cookie_names(&cookie_header(headers), &config.cookie().flow_name)
+                .iter()
+                .map(|name| pkce_delete_cookie(config.cookie(), name, secure_url))
+                .collect();
         let return_path = sanitize_return_path(return_to.unwrap_or("/"));
         // Forget the remembered refreshes of both the cookie the browser sent and the
         // session it became in this request (the layer may have refreshed it), so neither
@@ -199,34 +207,30 @@ impl AuthKit {
             }
             None => return_path,
         };
+        let sent = SessionCookies::from_headers(headers, &config.cookie().name);
         SignOutPlan {
             location,
             session_delete: std::iter::once(session_delete_cookie(config.cookie(), secure_url))
-                .chain(session_delete_host_only_cookie(config.cookie(), secure_url))
-                .chain(
-                    SessionCookies::from_headers(headers, &config.cookie().name).stale_deletions(
-                        config.cookie(),
-                        secure_url,
-                        &[],
-                    ),
-                )
+                .chain(sent.host_only_deletions(config.cookie(), secure_url))
+                .chain(sent.stale_deletions(config.cookie(), secure_url, &[]))
                 .collect(),
             verifier_deletes,
         }
     }
 
     /// The session and its id from the cookie itself (for sign-out on a request the
-    /// layer does not cover, and for the callback's replay check).
+    /// layer does not cover, and for the callback's replay check): the session the
+    /// request's cookies agree on ([`AuthKit::session_cookie`]); none when they name two
+    /// sessions.
     pub(crate) fn session_from_cookie(
         &self,
         headers: &HeaderMap,
     ) -> Option<(std::sync::Arc<Session>, String)> {
-        // The first of the cookies with the session's name that unseals (a stale
-        // host-only twin may come first), else a split session's parts.
         let cookies = SessionCookies::from_headers(headers, &self.config().cookie().name);
-        let session = cookies
-            .candidates()
-            .find_map(|value| self.unseal_session(value).ok())?;
+        let SessionCookie::One(value) = self.session_cookie(&cookies, headers) else {
+            return None;
+        };
+        let session = self.unseal_session(&value).ok()?;
         let (_, claims) = decode_unverified(&session.access_token).ok()?;
         let sid = claims.get("sid")?.as_str()?.to_owned();
         Some((session, sid))

@@ -15,7 +15,7 @@
 use crate::config::{AuthKitConfig, CookieConfig};
 use crate::encoding::hex;
 use crate::seal::{self, SealError};
-use crate::session::{pkce_cookie_name, PKCE_COOKIE_PREFIX, PKCE_STATE_TTL};
+use crate::session::{flow_cookie_name, PKCE_STATE_TTL};
 use aws_lc_rs::hmac;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
@@ -167,9 +167,10 @@ pub(crate) fn verifier_cookies(
         sealed_state,
         secure_url,
     )];
-    let existing = verifier_cookie_names(request_cookie_header.unwrap_or_default());
+    let existing =
+        verifier_cookie_names(request_cookie_header.unwrap_or_default(), &cookie.flow_name);
     if existing.len() >= MAX_VERIFIER_COOKIES {
-        let keep = pkce_cookie_name(sealed_state);
+        let keep = flow_cookie_name(cookie, sealed_state);
         for name in existing.into_iter().filter(|n| *n != keep) {
             out.push(crate::session::pkce_delete_cookie(
                 cookie, &name, secure_url,
@@ -179,12 +180,12 @@ pub(crate) fn verifier_cookies(
     out
 }
 
-/// Every `wos-auth-verifier*` cookie name in a `Cookie` header.
-pub(crate) fn verifier_cookie_names(cookie_header: &str) -> Vec<String> {
+/// Every flow cookie name (`<base>…`, e.g. `wos-auth-verifier*`) in a `Cookie` header.
+pub(crate) fn verifier_cookie_names(cookie_header: &str, base: &str) -> Vec<String> {
     let mut names: Vec<String> = cookie_header
         .split(';')
         .filter_map(|pair| pair.split_once('=').map(|(k, _)| k.trim()))
-        .filter(|k| k.starts_with(PKCE_COOKIE_PREFIX))
+        .filter(|k| k.starts_with(base))
         .map(str::to_owned)
         .collect();
     names.sort();
@@ -551,7 +552,7 @@ mod tests {
             .join("; ");
         let out = verifier_cookies(&c, "state", Some("http://localhost/"), Some(&header));
         assert_eq!(out.len(), 6, "{out:?}");
-        assert!(out[0].starts_with(&pkce_cookie_name("state")));
+        assert!(out[0].starts_with(&crate::session::pkce_cookie_name("state")));
         assert!(out[1..].iter().all(|c| c.contains("Max-Age=0")));
     }
 }
