@@ -1,8 +1,9 @@
 //! The callback route: where WorkOS sends the browser back with `?code=…&state=…`.
 //!
 //! A plain axum handler, not a server function (leptos_axum would turn an error into a
-//! redirect to the `Referer`). It checks the flow's state against the per-flow verifier
-//! cookie (login CSRF), unseals the state (tamper-proof, 10-minute lifetime), marks it
+//! redirect to the `Referer`). It unseals the state (tamper-proof, 10-minute lifetime),
+//! checks that the browser holds the flow's cookie with the secret bound into the state
+//! (login CSRF, and a leaked callback URL: see [`crate::oauth_state`]), marks the state
 //! used, exchanges the code with the PKCE verifier, stores the session cookie (deleting
 //! host-only leftovers when a cookie domain is configured), deletes the flow cookie, and
 //! redirects to the return path — reduced to a path and query on this site, whatever the
@@ -40,7 +41,8 @@ pub enum CallbackErrorCode {
     MissingAuthParams,
     /// The flow's verifier cookie is gone (blocked cookies, another browser, > 10 min).
     MissingPkceCookie,
-    /// The `state` does not match the cookie.
+    /// The flow cookie is not the one of this `state` (another browser, or a cookie made
+    /// up from the callback URL).
     OauthStateMismatch,
     /// The state cannot be unsealed (tampered with, expired, or another password), or a
     /// callback already used it (states are single-use, RFC 9700 §4.7.1).
@@ -390,7 +392,7 @@ async fn complete(
     let cookie_config = kit.config().cookie();
     let nextjs = kit.accepts_nextjs_flows();
     // The flow's own cookie; the legacy unsuffixed name (authkit-nextjs ≤ 3's, which anyone
-    // on the parent domain can also set) only when configured.
+    // on the parent domain can also set) only for Next.js flows.
     let cookie_value = find_cookie_in_headers(headers, &flow_cookie_name(cookie_config, state))
         .or_else(|| {
             nextjs
@@ -398,13 +400,23 @@ async fn complete(
                 .flatten()
         })
         .ok_or_else(|| fail(CallbackErrorCode::MissingPkceCookie))?;
-    if !constant_time_eq(cookie_value.as_bytes(), state.as_bytes()) {
-        return Err(fail(CallbackErrorCode::OauthStateMismatch));
-    }
     let flow = FlowState::unseal(state, kit.config())
         .map_err(|_| fail(CallbackErrorCode::InvalidState))?;
-    // Single-use, before WorkOS is asked: a replayed callback (or a second code obtained
-    // for the same state) never reaches the code exchange.
+    // The browser that started the flow holds the secret bound into the state; the
+    // callback URL alone (anyone who saw it) does not. A flow authkit-nextjs started is
+    // unbound: its cookie is the state itself, accepted only when configured.
+    let from_this_browser = if flow.binding.is_some() {
+        flow.is_bound_to(&cookie_value)
+    } else {
+        nextjs && constant_time_eq(cookie_value.as_bytes(), state.as_bytes())
+    };
+    if !from_this_browser {
+        return Err(fail(CallbackErrorCode::OauthStateMismatch));
+    }
+    // Single-use, before WorkOS is asked and only once the browser is known to be the
+    // one that started the flow (a forged cookie never spends the user's state): a
+    // replayed callback (or a second code obtained for the same state) never reaches the
+    // code exchange.
     if !kit.first_use_of_state(&flow.nonce).await {
         return Err(fail(CallbackErrorCode::InvalidState));
     }

@@ -7,11 +7,13 @@
 //! server API all start or end flows through these, so each step is written once; this
 //! module stands below all of them and imports none of them.
 //!
-//! Threat model (details in [`crate::oauth_state`]): a sign-in link that carries custom
-//! state is signed whole, with an expiry and a key derived from the cookie password, so
-//! visitors can neither mint state nor change the rest of such a link. The session a
-//! request's cookies carry is the one they agree on ([`AuthKit::session_cookie`]): cookies
-//! planted on the parent domain never pick it.
+//! Threat model (details in [`crate::oauth_state`]): a flow's cookie holds a random secret
+//! bound into the sealed state, so the URLs of a flow (which carry the state) are not
+//! enough to finish it in another browser; a sign-in link that carries custom state is
+//! signed whole, with an expiry and a key derived from the cookie password, so visitors can
+//! neither mint state nor change the rest of such a link. The session a request's cookies
+//! carry is the one they agree on ([`AuthKit::session_cookie`]): cookies planted on the
+//! parent domain never pick it.
 
 use crate::authkit::AuthKit;
 use crate::authkit::SessionCookie;
@@ -125,7 +127,7 @@ impl AuthKit {
         request_cookie_header: &str,
     ) -> Result<(url::Url, Vec<String>), AuthError> {
         let pkce = PkcePair::generate().map_err(AuthError::internal)?;
-        let state = FlowState::new(
+        let mut state = FlowState::new(
             pkce.code_verifier().to_owned(),
             options.return_to.clone(),
             options.state.clone(),
@@ -136,9 +138,13 @@ impl AuthKit {
             }
             e => AuthError::internal(e),
         })?;
+        // The flow cookie holds a secret whose digest the state seals: the callback URL
+        // (which carries the state) is not enough to finish the sign-in elsewhere.
+        let secret = state.bind().map_err(AuthError::internal)?;
         let sealed = state.seal(self.config()).map_err(AuthError::internal)?;
-        // The sealed state is the flow cookie's value: a browser drops a cookie over
-        // 4096 bytes silently and the callback would fail; refuse clearly instead.
+        // The state stays within what one cookie holds, as a flow authkit-nextjs finishes
+        // needs it (its cookie holds the state) and so its URLs stay short; refuse clearly
+        // rather than start a flow that cannot finish everywhere.
         let cookie_bytes =
             flow_cookie_name(self.config().cookie(), &sealed).len() + 1 + sealed.len();
         if cookie_bytes > crate::session::MAX_COOKIE_BYTES {
@@ -162,6 +168,7 @@ impl AuthKit {
         let cookies = verifier_cookies(
             self.config().cookie(),
             &sealed,
+            &secret,
             Some(self.config().redirect_uri().as_str()),
             Some(request_cookie_header),
         );

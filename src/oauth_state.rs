@@ -1,13 +1,28 @@
 //! The sign-in flow's state: the PKCE verifier and where to return, sealed into the OAuth
-//! `state` parameter and into a per-flow `wos-auth-verifier-<hash>` cookie.
+//! `state` parameter, and the per-flow `wos-auth-verifier-<hash>` cookie that binds the
+//! flow to the browser that started it.
 //!
 //! Threat model. The state is sealed with the cookie password (iron, TTL 600 s), so it
-//! cannot be forged or read by the browser or by WorkOS. The same sealed string is the
-//! cookie value, so the callback proves that the browser which comes back is the one
-//! that started the flow (login CSRF), and the PKCE verifier never leaves the server
-//! unsealed. One cookie per flow (named by a hash of the state) lets several tabs sign
-//! in at once without clobbering each other; at most [`MAX_VERIFIER_COOKIES`] are kept
-//! so a browser that starts many flows never sends headers large enough to be refused.
+//! cannot be forged or read by the browser or by WorkOS, and the PKCE verifier never
+//! leaves the server unsealed. The state travels in URLs (to WorkOS and back in the
+//! callback URL, which logs, `Referer` headers, proxies and browser history may keep), so
+//! it proves nothing about the browser: the flow cookie does. It holds a random secret
+//! (32 bytes) whose SHA-256 digest is sealed in the state ([`FlowState::binding`]), so
+//! whoever sees a callback URL before the user's browser uses it still cannot finish the
+//! sign-in from another browser — the verifier is not recoverable from the URL alone —
+//! and the callback checks the cookie *before* it records the state as used, so a forged
+//! cookie presented with a seen state does not spend the user's flow. (authkit-nextjs's
+//! cookie holds the sealed state itself; the callback accepts flows of that shape only
+//! with [`AuthKitBuilder::accept_nextjs_flows`](crate::AuthKitBuilder::accept_nextjs_flows).)
+//! The same cookie is what stops login CSRF: a callback whose browser did not start the
+//! flow has no cookie to show. Whoever can set cookies on the parent domain can plant a
+//! flow cookie of their own flow (and so sign a victim into the attacker's account); a
+//! `__Host-` flow cookie name (`WORKOS_FLOW_COOKIE_NAME=__Host-wos-auth-verifier`) stops
+//! that, since no other host can set such a cookie.
+//!
+//! One cookie per flow (named by a hash of the state) lets several tabs sign in at once
+//! without clobbering each other; at most [`MAX_VERIFIER_COOKIES`] are kept so a browser
+//! that starts many flows never sends headers large enough to be refused.
 //!
 //! The return path is reduced to a same-origin path and query before it is sealed and
 //! again before it is used, so `returnTo=https://evil.example` cannot send a user away.
@@ -49,6 +64,11 @@ pub struct FlowState {
     /// Where to send the user after signing in (a same-origin path and query).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_pathname: Option<String>,
+    /// The digest of the secret the flow's cookie holds (base64url SHA-256): the flow can
+    /// be finished only by a browser that shows the secret. `None` in the states
+    /// authkit-nextjs seals (its cookie holds the state itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding: Option<String>,
 }
 
 impl fmt::Debug for FlowState {
@@ -57,6 +77,7 @@ impl fmt::Debug for FlowState {
             .field("code_verifier", &"[redacted]")
             .field("custom_state", &self.custom_state)
             .field("return_pathname", &self.return_pathname)
+            .field("bound", &self.binding.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -108,6 +129,32 @@ impl FlowState {
                     path
                 }
             }),
+            binding: None,
+        })
+    }
+
+    /// Binds the flow to a browser: a new random secret (32 bytes, base64url) for the
+    /// flow's cookie, whose digest goes into the state. Returns the secret.
+    pub(crate) fn bind(&mut self) -> Result<String, StateError> {
+        use base64::Engine as _;
+        let mut secret = [0u8; 32];
+        SystemRandom::new()
+            .fill(&mut secret)
+            .map_err(|_| StateError::Random)?;
+        let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+        self.binding = Some(binding_digest(&secret));
+        Ok(secret)
+    }
+
+    /// Whether the flow cookie's `value` is the secret this state is bound to (compared
+    /// digest to digest, in constant time). `false` for a state without a binding.
+    pub(crate) fn is_bound_to(&self, value: &str) -> bool {
+        self.binding.as_deref().is_some_and(|digest| {
+            aws_lc_rs::constant_time::verify_slices_are_equal(
+                digest.as_bytes(),
+                binding_digest(value).as_bytes(),
+            )
+            .is_ok()
         })
     }
 
@@ -154,17 +201,30 @@ pub(crate) fn sanitize_return_path(input: &str) -> String {
     out
 }
 
-/// The verifier cookie's `Set-Cookie` value and the names of older verifier cookies to
-/// expire (when the browser already holds [`MAX_VERIFIER_COOKIES`] or more).
+/// The digest a bound state seals for its flow cookie's secret: base64url SHA-256 of a
+/// label and the secret.
+fn binding_digest(secret: &str) -> String {
+    use base64::Engine as _;
+    let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    context.update(b"authkit-leptos flow cookie\0");
+    context.update(secret.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(context.finish().as_ref())
+}
+
+/// The flow cookie's `Set-Cookie` value (named for `sealed_state`, holding `value`: the
+/// flow's secret) and the deletions of older flow cookies (when the browser already
+/// holds [`MAX_VERIFIER_COOKIES`] or more).
 pub(crate) fn verifier_cookies(
     cookie: &CookieConfig,
     sealed_state: &str,
+    value: &str,
     secure_url: Option<&str>,
     request_cookie_header: Option<&str>,
 ) -> Vec<String> {
-    let mut out = vec![crate::session::pkce_set_cookie(
+    let mut out = vec![crate::session::flow_set_cookie(
         cookie,
         sealed_state,
+        value,
         secure_url,
     )];
     let existing =
@@ -512,6 +572,25 @@ mod tests {
         assert!((exp - now).abs_diff(600_000) < 5_000, "{exp} vs {now}");
     }
 
+    /// A bound state accepts exactly its secret; an unbound one (authkit-nextjs's shape)
+    /// accepts none; the binding survives sealing.
+    #[test]
+    fn a_bound_state_accepts_only_its_secret() {
+        let mut s = FlowState::new("v".into(), None, None).unwrap();
+        assert!(!s.is_bound_to(""));
+        let secret = s.bind().unwrap();
+        assert_eq!(secret.len(), 43);
+        assert!(s.is_bound_to(&secret));
+        for other in ["", "x", &secret[1..], &format!("{secret}x")] {
+            assert!(!s.is_bound_to(other), "{other}");
+        }
+        let back = FlowState::unseal(&s.seal(&config()).unwrap(), &config()).unwrap();
+        assert!(back.is_bound_to(&secret));
+        assert!(!format!("{back:?}").contains(back.binding.as_deref().unwrap()));
+        let mut t = FlowState::new("v".into(), None, None).unwrap();
+        assert_ne!(t.bind().unwrap(), secret);
+    }
+
     #[test]
     fn nonces_differ_and_debug_hides_the_verifier() {
         let a = FlowState::new("secret-verifier".into(), None, None).unwrap();
@@ -545,14 +624,26 @@ mod tests {
     fn at_most_five_verifier_cookies_are_kept() {
         let c = CookieConfig::default();
         let header = "wos-session=abc; wos-auth-verifier-1=a; wos-auth-verifier-2=b";
-        assert_eq!(verifier_cookies(&c, "state", None, Some(header)).len(), 1);
+        assert_eq!(
+            verifier_cookies(&c, "state", "secret", None, Some(header)).len(),
+            1
+        );
         let header = (1..=5)
             .map(|i| format!("wos-auth-verifier-{i}=x"))
             .collect::<Vec<_>>()
             .join("; ");
-        let out = verifier_cookies(&c, "state", Some("http://localhost/"), Some(&header));
+        let out = verifier_cookies(
+            &c,
+            "state",
+            "secret",
+            Some("http://localhost/"),
+            Some(&header),
+        );
         assert_eq!(out.len(), 6, "{out:?}");
-        assert!(out[0].starts_with(&crate::session::pkce_cookie_name("state")));
+        assert!(out[0].starts_with(&format!(
+            "{}=secret;",
+            crate::session::pkce_cookie_name("state")
+        )));
         assert!(out[1..].iter().all(|c| c.contains("Max-Age=0")));
     }
 }

@@ -33,13 +33,17 @@ async fn the_start_route_sets_a_flow_cookie_and_redirects_to_authkit() {
     assert_eq!(keys, sorted);
     let cookies = set_cookies(response.headers());
     assert_eq!(cookies.len(), 1);
+    // Named after the state; its value is the flow's secret, bound into the state (#23
+    // item 4: authkit-nextjs's holds the state itself).
+    let secret = cookie_value(&cookies[0]);
+    assert!(secret.len() == 43 && secret != q["state"], "{secret}");
     let want = format!(
-        "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600",
+        "{}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600",
         pkce_cookie_name(&q["state"]),
-        q["state"]
     );
     assert_eq!(cookies[0], want);
     let state = FlowState::unseal(&q["state"], h.kit.config()).unwrap();
+    assert!(state.binding.is_some());
     assert_eq!(state.return_pathname.as_deref(), Some("/dashboard?tab=2"));
     assert_eq!(state.code_verifier.len(), 43);
 }
