@@ -11,7 +11,7 @@ use crate::authkit::{unix_now, AuthKit};
 use crate::error::AuthError;
 use crate::headers::is_cross_site;
 use crate::jwt::decode_unverified;
-use crate::request_auth::RequestAuth;
+use crate::request_auth::{current_request, LayerState, RequestAuth};
 use crate::workos::{AuthenticateResponse, ScreenHint};
 use leptos::prelude::use_context;
 use serde::de::DeserializeOwned;
@@ -22,12 +22,12 @@ use crate::request_auth::{Auth, SignedIn};
 
 /// The request's [`RequestAuth`], from the leptos_axum request context.
 pub fn request_auth() -> Result<RequestAuth, AuthError> {
-    let parts = use_context::<http::request::Parts>().ok_or(AuthError::NoRequestContext)?;
-    parts
-        .extensions
-        .get::<RequestAuth>()
+    let parts = current_request()?;
+    let state = LayerState::of(&parts);
+    state
+        .request_auth()
         .cloned()
-        .ok_or_else(|| AuthError::not_covered(parts.uri.path()))
+        .ok_or_else(|| state.not_covered())
 }
 
 /// The current session: `user` is `None` when signed out.
@@ -124,20 +124,11 @@ fn redirect_via_leptos(location: &str) {
 }
 
 /// The AuthKit handle: the layer puts it into every request it sees (covered or not), so an
-/// app needs no context for it; one provided as context still wins.
+/// app needs no context for it.
 fn authkit() -> Result<AuthKit, AuthError> {
-    if let Some(kit) = use_context::<AuthKit>() {
-        return Ok(kit);
-    }
-    let parts = use_context::<http::request::Parts>().ok_or(AuthError::NoRequestContext)?;
-    if let Some(kit) = parts.extensions.get::<AuthKit>() {
-        return Ok(kit.clone());
-    }
-    parts
-        .extensions
-        .get::<RequestAuth>()
-        .map(|a| a.authkit().clone())
-        .ok_or_else(|| AuthError::not_covered(parts.uri.path()))
+    let parts = current_request()?;
+    let state = LayerState::of(&parts);
+    state.authkit().ok_or_else(|| state.not_covered())
 }
 
 /// A same-origin link that starts signing in (works without JavaScript; sets no cookie
@@ -153,14 +144,10 @@ pub async fn get_sign_up_url(options: SignInOptions) -> Result<String, AuthError
 
 /// The body of the [`sign_out`](crate::sign_out) server function.
 pub(crate) async fn sign_out_impl(return_to: Option<String>) -> Result<(), AuthError> {
-    let parts = use_context::<http::request::Parts>().ok_or(AuthError::NoRequestContext)?;
-    let request_auth = parts.extensions.get::<RequestAuth>().cloned();
-    let kit = request_auth
-        .as_ref()
-        .map(|a| a.authkit().clone())
-        .or_else(|| parts.extensions.get::<AuthKit>().cloned())
-        .or_else(use_context::<AuthKit>)
-        .ok_or_else(|| AuthError::not_covered(parts.uri.path()))?;
+    let parts = current_request()?;
+    let state = LayerState::of(&parts);
+    let request_auth = state.request_auth().cloned();
+    let kit = state.authkit().ok_or_else(|| state.not_covered())?;
     if is_cross_site(&parts.headers, kit.config().redirect_uri()) {
         return Err(AuthError::InvalidInput(
             "cross-site sign-out refused".into(),
@@ -193,6 +180,99 @@ pub(crate) async fn sign_out_impl(return_to: Option<String>) -> Result<(), AuthE
     }
     redirect_via_leptos(&plan.location);
     Ok(())
+}
+
+/// The signed-in user's active WorkOS sessions, newest first, the current one marked (as
+/// WorkOS's Sessions API lists them: `GET /user_management/users/{id}/sessions`), for an
+/// account page's "your sessions" list.
+///
+/// # Errors
+/// [`AuthError::SignInRequired`] when signed out; [`AuthError::WorkOs`] when WorkOS did
+/// not answer.
+pub async fn list_user_sessions() -> Result<Vec<crate::SessionInfo>, AuthError> {
+    let auth = request_auth()?;
+    let Some(signed_in) = auth.signed_in() else {
+        return Err(sign_in_required(&auth));
+    };
+    let sessions = active_sessions(auth.authkit(), &signed_in.user.id).await?;
+    Ok(sessions
+        .into_iter()
+        .map(|s| crate::SessionInfo {
+            current: s.id == signed_in.session_id,
+            id: s.id,
+            organization_id: s.organization_id,
+            auth_method: s.auth_method,
+            ip_address: s.ip_address,
+            user_agent: s.user_agent,
+            created_at: s.created_at,
+            expires_at: s.expires_at,
+        })
+        .collect())
+}
+
+/// The user's active sessions, every page (at most 1000).
+async fn active_sessions(
+    kit: &AuthKit,
+    user_id: &str,
+) -> Result<Vec<crate::workos::UserSession>, AuthError> {
+    let mut sessions = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..10 {
+        let page = kit
+            .client()
+            .list_sessions(user_id, after.as_deref())
+            .await
+            .map_err(|e| AuthError::workos(&e))?;
+        sessions.extend(page.data.into_iter().filter(|s| s.is_active()));
+        match page.list_metadata.after {
+            Some(next) if !next.is_empty() => after = Some(next),
+            _ => break,
+        }
+    }
+    Ok(sessions)
+}
+
+/// Signs the user out of every device: revokes each of their active WorkOS sessions (the
+/// Sessions API), records them as ended so every replica signs them out at their next
+/// request (not when their tokens expire), then signs this browser out as
+/// [`sign_out`](crate::sign_out) does. A cross-site request is refused, as sign-out is.
+pub(crate) async fn sign_out_everywhere_impl(return_to: Option<String>) -> Result<(), AuthError> {
+    let auth = request_auth()?;
+    auth.refuse_cross_site_write()?;
+    let Some(signed_in) = auth.signed_in() else {
+        return Err(sign_in_required(&auth));
+    };
+    let kit = auth.authkit().clone();
+    let sessions = active_sessions(&kit, &signed_in.user.id).await?;
+    let mut ended = vec![signed_in.session_id.clone()];
+    for session in sessions {
+        match kit.client().revoke_session(&session.id).await {
+            Ok(()) => {}
+            // Already gone: ended all the same.
+            Err(e) if e.status().map(|s| s.as_u16()) == Some(404) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "could not revoke a session while signing out everywhere");
+                continue;
+            }
+        }
+        ended.push(session.id);
+    }
+    kit.revocations().end_sessions(ended).await;
+    sign_out_impl(return_to).await
+}
+
+/// [`AuthError::SignInRequired`] returning to where this request came from.
+fn sign_in_required(auth: &RequestAuth) -> AuthError {
+    let return_to = return_path(auth);
+    AuthError::SignInRequired {
+        sign_in_url: auth.authkit().start_url(
+            auth.screen_for(&return_to),
+            &SignInOptions {
+                return_to: Some(return_to),
+                ..Default::default()
+            },
+        ),
+    }
 }
 
 /// Refreshes the session now (optionally into another organization) and returns it. The
@@ -406,12 +486,12 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Auth {
         parts: &mut http::request::Parts,
         _: &S,
     ) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<RequestAuth>()
+        let state = LayerState::of(parts);
+        state
+            .request_auth()
             .map(RequestAuth::auth)
             .ok_or_else(|| AuthRejection {
-                error: AuthError::not_covered(parts.uri.path()),
+                error: state.not_covered(),
             })
     }
 }

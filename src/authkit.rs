@@ -6,12 +6,14 @@ use crate::cache::ExactCache;
 use crate::config::AuthKitConfig;
 use crate::jwt::{decode_unverified, AccessTokenClaims, JwtError, TokenVerifier};
 use crate::lookups::{Lookups, DEFAULT_LOOKUP_RATE};
-use crate::refresh::publication::{open_result, seal_result};
+use crate::refresh::publication::{open_result, seal_result, StoreNames};
 use crate::refresh::shared::Exchanger;
 use crate::refresh::{
     RefreshError, RefreshErrorHook, RefreshFailure, RefreshOutcome, RefreshStore, RefreshSuccess,
     RefreshSuccessHook, Refresher, SessionUpdate, StoreKey, DEFAULT_GRACE,
 };
+use crate::revocation::list::Verdict;
+use crate::revocation::Revocations;
 use crate::session::{alternative_joins, Session, SessionCookies};
 use crate::workos::{AuthenticateResponse, WorkOsClient, WorkOsError};
 use std::borrow::Cow;
@@ -33,6 +35,8 @@ const USED_STATE_TTL: Duration = Duration::from_secs(660);
 pub(crate) const DEFAULT_SIGN_IN_PATH: &str = "/auth/sign-in";
 /// Where the sign-up start route is mounted by default.
 pub(crate) const DEFAULT_SIGN_UP_PATH: &str = "/auth/sign-up";
+/// Where the webhook route is mounted by default (when a webhook secret is configured).
+pub(crate) const DEFAULT_WEBHOOK_PATH: &str = "/auth/webhooks";
 
 /// Why [`AuthKitBuilder::build`] (or [`AuthKit::new`]) failed.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +70,8 @@ pub struct AuthKitBuilder {
     refresh_store: Option<Arc<dyn RefreshStore>>,
     lookup_rate: u32,
     accept_nextjs_flows: bool,
+    revocations_kept_for: Duration,
+    webhook_path: String,
 }
 
 impl fmt::Debug for AuthKitBuilder {
@@ -186,6 +192,23 @@ impl AuthKitBuilder {
         self
     }
 
+    /// How long a revocation or role change WorkOS sent is remembered (default one hour):
+    /// at least your access tokens' lifetime (WorkOS dashboard → Authentication →
+    /// Sessions; 5 minutes by default), after which every token it could apply to has
+    /// expired and its refresh asks WorkOS anyway.
+    pub fn revocations_kept_for(mut self, keep: Duration) -> Self {
+        self.revocations_kept_for = keep;
+        self
+    }
+
+    /// Where [`AuthKit::routes`] mounts the webhook route when a webhook secret is
+    /// configured (default `/auth/webhooks`); the URL to enter in the WorkOS dashboard
+    /// (*Webhooks* → *Create endpoint*) is your app's origin plus this path.
+    pub fn webhook_path(mut self, path: impl Into<String>) -> Self {
+        self.webhook_path = path.into();
+        self
+    }
+
     /// Uses this WorkOS client instead of one built from the configuration.
     pub fn client(mut self, client: WorkOsClient) -> Self {
         self.client = Some(client);
@@ -201,6 +224,7 @@ impl AuthKitBuilder {
         for (path, method) in [
             (&self.sign_in_path, "sign_in_path"),
             (&self.sign_up_path, "sign_up_path"),
+            (&self.webhook_path, "webhook_path"),
         ] {
             if !path.starts_with('/') {
                 return Err(BuildError::RoutePath {
@@ -224,7 +248,15 @@ impl AuthKitBuilder {
         if let Some(entries) = self.cache_entries {
             verifier = verifier.verified_token_cache(entries);
         }
+        verifier = verifier.issuers(self.config.issuers().iter().cloned());
         let verifier = verifier.build();
+        let revocations = Revocations::new(
+            self.revocations_kept_for,
+            self.config.webhook_secret().map(|s| s.expose()),
+            self.refresh_store
+                .clone()
+                .map(|store| (store, StoreNames::new(self.config.passwords()))),
+        );
         let refresher = Refresher::new(
             self.refresh_grace,
             self.refresh_store,
@@ -236,6 +268,9 @@ impl AuthKitBuilder {
                 client,
                 verifier,
                 refresher,
+                revocations: Arc::new(revocations),
+                revocations_keep: self.revocations_kept_for,
+                webhook_path: self.webhook_path,
                 sessions: ExactCache::new(self.cache_entries.unwrap_or(UNSEALED_SESSION_CACHE)),
                 used_states: crate::cache::SeenOnce::new(USED_STATES, USED_STATE_TTL),
                 refresh_buffer: self.refresh_buffer,
@@ -256,6 +291,10 @@ struct Inner {
     verifier: TokenVerifier,
     /// The refresh gate, and the store shared with other replicas.
     refresher: Refresher,
+    /// What WorkOS said about sessions (revocations, role changes).
+    revocations: Arc<Revocations>,
+    revocations_keep: Duration,
+    webhook_path: String,
     /// Sessions unsealed recently, by cookie value.
     sessions: ExactCache<Arc<Session>>,
     /// Sign-in states already used by a callback (their nonces' digests).
@@ -391,6 +430,8 @@ impl AuthKit {
             refresh_store: None,
             lookup_rate: DEFAULT_LOOKUP_RATE,
             accept_nextjs_flows: false,
+            revocations_kept_for: crate::revocation::DEFAULT_KEEP,
+            webhook_path: DEFAULT_WEBHOOK_PATH.to_owned(),
         }
     }
 
@@ -504,6 +545,35 @@ impl AuthKit {
         &self.inner.lookups
     }
 
+    /// The webhook route's path, when a webhook secret is configured (see
+    /// [`AuthKitBuilder::webhook_path`]).
+    pub fn webhook_path(&self) -> Option<&str> {
+        self.inner
+            .revocations
+            .webhook()
+            .map(|_| self.inner.webhook_path.as_str())
+    }
+
+    /// Polls WorkOS's Events API for session events every `every` (a few seconds is
+    /// usual) and applies them as the webhook route does — for apps that cannot receive
+    /// webhooks. Revoked sessions are signed out and changed roles refreshed at their next
+    /// request (see [`RefreshStore`] for replicas: with one, a single replica polls and the
+    /// cursor survives restarts). Runs until the returned task is aborted; call it once,
+    /// inside the tokio runtime.
+    pub fn spawn_event_poller(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        crate::revocation::poller::spawn(
+            self.inner.client.clone(),
+            Arc::clone(&self.inner.revocations),
+            self.inner.revocations_keep,
+            every,
+        )
+    }
+
+    /// What WorkOS said about sessions.
+    pub(crate) fn revocations(&self) -> &Revocations {
+        &self.inner.revocations
+    }
+
     /// The callback route's path (the redirect URI's path).
     pub fn callback_path(&self) -> &str {
         self.inner.config.redirect_uri().path()
@@ -588,7 +658,16 @@ impl AuthKit {
                     );
                     return Resolved::signed_out(CookieAction::Delete);
                 }
-                if !v.expired && !self.is_expiring(&v.claims, now) {
+                let changed = match self.inner.revocations.verdict(&v.claims) {
+                    Verdict::Valid => None,
+                    Verdict::Ended => {
+                        tracing::debug!("WorkOS ended this session; signed out");
+                        return Resolved::signed_out(CookieAction::Delete);
+                    }
+                    // Roles or permissions changed: refresh now, as if expiring.
+                    Verdict::Refresh { at } => Some((v.claims.sid.clone(), at)),
+                };
+                if !v.expired && changed.is_none() && !self.is_expiring(&v.claims, now) {
                     return Resolved {
                         session: Some(session),
                         claims: Some(v.claims),
@@ -597,6 +676,14 @@ impl AuthKit {
                     };
                 }
                 let org = v.claims.org_id.clone();
+                if let Some((sid, at)) = changed {
+                    let update = self.refresh(&session, org.as_deref(), false).await;
+                    if update.is_ok() {
+                        self.inner.revocations.refreshed(sid, at);
+                    }
+                    let current = (!v.expired).then(|| (Arc::clone(&session), v.claims));
+                    return self.after_refresh(update, current);
+                }
                 (if v.expired { None } else { Some(v.claims) }, org)
             }
             Err(e) if e.is_transient() => {
@@ -605,13 +692,31 @@ impl AuthKit {
                 tracing::warn!(error = %e, "cannot verify the access token (JWKS unavailable); keeping the cookie");
                 return Resolved::undetermined();
             }
+            Err(e @ JwtError::IssuerMismatch { .. }) => {
+                // A refresh would get a token from the same issuer: signed out at once (no
+                // WorkOS call per request), and the operator told what to configure.
+                tracing::warn!(error = %e, "signed out: the access token's issuer is not accepted");
+                return Resolved::signed_out(CookieAction::Delete);
+            }
             Err(e) => {
                 tracing::debug!(error = %e, "access token does not verify; trying a refresh");
                 (None, unverified_org(&session.access_token))
             }
         };
 
-        match self.refresh(&session, org.as_deref(), false).await {
+        let outcome = self.refresh(&session, org.as_deref(), false).await;
+        self.after_refresh(outcome, current.map(|c| (session, c)))
+    }
+
+    /// What a request gets after its refresh: the new session; or, when the refresh failed
+    /// but the `current` token still works (a proactive refresh), that one; else signed
+    /// out — with the cookie deleted only when the session is over.
+    fn after_refresh(
+        &self,
+        outcome: RefreshOutcome,
+        current: Option<(Arc<Session>, Arc<AccessTokenClaims>)>,
+    ) -> Resolved {
+        match outcome {
             Ok(update) => Resolved {
                 session: Some(Arc::clone(&update.session)),
                 claims: Some(Arc::clone(&update.claims)),
@@ -619,7 +724,7 @@ impl AuthKit {
                 undetermined: false,
             },
             Err(e) => {
-                if let Some(claims) = current.filter(|c| c.exp > unix_now()) {
+                if let Some((session, claims)) = current.filter(|(_, c)| c.exp > unix_now()) {
                     // A proactive refresh failed but the token still works: serve it.
                     tracing::debug!(error = %e, "proactive refresh failed; the current token is still valid");
                     return Resolved {
@@ -927,8 +1032,15 @@ mod tests {
         assert!(kit.adopted_claims(&ada, &mixed).await.is_none());
         // A token whose signature does not verify: refused.
         let mut forged = (*refreshed.session).clone();
-        forged.access_token.pop();
-        forged.access_token.push('A');
+        // A character in the middle of the signature (the last one may carry only padding
+        // bits).
+        let at = forged.access_token.len() - 20;
+        let flipped = if &forged.access_token[at..=at] == "A" {
+            "B"
+        } else {
+            "A"
+        };
+        forged.access_token.replace_range(at..=at, flipped);
         assert!(kit.adopted_claims(&ada, &forged).await.is_none());
     }
 

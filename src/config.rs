@@ -259,6 +259,8 @@ pub struct AuthKitConfig {
     cookie: CookieConfig,
     api_base_url: Url,
     http_timeout: Duration,
+    webhook_secret: Option<Secret>,
+    issuers: Vec<String>,
 }
 
 impl AuthKitConfig {
@@ -278,6 +280,8 @@ impl AuthKitConfig {
     /// | `WORKOS_API_HOSTNAME` | the WorkOS API host | `api.workos.com` |
     /// | `WORKOS_API_HTTPS` | `true` for https; any other value means http | `true` |
     /// | `WORKOS_API_PORT` | the API port | the scheme's |
+    /// | `WORKOS_ISSUER` | the access tokens' accepted `iss` values, comma-separated (custom auth domains) | the API host's own ([`issuers`](Self::issuers)) |
+    /// | `WORKOS_WEBHOOK_SECRET` | the secret of your webhook endpoint (WorkOS dashboard → *Webhooks*); mounts the webhook route | none |
     ///
     /// `NEXT_PUBLIC_WORKOS_REDIRECT_URI` is read when `WORKOS_REDIRECT_URI` is unset, so an
     /// `.env` file shared with a Next.js app works as it is.
@@ -348,6 +352,12 @@ impl AuthKitConfig {
             // As the WorkOS SDKs: only the string "true" means https.
             b.api_https = Some(v == "true");
         }
+        if let Some(v) = get("WORKOS_ISSUER") {
+            b = b.issuers(v.split(',').map(str::trim).filter(|i| !i.is_empty()));
+        }
+        if let Some(v) = get("WORKOS_WEBHOOK_SECRET") {
+            b = b.webhook_secret(v);
+        }
         if let Some(v) = get("WORKOS_API_PORT") {
             match v.trim().parse::<u16>() {
                 Ok(p) if p > 0 => b.api_port = Some(p),
@@ -394,6 +404,24 @@ impl AuthKitConfig {
     pub fn http_timeout(&self) -> Duration {
         self.http_timeout
     }
+
+    /// The `iss` values an access token may carry: `WORKOS_ISSUER`'s list when set, else
+    /// the API host's own — its origin, and its origin followed by
+    /// `/user_management/<client id>` and `/sso/<client id>` — which are the shapes WorkOS
+    /// issues on `api.workos.com` (older environments use the bare origin, newer ones the
+    /// `/user_management/` path) and the emulator issues on its own host. An app whose
+    /// tokens come from a custom auth domain lists it in `WORKOS_ISSUER`. A token with
+    /// another issuer is treated as any invalid token: signed out, with one log line that
+    /// names the issuer and this variable.
+    pub fn issuers(&self) -> &[String] {
+        &self.issuers
+    }
+
+    /// The webhook endpoint's secret (`WORKOS_WEBHOOK_SECRET`), when WorkOS sends this app
+    /// events: [`AuthKit::routes`](crate::AuthKit::routes) then mounts the webhook route.
+    pub fn webhook_secret(&self) -> Option<&Secret> {
+        self.webhook_secret.as_ref()
+    }
 }
 
 /// Builds an [`AuthKitConfig`]; [`build`](Self::build) validates everything at once.
@@ -409,6 +437,8 @@ pub struct AuthKitConfigBuilder {
     api_https: Option<bool>,
     api_port: Option<u16>,
     http_timeout: Option<Duration>,
+    webhook_secret: Option<Secret>,
+    issuers: Vec<String>,
     problems: Vec<ConfigProblem>,
 }
 
@@ -482,6 +512,23 @@ impl AuthKitConfigBuilder {
     /// The timeout for each WorkOS call (default 10 s).
     pub fn http_timeout(mut self, v: Duration) -> Self {
         self.http_timeout = Some(v);
+        self
+    }
+    /// `WORKOS_ISSUER`: the access tokens' accepted `iss` values, replacing the default
+    /// derived from the API host (see [`AuthKitConfig::issuers`]). Each must be an
+    /// `http(s)` URL.
+    pub fn issuers<I, S>(mut self, issuers: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.issuers = issuers.into_iter().map(Into::into).collect();
+        self
+    }
+    /// `WORKOS_WEBHOOK_SECRET`: the secret WorkOS signs this app's webhooks with (dashboard
+    /// → *Webhooks* → the endpoint's secret).
+    pub fn webhook_secret(mut self, v: impl Into<Secret>) -> Self {
+        self.webhook_secret = Some(v.into());
         self
     }
 
@@ -667,6 +714,15 @@ impl AuthKitConfigBuilder {
                 None
             }
         });
+        for issuer in &self.issuers {
+            if !matches!(Url::parse(issuer), Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host())
+            {
+                problem(
+                    "WORKOS_ISSUER",
+                    format!("`{issuer}` is not an http(s) URL (issuers are comma-separated)"),
+                );
+            }
+        }
         match (client_id, api_key, redirect_uri, passwords, api_base_url) {
             (
                 Some(client_id),
@@ -675,17 +731,33 @@ impl AuthKitConfigBuilder {
                 Some(passwords),
                 Some(api_base_url),
             ) if problems.is_empty() => Ok(AuthKitConfig {
+                http_timeout: self.http_timeout.unwrap_or(Duration::from_secs(10)),
+                webhook_secret: self.webhook_secret,
+                issuers: if self.issuers.is_empty() {
+                    default_issuers(&api_base_url, &client_id)
+                } else {
+                    self.issuers
+                },
                 client_id,
                 api_key,
                 redirect_uri,
                 passwords,
                 cookie: self.cookie,
                 api_base_url,
-                http_timeout: self.http_timeout.unwrap_or(Duration::from_secs(10)),
             }),
             _ => Err(ConfigError { problems }),
         }
     }
+}
+
+/// The issuers WorkOS's tokens carry on the API host at `base` for `client_id`.
+fn default_issuers(base: &Url, client_id: &str) -> Vec<String> {
+    let origin = base.origin().ascii_serialization();
+    vec![
+        origin.clone(),
+        format!("{origin}/user_management/{client_id}"),
+        format!("{origin}/sso/{client_id}"),
+    ]
 }
 
 /// Whether browsers treat `url`'s host as a secure context over plain http: `localhost`,

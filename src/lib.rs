@@ -73,6 +73,11 @@
 //!   [`AccessToken`], [`RecentAuth`] (and taking [`SignInOptions`]); [`Session`] is what the
 //!   cookie seals, [`User`] and [`Impersonator`] who it belongs to. Errors: [`AuthError`]
 //!   (and [`AuthRejection`] for axum extractors), [`RefreshError`].
+//! - **What a session allows**, on both sides: [`SessionClaims`] (organization, roles,
+//!   permissions, entitlements, feature flags, impersonator) with the predicates
+//!   `has_role`, `has_permission`, `has_entitlement` and `has_feature_flag`, defined once;
+//!   [`Auth`], [`SignedIn`] and the page's [`AuthSnapshot`] dereference to it, and
+//!   [`AuthContext`] asks the same questions reactively.
 //! - **Components and hooks** (server and browser, [below](#components)), and the server
 //!   functions they call: [`auth_snapshot`], [`get_access_token`], [`list_organizations`],
 //!   [`organization_name`], [`sign_out`].
@@ -195,6 +200,7 @@ compile_error!(
 // the separate tools keep their own public namespaces (`jwt`, `seal`, `workos`,
 // `emulator`, `testing`).
 mod error;
+mod session_claims;
 mod user;
 
 #[cfg(any(feature = "ssr", feature = "hydrate"))]
@@ -237,6 +243,8 @@ mod refresh;
 #[cfg(feature = "ssr")]
 mod request_auth;
 #[cfg(feature = "ssr")]
+mod revocation;
+#[cfg(feature = "ssr")]
 mod routes;
 #[cfg(feature = "ssr")]
 mod session;
@@ -271,9 +279,11 @@ pub mod testing;
 #[doc = include_str!("../README.md")]
 struct ReadmeExamples;
 
-// Both sides: the error every server function returns, and the user.
+// Both sides: the error every server function returns, the user, and what a session
+// allows (the one claims shape behind Auth, SignedIn, AuthSnapshot and AuthContext).
 pub use error::AuthError;
-pub use user::{Impersonator, User};
+pub use session_claims::SessionClaims;
+pub use user::{Impersonator, SessionInfo, User};
 
 // Setup (server): the configuration, the handle an app builds once, and the refresh hooks.
 #[cfg(feature = "ssr")]
@@ -307,8 +317,8 @@ pub use abandoned_renders::{FinishAbandonedRenders, FinishAbandonedRendersLayer}
 #[cfg(feature = "ssr")]
 pub use auth::{
     check_recent_auth, ensure_signed_in, get_sign_in_url, get_sign_up_url, get_token_claims,
-    refresh_session, request_auth, save_session, switch_to_organization, validate_api_key,
-    with_auth, AuthRejection, RecentAuth,
+    list_user_sessions, refresh_session, request_auth, save_session, switch_to_organization,
+    validate_api_key, with_auth, AuthRejection, RecentAuth,
 };
 #[cfg(feature = "ssr")]
 pub use flow::SignInOptions;
@@ -320,6 +330,9 @@ pub use session::Session;
 // Refresh coordination between replicas (feature `redis`).
 #[cfg(feature = "redis")]
 pub use refresh::{RedisRefreshStore, RefreshStoreError};
+// What WorkOS says about sessions: the event types the layer acts on.
+#[cfg(feature = "ssr")]
+pub use revocation::SESSION_EVENTS;
 
 // The components and hooks (server and browser).
 #[cfg(any(feature = "ssr", feature = "hydrate"))]
@@ -328,14 +341,15 @@ pub use components::{
     AccessTokenState, AsAuthError, AuthContext, AuthKitProvider, AuthSnapshot, ClientConfig,
     Entitlement, FeatureFlag, GuardedParentRoute, GuardedRoute, GuardedView, Impersonation,
     OrganizationChoice, OrganizationSwitcher, Protected, RequirePermission, RequireRole,
-    SignInLink, SignOutButton, SignUpLink,
+    SessionList, SignInLink, SignOutButton, SignOutEverywhereButton, SignUpLink,
 };
 // The props `#[component]` generates for each of them (what `view!` builds).
 #[cfg(any(feature = "ssr", feature = "hydrate"))]
 pub use components::{
     AuthKitProviderProps, EntitlementProps, FeatureFlagProps, GuardedParentRouteProps,
     GuardedRouteProps, ImpersonationProps, OrganizationSwitcherProps, ProtectedProps,
-    RequirePermissionProps, RequireRoleProps, SignInLinkProps, SignOutButtonProps, SignUpLinkProps,
+    RequirePermissionProps, RequireRoleProps, SessionListProps, SignInLinkProps,
+    SignOutButtonProps, SignOutEverywhereButtonProps, SignUpLinkProps,
 };
 // The server functions (under `/api/authkit/…`), each with the type `#[server]` generates.
 #[cfg(any(feature = "ssr", feature = "hydrate"))]
@@ -344,7 +358,9 @@ pub use components::{
     GetAccessToken, ListOrganizations, OrganizationName,
 };
 #[cfg(any(feature = "ssr", feature = "hydrate"))]
-pub use server_fns::{sign_out, SignOut};
+pub use server_fns::{
+    sign_out, sign_out_everywhere, user_sessions, SignOut, SignOutEverywhere, UserSessions,
+};
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,11 @@ use axum::Router;
 
 impl AuthKit {
     /// The AuthKit routes with default callback options: `GET /auth/sign-in`,
-    /// `GET /auth/sign-up`, `POST /auth/sign-out`, and `GET` at the redirect URI's path.
+    /// `GET /auth/sign-up`, `POST /auth/sign-out`, `GET` at the redirect URI's path, and —
+    /// when `WORKOS_WEBHOOK_SECRET` is configured — `POST /auth/webhooks`, where WorkOS
+    /// sends the events that end sessions or change their roles (enter your app's origin +
+    /// that path in the WorkOS dashboard: *Webhooks* → *Create endpoint*, with the
+    /// [`SESSION_EVENTS`](crate::SESSION_EVENTS)).
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         self.routes_with(CallbackOptions::default())
     }

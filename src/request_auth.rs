@@ -13,8 +13,10 @@ use crate::jwt::AccessTokenClaims;
 use crate::matcher::Matcher;
 use crate::refresh::SessionUpdate;
 use crate::session::Session;
-use crate::user::{Impersonator, User};
+use crate::session_claims::deref_to_claims;
+use crate::user::User;
 use crate::workos::ScreenHint;
+use crate::SessionClaims;
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, Method};
 use std::fmt;
@@ -45,14 +47,18 @@ impl fmt::Debug for AccessToken {
 /// The current session, as `withAuth()` returns it in authkit-nextjs. Every field is empty
 /// when the visitor is signed out (`user` is `None`).
 ///
-/// The shape is flat because `withAuth()`'s is (spec/withAuth.md: `const { user,
-/// sessionId, … } = await withAuth()`), so an `Auth` could hold a session id without a
-/// user; the crate never hands one out: an `Auth` from [`RequestAuth::auth`],
-/// [`with_auth`](crate::with_auth) or the extractor is either signed out (every field
-/// empty, as [`Default`]) or made from a [`SignedIn`] (`user`, `session_id` and
-/// `access_token` all set). Code that needs the user should hold the [`SignedIn`]
-/// ([`signed_in`](Self::signed_in), [`ensure_signed_in`](crate::ensure_signed_in)), whose
-/// fields are not optional.
+/// The claims (`organization_id`, `role`, `roles`, `permissions`, `entitlements`,
+/// `feature_flags`, `impersonator`) live in its [`SessionClaims`], which it dereferences
+/// to: `auth.organization_id` and `auth.has_role("admin")` read them, as flat as
+/// `withAuth()`'s `{ user, organizationId, … }` and with the predicates the page's
+/// [`AuthContext`](crate::AuthContext) has.
+///
+/// An `Auth` could hold a session id without a user; the crate never hands one out: an
+/// `Auth` from [`RequestAuth::auth`], [`with_auth`](crate::with_auth) or the extractor is
+/// either signed out (every field empty, as [`Default`]) or made from a [`SignedIn`]
+/// (`user`, `session_id` and `access_token` all set). Code that needs the user should hold
+/// the [`SignedIn`] ([`signed_in`](Self::signed_in),
+/// [`ensure_signed_in`](crate::ensure_signed_in)), whose fields are not optional.
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Auth {
@@ -60,26 +66,16 @@ pub struct Auth {
     pub user: Option<User>,
     /// The session id (`sid`).
     pub session_id: Option<String>,
-    /// The organization the session is in (`org_id`).
-    pub organization_id: Option<String>,
     /// The access token, for calling your APIs.
     pub access_token: Option<AccessToken>,
-    /// The user's role in the organization.
-    pub role: Option<String>,
-    /// All of the user's roles.
-    pub roles: Vec<String>,
-    /// The permissions those roles grant.
-    pub permissions: Vec<String>,
-    /// The organization's entitlements.
-    pub entitlements: Vec<String>,
-    /// The feature flags enabled for the user.
-    pub feature_flags: Vec<String>,
-    /// Present when an admin is impersonating the user.
-    pub impersonator: Option<Impersonator>,
+    /// What the session allows (also reached through `Deref`).
+    pub claims: SessionClaims,
 }
+deref_to_claims!(Auth);
 
 /// The session of a signed-in user: [`ensure_signed_in`](crate::ensure_signed_in) returns
-/// it, so code holding one never has to check for a missing user.
+/// it, so code holding one never has to check for a missing user. Dereferences to its
+/// [`SessionClaims`], as [`Auth`] does.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SignedIn {
@@ -87,23 +83,12 @@ pub struct SignedIn {
     pub user: User,
     /// The session id (`sid`).
     pub session_id: String,
-    /// The organization the session is in.
-    pub organization_id: Option<String>,
     /// The access token.
     pub access_token: AccessToken,
-    /// The user's role in the organization.
-    pub role: Option<String>,
-    /// All of the user's roles.
-    pub roles: Vec<String>,
-    /// The permissions those roles grant.
-    pub permissions: Vec<String>,
-    /// The organization's entitlements.
-    pub entitlements: Vec<String>,
-    /// The feature flags enabled for the user.
-    pub feature_flags: Vec<String>,
-    /// Present when an admin is impersonating the user.
-    pub impersonator: Option<Impersonator>,
+    /// What the session allows (also reached through `Deref`).
+    pub claims: SessionClaims,
 }
+deref_to_claims!(SignedIn);
 
 impl SignedIn {
     /// Copies what a signed-in session shows out of the (shared) session and claims.
@@ -111,25 +96,9 @@ impl SignedIn {
         Self {
             user: session.user.clone(),
             session_id: claims.sid.clone(),
-            organization_id: claims.org_id.clone(),
             access_token: AccessToken(session.access_token.clone()),
-            role: claims.role.clone(),
-            roles: claims.roles.clone(),
-            permissions: claims.permissions.clone(),
-            entitlements: claims.entitlements.clone(),
-            feature_flags: claims.feature_flags.clone(),
-            impersonator: session.impersonator.clone(),
+            claims: SessionClaims::of(claims, session.impersonator.as_ref()),
         }
-    }
-
-    /// Whether the user has `permission` in the current organization.
-    pub fn has_permission(&self, permission: &str) -> bool {
-        self.permissions.iter().any(|p| p == permission)
-    }
-
-    /// Whether `flag` is enabled for the user.
-    pub fn has_feature_flag(&self, flag: &str) -> bool {
-        self.feature_flags.iter().any(|f| f == flag)
     }
 }
 
@@ -138,14 +107,8 @@ impl From<SignedIn> for Auth {
         Self {
             user: Some(s.user),
             session_id: Some(s.session_id),
-            organization_id: s.organization_id,
             access_token: Some(s.access_token),
-            role: s.role,
-            roles: s.roles,
-            permissions: s.permissions,
-            entitlements: s.entitlements,
-            feature_flags: s.feature_flags,
-            impersonator: s.impersonator,
+            claims: s.claims,
         }
     }
 }
@@ -156,26 +119,49 @@ impl Auth {
         Some(SignedIn {
             user: self.user?,
             session_id: self.session_id?,
-            organization_id: self.organization_id,
             access_token: self.access_token?,
-            role: self.role,
-            roles: self.roles,
-            permissions: self.permissions,
-            entitlements: self.entitlements,
-            feature_flags: self.feature_flags,
-            impersonator: self.impersonator,
+            claims: self.claims,
         })
     }
+}
 
-    /// Whether `flag` is enabled for the user.
-    pub fn has_feature_flag(&self, flag: &str) -> bool {
-        self.feature_flags.iter().any(|f| f == flag)
+/// What the [`AuthKitLayer`](crate::AuthKitLayer) left on a request, read in this one
+/// place: the session it resolved (a covered request), and the handle (every request it
+/// saw; an app may also provide one as Leptos context).
+pub(crate) struct LayerState<'a> {
+    parts: &'a http::request::Parts,
+}
+
+impl<'a> LayerState<'a> {
+    /// The layer's state on a request with these parts.
+    pub(crate) fn of(parts: &'a http::request::Parts) -> Self {
+        Self { parts }
     }
 
-    /// Whether the user has `permission`.
-    pub fn has_permission(&self, permission: &str) -> bool {
-        self.permissions.iter().any(|p| p == permission)
+    /// The resolved session, when the layer covered the request.
+    pub(crate) fn request_auth(&self) -> Option<&'a RequestAuth> {
+        self.parts.extensions.get::<RequestAuth>()
     }
+
+    /// The handle: the resolved session's, else the one the layer left on an uncovered
+    /// request, else one provided as Leptos context.
+    pub(crate) fn authkit(&self) -> Option<AuthKit> {
+        self.request_auth()
+            .map(|a| a.authkit().clone())
+            .or_else(|| self.parts.extensions.get::<AuthKit>().cloned())
+            .or_else(leptos::prelude::use_context::<AuthKit>)
+    }
+
+    /// [`AuthError::NotCovered`] for this request's path.
+    pub(crate) fn not_covered(&self) -> AuthError {
+        AuthError::not_covered(self.parts.uri.path())
+    }
+}
+
+/// The request leptos_axum is handling (its `Parts` in context), as the session API sees
+/// it; [`AuthError::NoRequestContext`] outside one.
+pub(crate) fn current_request() -> Result<http::request::Parts, AuthError> {
+    leptos::prelude::use_context::<http::request::Parts>().ok_or(AuthError::NoRequestContext)
 }
 
 /// The session the layer resolved for one request, shared by everything that handles the
@@ -418,14 +404,16 @@ mod tests {
         SignedIn {
             user,
             session_id: "session_1".into(),
-            organization_id: Some("org_1".into()),
             access_token: AccessToken("a.b.c".into()),
-            role: Some("admin".into()),
-            roles: vec!["admin".into()],
-            permissions: vec!["posts:write".into()],
-            entitlements: vec!["audit-logs".into()],
-            feature_flags: vec!["beta".into()],
-            impersonator: None,
+            claims: SessionClaims {
+                organization_id: Some("org_1".into()),
+                role: Some("admin".into()),
+                roles: vec!["admin".into()],
+                permissions: vec!["posts:write".into()],
+                entitlements: vec!["audit-logs".into()],
+                feature_flags: vec!["beta".into()],
+                impersonator: None,
+            },
         }
     }
 

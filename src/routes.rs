@@ -13,6 +13,7 @@ use crate::flow::{sign_in_unavailable, SignInOptions, DEFAULT_SIGN_OUT_PATH};
 use crate::headers::{cookie_header, is_cross_site, redirect_with_cookies};
 use crate::oauth_state::{signed_link_is_valid, LinkParams};
 use crate::workos::ScreenHint;
+use axum::body::Bytes;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{OriginalUri, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -36,7 +37,49 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(
     let callback = Router::new()
         .route(kit.callback_path(), get(callback::handle))
         .with_state((kit.clone(), options));
-    Router::new().merge(start).merge(callback)
+    let mut routes = Router::new().merge(start).merge(callback);
+    if let Some(path) = kit.webhook_path() {
+        routes = routes.merge(
+            Router::new()
+                .route(path, post(webhook))
+                .with_state(kit.clone()),
+        );
+    }
+    routes
+}
+
+/// `POST` at the webhook path: a WorkOS event, applied once its `WorkOS-Signature` checks
+/// out (see `crate::revocation::webhook`). `200` for every verified event (also the types
+/// that change nothing, so WorkOS does not retry them), `400`/`401` for anything else,
+/// which changes nothing.
+async fn webhook(State(kit): State<AuthKit>, headers: HeaderMap, body: Bytes) -> Response {
+    use crate::revocation::webhook::SIGNATURE_HEADER;
+    let Some(verifier) = kit.revocations().webhook() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default();
+    let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    if let Err(refused) = verifier.verify(header, &body, now_ms) {
+        tracing::warn!(reason = %refused, "refused a webhook delivery");
+        return (refused.status(), refused.to_string()).into_response();
+    }
+    let event: crate::workos::Event = match serde_json::from_slice(&body) {
+        Ok(event) => event,
+        Err(_) => {
+            tracing::warn!("a signed webhook delivery is not a WorkOS event");
+            return (StatusCode::BAD_REQUEST, "not a WorkOS event").into_response();
+        }
+    };
+    let changes = kit.revocations().apply(&event).await;
+    tracing::debug!(event = %event.event, id = %event.id, changes, "applied a WorkOS event");
+    (
+        StatusCode::OK,
+        axum::Json(serde_json::json!({ "received": true })),
+    )
+        .into_response()
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -16,3 +16,19 @@ use crate::error::AuthError;
 pub async fn sign_out(return_to: Option<String>) -> Result<(), AuthError> {
     crate::auth::sign_out_impl(return_to).await
 }
+
+/// Signs the user out of every device: each of their WorkOS sessions is revoked, and every
+/// replica signs them out at their next request; then this browser is signed out as
+/// [`sign_out`] does (to `return_to`). Works from an `<ActionForm>` without JavaScript
+/// ([`SignOutEverywhereButton`](crate::SignOutEverywhereButton)).
+#[leptos::server(prefix = "/api", endpoint = "authkit/sign-out-everywhere")]
+pub async fn sign_out_everywhere(return_to: Option<String>) -> Result<(), AuthError> {
+    crate::auth::sign_out_everywhere_impl(return_to).await
+}
+
+/// The signed-in user's active WorkOS sessions (device, address, time as WorkOS reports
+/// them), the current one marked, for an account page ([`SessionList`](crate::SessionList)).
+#[leptos::server(prefix = "/api", endpoint = "authkit/sessions")]
+pub async fn user_sessions() -> Result<Vec<crate::SessionInfo>, AuthError> {
+    crate::auth::list_user_sessions().await
+}

@@ -268,3 +268,15 @@ pub async fn sign_in(
 fn header_str(headers: &http::HeaderMap, name: header::HeaderName) -> Option<String> {
     headers.get(name)?.to_str().ok().map(str::to_owned)
 }
+
+/// The `WorkOS-Signature` header value WorkOS would send with webhook `body` for an
+/// endpoint whose secret is `secret`, signed now: `t=<unix ms>, v1=<hex HMAC-SHA256>`.
+/// For tests that post events to the webhook route ([`AuthKit::routes`] mounts it when
+/// `WORKOS_WEBHOOK_SECRET` is set).
+pub fn sign_webhook(secret: &str, body: &[u8]) -> String {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default();
+    crate::revocation::webhook::sign(secret, body, now_ms)
+}

@@ -104,3 +104,28 @@ mod tests {
         assert_eq!(back, user);
     }
 }
+
+/// One of the signed-in user's WorkOS sessions, as an account page lists them ("your
+/// sessions"): what WorkOS's Sessions API reports about where and when it started. No
+/// token, nothing that signs anyone in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SessionInfo {
+    /// The WorkOS session id (`session_…`).
+    pub id: String,
+    /// Whether it is the session of this request.
+    pub current: bool,
+    /// The organization it is in, if any.
+    pub organization_id: Option<String>,
+    /// How the user signed in (`password`, `oauth`, `sso`, … as WorkOS's Sessions API
+    /// says it).
+    pub auth_method: Option<String>,
+    /// The client's IP address when it started, as WorkOS saw it.
+    pub ip_address: Option<String>,
+    /// The client's `User-Agent` when it started.
+    pub user_agent: Option<String>,
+    /// When it started (ISO 8601).
+    pub created_at: String,
+    /// When it expires (ISO 8601).
+    pub expires_at: Option<String>,
+}

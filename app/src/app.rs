@@ -233,10 +233,12 @@ pub struct DashboardView {
 #[server(prefix = "/api", endpoint = "demo/dashboard")]
 pub async fn dashboard() -> Result<Option<DashboardView>, AuthError> {
     let auth = authkit_leptos::with_auth().await?;
+    // The claims are read through `auth` (`auth.role`), and moved out of `auth.claims`.
+    let claims = auth.claims;
     Ok(auth.user.map(|_| DashboardView {
-        organization_id: auth.organization_id,
-        role: auth.role,
-        permissions: auth.permissions,
+        organization_id: claims.organization_id,
+        role: claims.role,
+        permissions: claims.permissions,
     }))
 }
 

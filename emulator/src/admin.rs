@@ -192,7 +192,12 @@ pub(crate) async fn retire_keys(State(app): State<AppState>) -> Response {
 /// Sessions API (`POST /user_management/sessions/revoke`).
 pub(crate) async fn sessions(State(app): State<AppState>) -> Response {
     let store = app.lock();
-    let mut active: Vec<_> = store.sessions.values().filter(|s| !s.ended).collect();
+    let now = store.clock.now_ms();
+    let mut active: Vec<_> = store
+        .sessions
+        .values()
+        .filter(|s| s.is_active(now))
+        .collect();
     active.sort_by_key(|s| (s.auth_time, s.id.clone()));
     let list: Vec<_> = active
         .iter()

@@ -18,7 +18,7 @@ use super::faults::GrantType;
 use super::pages;
 use super::seed::{is_valid_redirect_uri, MembershipStatus};
 use super::state::AppState;
-use super::store::{GrantError, Store};
+use super::store::{ClientInfo, GrantError, Store};
 use super::urlencoded;
 use super::wire::{self, ApiError, AuthenticateResponse, WireUser};
 
@@ -63,7 +63,7 @@ fn is_api_key(store: &Store, candidate: &str) -> bool {
     .is_ok()
 }
 
-fn require_api_key(store: &Store, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn require_api_key(store: &Store, headers: &HeaderMap) -> Result<(), ApiError> {
     match bearer(headers) {
         Some(key) if is_api_key(store, key) => Ok(()),
         _ => Err(ApiError::unauthorized()),
@@ -139,7 +139,16 @@ fn authenticate_inner(
                 let code = str_field(&fields, "code")
                     .ok_or_else(|| bad("code is required.".to_owned()))?;
                 let verifier = str_field(&fields, "code_verifier");
-                store.redeem_code(code, client_id, verifier, confidential)
+                // Recorded on the session, as WorkOS does, when the app passes them on.
+                let client = ClientInfo {
+                    ip_address: str_field(&fields, "ip_address")
+                        .filter(|v| !v.is_empty())
+                        .map(str::to_owned),
+                    user_agent: str_field(&fields, "user_agent")
+                        .filter(|v| !v.is_empty())
+                        .map(str::to_owned),
+                };
+                store.redeem_code(code, client_id, verifier, confidential, client)
             }
             GrantType::RefreshToken => {
                 let token = str_field(&fields, "refresh_token")

@@ -4,14 +4,18 @@
 //! ```text
 //! workos-emulator [--app-url URL] [--port N] [--host H] [--seed FILE]
 //!                 [--auto-approve [EMAIL]] [--token-ttl SECONDS] [--json]
+//!                 [--webhook-url URL [--webhook-secret S]]
 //! ```
 //!
 //! It prints the users one can sign in as and **every `WORKOS_*` line an app needs to use
 //! it**, ready to paste into a shell or a `.env` file: the emulator's host, port, client id
 //! and API key, the redirect URI for the app at `--app-url` (default
 //! `http://localhost:3000`, the start-axum template's address) and a freshly generated
-//! cookie password — then serves until Ctrl-C. With `--json` it prints one JSON object
-//! `{"base_url", "client_id", "api_key", "seed", "users", "env"}` instead, for scripts. It
+//! cookie password — then serves until Ctrl-C. With `--webhook-url` it also delivers every
+//! event as a signed WorkOS webhook to that URL, and prints the signing secret
+//! (`--webhook-secret`, else a fresh one) as `WORKOS_WEBHOOK_SECRET`. With `--json` it
+//! prints one JSON object `{"base_url", "client_id", "api_key", "seed", "users", "env"}`
+//! instead, for scripts. It
 //! listens on `127.0.0.1` unless `--host` names another address. Without `--seed` it serves
 //! the built-in demo seed ([`Seed::demo`], `seeds/demo.yaml`), so a local WorkOS started
 //! with no arguments signs people in at once, as WorkOS's own emulator does.
@@ -40,7 +44,7 @@ pub const DEFAULT_APP_URL: &str = "http://localhost:3000";
     after_help = "Prints the WORKOS_* settings to paste into your app's environment (the \
                   redirect URI for --app-url and a fresh cookie password included). Test \
                   controls live under /__emulator/ (counters, faults, clock, token_ttl, \
-                  keys/rotate)."
+                  keys/rotate, events, memberships, users, sessions, webhooks)."
 )]
 struct Options {
     /// Your app's address: the printed WORKOS_REDIRECT_URI is URL + /callback
@@ -67,6 +71,13 @@ struct Options {
     /// Access-token lifetime in seconds (default 300)
     #[arg(long, value_name = "SECONDS")]
     token_ttl: Option<u64>,
+    /// Deliver every event (session.created, session.revoked, …) to this http:// URL as a
+    /// signed WorkOS webhook; the secret is printed as WORKOS_WEBHOOK_SECRET
+    #[arg(long, value_name = "URL", value_parser = webhook_url)]
+    webhook_url: Option<String>,
+    /// The webhook signing secret (default: a fresh one on every start)
+    #[arg(long, value_name = "S", requires = "webhook_url")]
+    webhook_secret: Option<String>,
     /// Print one JSON object (base_url, client_id, api_key, seed, users, env) instead
     #[arg(long)]
     json: bool,
@@ -98,6 +109,17 @@ fn redirect_uri(value: &str) -> Result<String, String> {
     app_url(value).map(|_| value.to_owned())
 }
 
+/// An absolute `http://` URL (deliveries are plain HTTP).
+fn webhook_url(value: &str) -> Result<String, String> {
+    let url = url::Url::parse(value).map_err(|e| format!("`{value}` is not a URL: {e}"))?;
+    if url.scheme() != "http" || url.host().is_none() {
+        return Err(format!(
+            "`{value}` is not an http:// URL (the emulator delivers webhooks over plain HTTP)"
+        ));
+    }
+    Ok(value.to_owned())
+}
+
 impl Options {
     fn redirect_uri(&self) -> String {
         self.redirect_uri
@@ -122,8 +144,23 @@ fn load_seed(options: &Options) -> Result<Seed, String> {
     }
 }
 
-fn builder(options: &Options, seed: Seed) -> EmulatorBuilder {
+/// The webhook URL and secret: `--webhook-secret`, else a fresh one.
+fn webhook(options: &Options) -> Result<Option<(String, String)>, String> {
+    let Some(url) = &options.webhook_url else {
+        return Ok(None);
+    };
+    let secret = match &options.webhook_secret {
+        Some(secret) => secret.clone(),
+        None => crate::ids::token(24).map_err(|e| e.to_string())?,
+    };
+    Ok(Some((url.clone(), secret)))
+}
+
+fn builder(options: &Options, seed: Seed, webhook: Option<(String, String)>) -> EmulatorBuilder {
     let mut builder = Emulator::builder().port(options.port).seed(seed);
+    if let Some((url, secret)) = webhook {
+        builder = builder.webhook(url, secret);
+    }
     if let Some(host) = options.host {
         builder = builder.host(host);
     }
@@ -139,7 +176,8 @@ fn builder(options: &Options, seed: Seed) -> EmulatorBuilder {
 }
 
 /// The `WORKOS_*` settings an app needs to use `emulator`, in order: what
-/// authkit-leptos's `AuthKitConfig::from_env` (and authkit-nextjs) read.
+/// authkit-leptos's `AuthKitConfig::from_env` (and authkit-nextjs) read, and the webhook
+/// secret when webhooks are delivered.
 fn app_env(
     emulator: &Emulator,
     redirect_uri: &str,
@@ -150,7 +188,7 @@ fn app_env(
         ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
         ip => ip.to_string(),
     };
-    vec![
+    let mut env = vec![
         ("WORKOS_CLIENT_ID", emulator.client_id().to_owned()),
         ("WORKOS_API_KEY", emulator.api_key().to_owned()),
         ("WORKOS_API_HOSTNAME", host),
@@ -158,7 +196,11 @@ fn app_env(
         ("WORKOS_API_HTTPS", "false".to_owned()),
         ("WORKOS_REDIRECT_URI", redirect_uri.to_owned()),
         ("WORKOS_COOKIE_PASSWORD", cookie_password.to_owned()),
-    ]
+    ];
+    if let Some(secret) = emulator.webhook_secret() {
+        env.push(("WORKOS_WEBHOOK_SECRET", secret.to_owned()));
+    }
+    env
 }
 
 /// What the command prints once it listens.
@@ -234,7 +276,7 @@ async fn start(args: Vec<String>) -> Result<Option<(Emulator, String)>, String> 
         };
     let seed = load_seed(&options)?;
     let redirect_uri = options.redirect_uri();
-    let emulator = builder(&options, seed.clone())
+    let emulator = builder(&options, seed.clone(), webhook(&options)?)
         .start()
         .await
         .map_err(|e| e.to_string())?;
@@ -287,8 +329,17 @@ mod tests {
             "--app-url",
             "http://127.0.0.1:4000/",
             "--json",
+            "--webhook-url",
+            "http://localhost:3000/webhooks/workos",
+            "--webhook-secret",
+            "s3cret",
         ])
         .unwrap();
+        assert_eq!(
+            o.webhook_url.as_deref(),
+            Some("http://localhost:3000/webhooks/workos")
+        );
+        assert_eq!(o.webhook_secret.as_deref(), Some("s3cret"));
         assert_eq!(o.port, 9000);
         assert_eq!(o.host, Some("0.0.0.0".parse().unwrap()));
         assert_eq!(o.seed, Some(PathBuf::from("seeds/demo.yaml")));
@@ -325,6 +376,9 @@ mod tests {
             &["--app-url", "localhost:3000"],
             &["--app-url", "ftp://x"],
             &["--app-url", "http://x/?q"],
+            &["--webhook-url", "https://app.test/webhooks"],
+            &["--webhook-url", "/webhooks"],
+            &["--webhook-secret", "s"],
             &["--frobnicate"],
         ] {
             let err = parse(bad).unwrap_err();
@@ -396,5 +450,46 @@ mod tests {
         );
         emulator.shutdown().await;
         assert!(start(args(&["-h"])).await.unwrap().is_none());
+    }
+
+    /// `--webhook-url`: the secret is printed beside the other settings (given, or fresh
+    /// on every start), in the text and in the JSON.
+    #[tokio::test]
+    async fn a_webhook_url_prints_its_secret() {
+        let url = "http://127.0.0.1:9/webhooks";
+        let (emulator, text) = start(args(&["--port", "0", "--webhook-url", url]))
+            .await
+            .unwrap()
+            .unwrap();
+        let secret = text
+            .lines()
+            .find_map(|l| l.strip_prefix("export WORKOS_WEBHOOK_SECRET="))
+            .unwrap_or_else(|| panic!("no WORKOS_WEBHOOK_SECRET line: {text}"))
+            .to_owned();
+        assert!(secret.len() >= 32, "{secret}");
+        assert_eq!(emulator.webhook_secret(), Some(secret.as_str()));
+        emulator.shutdown().await;
+
+        let (other, json) = start(args(&[
+            "--port",
+            "0",
+            "--json",
+            "--webhook-url",
+            url,
+            "--webhook-secret",
+            "whsec_test",
+        ]))
+        .await
+        .unwrap()
+        .unwrap();
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(json["env"]["WORKOS_WEBHOOK_SECRET"], "whsec_test");
+        assert_eq!(other.webhook_secret(), Some("whsec_test"));
+        other.shutdown().await;
+
+        let (plain, text) = start(args(&["--port", "0"])).await.unwrap().unwrap();
+        assert!(!text.contains("WORKOS_WEBHOOK_SECRET"), "{text}");
+        assert_eq!(plain.webhook_secret(), None);
+        plain.shutdown().await;
     }
 }

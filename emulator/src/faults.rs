@@ -40,11 +40,15 @@ pub enum Endpoint {
     ValidateApiKey,
     /// `GET /health`
     Health,
+    /// `GET /events` (the Events API)
+    ListEvents,
+    /// `GET /user_management/users/{id}/sessions`
+    ListSessions,
 }
 
 impl Endpoint {
     /// Every endpoint, in a stable order.
-    pub const ALL: [Endpoint; 10] = [
+    pub const ALL: [Endpoint; 12] = [
         Endpoint::Authorize,
         Endpoint::Authenticate,
         Endpoint::Jwks,
@@ -55,6 +59,8 @@ impl Endpoint {
         Endpoint::ListOrganizationMemberships,
         Endpoint::ValidateApiKey,
         Endpoint::Health,
+        Endpoint::ListEvents,
+        Endpoint::ListSessions,
     ];
 
     /// The name used in `GET /__emulator/counters` and in fault requests.
@@ -70,6 +76,8 @@ impl Endpoint {
             Self::ListOrganizationMemberships => "list_organization_memberships",
             Self::ValidateApiKey => "validate_api_key",
             Self::Health => "health",
+            Self::ListEvents => "list_events",
+            Self::ListSessions => "list_sessions",
         }
     }
 
@@ -91,6 +99,8 @@ impl Endpoint {
             Self::ListOrganizationMemberships => "/user_management/organization_memberships",
             Self::ValidateApiKey => "/api_keys/validations",
             Self::Health => "/health",
+            Self::ListEvents => "/events",
+            Self::ListSessions => "/user_management/users/{id}/sessions",
         }
     }
 

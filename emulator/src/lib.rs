@@ -3,8 +3,10 @@
 //!
 //! It serves the WorkOS endpoints AuthKit uses — `authorize` with a hosted sign-in page,
 //! `authenticate` (authorization code with PKCE, single-use rotating refresh tokens), the
-//! JWKS, logout and session revocation, users, organizations, memberships, API-key
-//! validation and health — with the same JSON shapes as the real API, so any WorkOS client
+//! JWKS, logout, the Sessions API (list and revoke), users, organizations, memberships,
+//! the Events API, API-key validation and health — and delivers WorkOS events as signed
+//! webhooks ([`EmulatorBuilder::webhook`]), with the same JSON shapes as the real API, so
+//! any WorkOS client
 //! (the official `@workos-inc/node` SDK, authkit-nextjs, authkit-leptos, your own Rust code)
 //! works against it unchanged. It runs in-process for tests, or on its own as a command
 //! (feature `cli`: `cli::run`, behind `authkit emulator` in authkit-leptos).
@@ -40,7 +42,13 @@
 //!   `400 invalid_grant`. That is what exposes refresh races in clients.
 //! - `organization_id` on a refresh switches the session's organization for an active
 //!   member; an organization can be seeded to answer `sso_required` or `mfa_enrollment`.
-//! - Logout and revocation end the session; its refresh tokens stop working.
+//! - Logout and revocation end the session (`session.revoked`); its refresh tokens stop
+//!   working. A session expires 30 days after sign-in.
+//! - A member removed from an organization can no longer refresh in it; a changed role
+//!   shows in the next refresh.
+//! - `GET /events` lists the [events](Event) of the last 30 days, oldest first unless
+//!   `order` says otherwise (the README has every parameter); webhooks carry the same
+//!   objects, signed `WorkOS-Signature: t=<ms>, v1=<hex HMAC-SHA256 of "<t>.<body>">`.
 //!
 //! # For tests
 //!
@@ -49,6 +57,11 @@
 //! - [Counters](Emulator::counters) per endpoint, [faults](Emulator::inject_fault)
 //!   (status + `Retry-After`, delay, dropped connection), a movable
 //!   [clock](Emulator::advance_clock) and a settable [token lifetime](Emulator::set_token_ttl).
+//! - What an admin does in the dashboard, each recording its event: a member's
+//!   [role](Emulator::set_member_role), a [removed membership](Emulator::remove_membership),
+//!   an [edited](Emulator::update_user) or [deleted](Emulator::delete_user) user, an
+//!   [ended session](Emulator::end_session); the [events](Emulator::events) so far, and how
+//!   [webhook deliveries](Emulator::webhook_stats) went.
 //!
 //! The same controls over HTTP, for tests in other languages:
 //!
@@ -64,7 +77,17 @@
 //! | `POST /__emulator/token_ttl` | `{"seconds": n}` | sets the access-token lifetime |
 //! | `POST /__emulator/keys/rotate` | | new signing key; the old one stays in the JWKS |
 //! | `POST /__emulator/keys/retire` | | unpublishes all but the signing key |
-//! | `GET /__emulator/sessions` | | `{"active": n}` |
+//! | `GET /__emulator/sessions` | | `{"active": n, "sessions": [{"id", "user_id", "user_email", "organization_id"}]}` |
+//! | `POST /__emulator/sessions/revoke` | `{"session_id"}` | ends it (`session.revoked`); `{"revoked": false}` if unknown or already ended |
+//! | `GET /__emulator/events` | | `{"events": [...]}`: every event kept, oldest first |
+//! | `POST /__emulator/memberships/role` | `{"user", "organization", "role"}` | makes `role` the member's only role (`organization_membership.updated`); `{"membership"}` |
+//! | `POST /__emulator/memberships/remove` | `{"user", "organization"}` | removes the membership (`organization_membership.deleted`); `{"membership"}` |
+//! | `POST /__emulator/users/update` | `{"user", "email"?, "first_name"?, "last_name"?, "email_verified"?, "locale"?, "external_id"?, "metadata"?}` | `user.updated`; `{"user"}` |
+//! | `POST /__emulator/users/delete` | `{"user"}` | revokes their sessions, removes their memberships, deletes them (`user.deleted`); `{"sessions_revoked": n}` |
+//! | `GET /__emulator/webhooks` | | `{"configured", "url", "delivered", "failed", "attempts", "pending"}` |
+//!
+//! A `user` is an id or an email, an `organization` an id or a name. An unknown one answers
+//! `404`, a malformed body `400`, both `{"code", "message"}`.
 //!
 //! # Threat model
 //!
@@ -77,16 +100,21 @@ mod admin;
 mod api;
 mod authorize;
 mod clock;
+mod controls;
+mod events;
 mod faults;
 mod ids;
 mod keys;
 mod pages;
+mod paging;
 mod pkce;
 mod seed;
 mod server;
+mod sessions;
 mod state;
 mod store;
 mod urlencoded;
+mod webhooks;
 mod wire;
 
 mod secret;
@@ -122,6 +150,8 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+pub use controls::{ControlError, UserUpdate};
+pub use events::Event;
 pub use faults::{Counters, Endpoint, Fault, FaultKind, GrantType};
 pub use secret::Secret;
 pub use seed::Impersonator;
@@ -129,6 +159,7 @@ pub use seed::{
     MembershipStatus, Seed, SeedApiKey, SeedDomain, SeedError, SeedMembership, SeedOrganization,
     SeedPermission, SeedRole, SeedUser, SwitchError,
 };
+pub use webhooks::WebhookStats;
 
 use keys::SigningKey;
 use server::Running;
@@ -169,6 +200,9 @@ pub enum EmulatorError {
     /// The RSA signing key could not be generated.
     #[error("could not generate the RSA signing key: {0}")]
     Key(String),
+    /// The webhook URL is not an absolute `http://` URL, or its client could not be built.
+    #[error("webhook: {0}")]
+    Webhook(String),
 }
 
 /// Configures and starts an [`Emulator`]. Values set here win over the seed's.
@@ -183,6 +217,7 @@ pub struct EmulatorBuilder {
     auto_approve: Option<Option<String>>,
     host: Option<IpAddr>,
     port: u16,
+    webhook: Option<(String, Secret)>,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -195,6 +230,7 @@ impl fmt::Debug for EmulatorBuilder {
             .field("auto_approve", &self.auto_approve)
             .field("host", &self.host)
             .field("port", &self.port)
+            .field("webhook_url", &self.webhook.as_ref().map(|(url, _)| url))
             .finish_non_exhaustive()
     }
 }
@@ -263,6 +299,15 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Delivers every event to `url` as a WorkOS webhook signed with `secret` (what the
+    /// app's `WORKOS_WEBHOOK_SECRET` must be): a `POST` of the event object with
+    /// `WorkOS-Signature: t=<unix ms>, v1=<hex HMAC-SHA256 of "<t>.<body>">`, in order, on
+    /// a task of its own, retried on failure. See [`Emulator::webhook_stats`].
+    pub fn webhook(mut self, url: impl Into<String>, secret: impl Into<Secret>) -> Self {
+        self.webhook = Some((url.into(), secret.into()));
+        self
+    }
+
     /// Loads the seed, generates the signing key, binds and starts serving.
     pub async fn start(self) -> Result<Emulator, EmulatorError> {
         let seed = match (&self.seed, &self.seed_file) {
@@ -316,6 +361,25 @@ impl EmulatorBuilder {
             .token_ttl
             .or(seed.token_ttl_seconds.map(Duration::from_secs))
             .unwrap_or(DEFAULT_TOKEN_TTL);
+        let webhook = match self.webhook {
+            None => None,
+            Some((url, secret)) => {
+                // Plain HTTP only: the endpoint is the app under test, on this machine
+                // or a trusted network, and the client then needs no TLS stack.
+                let parsed = url::Url::parse(&url)
+                    .ok()
+                    .filter(|u| u.scheme() == "http" && u.host().is_some())
+                    .ok_or_else(|| {
+                        EmulatorError::Webhook(format!(
+                            "`{url}` is not an absolute http:// URL (deliveries are plain HTTP)"
+                        ))
+                    })?;
+                if secret.expose().trim().is_empty() {
+                    return Err(EmulatorError::EmptyCredential("webhook secret"));
+                }
+                Some((parsed, secret))
+            }
+        };
 
         let key = tokio::task::spawn_blocking(SigningKey::generate)
             .await
@@ -342,7 +406,17 @@ impl EmulatorBuilder {
             auto_approve,
             base_url: base_url.clone(),
         };
-        let state = AppState::new(Store::new(settings, &seed, &resolved, key));
+        let mut store = Store::new(settings, &seed, &resolved, key);
+        let delivery = match webhook {
+            None => None,
+            Some((url, secret)) => {
+                let (queue, delivery) =
+                    webhooks::start(url, secret.clone()).map_err(EmulatorError::Webhook)?;
+                store.events.deliver_to(queue);
+                Some((delivery, secret))
+            }
+        };
+        let state = AppState::new(store);
         let running = server::spawn(listener, state.clone())
             .map_err(|source| EmulatorError::Bind { addr, source })?;
         Ok(Emulator {
@@ -351,6 +425,7 @@ impl EmulatorBuilder {
             base_url,
             client_id,
             api_key,
+            webhooks: delivery,
         })
     }
 }
@@ -372,6 +447,8 @@ pub struct Emulator {
     base_url: String,
     client_id: String,
     api_key: Secret,
+    /// The webhook delivery task and its secret, when a webhook URL is configured.
+    webhooks: Option<(webhooks::Delivery, Secret)>,
 }
 
 impl fmt::Debug for Emulator {
@@ -486,9 +563,85 @@ impl Emulator {
         self.state.lock().signing_key.kid().to_owned()
     }
 
-    /// Ends a session as logout does; `false` if it was unknown or already ended.
+    /// Ends a session as logout does (`session.revoked`; its refresh tokens stop working);
+    /// `false` if it was unknown or already ended.
     pub fn end_session(&self, session_id: &str) -> bool {
         self.state.lock().end_session(session_id)
+    }
+
+    /// Every event recorded in the last 30 days (of the emulator's clock), oldest first,
+    /// as `GET /events` lists them.
+    pub fn events(&self) -> Vec<Event> {
+        self.state
+            .lock()
+            .events
+            .all()
+            .map(|e| e.event.clone())
+            .collect()
+    }
+
+    /// Makes `role` the only role of `user` (id or email) in `organization` (id or name),
+    /// as an admin would in the dashboard: records `organization_membership.updated`, and
+    /// the member's sessions carry the new role and its permissions from their next
+    /// refresh.
+    pub fn set_member_role(
+        &self,
+        user: &str,
+        organization: &str,
+        role: &str,
+    ) -> Result<(), ControlError> {
+        self.state
+            .lock()
+            .set_member_role(user, organization, role)
+            .map(drop)
+    }
+
+    /// Removes `user` (id or email) from `organization` (id or name): records
+    /// `organization_membership.deleted`; their sessions in that organization can no longer
+    /// refresh in it (`invalid_grant`).
+    pub fn remove_membership(&self, user: &str, organization: &str) -> Result<(), ControlError> {
+        self.state
+            .lock()
+            .remove_membership(user, organization)
+            .map(drop)
+    }
+
+    /// Changes `user` (id or email): records `user.updated`.
+    pub fn update_user(&self, user: &str, update: UserUpdate) -> Result<(), ControlError> {
+        self.state.lock().update_user(user, update).map(drop)
+    }
+
+    /// Deletes `user` (id or email): revokes each of their active sessions
+    /// (`session.revoked`), removes their memberships (`organization_membership.deleted`)
+    /// and records `user.deleted`. Returns how many sessions were revoked.
+    pub fn delete_user(&self, user: &str) -> Result<usize, ControlError> {
+        self.state.lock().delete_user(user)
+    }
+
+    /// The webhook secret (`WORKOS_WEBHOOK_SECRET`), when a webhook URL is configured.
+    pub fn webhook_secret(&self) -> Option<&str> {
+        self.webhooks.as_ref().map(|(_, secret)| secret.expose())
+    }
+
+    /// How webhook deliveries have gone so far (all zero without a webhook URL).
+    pub fn webhook_stats(&self) -> WebhookStats {
+        self.webhooks
+            .as_ref()
+            .map(|(delivery, _)| delivery.stats())
+            .unwrap_or_default()
+    }
+
+    /// Waits until every event recorded so far has been delivered or given up on;
+    /// `false` if that took longer than `timeout`.
+    pub async fn wait_for_webhooks(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while self.webhook_stats().pending > 0 {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
     }
 
     /// How many sessions are open.
@@ -497,7 +650,12 @@ impl Emulator {
     }
 
     /// Stops serving: no new connections; requests in flight get up to five seconds.
+    /// Webhook deliveries still queued are dropped (see
+    /// [`wait_for_webhooks`](Self::wait_for_webhooks)).
     pub async fn shutdown(mut self) {
+        if let Some((delivery, _)) = &self.webhooks {
+            delivery.stop();
+        }
         if let Some(tx) = self.running.shutdown.take() {
             let _ = tx.send(());
         }

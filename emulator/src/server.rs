@@ -30,7 +30,7 @@ use tokio::task::JoinHandle;
 use super::faults::{Endpoint, FaultKind};
 use super::state::AppState;
 use super::wire::ApiError;
-use super::{admin, api, authorize, ids};
+use super::{admin, api, authorize, controls, events, ids, sessions};
 
 /// Builds the router.
 pub(crate) fn router(state: AppState) -> Router {
@@ -54,6 +54,8 @@ pub(crate) fn router(state: AppState) -> Router {
             post(api::validate_api_key),
         )
         .route(Endpoint::Health.route(), get(api::health))
+        .route(Endpoint::ListEvents.route(), get(events::list_events))
+        .route(Endpoint::ListSessions.route(), get(sessions::list_sessions))
         .route_layer(middleware::from_fn_with_state(state.clone(), intercept));
     let sign_in_pages = Router::new().route(
         "/__emulator/sign-in/{request}",
@@ -76,6 +78,22 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/__emulator/keys/rotate", post(admin::rotate_key))
         .route("/__emulator/keys/retire", post(admin::retire_keys))
         .route("/__emulator/sessions", get(admin::sessions))
+        .route(
+            "/__emulator/sessions/revoke",
+            post(controls::revoke_session),
+        )
+        .route("/__emulator/events", get(controls::events))
+        .route(
+            "/__emulator/memberships/role",
+            post(controls::set_member_role),
+        )
+        .route(
+            "/__emulator/memberships/remove",
+            post(controls::remove_membership),
+        )
+        .route("/__emulator/users/update", post(controls::update_user))
+        .route("/__emulator/users/delete", post(controls::delete_user))
+        .route("/__emulator/webhooks", get(controls::webhooks))
         .route_layer(middleware::from_fn(require_ip_or_localhost_host));
     workos
         .merge(sign_in_pages)

@@ -23,6 +23,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::clock::Clock;
+use super::events::EventLog;
 use super::faults::{Counters, Faults};
 use super::ids::{self, RandomError};
 use super::keys::SigningKey;
@@ -39,6 +40,9 @@ pub(crate) const PENDING_TTL_MS: i64 = 30 * 60 * 1000;
 const USED_TOKEN_MEMORY_MS: i64 = 60 * 60 * 1000;
 /// Expired and used-up records are swept after this many issued tokens or codes.
 const PRUNE_EVERY: u32 = 1024;
+/// How long a session lasts from sign-in (its `expires_at`): a refresh after that is
+/// refused, as WorkOS does once a session's maximum length has passed.
+pub(crate) const SESSION_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
 /// A user record.
 #[derive(Debug, Clone)]
@@ -105,6 +109,7 @@ pub(crate) struct MemberRec {
     pub(crate) roles: Vec<String>,
     pub(crate) status: MembershipStatus,
     pub(crate) created_ms: i64,
+    pub(crate) updated_ms: i64,
 }
 
 impl MemberRec {
@@ -167,12 +172,46 @@ struct CodeRec {
 #[derive(Debug, Clone)]
 pub(crate) struct SessionRec {
     pub(crate) id: String,
+    /// Creation order: what the Sessions API lists by (the clock can move back).
+    pub(crate) seq: u64,
     pub(crate) user_id: String,
     pub(crate) org_id: Option<String>,
     pub(crate) impersonator: Option<Impersonator>,
     pub(crate) method: String,
     pub(crate) auth_time: i64,
-    pub(crate) ended: bool,
+    pub(crate) created_ms: i64,
+    pub(crate) updated_ms: i64,
+    pub(crate) expires_ms: i64,
+    /// When it was revoked (logout, the Sessions API, a test control), if it was.
+    pub(crate) ended_ms: Option<i64>,
+    /// What the app passed to `authenticate` about the browser, if anything.
+    pub(crate) client: ClientInfo,
+}
+
+impl SessionRec {
+    /// WorkOS's `status`: `revoked` once ended, `expired` past `expires_at`, else `active`.
+    pub(crate) fn status(&self, now_ms: i64) -> &'static str {
+        if self.ended_ms.is_some() {
+            "revoked"
+        } else if self.expires_ms <= now_ms {
+            "expired"
+        } else {
+            "active"
+        }
+    }
+
+    /// Whether its refresh tokens still work.
+    pub(crate) fn is_active(&self, now_ms: i64) -> bool {
+        self.status(now_ms) == "active"
+    }
+}
+
+/// The browser behind a sign-in, as the app reports it in `authenticate`'s `ip_address`
+/// and `user_agent` (WorkOS records them on the session).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ClientInfo {
+    pub(crate) ip_address: Option<String>,
+    pub(crate) user_agent: Option<String>,
 }
 
 #[derive(Debug)]
@@ -300,6 +339,9 @@ pub(crate) struct Store {
     pub(crate) retired_keys: Vec<Arc<SigningKey>>,
     pub(crate) counters: Counters,
     pub(crate) faults: Faults,
+    /// Every WorkOS event so far (`GET /events`, webhooks).
+    pub(crate) events: EventLog,
+    sessions_opened: u64,
     issued_since_prune: u32,
 }
 
@@ -389,6 +431,7 @@ impl Store {
                     roles: m.roles.clone(),
                     status: m.status,
                     created_ms: now,
+                    updated_ms: now,
                 })
             })
             .collect();
@@ -426,6 +469,8 @@ impl Store {
             retired_keys: Vec::new(),
             counters: Counters::default(),
             faults: Faults::default(),
+            events: EventLog::default(),
+            sessions_opened: 0,
             issued_since_prune: 0,
         }
     }
@@ -453,7 +498,7 @@ impl Store {
             .collect()
     }
 
-    fn active_membership(&self, user_id: &str, org_id: &str) -> Option<&MemberRec> {
+    pub(crate) fn active_membership(&self, user_id: &str, org_id: &str) -> Option<&MemberRec> {
         self.memberships.iter().find(|m| {
             m.user_id == user_id && m.org_id == org_id && m.status == MembershipStatus::Active
         })
@@ -516,14 +561,16 @@ impl Store {
         Ok(code)
     }
 
-    /// Redeems a code (used up by any attempt) and opens a session.
-    /// `confidential` says the client authenticated with the API key.
+    /// Redeems a code (used up by any attempt) and opens a session (`session.created`).
+    /// `confidential` says the client authenticated with the API key; `client` is what the
+    /// app said about the browser.
     pub(crate) fn redeem_code(
         &mut self,
         code: &str,
         client_id: &str,
         verifier: Option<&str>,
         confidential: bool,
+        client: ClientInfo,
     ) -> Result<Issue, GrantError> {
         let invalid =
             || GrantError::InvalidGrant("The code is invalid, expired or already used.".to_owned());
@@ -557,22 +604,45 @@ impl Store {
         if self.user(&auth.user_id).is_none() {
             return Err(invalid());
         }
+        // The membership may have been removed since the sign-in page.
+        if let Some(org_id) = &auth.org_id {
+            self.require_membership(&auth.user_id, org_id)?;
+        }
         let now = self.clock.now_ms();
+        self.sessions_opened += 1;
         let session = SessionRec {
             id: ids::new_id("session", now)?,
+            seq: self.sessions_opened,
             user_id: auth.user_id.clone(),
             org_id: auth.org_id,
             impersonator: auth.impersonator,
             method: auth.method,
             auth_time: self.clock.now_secs(),
-            ended: false,
+            created_ms: now,
+            updated_ms: now,
+            expires_ms: now.saturating_add(SESSION_TTL_MS),
+            ended_ms: None,
+            client,
         };
         if let Some(user) = self.users.iter_mut().find(|u| u.id == auth.user_id) {
             user.last_sign_in_ms = Some(now);
         }
         let id = session.id.clone();
+        let data = super::sessions::session_json(&session, now);
         self.sessions.insert(id.clone(), session);
+        self.events.record("session.created", data, now);
         self.issue_for_session(&id)
+    }
+
+    /// `Ok` when the user is an active member of the organization; the error a refresh
+    /// into it answers otherwise (the membership was removed or deactivated).
+    fn require_membership(&self, user_id: &str, org_id: &str) -> Result<(), GrantError> {
+        match self.active_membership(user_id, org_id) {
+            Some(_) => Ok(()),
+            None => Err(GrantError::InvalidGrant(format!(
+                "The user is no longer a member of organization `{org_id}`."
+            ))),
+        }
     }
 
     /// Redeems a refresh token (single use) and rotates it; switches organization when
@@ -592,11 +662,14 @@ impl Store {
             ));
         }
         let session_id = rec.session_id.clone();
+        let now = self.clock.now_ms();
         let session = self
             .sessions
             .get(&session_id)
-            .filter(|s| !s.ended)
-            .ok_or_else(|| GrantError::InvalidGrant("The session has ended.".to_owned()))?;
+            .filter(|s| s.is_active(now))
+            .ok_or_else(|| {
+                GrantError::InvalidGrant("The session has ended or expired.".to_owned())
+            })?;
         let user = self.user(&session.user_id).ok_or_else(|| {
             GrantError::InvalidGrant("The session's user no longer exists.".to_owned())
         })?;
@@ -621,7 +694,13 @@ impl Store {
             }
             _ => None,
         };
-        let now = self.clock.now_ms();
+        // Staying in an organization needs the membership still (checked before the
+        // token is used up, like the switch errors above).
+        if switch_to.is_none() {
+            if let Some(org_id) = &session.org_id {
+                self.require_membership(&user.id, org_id)?;
+            }
+        }
         if let Some(rec) = self.refresh_tokens.get_mut(token) {
             rec.used_ms = Some(now);
         }
@@ -633,20 +712,26 @@ impl Store {
         self.issue_for_session(&session_id)
     }
 
-    /// Ends a session; its refresh tokens stop working. `false` if there was none.
+    /// Ends a session (`session.revoked`); its refresh tokens stop working. `false` if
+    /// there was none, or it had already ended.
     pub(crate) fn end_session(&mut self, session_id: &str) -> bool {
-        match self.sessions.get_mut(session_id) {
-            Some(session) if !session.ended => {
-                session.ended = true;
-                true
+        let now = self.clock.now_ms();
+        let data = match self.sessions.get_mut(session_id) {
+            Some(session) if session.ended_ms.is_none() => {
+                session.ended_ms = Some(now);
+                session.updated_ms = now;
+                super::sessions::session_json(session, now)
             }
-            _ => false,
-        }
+            _ => return false,
+        };
+        self.events.record("session.revoked", data, now);
+        true
     }
 
-    /// Sessions that have not ended.
+    /// Sessions that have neither ended nor expired.
     pub(crate) fn active_sessions(&self) -> usize {
-        self.sessions.values().filter(|s| !s.ended).count()
+        let now = self.clock.now_ms();
+        self.sessions.values().filter(|s| s.is_active(now)).count()
     }
 
     /// Mints a refresh token and builds the access-token claims for a session.
@@ -668,7 +753,11 @@ impl Store {
             let member_roles = self
                 .active_membership(&user.id, org_id)
                 .map(|m| m.roles.clone())
-                .unwrap_or_else(|| vec!["member".to_owned()]);
+                .ok_or_else(|| {
+                    GrantError::InvalidGrant(format!(
+                        "The user is no longer a member of organization `{org_id}`."
+                    ))
+                })?;
             let mut perms = Vec::new();
             for slug in &member_roles {
                 if let Some(granted) = self.roles.get(slug) {
@@ -811,6 +900,10 @@ impl Store {
             updated_ms: now,
             last_sign_in_ms: None,
         });
+        if let Some(user) = self.user(&id) {
+            let data = super::wire::user_json(user);
+            self.events.record("user.created", data, now);
+        }
         Ok(id)
     }
 }
@@ -892,19 +985,37 @@ mod tests {
         let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
         let code = code_for(&mut s, "ada@example.com", None, Some(challenge));
         assert!(matches!(
-            s.redeem_code(&code, "client_other", Some(verifier), true),
+            s.redeem_code(
+                &code,
+                "client_other",
+                Some(verifier),
+                true,
+                ClientInfo::default()
+            ),
             Err(GrantError::InvalidGrant(_))
         ));
         let code = code_for(&mut s, "ada@example.com", None, Some(challenge));
         assert!(s
-            .redeem_code(&code, "client_1", Some(verifier), false)
+            .redeem_code(
+                &code,
+                "client_1",
+                Some(verifier),
+                false,
+                ClientInfo::default()
+            )
             .is_ok());
         assert!(s
-            .redeem_code(&code, "client_1", Some(verifier), false)
+            .redeem_code(
+                &code,
+                "client_1",
+                Some(verifier),
+                false,
+                ClientInfo::default()
+            )
             .is_err());
         let plain = code_for(&mut s, "ada@example.com", None, None);
         assert!(matches!(
-            s.redeem_code(&plain, "client_1", None, false),
+            s.redeem_code(&plain, "client_1", None, false, ClientInfo::default()),
             Err(GrantError::InvalidClient(_))
         ));
     }
@@ -913,7 +1024,9 @@ mod tests {
     fn refresh_rotates_and_switch_errors_use_nothing_up() {
         let mut s = store();
         let code = code_for(&mut s, "ada@example.com", Some("org_acme"), None);
-        let first = s.redeem_code(&code, "client_1", None, true).unwrap();
+        let first = s
+            .redeem_code(&code, "client_1", None, true, ClientInfo::default())
+            .unwrap();
         assert_eq!(
             first.claims.permissions,
             Some(vec!["a".to_owned(), "b".to_owned()])

@@ -55,6 +55,11 @@ impl<'a> WireUser<'a> {
     }
 }
 
+/// A WorkOS user as JSON (`GET /user_management/users/{id}`, and the `data` of user events).
+pub(crate) fn user_json(u: &UserRec) -> Value {
+    serde_json::to_value(WireUser::new(u)).unwrap_or(Value::Null)
+}
+
 /// The `authenticate` response body (§5 of the wire reference).
 #[derive(Debug, Serialize)]
 pub(crate) struct AuthenticateResponse<'a> {
@@ -116,6 +121,7 @@ pub(crate) fn organization(o: &OrgRec) -> Value {
 /// A WorkOS organization membership.
 pub(crate) fn membership(m: &MemberRec, org_name: Option<&str>) -> Value {
     let created = iso8601(m.created_ms);
+    let updated = iso8601(m.updated_ms);
     let roles: Vec<Value> = m.roles.iter().map(|r| json!({ "slug": r })).collect();
     json!({
         "object": "organization_membership",
@@ -129,7 +135,7 @@ pub(crate) fn membership(m: &MemberRec, org_name: Option<&str>) -> Value {
         "directory_managed": false,
         "custom_attributes": {},
         "created_at": created,
-        "updated_at": created,
+        "updated_at": updated,
     })
 }
 

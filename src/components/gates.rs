@@ -53,7 +53,7 @@ pub fn FeatureFlag(
     fallback: ViewFn,
 ) -> impl IntoView {
     let auth = use_auth();
-    gate(move || auth.has_flag(&flag), children, fallback)
+    gate(move || auth.has_feature_flag(&flag), children, fallback)
 }
 
 /// Renders `children` when the user has `permission` in the current organization, else

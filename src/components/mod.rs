@@ -39,6 +39,7 @@ pub use server::{
 };
 pub use snapshot::{AuthSnapshot, ClientConfig};
 pub use widgets::{
-    Impersonation, ImpersonationProps, OrganizationSwitcher, OrganizationSwitcherProps, SignInLink,
-    SignInLinkProps, SignOutButton, SignOutButtonProps, SignUpLink, SignUpLinkProps,
+    Impersonation, ImpersonationProps, OrganizationSwitcher, OrganizationSwitcherProps,
+    SessionList, SessionListProps, SignInLink, SignInLinkProps, SignOutButton, SignOutButtonProps,
+    SignOutEverywhereButton, SignOutEverywhereButtonProps, SignUpLink, SignUpLinkProps,
 };

@@ -50,7 +50,7 @@ impl Requirements {
                 .organization
                 .as_deref()
                 .is_none_or(|o| s.organization_id.as_deref() == Some(o))
-            && self.flag.as_deref().is_none_or(|f| s.has_flag(f))
+            && self.flag.as_deref().is_none_or(|f| s.has_feature_flag(f))
             && self
                 .entitlement
                 .as_deref()
@@ -231,11 +231,11 @@ mod server {
                 );
             }
             Access::SignedOut => {
-                let parts = use_context::<http::request::Parts>();
-                let request_auth = parts
-                    .as_ref()
-                    .and_then(|p| p.extensions.get::<crate::RequestAuth>());
-                let (Some(parts), Some(request_auth)) = (parts.as_ref(), request_auth) else {
+                let Ok(parts) = crate::request_auth::current_request() else {
+                    return;
+                };
+                let Some(request_auth) = crate::request_auth::LayerState::of(&parts).request_auth()
+                else {
                     return;
                 };
                 let return_to = parts
@@ -475,11 +475,14 @@ mod tests {
         .unwrap();
         AuthSnapshot {
             user: Some(user),
-            organization_id: Some("org_1".into()),
-            role: Some("admin".into()),
-            permissions: vec!["posts:write".into()],
-            feature_flags: vec!["beta".into()],
-            entitlements: vec!["sso".into()],
+            claims: crate::SessionClaims {
+                organization_id: Some("org_1".into()),
+                role: Some("admin".into()),
+                permissions: vec!["posts:write".into()],
+                feature_flags: vec!["beta".into()],
+                entitlements: vec!["sso".into()],
+                ..Default::default()
+            },
             covered: true,
             ..AuthSnapshot::default()
         }

@@ -95,9 +95,11 @@ impl AuthContext {
         self.with(AuthSnapshot::is_signed_in)
     }
 
-    /// Whether `flag` is enabled for the user (the access token's `feature_flags`).
-    pub fn has_flag(&self, flag: &str) -> bool {
-        self.with(|s| s.has_flag(flag))
+    /// Whether feature flag `flag` is enabled for the user (the access token's
+    /// `feature_flags`): [`SessionClaims::has_feature_flag`](crate::SessionClaims::has_feature_flag),
+    /// reactively.
+    pub fn has_feature_flag(&self, flag: &str) -> bool {
+        self.with(|s| s.has_feature_flag(flag))
     }
 
     /// Whether the user has `permission` in the current organization.

@@ -155,7 +155,7 @@ pub(crate) async fn switch_organization(organization_id: String) -> Result<(), A
 #[server(name = OrganizationName, prefix = "/api", endpoint = "authkit/organization-name")]
 pub async fn organization_name(organization_id: String) -> Result<Option<String>, AuthError> {
     let auth = crate::request_auth()?;
-    let current = auth.signed_in().and_then(|s| s.organization_id);
+    let current = auth.signed_in().and_then(|s| s.claims.organization_id);
     if current.as_deref() != Some(organization_id.as_str()) {
         return Ok(None);
     }

@@ -1,6 +1,8 @@
 //! [`AuthSnapshot`]: what the browser may know about the session.
 
-use crate::user::{Impersonator, User};
+use crate::session_claims::deref_to_claims;
+use crate::user::User;
+use crate::SessionClaims;
 use serde::{Deserialize, Serialize};
 
 /// The `Server-Timing` metric on every session-dependent response of the layer, with the
@@ -26,7 +28,9 @@ pub(crate) const SIGNED_OUT: &str = "signed-out";
 
 /// The session as the page sees it: every field of [`Auth`](crate::Auth) except the access
 /// token and the refresh token, which never reach the HTML. Signed out, `user` is `None`
-/// and the lists are empty.
+/// and the lists are empty. Dereferences to its [`SessionClaims`], as `Auth` does, so the
+/// page asks `snapshot.has_role("admin")` exactly as a server function asks
+/// `auth.has_role("admin")`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AuthSnapshot {
@@ -34,20 +38,11 @@ pub struct AuthSnapshot {
     pub user: Option<User>,
     /// The session id (`sid`).
     pub session_id: Option<String>,
-    /// The organization the session is in (`org_id`).
-    pub organization_id: Option<String>,
-    /// The user's role in that organization.
-    pub role: Option<String>,
-    /// All of the user's roles.
-    pub roles: Vec<String>,
-    /// The permissions those roles grant.
-    pub permissions: Vec<String>,
-    /// The organization's entitlements.
-    pub entitlements: Vec<String>,
-    /// The feature flags enabled for the user.
-    pub feature_flags: Vec<String>,
-    /// Present when an admin is impersonating the user.
-    pub impersonator: Option<Impersonator>,
+    /// What the session allows (also reached through `Deref`). Flattened in the JSON the
+    /// page and `/api/authkit/snapshot` carry: `{"user", "session_id", "organization_id",
+    /// "role", …}`, as before the claims had a struct of their own.
+    #[serde(flatten)]
+    pub claims: SessionClaims,
     /// Whether the [`AuthKitLayer`](crate::AuthKitLayer) covered the request this snapshot
     /// was taken from. `false` means "unknown", not "signed out": the path is missing from
     /// the layer's matcher, and [`Protected`](crate::Protected) says so instead of
@@ -56,6 +51,7 @@ pub struct AuthSnapshot {
     /// Where the crate's routes are, for links and navigations in the browser.
     pub config: ClientConfig,
 }
+deref_to_claims!(AuthSnapshot);
 
 /// The parts of the configuration the browser needs: where the sign-in and sign-up start
 /// routes are, and which origin besides this one a navigation may go to (WorkOS).
@@ -86,26 +82,6 @@ impl AuthSnapshot {
     pub fn is_signed_in(&self) -> bool {
         self.user.is_some()
     }
-
-    /// Whether `flag` is enabled for the user.
-    pub fn has_flag(&self, flag: &str) -> bool {
-        self.feature_flags.iter().any(|f| f == flag)
-    }
-
-    /// Whether the user has `permission` in the current organization.
-    pub fn has_permission(&self, permission: &str) -> bool {
-        self.permissions.iter().any(|p| p == permission)
-    }
-
-    /// Whether the user has `role` (the organization role or one of `roles`).
-    pub fn has_role(&self, role: &str) -> bool {
-        self.role.as_deref() == Some(role) || self.roles.iter().any(|r| r == role)
-    }
-
-    /// Whether the organization has `entitlement`.
-    pub fn has_entitlement(&self, entitlement: &str) -> bool {
-        self.entitlements.iter().any(|e| e == entitlement)
-    }
 }
 
 #[cfg(feature = "ssr")]
@@ -114,20 +90,17 @@ impl AuthSnapshot {
     /// `http::request::Parts` leptos_axum provides. Outside a covered request it is
     /// signed out with `covered: false`.
     pub fn from_request() -> Self {
-        let parts = leptos::prelude::use_context::<http::request::Parts>();
-        let request_auth = parts
-            .as_ref()
-            .and_then(|p| p.extensions.get::<crate::RequestAuth>().cloned());
-        match request_auth {
+        use crate::request_auth::{current_request, LayerState};
+        let parts = current_request().ok();
+        let state = parts.as_ref().map(LayerState::of);
+        match state.as_ref().and_then(LayerState::request_auth) {
             Some(request_auth) => {
                 let config = ClientConfig::of(request_auth.authkit());
                 Self::from_auth(request_auth.auth(), config)
             }
             None => Self {
-                config: parts
-                    .as_ref()
-                    .and_then(|p| p.extensions.get::<crate::AuthKit>().cloned())
-                    .or_else(leptos::prelude::use_context::<crate::AuthKit>)
+                config: state
+                    .and_then(|s| s.authkit())
                     .map(|kit| ClientConfig::of(&kit))
                     .unwrap_or_default(),
                 ..Self::default()
@@ -140,13 +113,7 @@ impl AuthSnapshot {
         Self {
             user: auth.user,
             session_id: auth.session_id,
-            organization_id: auth.organization_id,
-            role: auth.role,
-            roles: auth.roles,
-            permissions: auth.permissions,
-            entitlements: auth.entitlements,
-            feature_flags: auth.feature_flags,
-            impersonator: auth.impersonator,
+            claims: auth.claims,
             covered: true,
             config,
         }
@@ -169,19 +136,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn helpers_read_the_lists() {
+    fn the_predicates_are_the_claims_own() {
         let s = AuthSnapshot {
-            role: Some("admin".into()),
-            roles: vec!["admin".into(), "billing".into()],
-            permissions: vec!["posts:read".into()],
-            entitlements: vec!["sso".into()],
-            feature_flags: vec!["new-feature".into()],
+            claims: SessionClaims {
+                role: Some("admin".into()),
+                feature_flags: vec!["new-feature".into()],
+                ..SessionClaims::default()
+            },
             ..AuthSnapshot::default()
         };
         assert!(!s.is_signed_in());
-        assert!(s.has_role("admin") && s.has_role("billing") && !s.has_role("owner"));
-        assert!(s.has_permission("posts:read") && !s.has_permission("posts:write"));
-        assert!(s.has_entitlement("sso") && !s.has_entitlement("audit-logs"));
-        assert!(s.has_flag("new-feature") && !s.has_flag("dark-mode"));
+        assert!(s.has_role("admin") && !s.has_role("owner"));
+        assert!(s.has_feature_flag("new-feature") && !s.has_feature_flag("dark-mode"));
+        assert_eq!(
+            s.role.as_deref(),
+            Some("admin"),
+            "fields read through Deref"
+        );
     }
 }

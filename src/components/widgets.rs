@@ -160,6 +160,85 @@ pub fn SignOutButton(
     }
 }
 
+/// A "sign out everywhere" button: an `<ActionForm>` posting to the crate's
+/// [`sign_out_everywhere`](crate::sign_out_everywhere) server function (works with and
+/// without JavaScript). Every WorkOS session of the user is revoked — the other browsers
+/// and devices are signed out at their next request, on every replica — and then this
+/// browser, as [`SignOutButton`] does. Renders nothing when signed out.
+#[component]
+pub fn SignOutEverywhereButton(
+    /// Where to land afterwards (a same-origin path; default `/`).
+    #[prop(optional, into)]
+    return_to: Option<String>,
+    /// The button's content (default "Sign out everywhere").
+    #[prop(optional)]
+    children: Option<ChildrenFn>,
+) -> impl IntoView {
+    let auth = use_auth();
+    let action = ServerAction::<crate::SignOutEverywhere>::new();
+    let return_to = StoredValue::new(return_to.unwrap_or_else(|| "/".to_owned()));
+    let children = StoredValue::new(children);
+    view! {
+        <Show when=move || auth.is_signed_in()>
+            <ActionForm action=action attr:class="authkit-sign-out-everywhere">
+                <input type="hidden" name="return_to" value=return_to.get_value() />
+                <button type="submit">
+                    {children.with_value(|c| match c {
+                        Some(children) => children().into_any(),
+                        None => "Sign out everywhere".into_any(),
+                    })}
+                </button>
+            </ActionForm>
+        </Show>
+    }
+}
+
+/// The user's active sessions ("your sessions"), as WorkOS reports them: when each started,
+/// how, from which address and browser, the current one marked. A `<table
+/// class="authkit-sessions">` rendered on the server (and read again when the session
+/// changes); renders nothing when signed out.
+#[component]
+pub fn SessionList() -> impl IntoView {
+    let auth = use_auth();
+    let session = Memo::new(move |_| auth.with(|s| s.session_id.clone()));
+    let sessions = Resource::new(
+        move || session.get(),
+        |sid| async move {
+            match sid {
+                Some(_) => crate::user_sessions().await,
+                None => Ok(Vec::new()),
+            }
+        },
+    );
+    view! {
+        <Show when=move || auth.is_signed_in()>
+            <Transition fallback=|| view! { <p class="authkit-sessions-loading">"…"</p> }>
+                {move || sessions.get().map(|result| match result {
+                    Ok(list) => view! {
+                        <table class="authkit-sessions">
+                            <thead><tr>
+                                <th>"Started"</th><th>"How"</th><th>"Address"</th><th>"Browser"</th><th></th>
+                            </tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|s| view! {
+                                    <tr data-session=s.id.clone() class:current=s.current>
+                                        <td>{s.created_at}</td>
+                                        <td>{s.auth_method.unwrap_or_default()}</td>
+                                        <td>{s.ip_address.unwrap_or_default()}</td>
+                                        <td>{s.user_agent.unwrap_or_default()}</td>
+                                        <td>{if s.current { "this browser" } else { "" }}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(_) => view! { <p class="authkit-sessions-unavailable">"Your sessions are unavailable right now."</p> }.into_any(),
+                })}
+            </Transition>
+        </Show>
+    }
+}
+
 /// Lists the organizations the user belongs to and switches between them (as
 /// authkit-nextjs's `switchToOrganization`): a form with a `<select>` posting to the
 /// `/api/authkit/switch-organization` server function (works without JavaScript); the

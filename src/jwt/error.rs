@@ -72,10 +72,10 @@ pub enum JwtError {
         /// The token's `nbf`.
         nbf: u64,
     },
-    /// The token's `iss` is not the issuer the verifier was configured to require.
-    #[error("the access token issuer {found:?} is not the expected {expected:?}")]
+    /// The token's `iss` is not one of the issuers the verifier accepts.
+    #[error("the access token's issuer {found:?} is not one this app accepts ({expected}); if it is your WorkOS environment's, add it to WORKOS_ISSUER")]
     IssuerMismatch {
-        /// The configured issuer.
+        /// The accepted issuers, comma-separated.
         expected: String,
         /// The token's `iss` (shortened).
         found: String,

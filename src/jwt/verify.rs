@@ -105,7 +105,8 @@ pub struct VerifiedToken {
 ///   is looked up, so a public key can never be used as an HMAC secret;
 /// - the header must carry a `kid` that names exactly one RS256 key of the set;
 /// - `exp` must be in the future (`exp > now`, no leeway) and `nbf`, when present, not;
-/// - `iss` is checked only when [`TokenVerifierBuilder::issuer`] is set; `aud` is not checked.
+/// - `iss` must be one of the issuers given to [`TokenVerifierBuilder::issuer`] (or
+///   [`issuers`](TokenVerifierBuilder::issuers)) when any is; `aud` is not checked.
 ///
 /// ```no_run
 /// use authkit_leptos::jwt::{JwtError, TokenVerifier};
@@ -129,7 +130,8 @@ pub struct VerifiedToken {
 pub struct TokenVerifier {
     jwks: JwksCache,
     clock: Arc<dyn Clock>,
-    issuer: Option<Arc<str>>,
+    /// The accepted `iss` values; empty: not checked.
+    issuers: Arc<[String]>,
     verified: Arc<ExactCache<CachedToken>>,
 }
 
@@ -137,7 +139,7 @@ impl fmt::Debug for TokenVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenVerifier")
             .field("jwks", &self.jwks)
-            .field("issuer", &self.issuer)
+            .field("issuers", &self.issuers)
             .finish_non_exhaustive()
     }
 }
@@ -155,7 +157,7 @@ impl TokenVerifier {
             source: Box::new(source),
             ttl: DEFAULT_CACHE_TTL,
             cooldown: DEFAULT_REFETCH_COOLDOWN,
-            issuer: None,
+            issuers: Vec::new(),
             clock: Arc::new(SystemClock),
             verified_cache: DEFAULT_VERIFIED_TOKEN_CACHE,
         }
@@ -226,13 +228,11 @@ impl TokenVerifier {
             return Err(JwtError::InvalidSignature);
         }
         let claims = parse_claims(&parsed.payload)?;
-        if let Some(expected) = &self.issuer {
-            if claims.iss != **expected {
-                return Err(JwtError::IssuerMismatch {
-                    expected: expected.to_string(),
-                    found: echo(&claims.iss),
-                });
-            }
+        if !self.issuers.is_empty() && !self.issuers.contains(&claims.iss) {
+            return Err(JwtError::IssuerMismatch {
+                expected: self.issuers.join(", "),
+                found: echo(&claims.iss),
+            });
         }
         let verified = self.times(Arc::new(claims))?;
         if !verified.expired {
@@ -278,7 +278,7 @@ pub struct TokenVerifierBuilder {
     source: Box<dyn JwksSource>,
     ttl: Duration,
     cooldown: Duration,
-    issuer: Option<Arc<str>>,
+    issuers: Vec<String>,
     clock: Arc<dyn Clock>,
     verified_cache: usize,
 }
@@ -288,7 +288,7 @@ impl fmt::Debug for TokenVerifierBuilder {
         f.debug_struct("TokenVerifierBuilder")
             .field("ttl", &self.ttl)
             .field("cooldown", &self.cooldown)
-            .field("issuer", &self.issuer)
+            .field("issuers", &self.issuers)
             .finish_non_exhaustive()
     }
 }
@@ -306,9 +306,22 @@ impl TokenVerifierBuilder {
         self
     }
 
-    /// Requires the `iss` claim to equal `issuer` (off by default, as in authkit-nextjs).
+    /// Accepts tokens whose `iss` claim is `issuer` (called again: one of them). Without
+    /// any, `iss` is not checked (as in authkit-nextjs unless `WORKOS_ISSUER` is set);
+    /// [`AuthKit`](crate::AuthKit) sets the configured ones
+    /// ([`AuthKitConfig::issuers`](crate::AuthKitConfig::issuers)).
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
-        self.issuer = Some(Arc::from(issuer.into()));
+        self.issuers.push(issuer.into());
+        self
+    }
+
+    /// Accepts tokens whose `iss` claim is any of `issuers` (added to those given before).
+    pub fn issuers<I, S>(mut self, issuers: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.issuers.extend(issuers.into_iter().map(Into::into));
         self
     }
 
@@ -342,7 +355,7 @@ impl TokenVerifierBuilder {
                 self.cooldown,
             ),
             clock: self.clock,
-            issuer: self.issuer,
+            issuers: self.issuers.into(),
             verified: Arc::new(ExactCache::new(self.verified_cache)),
         }
     }

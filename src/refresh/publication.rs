@@ -78,6 +78,12 @@ impl StoreNames {
         self.name(b"session", sid.as_bytes())
     }
 
+    /// The name of a value the crate keeps for good under a fixed `label` (e.g. the Events
+    /// API poller's cursor).
+    pub(crate) fn value(&self, label: &str) -> StoreKey {
+        self.name(b"value", label.as_bytes())
+    }
+
     /// The name of a sign-in state's nonce (single use across replicas).
     pub(crate) fn nonce(&self, nonce: &str) -> StoreKey {
         self.name(b"nonce", nonce.as_bytes())

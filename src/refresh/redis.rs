@@ -397,6 +397,59 @@ impl RefreshStore for RedisRefreshStore {
         Ok(set.is_some())
     }
 
+    /// `XADD revocations MAXLEN ~ 10000`: a stream, bounded (about the newest ten thousand
+    /// entries; one event is a few hundred bytes).
+    async fn log_append(&self, entry: &str) -> Result<(), RefreshStoreFault> {
+        let key = format!("{}revocations", self.prefix);
+        self.query::<String>(
+            redis::cmd("XADD")
+                .arg(&key)
+                .arg("MAXLEN")
+                .arg("~")
+                .arg(10_000)
+                .arg("*")
+                .arg("e")
+                .arg(entry),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `XRANGE revocations (<cursor> + COUNT 1000`.
+    async fn log_read(
+        &self,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<String>, Option<String>), RefreshStoreFault> {
+        let key = format!("{}revocations", self.prefix);
+        let start = cursor.map_or_else(|| "-".to_owned(), |c| format!("({c}"));
+        let rows: Vec<(String, Vec<(String, String)>)> = self
+            .query(
+                redis::cmd("XRANGE")
+                    .arg(&key)
+                    .arg(start)
+                    .arg("+")
+                    .arg("COUNT")
+                    .arg(1000),
+            )
+            .await?;
+        let last = rows.last().map(|(id, _)| id.clone());
+        let entries = rows
+            .into_iter()
+            .flat_map(|(_, fields)| fields.into_iter().map(|(_, v)| v))
+            .collect();
+        Ok((entries, last.or_else(|| cursor.map(str::to_owned))))
+    }
+
+    async fn get_value(&self, key: &StoreKey) -> Result<Option<String>, RefreshStoreFault> {
+        self.query(redis::cmd("GET").arg(self.key("value", key)))
+            .await
+    }
+
+    async fn set_value(&self, key: &StoreKey, value: &str) -> Result<(), RefreshStoreFault> {
+        self.query(redis::cmd("SET").arg(self.key("value", key)).arg(value))
+            .await
+    }
+
     /// `GET done:…` and `EXISTS ended:…` in one pipeline.
     async fn successor_and_ended(
         &self,

@@ -113,6 +113,25 @@ pub trait RefreshStore: fmt::Debug + Send + Sync + 'static {
     /// NX`): a sign-in state is single-use across replicas.
     async fn first_use(&self, nonce: &StoreKey, ttl: Duration) -> Result<bool, RefreshStoreFault>;
 
+    /// Appends `entry` to the shared revocation log (what WorkOS said about sessions, so
+    /// that an event one replica received applies on all). The log is bounded: the
+    /// oldest entries may go first.
+    async fn log_append(&self, entry: &str) -> Result<(), RefreshStoreFault>;
+
+    /// The log's entries after `cursor` (`None`: every entry still kept), oldest first,
+    /// at most about a thousand, and the cursor to ask with next time (unchanged when
+    /// there was nothing new).
+    async fn log_read(
+        &self,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<String>, Option<String>), RefreshStoreFault>;
+
+    /// A small value stored under `key` for good (the Events API poller's cursor).
+    async fn get_value(&self, key: &StoreKey) -> Result<Option<String>, RefreshStoreFault>;
+
+    /// Replaces the value under `key`.
+    async fn set_value(&self, key: &StoreKey, value: &str) -> Result<(), RefreshStoreFault>;
+
     /// [`result`](Self::result) of `next` and [`is_ended`](Self::is_ended) of `session`;
     /// an implementation that can answer both in one round trip should.
     async fn successor_and_ended(
@@ -148,11 +167,15 @@ pub(crate) mod memory {
         IsEnded,
         Forget,
         FirstUse,
+        LogAppend,
+        LogRead,
+        Value,
     }
 
     #[derive(Default)]
     struct State {
         values: HashMap<String, (String, Instant)>,
+        log: Vec<String>,
         /// Commands that fail with a backend fault.
         failing: Vec<Command>,
         /// Calls per command.
@@ -189,6 +212,16 @@ pub(crate) mod memory {
             let now = Instant::now();
             state.values.retain(|_, (_, until)| *until > now);
             Ok(f(&mut state.values))
+        }
+
+        /// Counts a call of `command`, failing it if told to.
+        fn fault(&self, command: Command) -> Result<(), RefreshStoreFault> {
+            let mut state = self.state.lock().unwrap();
+            *state.calls.entry(command).or_default() += 1;
+            if state.failing.contains(&command) {
+                return Err(RefreshStoreFault::Backend("injected fault".into()));
+            }
+            Ok(())
         }
 
         /// Every call of `command` fails from now on.
@@ -313,6 +346,41 @@ pub(crate) mod memory {
                 for token in tokens {
                     v.remove(&name("done", token));
                 }
+            })
+        }
+
+        async fn log_append(&self, entry: &str) -> Result<(), RefreshStoreFault> {
+            self.fault(Command::LogAppend)?;
+            self.state.lock().unwrap().log.push(entry.to_owned());
+            Ok(())
+        }
+
+        async fn log_read(
+            &self,
+            cursor: Option<&str>,
+        ) -> Result<(Vec<String>, Option<String>), RefreshStoreFault> {
+            self.fault(Command::LogRead)?;
+            let state = self.state.lock().unwrap();
+            let from = cursor.and_then(|c| c.parse::<usize>().ok()).unwrap_or(0);
+            let entries = state.log.get(from..).unwrap_or_default().to_vec();
+            Ok((entries, Some(state.log.len().to_string())))
+        }
+
+        async fn get_value(&self, key: &StoreKey) -> Result<Option<String>, RefreshStoreFault> {
+            self.with(Command::Value, |v| {
+                v.get(&name("value", key)).map(|(s, _)| s.clone())
+            })
+        }
+
+        async fn set_value(&self, key: &StoreKey, value: &str) -> Result<(), RefreshStoreFault> {
+            self.with(Command::Value, |v| {
+                v.insert(
+                    name("value", key),
+                    (
+                        value.to_owned(),
+                        Instant::now() + Duration::from_secs(1 << 30),
+                    ),
+                );
             })
         }
 

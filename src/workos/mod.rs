@@ -69,8 +69,9 @@ use crate::user::User;
 
 pub use error::{AuthenticationErrorCode, HttpError, WorkOsError};
 pub use models::{
-    ApiKey, ApiKeyOwner, AuthenticateResponse, Jwk, JwkSet, ListMetadata, OauthTokens,
-    Organization, OrganizationDomain, OrganizationMembership, OrganizationMembershipList, RoleSlug,
+    ApiKey, ApiKeyOwner, AuthenticateResponse, Event, EventList, Jwk, JwkSet, ListMetadata,
+    OauthTokens, Organization, OrganizationDomain, OrganizationMembership,
+    OrganizationMembershipList, RoleSlug, UserSession, UserSessionList,
 };
 pub use pkce::{PkceError, PkcePair};
 pub use urls::{AuthorizationUrlParams, ScreenHint};
@@ -402,6 +403,46 @@ impl WorkOsClient {
         self.send(Method::POST, url, Some(&Body { session_id }), &[])
             .await
             .map(drop)
+    }
+
+    /// A user's sessions, newest first, one page of up to 100 after cursor `after`
+    /// (`GET /user_management/users/{id}/sessions`, WorkOS's Sessions API).
+    pub async fn list_sessions(
+        &self,
+        user_id: &str,
+        after: Option<&str>,
+    ) -> Result<UserSessionList, WorkOsError> {
+        let path = format!(
+            "/user_management/users/{}/sessions",
+            path_segment("user id", user_id)?
+        );
+        let mut query = vec![("limit", "100"), ("order", "desc")];
+        if let Some(after) = after {
+            query.push(("after", after));
+        }
+        self.get(&path, &query).await
+    }
+
+    /// Events of the given types, oldest first, up to `limit` (1–100) after event id
+    /// `after` — or, without a cursor, since `range_start` (ISO 8601) — (`GET /events`,
+    /// WorkOS's Events API). The list's `after` is the cursor to keep for the next call.
+    pub async fn list_events(
+        &self,
+        events: &[&str],
+        after: Option<&str>,
+        range_start: Option<&str>,
+        limit: u8,
+    ) -> Result<EventList, WorkOsError> {
+        let limit = limit.clamp(1, 100).to_string();
+        let mut query: Vec<(&str, &str)> = events.iter().map(|e| ("events", *e)).collect();
+        query.push(("limit", &limit));
+        query.push(("order", "asc"));
+        match (after, range_start) {
+            (Some(after), _) => query.push(("after", after)),
+            (None, Some(start)) => query.push(("range_start", start)),
+            (None, None) => {}
+        }
+        self.get("/events", &query).await
     }
 
     async fn get<T: DeserializeOwned>(

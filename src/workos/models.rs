@@ -391,3 +391,89 @@ mod tests {
         assert_eq!(serde_json::to_value(&jwk).unwrap(), json);
     }
 }
+
+/// A WorkOS session of a user, as the Sessions API lists it (WorkOS's `session` object).
+/// Not the cookie's [`Session`](crate::Session): this is what WorkOS knows of a sign-in
+/// (device, address, status), with no token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserSession {
+    /// The session id, `session_…` (the access token's `sid`).
+    pub id: String,
+    /// The user.
+    pub user_id: String,
+    /// The organization the session is in, if any.
+    #[serde(default)]
+    pub organization_id: Option<String>,
+    /// `active`, `revoked` or `expired`.
+    #[serde(default)]
+    pub status: String,
+    /// How the user signed in, as the Sessions API says it (`password`, `oauth`, `sso`,
+    /// `magic_code`, `impersonation`, …).
+    #[serde(default)]
+    pub auth_method: Option<String>,
+    /// The client's IP address when the session started, as WorkOS saw it.
+    #[serde(default)]
+    pub ip_address: Option<String>,
+    /// The client's `User-Agent` when the session started.
+    #[serde(default)]
+    pub user_agent: Option<String>,
+    /// When it expires (ISO 8601).
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    /// When it ended (ISO 8601), if it did.
+    #[serde(default)]
+    pub ended_at: Option<String>,
+    /// Creation time (ISO 8601).
+    #[serde(default)]
+    pub created_at: String,
+    /// Last update time (ISO 8601).
+    #[serde(default)]
+    pub updated_at: String,
+}
+
+impl UserSession {
+    /// Whether the session is still active.
+    pub fn is_active(&self) -> bool {
+        self.status == "active"
+    }
+}
+
+/// One page of a user's sessions.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct UserSessionList {
+    /// The sessions on this page.
+    pub data: Vec<UserSession>,
+    /// Cursors for the neighbouring pages.
+    #[serde(default)]
+    pub list_metadata: ListMetadata,
+}
+
+/// A WorkOS event (Events API and webhooks): `{"object":"event", "id", "event", "data",
+/// "created_at"}`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct Event {
+    /// The event id, `event_…` (the same in webhooks and the Events API).
+    pub id: String,
+    /// Its type, e.g. `session.revoked`.
+    pub event: String,
+    /// The object it is about (a session, a user, a membership, …).
+    #[serde(default)]
+    pub data: serde_json::Value,
+    /// When it happened (ISO 8601).
+    #[serde(default)]
+    pub created_at: String,
+}
+
+/// One page of events.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct EventList {
+    /// The events on this page, in the order asked for.
+    pub data: Vec<Event>,
+    /// Cursors: `after` is where the next page starts.
+    #[serde(default)]
+    pub list_metadata: ListMetadata,
+}

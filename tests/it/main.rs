@@ -11,6 +11,7 @@
 //! | [`return_paths`] | where a browser is sent back: return paths, `base_url`, hostile values everywhere a return path enters |
 //! | [`leptos`] | the session API in Leptos server functions and SSR, sign-in links, `refresh_session` / `switch_to_organization`, the components |
 //! | [`sign_out`] | signing out: cookies deleted, the WorkOS session ended, remembered refreshes forgotten |
+//! | [`revocation`] | sessions ended and roles changed by WorkOS (webhooks, the Events API) at the next request, on every replica; sign out everywhere |
 //! | [`tokens`] | access-token verification, the JWKS and key rotation, token attacks |
 //! | [`workos`] | the WorkOS client on the wire, and WorkOS faults end to end |
 //! | [`interop`] | iron-session and `@workos-inc/node` (Node.js) against this crate and its emulator |
@@ -30,6 +31,7 @@ mod interop;
 mod leptos;
 mod refresh;
 mod return_paths;
+mod revocation;
 mod secrets;
 mod session;
 mod sign_out;

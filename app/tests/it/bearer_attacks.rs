@@ -74,6 +74,15 @@ impl Demo {
             ("WORKOS_API_HOSTNAME", "127.0.0.1".to_owned()),
             ("WORKOS_API_PORT", front.port.to_string()),
             ("WORKOS_API_HTTPS", "false".to_owned()),
+            // The front stands where WorkOS is; the tokens name the emulator.
+            (
+                "WORKOS_ISSUER",
+                format!(
+                    "{}/user_management/{}",
+                    emulator.base_url(),
+                    emulator.client_id()
+                ),
+            ),
         ];
         let Mode::WorkOs(config) = mode::decide(|name| {
             vars.iter()

@@ -2,5 +2,6 @@
 //! fix), the `authkit` command-line tool, and the `testing` helpers for users' tests.
 
 mod cli;
+mod rotation;
 mod start_up;
 mod testing;

@@ -1,5 +1,7 @@
 //! The real `@workos-inc/node` SDK and `jose`, unchanged, against the emulator: runs
-//! `tests/interop/workos_node.mjs` with Node.js (installed by `scripts/setup.sh`).
+//! `tests/interop/workos_node.mjs` (sign-in, tokens, the read endpoints) and
+//! `tests/interop/workos_events.mjs` (webhooks, the Events and Sessions APIs) with Node.js
+//! (installed by `scripts/setup.sh`).
 
 use authkit_leptos::emulator::{Emulator, Endpoint, GrantType, Seed};
 
@@ -49,4 +51,69 @@ async fn workos_node_sdk_and_jose_work_against_the_emulator_unchanged() {
     assert_eq!(counters.grant(GrantType::RefreshToken), 3);
     assert_eq!(counters.get(Endpoint::Logout), 1);
     assert!(counters.get(Endpoint::Jwks) >= 1);
+}
+
+/// The SDK's side of the emulator's events (`tests/interop/workos_events.mjs`): its
+/// `webhooks.constructEvent` accepts every webhook the emulator delivers, unchanged (the
+/// script's own endpoint verifies them), `userManagement.listSessions` and
+/// `revokeSession` work, and `events.listEvents` lists, filters and pages the same events.
+#[tokio::test]
+async fn workos_node_sdk_accepts_the_emulators_webhooks_events_and_sessions() {
+    let interop = crate::support::checkout::manifest_dir().join("tests/interop");
+    assert!(
+        interop.join("node_modules/@workos-inc/node").is_dir(),
+        "tests/interop/node_modules/@workos-inc/node is missing: run scripts/setup.sh (it runs `npm ci` in tests/interop)"
+    );
+    // A free port for the script's webhook endpoint, known before the emulator starts
+    // (deliveries begin only once the script signs in, after it listens).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let secret = "whsec_interop_secret";
+    let emu = Emulator::builder()
+        .seed(Seed::demo().unwrap())
+        .auto_approve()
+        .webhook(format!("http://127.0.0.1:{port}/webhooks"), secret)
+        .start()
+        .await
+        .unwrap();
+    let output = tokio::process::Command::new("node")
+        .arg("workos_events.mjs")
+        .current_dir(&interop)
+        .env("EMULATOR_BASE_URL", emu.base_url())
+        .env("EMULATOR_CLIENT_ID", emu.client_id())
+        .env("EMULATOR_API_KEY", emu.api_key())
+        .env("WEBHOOK_PORT", port.to_string())
+        .env("WEBHOOK_SECRET", secret)
+        .output()
+        .await
+        .unwrap_or_else(|e| {
+            panic!("cannot run `node` ({e}): install Node.js 20+ (scripts/setup.sh)")
+        });
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "workos_events.mjs failed ({}):\n{stderr}\n{stdout}",
+        output.status
+    );
+    let report: serde_json::Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("unexpected output ({e}): {stdout}"));
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["steps"].as_array().unwrap().len(), 6, "{report}");
+    assert_eq!(report["deliveries"], 3, "{report}");
+
+    // Every delivery was accepted at the first attempt, and the SDK's calls reached the
+    // endpoints we think they did.
+    let stats = emu.webhook_stats();
+    assert_eq!(
+        (stats.delivered, stats.failed, stats.attempts, stats.pending),
+        (3, 0, 3, 0)
+    );
+    let counters = emu.counters();
+    assert_eq!(counters.get(Endpoint::ListSessions), 5);
+    assert_eq!(counters.get(Endpoint::RevokeSession), 1);
+    assert!(counters.get(Endpoint::ListEvents) >= 6);
 }

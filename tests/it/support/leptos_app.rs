@@ -48,7 +48,7 @@ pub async fn refresh_fn(
         "later reads see the refreshed session"
     );
     Ok((
-        refreshed.organization_id,
+        refreshed.claims.organization_id,
         later.user.map(|u| u.email),
         before,
         after,
@@ -63,7 +63,7 @@ pub async fn switch_fn(
     let switched = authkit_leptos::switch_to_organization(&organization_id).await?;
     let later = authkit_leptos::with_auth().await?;
     assert_eq!(later.organization_id, switched.organization_id);
-    Ok((switched.organization_id, switched.role))
+    Ok((switched.claims.organization_id, switched.claims.role))
 }
 
 #[server(prefix = "/api", endpoint = "claims-map")]

@@ -38,7 +38,8 @@
 //! # Binding to the client id
 //!
 //! The crate binds a token to its client id through the key set: it only trusts keys
-//! served at `/sso/jwks/{client_id}`. It does not check `iss` or `aud` (as authkit-nextjs,
+//! served at `/sso/jwks/{client_id}`, and checks `iss` against the API host's issuers (or
+//! `WORKOS_ISSUER`; see `tokens::issuer`), not `aud` (as authkit-nextjs,
 //! whose `jwtVerify` has no issuer or audience option). So "a token for another client id"
 //! is tested as WorkOS would issue it: a genuine token from a second emulator with its own
 //! client id and keys (and the same users), presented with that client's refresh token.
@@ -95,6 +96,13 @@ impl World {
         let config = emulator
             .config_builder()
             .api_base_url(front.base_url.clone())
+            // The front stands where WorkOS is, the tokens still name the emulator (as an
+            // app behind a custom auth domain lists its issuer).
+            .issuers([format!(
+                "{}/user_management/{}",
+                emulator.base_url(),
+                emulator.client_id()
+            )])
             .redirect_uri(REDIRECT_URI)
             .cookie_password(PASSWORD)
             .http_timeout(Duration::from_secs(5))

@@ -2,5 +2,6 @@
 //! and again after a rotation), and forged, tampered, stale or foreign tokens end to end.
 
 mod attacks;
+mod issuer;
 mod keys;
 mod verify;
