@@ -365,7 +365,7 @@ impl fmt::Debug for CookieAction {
 }
 
 /// Which of a request's session cookies is its session ([`AuthKit::session_cookie`]).
-#[derive(Debug, PartialEq, Eq)]
+#[derive(PartialEq, Eq)]
 pub(crate) enum SessionCookie<'a> {
     /// No session cookie.
     None,
@@ -373,6 +373,17 @@ pub(crate) enum SessionCookie<'a> {
     One(Cow<'a, str>),
     /// Cookies of different sessions: signed out, and no cookie written over either.
     Conflict,
+}
+
+/// The sealed session is a bearer credential: `Debug` shows its length only.
+impl fmt::Debug for SessionCookie<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::One(sealed) => write!(f, "One([sealed session, {} bytes])", sealed.len()),
+            Self::Conflict => f.write_str("Conflict"),
+        }
+    }
 }
 
 /// The session as resolved for one request.
@@ -1078,10 +1089,15 @@ mod debug_tests {
             "{action:?}"
         );
         assert!(format!("{action:?}").starts_with("Set"), "{action:?}");
-        let resolved = Resolved::signed_out(CookieAction::Set(sealed));
+        let resolved = Resolved::signed_out(CookieAction::Set(sealed.clone()));
         assert!(
             !format!("{resolved:?}").contains("SEALEDSESSION"),
             "{resolved:?}"
+        );
+        let chosen = SessionCookie::One(Cow::Owned(sealed));
+        assert!(
+            !format!("{chosen:?}").contains("SEALEDSESSION"),
+            "{chosen:?}"
         );
     }
 }

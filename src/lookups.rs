@@ -46,11 +46,16 @@ pub(crate) enum LookupError<E> {
     Busy,
 }
 
+/// At most one "over the rate" warning per this long (a loop of calls must not flood the
+/// log either).
+const WARN_EVERY: Duration = Duration::from_secs(10);
+
 /// A token bucket: `rate` tokens a second, at most `2 × rate` saved.
 struct Budget {
     rate: f64,
     capacity: f64,
     state: Mutex<(f64, Instant)>,
+    warned: Mutex<Option<Instant>>,
 }
 
 impl Budget {
@@ -60,7 +65,18 @@ impl Budget {
             rate,
             capacity: rate * 2.0,
             state: Mutex::new((rate * 2.0, Instant::now())),
+            warned: Mutex::new(None),
         }
+    }
+
+    /// Whether to log that the rate was exceeded (once per [`WARN_EVERY`]).
+    fn should_warn(&self) -> bool {
+        let mut warned = self.warned.lock().unwrap_or_else(|e| e.into_inner());
+        if warned.is_some_and(|at| at.elapsed() < WARN_EVERY) {
+            return false;
+        }
+        *warned = Some(Instant::now());
+        true
     }
 
     /// Takes a token if one is there.
@@ -135,10 +151,13 @@ impl<V: Clone> Lookup<V> {
                 Err(e) => Err(LookupError::Upstream(e)),
             }
         } else {
-            tracing::warn!(
-                "the components' WorkOS lookups are over their rate (AuthKitBuilder::lookup_rate); \
-                 serving the last answer, if any"
-            );
+            if budget.should_warn() {
+                tracing::warn!(
+                    "the components' WorkOS lookups are over their rate \
+                     (AuthKitBuilder::lookup_rate); serving the last answers, if any \
+                     (logged at most every 10 s)"
+                );
+            }
             self.memory
                 .get(key)
                 .map(|(_, value)| value)
