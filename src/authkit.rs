@@ -5,6 +5,7 @@
 use crate::cache::ExactCache;
 use crate::config::AuthKitConfig;
 use crate::jwt::{decode_unverified, AccessTokenClaims, JwtError, TokenVerifier};
+use crate::lookups::{Lookups, DEFAULT_LOOKUP_RATE};
 use crate::refresh::publication::{open_result, seal_result, StoreNames};
 use crate::refresh::shared::Exchanger;
 use crate::refresh::{
@@ -13,8 +14,9 @@ use crate::refresh::{
 };
 use crate::revocation::list::Verdict;
 use crate::revocation::Revocations;
-use crate::session::Session;
+use crate::session::{alternative_joins, Session, SessionCookies};
 use crate::workos::{AuthenticateResponse, WorkOsClient, WorkOsError};
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -66,6 +68,8 @@ pub struct AuthKitBuilder {
     on_refresh_success: Option<RefreshSuccessHook>,
     on_refresh_error: Option<RefreshErrorHook>,
     refresh_store: Option<Arc<dyn RefreshStore>>,
+    lookup_rate: u32,
+    accept_nextjs_flows: bool,
     revocations_kept_for: Duration,
     webhook_path: String,
 }
@@ -159,6 +163,35 @@ impl AuthKitBuilder {
         self
     }
 
+    /// The most WorkOS calls per second (sustained; bursts of twice as many) the
+    /// components' lookups may make together — `/api/authkit/organizations` (the
+    /// organizations a user can switch to) and `/api/authkit/organization-name` (the
+    /// impersonation banner). Default 20, a fifth of WorkOS's AuthKit read limit.
+    ///
+    /// Their answers are remembered per user (and per organization) for 30 s, and requests
+    /// that arrive together share one call, so a user costs at most one call per 30 s
+    /// however often the endpoints are called; over this rate the last answer is served,
+    /// else the browser is told to try again. One signed-in user can therefore never push
+    /// the app into WorkOS's rate limit for everyone (#23).
+    pub fn lookup_rate(mut self, per_second: u32) -> Self {
+        self.lookup_rate = per_second;
+        self
+    }
+
+    /// Whether the callback also finishes sign-in flows that authkit-nextjs started
+    /// (default `false`). Their flow cookie holds the sealed state itself — which is also in
+    /// the callback URL — under the flow's name or the legacy unsuffixed
+    /// `wos-auth-verifier`; this crate's own flows bind the cookie to a secret the URL does
+    /// not carry, so a callback URL seen by someone else (a log, a `Referer`, a proxy)
+    /// signs in no other browser. Turn it on only while a Next.js app that sends users to
+    /// *this* app's callback (a shared redirect URI) is still being moved over: for those
+    /// flows, whoever sees the callback URL first can finish the sign-in, as with
+    /// authkit-nextjs. The session cookie is interchangeable with a Next.js app either way.
+    pub fn accept_nextjs_flows(mut self, accept: bool) -> Self {
+        self.accept_nextjs_flows = accept;
+        self
+    }
+
     /// How long a revocation or role change WorkOS sent is remembered (default one hour):
     /// at least your access tokens' lifetime (WorkOS dashboard → Authentication →
     /// Sessions; 5 minutes by default), after which every token it could apply to has
@@ -245,6 +278,8 @@ impl AuthKitBuilder {
                 sign_up_path: self.sign_up_path,
                 on_refresh_success: self.on_refresh_success,
                 on_refresh_error: self.on_refresh_error,
+                lookups: Lookups::new(self.lookup_rate),
+                accept_nextjs_flows: self.accept_nextjs_flows,
             }),
         })
     }
@@ -269,7 +304,15 @@ struct Inner {
     sign_up_path: String,
     on_refresh_success: Option<RefreshSuccessHook>,
     on_refresh_error: Option<RefreshErrorHook>,
+    /// The components' WorkOS reads, remembered and bounded in rate.
+    lookups: ComponentLookups,
+    /// The callback finishes flows authkit-nextjs started (cookie = state).
+    accept_nextjs_flows: bool,
 }
+
+/// The components' lookups: the organizations a user can switch to, and organization names.
+pub(crate) type ComponentLookups =
+    Lookups<Arc<[crate::components::server::OrganizationChoice]>, String>;
 
 /// The AuthKit handle: configuration, WorkOS client, token verifier and refresh gate.
 /// Cheap to clone; build one per process. It hands out the axum layer and routes:
@@ -300,7 +343,7 @@ impl fmt::Debug for AuthKit {
 }
 
 /// What the layer concluded about one request's cookie.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) enum CookieAction {
     /// Leave the cookie as it is.
     Keep,
@@ -308,6 +351,39 @@ pub(crate) enum CookieAction {
     Set(String),
     /// Delete it (unreadable, foreign, or the session ended).
     Delete,
+}
+
+/// The sealed session is a bearer credential: `Debug` shows its length only.
+impl fmt::Debug for CookieAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Keep => f.write_str("Keep"),
+            Self::Set(sealed) => write!(f, "Set([sealed session, {} bytes])", sealed.len()),
+            Self::Delete => f.write_str("Delete"),
+        }
+    }
+}
+
+/// Which of a request's session cookies is its session ([`AuthKit::session_cookie`]).
+#[derive(PartialEq, Eq)]
+pub(crate) enum SessionCookie<'a> {
+    /// No session cookie.
+    None,
+    /// This value (a plain cookie, or parts joined).
+    One(Cow<'a, str>),
+    /// Cookies of different sessions: signed out, and no cookie written over either.
+    Conflict,
+}
+
+/// The sealed session is a bearer credential: `Debug` shows its length only.
+impl fmt::Debug for SessionCookie<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::One(sealed) => write!(f, "One([sealed session, {} bytes])", sealed.len()),
+            Self::Conflict => f.write_str("Conflict"),
+        }
+    }
 }
 
 /// The session as resolved for one request.
@@ -322,7 +398,7 @@ pub(crate) struct Resolved {
 }
 
 impl Resolved {
-    fn signed_out(cookie: CookieAction) -> Self {
+    pub(crate) fn signed_out(cookie: CookieAction) -> Self {
         Self {
             session: None,
             claims: None,
@@ -363,6 +439,8 @@ impl AuthKit {
             on_refresh_success: None,
             on_refresh_error: None,
             refresh_store: None,
+            lookup_rate: DEFAULT_LOOKUP_RATE,
+            accept_nextjs_flows: false,
             revocations_kept_for: crate::revocation::DEFAULT_KEEP,
             webhook_path: DEFAULT_WEBHOOK_PATH.to_owned(),
         }
@@ -391,6 +469,91 @@ impl AuthKit {
     /// The sign-up start route's path.
     pub fn sign_up_path(&self) -> &str {
         &self.inner.sign_up_path
+    }
+
+    /// Whether the callback finishes flows authkit-nextjs started
+    /// ([`AuthKitBuilder::accept_nextjs_flows`]).
+    pub(crate) fn accepts_nextjs_flows(&self) -> bool {
+        self.inner.accept_nextjs_flows
+    }
+
+    /// Which of a request's session cookies is its session (the layer's, sign-out's and
+    /// the callback's choice alike):
+    ///
+    /// - one candidate (the usual case) is the session, checked by whoever unseals it;
+    /// - several (browsers send a host-only and a domain cookie of one name both, RFC 6265
+    ///   §5.4, and someone who can set cookies on the parent domain can add their own):
+    ///   those that unseal must all be one session (one user, one WorkOS session id) —
+    ///   then the one whose access token expires last — else [`SessionCookie::Conflict`]:
+    ///   one of them was planted (cookie tossing), and neither may win;
+    /// - a split session whose parts do not unseal as the browser sent them first is
+    ///   joined in the other ways the parts allow ([`alternative_joins`]), so junk parts
+    ///   planted beside it never sign the user out.
+    ///
+    /// When nothing unseals, the first candidate is returned (it reads as signed out and is
+    /// deleted, as a garbage cookie is).
+    ///
+    /// [`alternative_joins`]: crate::session::alternative_joins
+    pub(crate) fn session_cookie<'a>(
+        &self,
+        cookies: &'a SessionCookies,
+        headers: &http::HeaderMap,
+    ) -> SessionCookie<'a> {
+        let mut candidates = cookies.candidates();
+        let Some(first) = candidates.next() else {
+            return SessionCookie::None;
+        };
+        let single = candidates.next().is_none();
+        if single && cookies.joined.is_none() {
+            // The common case costs nothing here: `resolve` unseals it.
+            return SessionCookie::One(Cow::Borrowed(first));
+        }
+        let mut found: Vec<(Cow<'a, str>, Arc<Session>)> = cookies
+            .candidates()
+            .filter_map(|v| Some((Cow::Borrowed(v), self.unseal_session(v).ok()?)))
+            .collect();
+        let joined_unseals = cookies
+            .joined
+            .as_deref()
+            .is_some_and(|j| found.iter().any(|(v, _)| v == j));
+        if cookies.joined.is_some() && !joined_unseals {
+            for alternative in alternative_joins(headers, &self.config().cookie().name) {
+                if let Ok(session) = self.unseal_session(&alternative) {
+                    found.push((Cow::Owned(alternative), session));
+                }
+            }
+        }
+        let Some((_, reference)) = found.first() else {
+            return SessionCookie::One(Cow::Borrowed(first));
+        };
+        let owner = |s: &Session| (s.user.id.clone(), token_claim(&s.access_token, "sid"));
+        let reference = owner(reference);
+        if found.iter().any(|(_, s)| owner(s) != reference) {
+            tracing::warn!(
+                candidates = found.len(),
+                "the request carries session cookies of different sessions (a cookie planted \
+                 on the parent domain?); signed out for this request, no cookie written"
+            );
+            return SessionCookie::Conflict;
+        }
+        // One session in several copies (a host-only and a domain cookie, one refreshed
+        // later): the freshest.
+        let newest = found
+            .into_iter()
+            .enumerate()
+            .max_by_key(|(i, (_, s))| {
+                let exp = token_claim(&s.access_token, "exp")
+                    .and_then(|e| e.parse::<u64>().ok())
+                    .unwrap_or_default();
+                (exp, std::cmp::Reverse(*i))
+            })
+            .map(|(_, (value, _))| value);
+        newest.map_or(SessionCookie::One(Cow::Borrowed(first)), SessionCookie::One)
+    }
+
+    /// The components' WorkOS lookups (remembered, bounded in rate).
+    pub(crate) fn lookups(&self) -> &ComponentLookups {
+        &self.inner.lookups
     }
 
     /// The webhook route's path, when a webhook secret is configured (see
@@ -797,6 +960,15 @@ impl Exchanger for AuthKit {
     }
 }
 
+/// A claim of a token, read without verification, as text (`sid`, `exp`).
+fn token_claim(token: &str, claim: &str) -> Option<String> {
+    let (_, claims) = decode_unverified(token).ok()?;
+    match claims.get(claim)? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
 /// The `org_id` of a token that did not verify, to keep the organization on refresh.
 fn unverified_org(token: &str) -> Option<String> {
     let (_, claims) = decode_unverified(token).ok()?;
@@ -898,5 +1070,34 @@ mod tests {
             ..(*foreign).clone()
         };
         assert!(kit.adopted_claims(&ada, &planted).await.is_none());
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    //! The internal types that carry a sealed session cookie never show it in `Debug`
+    //! (#23 item 8): a `{:?}` in a log line must not hand out a session.
+
+    use super::*;
+
+    #[test]
+    fn cookie_actions_and_resolved_sessions_hide_the_seal() {
+        let sealed = "Fe26.2*1*salt*iv*SEALEDSESSION*exp*salt*mac~2".to_owned();
+        let action = CookieAction::Set(sealed.clone());
+        assert!(
+            !format!("{action:?}").contains("SEALEDSESSION"),
+            "{action:?}"
+        );
+        assert!(format!("{action:?}").starts_with("Set"), "{action:?}");
+        let resolved = Resolved::signed_out(CookieAction::Set(sealed.clone()));
+        assert!(
+            !format!("{resolved:?}").contains("SEALEDSESSION"),
+            "{resolved:?}"
+        );
+        let chosen = SessionCookie::One(Cow::Owned(sealed));
+        assert!(
+            !format!("{chosen:?}").contains("SEALEDSESSION"),
+            "{chosen:?}"
+        );
     }
 }

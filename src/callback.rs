@@ -1,20 +1,22 @@
 //! The callback route: where WorkOS sends the browser back with `?code=…&state=…`.
 //!
 //! A plain axum handler, not a server function (leptos_axum would turn an error into a
-//! redirect to the `Referer`). It checks the flow's state against the per-flow verifier
-//! cookie (login CSRF), unseals the state (tamper-proof, 10-minute lifetime), exchanges
-//! the code with the PKCE verifier, stores the session cookie, deletes the verifier
-//! cookie, and redirects to the return path — reduced to a path and query on this site,
-//! whatever the state says. Failures never show a stack trace: the default error page
-//! says what happened and offers to sign in again; `on_error` replaces it.
+//! redirect to the `Referer`). It unseals the state (tamper-proof, 10-minute lifetime),
+//! checks that the browser holds the flow's cookie with the secret bound into the state
+//! (login CSRF, and a leaked callback URL: see [`crate::oauth_state`]), marks the state
+//! used, exchanges the code with the PKCE verifier, stores the session cookie (deleting
+//! host-only leftovers when a cookie domain is configured), deletes the flow cookie, and
+//! redirects to the return path — reduced to a path and query on this site, whatever the
+//! state says. Failures never show a stack trace: the default error page says what
+//! happened and offers to sign in again; `on_error` replaces it.
 
 use crate::authkit::AuthKit;
 use crate::headers::{redirect_with_cookies, PRIVATE_NO_STORE};
 use crate::oauth_state::{sanitize_return_path, FlowState};
 use crate::request_auth::AccessToken;
 use crate::session::{
-    find_cookie_in_headers, pkce_cookie_name, pkce_delete_cookie, session_set_cookies,
-    SessionCookies, PKCE_COOKIE_PREFIX,
+    find_cookie_in_headers, flow_cookie_name, pkce_delete_cookie, session_set_cookies,
+    SessionCookies,
 };
 use crate::user::{Impersonator, User};
 use crate::workos::{OauthTokens, WorkOsError};
@@ -39,7 +41,8 @@ pub enum CallbackErrorCode {
     MissingAuthParams,
     /// The flow's verifier cookie is gone (blocked cookies, another browser, > 10 min).
     MissingPkceCookie,
-    /// The `state` does not match the cookie.
+    /// The flow cookie is not the one of this `state` (another browser, or a cookie made
+    /// up from the callback URL).
     OauthStateMismatch,
     /// The state cannot be unsealed (tampered with, expired, or another password), or a
     /// callback already used it (states are single-use, RFC 9700 §4.7.1).
@@ -261,12 +264,24 @@ impl CallbackOptions {
 }
 
 /// The callback's query.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub(crate) struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
+}
+
+/// The code is a one-time credential and the state a sealed value: `Debug` says only
+/// whether they are there.
+impl fmt::Debug for CallbackQuery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackQuery")
+            .field("has_code", &self.code.is_some())
+            .field("has_state", &self.state.is_some())
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The callback route (`GET` at the redirect URI's path, mounted by [`AuthKit::routes`]).
@@ -283,7 +298,7 @@ pub(crate) async fn handle(
     if let Some(state) = query.state.as_deref().filter(|s| !s.is_empty()) {
         cookies.push(pkce_delete_cookie(
             cookie,
-            &pkce_cookie_name(state),
+            &flow_cookie_name(cookie, state),
             secure_url.as_deref(),
         ));
     }
@@ -374,16 +389,34 @@ async fn complete(
     ) else {
         return Err(fail(CallbackErrorCode::MissingAuthParams));
     };
-    let cookie_value = find_cookie_in_headers(headers, &pkce_cookie_name(state))
-        .or_else(|| find_cookie_in_headers(headers, PKCE_COOKIE_PREFIX))
+    let cookie_config = kit.config().cookie();
+    let nextjs = kit.accepts_nextjs_flows();
+    // The flow's own cookie; the legacy unsuffixed name (authkit-nextjs ≤ 3's, which anyone
+    // on the parent domain can also set) only for Next.js flows.
+    let cookie_value = find_cookie_in_headers(headers, &flow_cookie_name(cookie_config, state))
+        .or_else(|| {
+            nextjs
+                .then(|| find_cookie_in_headers(headers, &cookie_config.flow_name))
+                .flatten()
+        })
         .ok_or_else(|| fail(CallbackErrorCode::MissingPkceCookie))?;
-    if !constant_time_eq(cookie_value.as_bytes(), state.as_bytes()) {
-        return Err(fail(CallbackErrorCode::OauthStateMismatch));
-    }
     let flow = FlowState::unseal(state, kit.config())
         .map_err(|_| fail(CallbackErrorCode::InvalidState))?;
-    // Single-use, before WorkOS is asked: a replayed callback (or a second code obtained
-    // for the same state) never reaches the code exchange.
+    // The browser that started the flow holds the secret bound into the state; the
+    // callback URL alone (anyone who saw it) does not. A flow authkit-nextjs started is
+    // unbound: its cookie is the state itself, accepted only when configured.
+    let from_this_browser = if flow.binding.is_some() {
+        flow.is_bound_to(&cookie_value)
+    } else {
+        nextjs && constant_time_eq(cookie_value.as_bytes(), state.as_bytes())
+    };
+    if !from_this_browser {
+        return Err(fail(CallbackErrorCode::OauthStateMismatch));
+    }
+    // Single-use, before WorkOS is asked and only once the browser is known to be the
+    // one that started the flow (a forged cookie never spends the user's state): a
+    // replayed callback (or a second code obtained for the same state) never reaches the
+    // code exchange.
     if !kit.first_use_of_state(&flow.nonce).await {
         return Err(fail(CallbackErrorCode::InvalidState));
     }
@@ -414,6 +447,9 @@ async fn complete(
     let sent = SessionCookies::from_headers(headers, &kit.config().cookie().name);
     let stale = sent.stale_deletions(kit.config().cookie(), Some(secure_url), &session_cookie);
     session_cookie.extend(stale);
+    // With a cookie domain: the host-only cookie and parts from before it was configured
+    // go, so the old session never sits beside (or beats) the new one.
+    session_cookie.extend(sent.host_only_deletions(kit.config().cookie(), Some(secure_url)));
 
     if let Some(hook) = &options.on_success {
         hook(CallbackSuccess {
@@ -476,4 +512,26 @@ a{{color:#6e56cf}}code{{color:#60646c}}</style></head><body><h1>Couldn't sign yo
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The callback's query holds a one-time credential (the code) and the sealed state:
+    /// `Debug` shows neither (#23 item 8).
+    #[test]
+    fn debug_hides_the_code_and_the_state() {
+        let query = CallbackQuery {
+            code: Some("01SECRETCODE".into()),
+            state: Some("Fe26.2*1*sealedstate~2".into()),
+            error: None,
+            error_description: None,
+        };
+        let text = format!("{query:?}");
+        assert!(
+            !text.contains("SECRETCODE") && !text.contains("sealedstate"),
+            "{text}"
+        );
+    }
 }

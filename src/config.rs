@@ -123,10 +123,15 @@ impl SameSite {
     }
 }
 
-/// How the session cookie is written.
+/// The sign-in flow cookies' default base name (authkit-nextjs's).
+pub(crate) const DEFAULT_FLOW_COOKIE_NAME: &str = "wos-auth-verifier";
+
+/// How the session cookie (and the sign-in flow cookies) are written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CookieConfig {
-    /// Its name (`wos-session`).
+    /// Its name (`wos-session`; `WORKOS_COOKIE_NAME`). A name starting with `__Host-`
+    /// (recommended for new apps) makes browsers refuse the cookie from anywhere but this
+    /// host over https, so a sibling subdomain cannot plant one (cookie tossing).
     pub name: String,
     /// `Max-Age` in seconds.
     pub max_age: u64,
@@ -134,6 +139,10 @@ pub struct CookieConfig {
     pub domain: Option<String>,
     /// `SameSite`.
     pub same_site: SameSite,
+    /// The base name of the sign-in flow cookies (`wos-auth-verifier`;
+    /// `WORKOS_FLOW_COOKIE_NAME`): each flow's cookie is `<flow_name>-<8 hex digits>`.
+    /// `__Host-wos-auth-verifier` gives them the `__Host-` prefix too.
+    pub flow_name: String,
 }
 
 impl Default for CookieConfig {
@@ -143,8 +152,18 @@ impl Default for CookieConfig {
             max_age: DEFAULT_COOKIE_MAX_AGE,
             domain: None,
             same_site: SameSite::Lax,
+            flow_name: DEFAULT_FLOW_COOKIE_NAME.to_owned(),
         }
     }
+}
+
+/// Whether `name` carries a cookie-name prefix browsers enforce (RFC 6265bis §4.1.3,
+/// matched case-insensitively as browsers do): `__Host-` or `__Secure-`.
+fn cookie_prefix(name: &str) -> Option<&'static str> {
+    ["__Host-", "__Secure-"].into_iter().find(|prefix| {
+        name.get(..prefix.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+    })
 }
 
 /// The passwords that seal cookies, by id. Sealing uses the numerically largest id;
@@ -331,7 +350,8 @@ impl AuthKitConfig {
     /// | `WORKOS_API_KEY` | your API key (`sk_…`) | required |
     /// | `WORKOS_REDIRECT_URI` | the callback URL registered with WorkOS | required |
     /// | `WORKOS_COOKIE_PASSWORD` | seals the session cookie; at least 32 characters | required |
-    /// | `WORKOS_COOKIE_NAME` | the session cookie's name | `wos-session` |
+    /// | `WORKOS_COOKIE_NAME` | the session cookie's name (`__Host-wos-session` recommended for new apps: see below) | `wos-session` |
+    /// | `WORKOS_FLOW_COOKIE_NAME` | the sign-in flow cookies' base name (each flow's is `<name>-<hash>`) | `wos-auth-verifier` |
     /// | `WORKOS_COOKIE_MAX_AGE` | its lifetime in seconds | `34560000` (400 days) |
     /// | `WORKOS_COOKIE_DOMAIN` | its `Domain` attribute | host-only |
     /// | `WORKOS_COOKIE_SAMESITE` | `lax`, `strict` or `none` | `lax` |
@@ -343,6 +363,15 @@ impl AuthKitConfig {
     ///
     /// `NEXT_PUBLIC_WORKOS_REDIRECT_URI` is read when `WORKOS_REDIRECT_URI` is unset, so an
     /// `.env` file shared with a Next.js app works as it is.
+    ///
+    /// **Cookie names with a prefix.** Browsers keep a cookie named `__Host-…` only when it
+    /// is `Secure`, has no `Domain` and `Path=/` — so no other host (a sibling subdomain, a
+    /// network attacker answering for an `http://` sibling) can set or overwrite it. Give
+    /// both the session and the flow cookies the prefix (`WORKOS_COOKIE_NAME=__Host-wos-session`,
+    /// `WORKOS_FLOW_COOKIE_NAME=__Host-wos-auth-verifier`) unless the session must be shared
+    /// with other subdomains. Such a name is checked here: it needs an `https://` redirect
+    /// URI and no `WORKOS_COOKIE_DOMAIN` (the cookies are always written with `Path=/`);
+    /// `__Secure-…` needs https.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_vars(|name| std::env::var(name).ok())
     }
@@ -369,6 +398,9 @@ impl AuthKitConfig {
         }
         if let Some(v) = get("WORKOS_COOKIE_NAME") {
             b = b.cookie_name(v);
+        }
+        if let Some(v) = get("WORKOS_FLOW_COOKIE_NAME") {
+            b = b.flow_cookie_name(v);
         }
         if let Some(v) = get("WORKOS_COOKIE_MAX_AGE") {
             match v.trim().parse::<u64>() {
@@ -528,6 +560,12 @@ impl AuthKitConfigBuilder {
         self.cookie.name = v.into();
         self
     }
+    /// `WORKOS_FLOW_COOKIE_NAME`: the sign-in flow cookies' base name (see
+    /// [`CookieConfig::flow_name`]).
+    pub fn flow_cookie_name(mut self, v: impl Into<String>) -> Self {
+        self.cookie.flow_name = v.into();
+        self
+    }
     /// `WORKOS_COOKIE_MAX_AGE`, in seconds.
     pub fn cookie_max_age(mut self, seconds: u64) -> Self {
         self.cookie.max_age = seconds;
@@ -597,7 +635,7 @@ impl AuthKitConfigBuilder {
                 }
             },
         };
-        check_cookie(&self.cookie, &mut problems);
+        check_cookie(&self.cookie, redirect_uri.as_ref(), &mut problems);
         let api_base_url = api_base_url(
             self.api_base_url,
             self.api_hostname.as_deref(),
@@ -720,17 +758,44 @@ fn check_same_site(same_site: SameSite, redirect_uri: &Url, problems: &mut Probl
 
 /// `WORKOS_COOKIE_NAME` is a cookie-name token; `WORKOS_COOKIE_DOMAIN` holds nothing that
 /// would end the attribute.
-fn check_cookie(cookie: &CookieConfig, problems: &mut Problems) {
-    if cookie.name.is_empty()
-        || !cookie
-            .name
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
-    {
-        problems.push(
-            "WORKOS_COOKIE_NAME",
-            format!("`{}` is not a valid cookie name", cookie.name),
-        );
+fn check_cookie(cookie: &CookieConfig, redirect_uri: Option<&Url>, problems: &mut Problems) {
+    let domain_set = cookie.domain.as_deref().is_some_and(|d| !d.is_empty());
+    for (variable, name) in [
+        ("WORKOS_COOKIE_NAME", &cookie.name),
+        ("WORKOS_FLOW_COOKIE_NAME", &cookie.flow_name),
+    ] {
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+        {
+            problems.push(variable, format!("`{name}` is not a valid cookie name"));
+            continue;
+        }
+        // Browsers drop a prefixed cookie that breaks its rules: every sign-in would
+        // be lost, so the configuration is refused at start-up instead.
+        let Some(prefix) = cookie_prefix(name) else {
+            continue;
+        };
+        if redirect_uri.is_some_and(|u| u.scheme() != "https") {
+            problems.push(
+                variable,
+                format!(
+                    "`{name}`: browsers keep a `{prefix}` cookie only when it is Secure, \
+                     which needs an https:// WORKOS_REDIRECT_URI"
+                ),
+            );
+        }
+        if prefix == "__Host-" && domain_set {
+            problems.push(
+                "WORKOS_COOKIE_DOMAIN",
+                format!(
+                    "browsers refuse a `__Host-` cookie with a Domain ({variable} is \
+                     `{name}`): unset WORKOS_COOKIE_DOMAIN, or drop the prefix to share \
+                     the cookie with other subdomains"
+                ),
+            );
+        }
     }
     if let Some(d) = &cookie.domain {
         if d.bytes()

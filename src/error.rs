@@ -1,6 +1,6 @@
 //! [`AuthError`]: what the session API returns when it cannot give an answer. Shared by the
 //! server and the hydrated client, so a server function can return it and the browser can
-//! act on it (for example navigate to [`AuthError::sign_in_url`]).
+//! act on it (for example navigate to [`AuthError::sign_in_url`], the checked target).
 //!
 //! A leaf: the type and what both sides read from it, nothing else of the crate. What acts
 //! on it lives with the side that acts: the server's constructors (which log the detail and
@@ -38,7 +38,8 @@ pub enum AuthError {
     )]
     NoRequestContext,
     /// The caller must sign in first. Document requests were already redirected (302);
-    /// a WebAssembly caller should navigate to `sign_in_url`.
+    /// in the browser the crate navigates a WebAssembly caller to sign in by itself, or
+    /// navigate to [`AuthError::sign_in_url`] (the checked target).
     #[error("sign in to continue: {sign_in_url}")]
     SignInRequired {
         /// The same-origin URL that starts the sign-in flow and returns here afterwards.
@@ -55,7 +56,9 @@ pub enum AuthError {
         transient: bool,
     },
     /// WorkOS requires the user to go through AuthKit again (SSO, MFA enrollment) to
-    /// enter an organization; navigate to `url`.
+    /// enter an organization, at `url` (WorkOS's page, or this app's sign-in route). In
+    /// the browser the crate navigates there by itself after checking the origin; see
+    /// [`AuthError::sign_in_url`] before following `url` from your own code.
     #[error("the user must authenticate again to continue: {url}")]
     ReauthenticationRequired {
         /// Where to send the user.
@@ -78,19 +81,80 @@ pub enum AuthError {
 }
 
 impl AuthError {
-    /// The URL to navigate to when the error asks the user to (re)authenticate.
+    /// Where a page may navigate when the error asks the user to (re)authenticate: the
+    /// URL the error carries **only when it is a path on this origin** (one leading `/`,
+    /// not `//` or `/\`, no backslash, whitespace or control character), else `None`.
+    ///
+    /// An error value can reach a page from the page's own URL (Leptos carries a failed
+    /// server action's error in `?__err=…`), so the URL inside is not trusted as it is:
+    /// whatever it says, this never hands out another host to navigate to. The URLs this
+    /// crate makes for [`SignInRequired`](Self::SignInRequired) are always such paths. A
+    /// [`ReauthenticationRequired`](Self::ReauthenticationRequired) URL on WorkOS's own
+    /// origin (an SSO or MFA page) gives `None` here:
+    /// [`follow_auth_error`](crate::follow_auth_error) — which the components call for
+    /// you — checks it against the WorkOS origin the provider knows and navigates there;
+    /// read the `url` field yourself only where you trust the error's source (on the
+    /// server).
     pub fn sign_in_url(&self) -> Option<&str> {
-        match self {
-            Self::SignInRequired { sign_in_url } => Some(sign_in_url),
-            Self::ReauthenticationRequired { url } => Some(url),
-            _ => None,
-        }
+        let url = match self {
+            Self::SignInRequired { sign_in_url } => sign_in_url,
+            Self::ReauthenticationRequired { url } => url,
+            _ => return None,
+        };
+        is_same_origin_path(url).then_some(url.as_str())
     }
+}
+
+/// A path on this origin: starts with one `/`, never `//` or `/\` (which browsers read as
+/// another host), and holds no backslash, whitespace or control character (which browsers
+/// drop or turn into `/`). The components' navigation uses the same rule.
+pub(crate) fn is_same_origin_path(url: &str) -> bool {
+    let bytes = url.as_bytes();
+    bytes.first() == Some(&b'/')
+        && !matches!(bytes.get(1), Some(b'/' | b'\\'))
+        && !has_unsafe_bytes(url)
+}
+
+/// A backslash, whitespace or control character: what browsers drop or turn into `/`
+/// inside a URL, so a URL holding one is never followed.
+pub(crate) fn has_unsafe_bytes(url: &str) -> bool {
+    url.chars()
+        .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An error can reach the page from its own URL (a failed server action's `__err`), so
+    /// the target `sign_in_url()` gives is one a page may navigate to without more checks:
+    /// a path on this origin, never another host (#23 item 8).
+    #[test]
+    fn sign_in_url_gives_only_a_path_on_this_origin() {
+        for hostile in [
+            "https://evil.example/auth/sign-in",
+            "//evil.example/auth/sign-in",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "javascript:alert(1)",
+            "/auth/sign-in\n",
+            "",
+            "auth/sign-in",
+        ] {
+            let e = AuthError::SignInRequired {
+                sign_in_url: hostile.into(),
+            };
+            assert_eq!(e.sign_in_url(), None, "{hostile:?}");
+            let e = AuthError::ReauthenticationRequired {
+                url: hostile.into(),
+            };
+            assert_eq!(e.sign_in_url(), None, "{hostile:?}");
+        }
+        let e = AuthError::ReauthenticationRequired {
+            url: "/auth/sign-in?organization_id=org_1".into(),
+        };
+        assert_eq!(e.sign_in_url(), Some("/auth/sign-in?organization_id=org_1"));
+    }
 
     #[cfg(feature = "ssr")]
     #[test]

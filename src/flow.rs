@@ -6,17 +6,26 @@
 //! The layer (middleware-auth mode), the start and sign-out routes, the callback and the
 //! server API all start or end flows through these, so each step is written once; this
 //! module stands below all of them and imports none of them.
+//!
+//! Threat model (details in [`crate::oauth_state`]): a flow's cookie holds a random secret
+//! bound into the sealed state, so the URLs of a flow (which carry the state) are not
+//! enough to finish it in another browser; a sign-in link that carries custom state is
+//! signed whole, with an expiry and a key derived from the cookie password, so visitors can
+//! neither mint state nor change the rest of such a link. The session a request's cookies
+//! carry is the one they agree on ([`AuthKit::session_cookie`]): cookies planted on the
+//! parent domain never pick it.
 
 use crate::authkit::AuthKit;
+use crate::authkit::SessionCookie;
 use crate::error::AuthError;
 use crate::headers::cookie_header;
 use crate::jwt::decode_unverified;
 use crate::oauth_state::{
-    sanitize_return_path, verifier_cookie_names, verifier_cookies, FlowState,
+    sanitize_return_path, signed_link_mac, verifier_cookie_names, verifier_cookies, FlowState,
+    LinkParams, SIGNED_LINK_LIFETIME,
 };
 use crate::session::{
-    pkce_delete_cookie, session_delete_cookie, session_delete_host_only_cookie, Session,
-    SessionCookies,
+    flow_cookie_name, pkce_delete_cookie, session_delete_cookie, Session, SessionCookies,
 };
 use crate::workos::{AuthorizationUrlParams, PkcePair, ScreenHint};
 use axum::body::Body;
@@ -37,7 +46,8 @@ pub struct SignInOptions {
     pub login_hint: Option<String>,
     /// OIDC `prompt` (`consent`, …).
     pub prompt: Option<String>,
-    /// Your own state, handed back to the callback's `on_success`.
+    /// Your own state, handed back to the callback's `on_success`. A link that carries it
+    /// is signed (with its other options) and accepted for a day.
     pub state: Option<String>,
     /// Require an authentication no older than this many seconds.
     pub max_age: Option<u64>,
@@ -46,7 +56,9 @@ pub struct SignInOptions {
 impl AuthKit {
     /// A same-origin link that starts signing in with these options (what
     /// [`get_sign_in_url`](crate::get_sign_in_url) returns, for code outside a request:
-    /// e-mails, tests). Custom `state` is signed, so only links the app made can carry it.
+    /// e-mails, tests). A link with custom `state` is signed whole (every option and an
+    /// expiry, with a key derived from the cookie password) and works for a day: only
+    /// links the app made can carry state, and nobody can change their other options.
     pub fn sign_in_link(&self, options: &SignInOptions) -> String {
         self.start_url(ScreenHint::SignIn, options)
     }
@@ -62,9 +74,10 @@ impl AuthKit {
             ScreenHint::SignIn => self.sign_in_path(),
             ScreenHint::SignUp => self.sign_up_path(),
         };
+        let return_to = options.return_to.as_deref().map(sanitize_return_path);
         let mut query = url::form_urlencoded::Serializer::new(String::new());
-        if let Some(v) = &options.return_to {
-            query.append_pair("return_to", &sanitize_return_path(v));
+        if let Some(v) = &return_to {
+            query.append_pair("return_to", v);
         }
         if let Some(v) = &options.organization_id {
             query.append_pair("organization_id", v);
@@ -75,15 +88,27 @@ impl AuthKit {
         if let Some(v) = &options.prompt {
             query.append_pair("prompt", v);
         }
-        if let Some(v) = &options.state {
-            query.append_pair("state", v);
-            query.append_pair(
-                "state_mac",
-                &crate::oauth_state::custom_state_mac(self.config(), v),
-            );
-        }
         if let Some(v) = options.max_age {
             query.append_pair("max_age", &v.to_string());
+        }
+        if let Some(v) = &options.state {
+            // Custom state is signed with the whole link, until a day from now.
+            let params = LinkParams {
+                screen: screen.as_str(),
+                return_to: return_to.as_deref(),
+                organization_id: options.organization_id.as_deref(),
+                login_hint: options.login_hint.as_deref(),
+                prompt: options.prompt.as_deref(),
+                state: Some(v),
+                max_age: options.max_age,
+            };
+            let expires = crate::authkit::unix_now() + SIGNED_LINK_LIFETIME.as_secs();
+            query.append_pair("state", v);
+            query.append_pair("state_expires", &expires.to_string());
+            query.append_pair(
+                "state_mac",
+                &signed_link_mac(self.config(), &params, expires),
+            );
         }
         let query = query.finish();
         if query.is_empty() {
@@ -102,7 +127,7 @@ impl AuthKit {
         request_cookie_header: &str,
     ) -> Result<(url::Url, Vec<String>), AuthError> {
         let pkce = PkcePair::generate().map_err(AuthError::internal)?;
-        let state = FlowState::new(
+        let mut state = FlowState::new(
             pkce.code_verifier().to_owned(),
             options.return_to.clone(),
             options.state.clone(),
@@ -113,10 +138,15 @@ impl AuthKit {
             }
             e => AuthError::internal(e),
         })?;
+        // The flow cookie holds a secret whose digest the state seals: the callback URL
+        // (which carries the state) is not enough to finish the sign-in elsewhere.
+        let secret = state.bind().map_err(AuthError::internal)?;
         let sealed = state.seal(self.config()).map_err(AuthError::internal)?;
-        // The sealed state is the flow cookie's value: a browser drops a cookie over
-        // 4096 bytes silently and the callback would fail; refuse clearly instead.
-        let cookie_bytes = crate::session::pkce_cookie_name(&sealed).len() + 1 + sealed.len();
+        // The state stays within what one cookie holds, as a flow authkit-nextjs finishes
+        // needs it (its cookie holds the state) and so its URLs stay short; refuse clearly
+        // rather than start a flow that cannot finish everywhere.
+        let cookie_bytes =
+            flow_cookie_name(self.config().cookie(), &sealed).len() + 1 + sealed.len();
         if cookie_bytes > crate::session::MAX_COOKIE_BYTES {
             return Err(AuthError::InvalidInput(format!(
                 "the sign-in state would need a {cookie_bytes}-byte cookie, over the {} bytes \
@@ -138,6 +168,7 @@ impl AuthKit {
         let cookies = verifier_cookies(
             self.config().cookie(),
             &sealed,
+            &secret,
             Some(self.config().redirect_uri().as_str()),
             Some(request_cookie_header),
         );
@@ -155,10 +186,11 @@ impl AuthKit {
     ) -> SignOutPlan {
         let config = self.config();
         let secure_url = Some(config.redirect_uri().as_str());
-        let verifier_deletes = verifier_cookie_names(&cookie_header(headers))
-            .iter()
-            .map(|name| pkce_delete_cookie(config.cookie(), name, secure_url))
-            .collect();
+        let verifier_deletes =
+            verifier_cookie_names(&cookie_header(headers), &config.cookie().flow_name)
+                .iter()
+                .map(|name| pkce_delete_cookie(config.cookie(), name, secure_url))
+                .collect();
         let return_path = sanitize_return_path(return_to.unwrap_or("/"));
         // Forget the remembered refreshes of both the cookie the browser sent and the
         // session it became in this request (the layer may have refreshed it), so neither
@@ -182,34 +214,30 @@ impl AuthKit {
             }
             None => return_path,
         };
+        let sent = SessionCookies::from_headers(headers, &config.cookie().name);
         SignOutPlan {
             location,
             session_delete: std::iter::once(session_delete_cookie(config.cookie(), secure_url))
-                .chain(session_delete_host_only_cookie(config.cookie(), secure_url))
-                .chain(
-                    SessionCookies::from_headers(headers, &config.cookie().name).stale_deletions(
-                        config.cookie(),
-                        secure_url,
-                        &[],
-                    ),
-                )
+                .chain(sent.host_only_deletions(config.cookie(), secure_url))
+                .chain(sent.stale_deletions(config.cookie(), secure_url, &[]))
                 .collect(),
             verifier_deletes,
         }
     }
 
     /// The session and its id from the cookie itself (for sign-out on a request the
-    /// layer does not cover, and for the callback's replay check).
+    /// layer does not cover, and for the callback's replay check): the session the
+    /// request's cookies agree on ([`AuthKit::session_cookie`]); none when they name two
+    /// sessions.
     pub(crate) fn session_from_cookie(
         &self,
         headers: &HeaderMap,
     ) -> Option<(std::sync::Arc<Session>, String)> {
-        // The first of the cookies with the session's name that unseals (a stale
-        // host-only twin may come first), else a split session's parts.
         let cookies = SessionCookies::from_headers(headers, &self.config().cookie().name);
-        let session = cookies
-            .candidates()
-            .find_map(|value| self.unseal_session(value).ok())?;
+        let SessionCookie::One(value) = self.session_cookie(&cookies, headers) else {
+            return None;
+        };
+        let session = self.unseal_session(&value).ok()?;
         let (_, claims) = decode_unverified(&session.access_token).ok()?;
         let sid = claims.get("sid")?.as_str()?.to_owned();
         Some((session, sid))

@@ -93,7 +93,11 @@ pub fn cookie_header(data: &[u8]) {
     let cookies = SessionCookies::from_headers(&headers, "wos-session");
     let _ = cookies.candidates().count();
     let _ = find_cookie_in_headers(&headers, "wos-session");
-    let _ = crate::oauth_state::verifier_cookie_names(&String::from_utf8_lossy(data));
+    let _ = crate::oauth_state::verifier_cookie_names(
+        &String::from_utf8_lossy(data),
+        "wos-auth-verifier",
+    );
+    let _ = crate::session::alternative_joins(&headers, "wos-session");
 
     for (before, after) in [(true, false), (false, true)] {
         let mut value = Vec::new();

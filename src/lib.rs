@@ -229,6 +229,8 @@ mod flow;
 #[cfg(feature = "ssr")]
 mod headers;
 #[cfg(feature = "ssr")]
+mod lookups;
+#[cfg(feature = "ssr")]
 mod matcher;
 #[cfg(feature = "ssr")]
 mod middleware;

@@ -11,6 +11,7 @@ use crate::callback::{self, CallbackOptions};
 use crate::error::AuthError;
 use crate::flow::{sign_in_unavailable, SignInOptions, DEFAULT_SIGN_OUT_PATH};
 use crate::headers::{cookie_header, is_cross_site, redirect_with_cookies};
+use crate::oauth_state::{signed_link_is_valid, LinkParams};
 use crate::workos::ScreenHint;
 use axum::body::Bytes;
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -88,7 +89,10 @@ struct StartQuery {
     login_hint: Option<String>,
     prompt: Option<String>,
     state: Option<String>,
-    /// Signs `state` (see [`custom_state_mac`](crate::oauth_state::custom_state_mac)).
+    /// Until when the link's signature holds (Unix seconds).
+    state_expires: Option<u64>,
+    /// Signs the link that carries `state` (see
+    /// [`signed_link_mac`](crate::oauth_state::signed_link_mac)).
     state_mac: Option<String>,
     max_age: Option<u64>,
 }
@@ -193,16 +197,34 @@ fn start(
         return redirect_with_cookies(StatusCode::FOUND, &location, Vec::new());
     }
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    // Custom state reaches `on_success` only from a link the app made: a visitor cannot
-    // mint it by typing `?state=…`.
+    // Custom state reaches `on_success` only from a link the app made, as it made it: a
+    // visitor cannot mint it by typing `?state=…`, change the other parameters of a link
+    // that carries it, or use such a link once it expired.
     if let Some(state) = &query.state {
-        let signed = query.state_mac.as_deref().is_some_and(|mac| {
-            crate::oauth_state::custom_state_mac_is_valid(kit.config(), state, mac)
-        });
+        let params = LinkParams {
+            screen: screen.as_str(),
+            return_to: query.return_to.as_deref(),
+            organization_id: query.organization_id.as_deref(),
+            login_hint: query.login_hint.as_deref(),
+            prompt: query.prompt.as_deref(),
+            state: Some(state),
+            max_age: query.max_age,
+        };
+        let signed = match (query.state_expires, query.state_mac.as_deref()) {
+            (Some(expires), Some(mac)) => signed_link_is_valid(
+                kit.config(),
+                &params,
+                expires,
+                mac,
+                crate::authkit::unix_now(),
+            ),
+            _ => false,
+        };
         if !signed {
             return sign_in_unavailable(&AuthError::InvalidInput(
-                "this sign-in link carries custom state that this app did not sign: use a \
-                 link from get_sign_in_url / AuthKit::sign_in_link"
+                "this sign-in link carries custom state that this app did not sign, was \
+                 changed, or has expired: use a fresh link from get_sign_in_url / \
+                 AuthKit::sign_in_link"
                     .to_owned(),
             ));
         }

@@ -34,6 +34,12 @@ impl AuthError {
         }
     }
 
+    /// [`AuthError::WorkOs`] for a WorkOS call this server held back (over the rate of
+    /// the components' lookups): the browser learns to retry, as for WorkOS being busy.
+    pub(crate) fn workos_busy() -> Self {
+        Self::WorkOs(WORKOS_UNAVAILABLE.to_owned())
+    }
+
     /// [`AuthError::Refresh`] for a failed refresh: the error goes to the log; the message
     /// says whether the session is kept or over.
     pub(crate) fn refresh(error: &RefreshError) -> Self {

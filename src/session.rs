@@ -4,8 +4,10 @@
 //!   cookie's attributes).
 //! - [`session_set_cookie`] / [`session_delete_cookie`] build the `Set-Cookie` values:
 //!   `name=value; Path=/; HttpOnly; SameSite=Lax; Max-Age=34560000[; Domain=d][; Secure]`.
-//! - [`pkce_cookie_name`], [`pkce_set_cookie`] and [`pkce_delete_cookie`] do the same for the
-//!   short-lived `wos-auth-verifier-<hash>` cookie of the sign-in flow.
+//! - [`flow_cookie_name`], [`flow_set_cookie`] and [`pkce_delete_cookie`] do the same for the
+//!   short-lived `wos-auth-verifier-<hash>` cookie of the sign-in flow ([`pkce_cookie_name`]
+//!   and [`pkce_set_cookie`]: the name under the default base, and the cookie as
+//!   authkit-nextjs writes it).
 //! - [`SessionCookies`] and [`find_cookie`] read them back from a request's `Cookie`
 //!   headers.
 //!
@@ -14,7 +16,17 @@
 //! The cookies are `HttpOnly` (scripts cannot read the tokens) and `SameSite=Lax` by
 //! default. `Secure` is added when the app is served over https, and always with
 //! `SameSite=None`; when the URL is unknown or unparseable the cookie is marked `Secure`,
-//! failing closed. Tokens never appear in `Debug` output.
+//! failing closed. Tokens and sealed values never appear in `Debug` output.
+//!
+//! A request's `Cookie` header says nothing of who set each cookie: one set for the parent
+//! domain by a sibling subdomain arrives beside the host's own under the same name
+//! (RFC 6265 §5.4). [`SessionCookies`] therefore keeps every value it is sent — each plain
+//! value, the parts joined, and [`alternative_joins`] of parts sent twice — and leaves the
+//! choice to the layer, which refuses to pick between two sessions (see the layer's threat
+//! model). With the `__Host-` prefix on [`CookieConfig::name`] and
+//! [`CookieConfig::flow_name`], no other host can set these cookies at all. With a cookie
+//! domain configured, [`SessionCookies::host_only_deletions`] deletes what was written
+//! before it.
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
@@ -233,18 +245,7 @@ impl SessionCookies {
                     plain.push(cookie_value(value).into_owned());
                     continue;
                 }
-                // `name.0` … `name.31`, as `session_part_name` writes them (no leading zero).
-                let Some(index) = key
-                    .strip_prefix(name)
-                    .and_then(|rest| rest.strip_prefix('.'))
-                    .filter(|i| {
-                        matches!(i.len(), 1 | 2)
-                            && i.bytes().all(|b| b.is_ascii_digit())
-                            && (i.len() == 1 || !i.starts_with('0'))
-                    })
-                    .and_then(|i| i.parse::<usize>().ok())
-                    .filter(|i| *i < MAX_PARTS)
-                else {
+                let Some(index) = part_index(key, name) else {
                     continue;
                 };
                 if parts.is_empty() {
@@ -320,6 +321,104 @@ impl SessionCookies {
         }
         out
     }
+
+    /// With a cookie `Domain` configured: deletions of the host-only session cookie and of
+    /// the host-only twin of every part the request carried. A cookie set before the domain
+    /// was configured is a different cookie to the browser (RFC 6265 §5.3 step 6); left
+    /// alone it would sit beside (and may be sent before) the domain cookie written now.
+    /// Empty without a configured domain.
+    pub(crate) fn host_only_deletions(
+        &self,
+        config: &CookieConfig,
+        url: Option<&str>,
+    ) -> Vec<String> {
+        if config.domain.as_deref().is_none_or(str::is_empty) {
+            return Vec::new();
+        }
+        let secure = is_secure(config.same_site, url);
+        std::iter::once(config.name.clone())
+            .chain(
+                self.part_indices
+                    .iter()
+                    .map(|&i| session_part_name(&config.name, i)),
+            )
+            .map(|name| delete_cookie(&name, config.same_site, None, secure))
+            .collect()
+    }
+}
+
+/// How many joins of a split session's parts [`alternative_joins`] gives at most.
+const MAX_ALTERNATIVE_JOINS: usize = 16;
+/// How many values of one part [`alternative_joins`] considers at most.
+const MAX_VALUES_PER_PART: usize = 4;
+
+/// Other ways to join a split session's parts than [`SessionCookies::joined`] (the first
+/// value of each part, all consecutive parts): for when that does not unseal because
+/// someone else's cookies sit beside the user's (cookie tossing: a junk part after the
+/// last one, or a second value for a part, which the browser may send first). Each
+/// combination of the values of parts `0..n` (the first values first), and each of its
+/// prefixes (longest first), at most [`MAX_ALTERNATIVE_JOINS`], the primary join left out.
+pub(crate) fn alternative_joins(headers: &http::HeaderMap, name: &str) -> Vec<String> {
+    let mut values: Vec<Vec<String>> = Vec::new();
+    for header in headers.get_all(http::header::COOKIE) {
+        let text = cookie_header_text(header.as_bytes());
+        for (key, value) in cookie_pairs(&text) {
+            let Some(index) = part_index(key, name) else {
+                continue;
+            };
+            if values.len() <= index {
+                values.resize(index + 1, Vec::new());
+            }
+            let value = cookie_value(value).into_owned();
+            let slot = &mut values[index];
+            if slot.len() < MAX_VALUES_PER_PART && !slot.contains(&value) && !value.is_empty() {
+                slot.push(value);
+            }
+        }
+    }
+    let parts: Vec<&Vec<String>> = values.iter().take_while(|v| !v.is_empty()).collect();
+    let mut out: Vec<String> = Vec::new();
+    // Odometer over the choices of each part, first values first.
+    let mut choice = vec![0usize; parts.len()];
+    'combinations: loop {
+        for len in (1..=parts.len()).rev() {
+            let joined: String = (0..len).map(|i| parts[i][choice[i]].as_str()).collect();
+            let primary = len == parts.len() && choice.iter().all(|&c| c == 0);
+            if !primary && !out.contains(&joined) {
+                out.push(joined);
+                if out.len() >= MAX_ALTERNATIVE_JOINS {
+                    break 'combinations;
+                }
+            }
+        }
+        let mut i = parts.len();
+        loop {
+            if i == 0 {
+                break 'combinations;
+            }
+            i -= 1;
+            choice[i] += 1;
+            if choice[i] < parts[i].len() {
+                break;
+            }
+            choice[i] = 0;
+        }
+    }
+    out
+}
+
+/// The part index of cookie `key` for session cookie `name`: `name.0` … `name.31`, as
+/// [`session_part_name`] writes them (no leading zero).
+fn part_index(key: &str, name: &str) -> Option<usize> {
+    key.strip_prefix(name)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .filter(|i| {
+            matches!(i.len(), 1 | 2)
+                && i.bytes().all(|b| b.is_ascii_digit())
+                && (i.len() == 1 || !i.starts_with('0'))
+        })
+        .and_then(|i| i.parse::<usize>().ok())
+        .filter(|i| *i < MAX_PARTS)
 }
 
 /// The `Set-Cookie` value that deletes the session cookie (same Path, Domain, SameSite
@@ -334,22 +433,10 @@ pub(crate) fn session_delete_cookie(config: &CookieConfig, url: Option<&str>) ->
     )
 }
 
-/// The host-only twin of the session cookie's deletion, when a `Domain` is configured:
-/// a cookie set before the domain was configured (or by the host itself) is a different
-/// cookie to the browser (RFC 6265 §5.3 step 6) and needs its own deletion. `None` without
-/// a configured domain.
-pub(crate) fn session_delete_host_only_cookie(
-    config: &CookieConfig,
-    url: Option<&str>,
-) -> Option<String> {
-    config.domain.as_ref()?;
-    let secure = is_secure(config.same_site, url);
-    Some(delete_cookie(&config.name, config.same_site, None, secure))
-}
-
-/// The PKCE cookie's name for a sealed state: `wos-auth-verifier-` followed by the
-/// FNV-1a-32 hash of the state's UTF-8 bytes as 8 lowercase hex digits, so concurrent
-/// sign-ins in several tabs do not overwrite each other.
+/// The PKCE cookie's name for a sealed state under the default base name:
+/// `wos-auth-verifier-` followed by the FNV-1a-32 hash of the state's UTF-8 bytes as 8
+/// lowercase hex digits (authkit-nextjs's), so concurrent sign-ins in several tabs do not
+/// overwrite each other. [`flow_cookie_name`] gives it under the configured base name.
 #[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
 pub fn pkce_cookie_name(sealed_state: &str) -> String {
     format!(
@@ -358,16 +445,41 @@ pub fn pkce_cookie_name(sealed_state: &str) -> String {
     )
 }
 
-/// The `Set-Cookie` value that stores the sealed state during sign-in: the session
-/// cookie's attributes with `Max-Age=600`, and `SameSite=Strict` relaxed to `Lax` (the
-/// callback is a cross-site navigation from WorkOS; `None` stays `None`).
+/// The flow cookie's name for a sealed state: [`CookieConfig::flow_name`] (default
+/// `wos-auth-verifier`, or e.g. `__Host-wos-auth-verifier`), `-`, and the state's FNV-1a-32
+/// hash as in [`pkce_cookie_name`].
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
+pub fn flow_cookie_name(config: &CookieConfig, sealed_state: &str) -> String {
+    format!(
+        "{}-{:08x}",
+        config.flow_name,
+        fnv1a32(sealed_state.as_bytes())
+    )
+}
+
+/// The `Set-Cookie` value of a flow cookie as authkit-nextjs writes it, holding the sealed
+/// state itself (this crate's own flows hold a random secret bound into the state instead,
+/// with the same name and attributes): named by [`flow_cookie_name`], the session cookie's attributes
+/// with `Max-Age=600`, and `SameSite=Strict` relaxed to `Lax` (the callback is a
+/// cross-site navigation from WorkOS; `None` stays `None`).
 #[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
 pub fn pkce_set_cookie(config: &CookieConfig, sealed_state: &str, url: Option<&str>) -> String {
+    flow_set_cookie(config, sealed_state, sealed_state, url)
+}
+
+/// The `Set-Cookie` value of the flow cookie of `sealed_state` holding `value`, with the
+/// attributes of [`pkce_set_cookie`].
+pub(crate) fn flow_set_cookie(
+    config: &CookieConfig,
+    sealed_state: &str,
+    value: &str,
+    url: Option<&str>,
+) -> String {
     let same_site = pkce_same_site(config.same_site);
     let secure = is_secure(same_site, url);
     set_cookie(
-        &pkce_cookie_name(sealed_state),
-        sealed_state,
+        &flow_cookie_name(config, sealed_state),
+        value,
         same_site,
         PKCE_COOKIE_MAX_AGE,
         config.domain.as_deref(),
@@ -376,7 +488,7 @@ pub fn pkce_set_cookie(config: &CookieConfig, sealed_state: &str, url: Option<&s
 }
 
 /// The `Set-Cookie` value that deletes the PKCE cookie called `name` (from
-/// [`pkce_cookie_name`], or the legacy [`PKCE_COOKIE_PREFIX`]).
+/// [`flow_cookie_name`], or the legacy unsuffixed base name).
 pub(crate) fn pkce_delete_cookie(config: &CookieConfig, name: &str, url: Option<&str>) -> String {
     let same_site = pkce_same_site(config.same_site);
     let secure = is_secure(same_site, url);
@@ -663,6 +775,7 @@ mod tests {
             max_age: 3600,
             domain: Some("example.com".into()),
             same_site: SameSite::Lax,
+            ..CookieConfig::default()
         };
         assert_eq!(
             session_set_cookie(&c, "v", HTTPS),

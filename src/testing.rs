@@ -30,7 +30,7 @@
 //! For tests that forge, replay or inspect a sign-in flow or the cookies the layer writes
 //! (this crate's own suites do; an app's tests rarely need more than [`sign_in`]): the
 //! sealed OAuth `state` ([`FlowState`]), the name of its `wos-auth-verifier-…` cookie
-//! ([`pkce_cookie_name`]), the `Set-Cookie` values the crate writes
+//! ([`pkce_cookie_name`], [`flow_cookie_name`]), the `Set-Cookie` values the crate writes
 //! ([`session_set_cookie`], [`pkce_set_cookie`]), how it reads a request's session cookies
 //! ([`SessionCookies`]) and the `Cache-Control` it sets ([`PRIVATE_NO_STORE`]). The
 //! application API never needs them.
@@ -51,7 +51,7 @@ pub use crate::headers::PRIVATE_NO_STORE;
 pub use crate::oauth_state::{FlowState, StateError};
 /// For tests that follow a sign-in flow by hand: the flow cookie's name for a sealed
 /// state, and how long that state (and its cookie) lives.
-pub use crate::session::{pkce_cookie_name, PKCE_STATE_TTL};
+pub use crate::session::{flow_cookie_name, pkce_cookie_name, PKCE_STATE_TTL};
 /// For tests of the cookie attributes: the `Set-Cookie` values the crate writes for a
 /// session and for a flow, and how it reads a request's session cookies.
 pub use crate::session::{pkce_set_cookie, session_set_cookie, SessionCookies};
@@ -207,7 +207,7 @@ pub async fn sign_in(
         .map(|(_, v)| v.into_owned())
         .ok_or_else(|| step("authorize", back_status, "no state in the redirect"))?;
 
-    let verifier_name = pkce_cookie_name(&state);
+    let verifier_name = flow_cookie_name(authkit.config().cookie(), &state);
     let verifier = start
         .headers()
         .get_all(header::SET_COOKIE)

@@ -14,7 +14,7 @@
 //! - re-authentication goes to the URL in the error only when it is a same-origin path or
 //!   on the configured WorkOS origin, else to the sign-in route.
 
-use crate::error::AuthError;
+use crate::error::{has_unsafe_bytes, is_same_origin_path, AuthError};
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::de::DeserializeOwned;
 
@@ -243,14 +243,6 @@ pub(crate) fn sign_in_href(start_path: &str, return_to: &str) -> String {
     format!("{start_path}?{query}")
 }
 
-/// A path on this origin: starts with one `/`, never `//` or `/\` (which browsers read as
-/// another host), and holds no backslash, whitespace or control character.
-pub(crate) fn is_same_origin_path(url: &str) -> bool {
-    let bytes = url.as_bytes();
-    bytes.first() == Some(&b'/')
-        && !matches!(bytes.get(1), Some(b'/' | b'\\'))
-        && !has_unsafe_bytes(url)
-}
 
 /// `url` is an absolute URL on `origin` (`scheme://host[:port]`, exactly, then `/`, `?` or
 /// the end), with no backslash, whitespace or control character.
@@ -266,10 +258,6 @@ pub(crate) fn is_on_origin(url: &str, origin: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
 }
 
-fn has_unsafe_bytes(url: &str) -> bool {
-    url.chars()
-        .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
-}
 
 #[cfg(test)]
 mod tests {

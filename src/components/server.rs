@@ -95,33 +95,51 @@ pub struct OrganizationChoice {
 
 /// The organizations the signed-in user belongs to (active memberships, as WorkOS lists
 /// them), for [`OrganizationSwitcher`](crate::OrganizationSwitcher). Empty when signed out.
+/// Answered from a 30-second memory per user, within a bounded rate of WorkOS calls (see
+/// [`AuthKitBuilder::lookup_rate`](crate::AuthKitBuilder::lookup_rate)).
 #[server(name = ListOrganizations, prefix = "/api", endpoint = "authkit/organizations")]
 pub async fn list_organizations() -> Result<Vec<OrganizationChoice>, AuthError> {
     let auth = crate::request_auth()?;
     let Some(signed_in) = auth.signed_in() else {
         return Ok(Vec::new());
     };
-    let list = auth
-        .authkit()
-        .client()
-        .list_organization_memberships(&signed_in.user.id, None)
-        .await
-        .map_err(|e| AuthError::workos(&e))?;
-    let mut choices: Vec<OrganizationChoice> = list
-        .data
-        .into_iter()
-        .filter(|m| m.status == "active")
-        .map(|m| OrganizationChoice {
-            name: m
-                .organization_name
-                .clone()
-                .unwrap_or_else(|| m.organization_id.clone()),
-            id: m.organization_id,
-            role: m.role.map(|r| r.slug),
+    let kit = auth.authkit();
+    let user_id = &signed_in.user.id;
+    let choices = kit
+        .lookups()
+        .memberships(user_id, || async {
+            let list = kit
+                .client()
+                .list_organization_memberships(user_id, None)
+                .await?;
+            let mut choices: Vec<OrganizationChoice> = list
+                .data
+                .into_iter()
+                .filter(|m| m.status == "active")
+                .map(|m| OrganizationChoice {
+                    name: m
+                        .organization_name
+                        .clone()
+                        .unwrap_or_else(|| m.organization_id.clone()),
+                    id: m.organization_id,
+                    role: m.role.map(|r| r.slug),
+                })
+                .collect();
+            choices.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(std::sync::Arc::from(choices))
         })
-        .collect();
-    choices.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(choices)
+        .await
+        .map_err(lookup_error)?;
+    Ok(choices.to_vec())
+}
+
+/// What the browser learns of a failed lookup: whether to retry (details in the log).
+#[cfg(feature = "ssr")]
+fn lookup_error(e: crate::lookups::LookupError<crate::workos::WorkOsError>) -> AuthError {
+    match e {
+        crate::lookups::LookupError::Upstream(e) => AuthError::workos(&e),
+        crate::lookups::LookupError::Busy => AuthError::workos_busy(),
+    }
 }
 
 /// The endpoint behind [`OrganizationSwitcher`](crate::OrganizationSwitcher)'s form and
@@ -136,7 +154,9 @@ pub(crate) async fn switch_organization(organization_id: String) -> Result<(), A
 }
 
 /// The name of the organization `organization_id` (for the impersonation banner); `None`
-/// when signed out or when it is not the session's organization.
+/// when signed out or when it is not the session's organization. Answered from a
+/// 30-second memory, within a bounded rate of WorkOS calls (see
+/// [`AuthKitBuilder::lookup_rate`](crate::AuthKitBuilder::lookup_rate)).
 #[server(name = OrganizationName, prefix = "/api", endpoint = "authkit/organization-name")]
 pub async fn organization_name(organization_id: String) -> Result<Option<String>, AuthError> {
     let auth = crate::request_auth()?;
@@ -144,11 +164,13 @@ pub async fn organization_name(organization_id: String) -> Result<Option<String>
     if current.as_deref() != Some(organization_id.as_str()) {
         return Ok(None);
     }
-    let organization = auth
-        .authkit()
-        .client()
-        .get_organization(&organization_id)
+    let kit = auth.authkit();
+    let name = kit
+        .lookups()
+        .organization_name(&organization_id, || async {
+            Ok(kit.client().get_organization(&organization_id).await?.name)
+        })
         .await
-        .map_err(|e| AuthError::workos(&e))?;
-    Ok(Some(organization.name))
+        .map_err(lookup_error)?;
+    Ok(Some(name))
 }

@@ -48,6 +48,31 @@ pub(super) const DEFAULT_SERVER_FN_PATTERN: &str = "/api/:path*";
 /// user is treated as "signed out" and deleted; WorkOS being down or slow (timeouts
 /// apply) never deletes a cookie. Nothing secret is logged.
 ///
+/// **The parent domain is trusted for nothing.** Anyone who can set a cookie for the
+/// parent domain — any sibling subdomain, or a network attacker answering for an `http://`
+/// one — can add cookies named like the session's beside the user's own (cookie tossing);
+/// the browser sends both and says nothing of where each came from (RFC 6265 §5.4). So:
+///
+/// - when a request's session cookies unseal to two different sessions (another user, or
+///   another WorkOS session of the same user), neither wins: the request is signed out,
+///   one warning is logged, and nothing is written over either cookie (no refresh, no
+///   deletion). Copies of one session (a host-only and a domain cookie, one refreshed
+///   later) are no conflict: the one whose token expires last is used;
+/// - junk parts planted beside a split session (`wos-session.2`, a second `wos-session.0`)
+///   are stepped over: the other ways the parts can be joined are tried, so they never
+///   sign the user out;
+/// - what stays possible is planting a session where the user has none (signing the
+///   visitor into the attacker's account) and making requests signed out while the planted
+///   cookie lives. Cookie names with the `__Host-` prefix stop all of it
+///   (`WORKOS_COOKIE_NAME=__Host-wos-session`, `WORKOS_FLOW_COOKIE_NAME=__Host-wos-auth-verifier`,
+///   https and no `WORKOS_COOKIE_DOMAIN`, checked at start-up): browsers take such a cookie
+///   only from this host.
+///
+/// With `WORKOS_COOKIE_DOMAIN` configured, whenever the layer writes or deletes the session
+/// it also deletes the host-only cookie and host-only parts left from before the domain was
+/// configured (as the callback does at sign-in), so an old session never sits beside the
+/// new one.
+///
 /// Deployment caveat: `Secure` on the cookies follows the scheme of the configured
 /// redirect URI (an app behind a TLS-terminating proxy sees plain http requests).
 ///

@@ -60,10 +60,11 @@ pub(super) fn finish(
             _ => &[],
         };
         let stale = sent.stale_deletions(config.cookie(), secure_url, new_cookies);
-        // With a cookie domain, a host-only twin may linger from before it was configured:
-        // delete it too whenever the session cookie is deleted or replaced.
-        let twin = crate::session::session_delete_host_only_cookie(config.cookie(), secure_url);
-        for value in written.iter().chain(&stale).chain(&twin) {
+        // With a cookie domain, a host-only cookie and host-only parts may linger from
+        // before it was configured: delete them whenever the session is deleted or
+        // replaced, so an old session never sits beside (or beats) the new one.
+        let twins = sent.host_only_deletions(config.cookie(), secure_url);
+        for value in written.iter().chain(&stale).chain(&twins) {
             if let Ok(value) = HeaderValue::from_str(value) {
                 headers.append(SET_COOKIE, value);
             }

@@ -4,7 +4,7 @@
 use super::future::ResponseFuture;
 use super::response::{append_vary, finish, sign_in_response};
 use super::site::SiteFiles;
-use crate::authkit::AuthKit;
+use crate::authkit::{AuthKit, CookieAction, Resolved, SessionCookie};
 use crate::matcher::Matcher;
 use crate::request_auth::RequestAuth;
 use crate::session::SessionCookies;
@@ -124,10 +124,15 @@ where
     let kit = &config.kit;
     let cookie_name = &kit.config().cookie().name;
     let cookies = SessionCookies::from_headers(req.headers(), cookie_name);
-    let cookie_value = session_cookie(&cookies, kit);
     let had_cookie = cookies.any();
     let had_authorization = req.headers().contains_key(AUTHORIZATION);
-    let resolved = kit.resolve(cookie_value).await;
+    let resolved = match kit.session_cookie(&cookies, req.headers()) {
+        SessionCookie::None => kit.resolve(None).await,
+        SessionCookie::One(value) => kit.resolve(Some(&value)).await,
+        // Two sessions in one request, one of them planted: signed out for this request,
+        // and nothing written over either (the warning is logged where it was found).
+        SessionCookie::Conflict => Resolved::signed_out(CookieAction::Keep),
+    };
 
     let path_and_query = req
         .uri()
@@ -173,23 +178,4 @@ where
         append_vary(response.headers_mut(), "Authorization");
     }
     Ok(response)
-}
-
-/// The session cookie's value: the first candidate that unseals (each cookie with the
-/// session's name, then a split session's parts joined), else the first one (which then
-/// reads as signed out and is deleted). Browsers send two cookies with one name when a
-/// host-only and a domain cookie coexist (RFC 6265 §5.4); checking more than one costs an
-/// unseal only in that case.
-fn session_cookie<'a>(cookies: &'a SessionCookies, kit: &AuthKit) -> Option<&'a str> {
-    let mut candidates = cookies.candidates();
-    let first = candidates.next()?;
-    let mut rest = candidates.peekable();
-    if rest.peek().is_none() {
-        return Some(first);
-    }
-    // Through the session cache: the value found is unsealed again by `resolve` at once.
-    std::iter::once(first)
-        .chain(rest)
-        .find(|v| kit.unseal_session(v).is_ok())
-        .or(Some(first))
 }

@@ -11,8 +11,8 @@ use tokio::sync::OnceCell;
 use super::store::{LockAttempt, RefreshStore, RefreshStoreFault, StoreKey};
 
 /// The environment variable [`RedisRefreshStore::from_env`] reads: a Redis URL,
-/// `redis://[user:password@]host[:port][/db]` (or `rediss://` with TLS support compiled
-/// into the client, `redis+unix:///path` for a socket).
+/// `redis://[user:password@]host[:port][/db]`, `rediss://…` for TLS, or
+/// `redis+unix:///path[?db=n&user=u&pass=p]` for a socket.
 pub(crate) const REDIS_URL_VAR: &str = "WORKOS_REDIS_URL";
 
 /// The default key prefix.
@@ -72,7 +72,12 @@ pub enum RefreshStoreError {
 /// replaced; a session found there is verified as a cookie is (its access token against
 /// the JWKS) and adopted only by a request of the same user and WorkOS session. What Redis
 /// is trusted for is coordination: whoever can write to it can make replicas wait (up to
-/// 35 s) or fall back to refreshing on their own, but cannot sign anyone in. A replica
+/// 35 s) or fall back to refreshing on their own, and can mark a sign-in state used (that
+/// sign-in then fails and is started again), but cannot sign anyone in; whoever can only
+/// read it (`MONITOR`, a replica, a backup, the link) learns which keys are busy, nothing
+/// more. Use `rediss://` when Redis is reached over a network you do not control: the
+/// Redis password travels in the `AUTH` command. The password is never shown: the URL is
+/// logged, printed and reported with `***` in its place (user-info or `pass=`). A replica
 /// that needs to refresh token T first looks for `done:T` (following the chain when the
 /// session it finds was itself refreshed again, e.g. by an organization switch, so
 /// nobody is handed a spent refresh token); else it takes `lock:T` (`SET NX PX`) and
@@ -119,9 +124,13 @@ impl fmt::Debug for RedisRefreshStore {
 }
 
 impl RedisRefreshStore {
-    /// A store on the Redis at `url` (`redis://host:port[/db]`). Nothing connects yet:
-    /// the connection opens on the first refresh, so a Redis that is down at start-up
-    /// only means the in-process fallback until it is up.
+    /// A store on the Redis at `url`: `redis://[user:password@]host[:port][/db]`,
+    /// `rediss://…` for TLS (rustls, verifying the server against the system's root
+    /// certificates), or `redis+unix:///path[?db=n&user=u&pass=p]` for a socket. Nothing
+    /// connects yet: the connection opens on the first refresh, so a Redis that is down at
+    /// start-up only means the in-process fallback until it is up. The password (in the
+    /// user-info part or a `pass=` parameter) is never shown: [`url`](Self::url), `Debug`
+    /// and errors show `***` instead.
     ///
     /// # Errors
     /// [`RefreshStoreError::InvalidUrl`] when the URL does not parse.
@@ -129,9 +138,8 @@ impl RedisRefreshStore {
         Self::open_named(url, "the given URL")
     }
 
-    /// A store on the Redis named by `WORKOS_REDIS_URL` (a Redis URL,
-    /// `redis://[user:password@]host[:port][/db]`, or `redis+unix:///path` for a socket),
-    /// or `None` when it is unset or empty.
+    /// A store on the Redis named by `WORKOS_REDIS_URL` (a Redis URL, as
+    /// [`open`](Self::open) takes it), or `None` when it is unset or empty.
     ///
     /// # Errors
     /// [`RefreshStoreError::InvalidUrl`] when it is set to something that is not a
@@ -159,6 +167,15 @@ impl RedisRefreshStore {
                 "expected redis://host:port (or rediss://, redis+unix://)".to_owned(),
             ));
         }
+        if url.starts_with("rediss://") || url.starts_with("valkeys://") {
+            // The redis client builds its TLS configuration with rustls's process-wide
+            // crypto provider; pick aws-lc-rs (the one the WorkOS client uses) when the app
+            // chose none, rather than letting rustls panic on first connect when more than
+            // one provider is compiled in. A provider the app installed stays.
+            if rustls::crypto::CryptoProvider::get_default().is_none() {
+                let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+            }
+        }
         let client = redis::Client::open(url).map_err(|e| invalid(e.to_string()))?;
         Ok(Self {
             client,
@@ -183,7 +200,7 @@ impl RedisRefreshStore {
         self
     }
 
-    /// The URL, with any password replaced by `***` (for logs).
+    /// The URL, with any password (user-info or `pass=`) replaced by `***` (for logs).
     pub fn url(&self) -> &str {
         &self.shown_url
     }
@@ -450,16 +467,39 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
-/// The URL with any password replaced by `***`.
+/// The URL with any password replaced by `***`: the one in the user-info part
+/// (`redis://:pw@host`) and the query parameters a socket URL carries it in
+/// (`redis+unix:///path?pass=pw`, as the redis client reads it; `password` too).
 fn redact_url(url: &str) -> String {
+    const SECRET_PARAMS: [&str; 2] = ["pass", "password"];
     match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            if parsed
+                .query_pairs()
+                .any(|(k, _)| SECRET_PARAMS.contains(&k.as_ref()))
+            {
+                let pairs: Vec<(String, String)> = parsed
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        let v = if SECRET_PARAMS.contains(&k.as_ref()) {
+                            "***".to_owned()
+                        } else {
+                            v.into_owned()
+                        };
+                        (k.into_owned(), v)
+                    })
+                    .collect();
+                parsed.query_pairs_mut().clear().extend_pairs(pairs);
+            }
             parsed.to_string()
         }
-        Ok(parsed) => parsed.to_string(),
-        // Unparseable: show the scheme and host part only if there is no `@`.
-        Err(_) if url.contains('@') => "<unparseable URL with credentials>".to_owned(),
+        // Unparseable: nothing of it is shown if it may hold a password.
+        Err(_) if url.contains('@') || url.contains("pass") => {
+            "<unparseable URL with credentials>".to_owned()
+        }
         Err(_) => url.to_owned(),
     }
 }
@@ -483,6 +523,39 @@ mod tests {
         let store = RedisRefreshStore::open("redis://:hunter2@127.0.0.1:6379/0").unwrap();
         assert!(!format!("{store:?}").contains("hunter2"));
         assert_eq!(store.url(), "redis://:***@127.0.0.1:6379/0");
+    }
+
+    /// A socket URL carries its password in the query (`redis+unix:///path?pass=…`, as the
+    /// redis client reads it): redacted too, in the URL shown, `Debug` and the start-up
+    /// error (#23 item 8).
+    #[test]
+    fn a_password_in_the_query_is_redacted() {
+        for url in [
+            "redis+unix:///run/redis.sock?db=0&pass=hunter2",
+            "redis+unix:///run/redis.sock?pass=hunter2&db=0",
+            "unix:///run/redis.sock?user=app&password=hunter2",
+            "redis://127.0.0.1:6379/0?password=hunter2",
+        ] {
+            let shown = redact_url(url);
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(shown.contains("***"), "{shown}");
+        }
+        let store =
+            RedisRefreshStore::open("redis+unix:///run/redis.sock?db=0&pass=hunter2").unwrap();
+        assert!(!format!("{store:?}").contains("hunter2"));
+        assert!(!store.url().contains("hunter2"));
+        assert!(!store.describe().contains("hunter2"));
+        let e =
+            RedisRefreshStore::open("redis+unix:///run/redis.sock?pass=hunter2&db=x").unwrap_err();
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+
+    /// `rediss://` (TLS) is accepted: the client is built with rustls, already in the tree
+    /// through reqwest (#23 item 8).
+    #[test]
+    fn a_tls_url_is_accepted() {
+        let store = RedisRefreshStore::open("rediss://:hunter2@redis.example.com:6380/0").unwrap();
+        assert_eq!(store.url(), "rediss://:***@redis.example.com:6380/0");
     }
 
     #[test]

@@ -256,10 +256,14 @@ async fn the_flow_cookie_string_matches_authkit_nextjs() {
     })
     .await;
     let (state, flow) = start_flow(&h).await;
+    // The attributes are authkit-nextjs's; the value is the flow's secret, not the state
+    // (#23 item 4: nothing the callback URL carries).
+    let secret = cookie_value(&flow);
+    assert_ne!(secret, state);
     assert_eq!(
         flow,
         format!(
-            "{}={state}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600; Domain=example.com; Secure",
+            "{}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600; Domain=example.com; Secure",
             pkce_cookie_name(&state)
         )
     );

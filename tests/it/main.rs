@@ -4,10 +4,10 @@
 //!
 //! | module | what it checks |
 //! | --- | --- |
-//! | [`session`] | the layer reading a request's session: valid, signed out, garbage, split cookies, caching headers, uncovered paths, middleware-auth mode, bad header bytes |
+//! | [`session`] | the layer reading a request's session: valid, signed out, garbage, split cookies, caching headers, uncovered paths, middleware-auth mode, bad header bytes, cookies planted by another subdomain and the cookie-domain transition |
 //! | [`cookies`] | the `Set-Cookie` attributes of the session and flow cookies, the flow cookie's name |
 //! | [`refresh`] | refreshing a session: on expiry, proactively, failures (transient, refused, terminal), hooks, concurrent requests, shared through Redis |
-//! | [`callback`] | the sign-in start route, the callback, the sealed state and PKCE, flow-cookie cleanup, replays |
+//! | [`callback`] | the sign-in start route, signed links, the callback, the sealed state and PKCE, the flow cookie's binding (a leaked callback URL), flow-cookie cleanup, replays |
 //! | [`return_paths`] | where a browser is sent back: return paths, `base_url`, hostile values everywhere a return path enters |
 //! | [`leptos`] | the session API in Leptos server functions and SSR, sign-in links, `refresh_session` / `switch_to_organization`, the components |
 //! | [`sign_out`] | signing out: cookies deleted, the WorkOS session ended, remembered refreshes forgotten |

@@ -2,6 +2,7 @@
 //! state), the callback (success, failures and their error pages, `on_success` /
 //! `on_error`), the sealed state and PKCE, the cleanup of old flow cookies, and replays.
 
+mod binding;
 mod finish;
 mod flow_cookies;
 mod replays;

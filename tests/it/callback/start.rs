@@ -33,13 +33,17 @@ async fn the_start_route_sets_a_flow_cookie_and_redirects_to_authkit() {
     assert_eq!(keys, sorted);
     let cookies = set_cookies(response.headers());
     assert_eq!(cookies.len(), 1);
+    // Named after the state; its value is the flow's secret, bound into the state (#23
+    // item 4: authkit-nextjs's holds the state itself).
+    let secret = cookie_value(&cookies[0]);
+    assert!(secret.len() == 43 && secret != q["state"], "{secret}");
     let want = format!(
-        "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600",
+        "{}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600",
         pkce_cookie_name(&q["state"]),
-        q["state"]
     );
     assert_eq!(cookies[0], want);
     let state = FlowState::unseal(&q["state"], h.kit.config()).unwrap();
+    assert!(state.binding.is_some());
     assert_eq!(state.return_pathname.as_deref(), Some("/dashboard?tab=2"));
     assert_eq!(state.code_verifier.len(), 43);
 }
@@ -271,4 +275,81 @@ async fn visitors_cannot_mint_custom_state() {
         h.get("/auth/sign-in?return_to=%2Fx", None).await.status(),
         StatusCode::FOUND
     );
+}
+
+/// A link with custom state is signed whole (#23 item 8): changing, adding or removing any
+/// other sign-in parameter (return path, login hint, organization, prompt, `max_age`) or
+/// its expiry breaks the signature; the signature expires (a day after the link was
+/// made); and its key is derived from the cookie password, so a MAC made with the
+/// password itself (as links were signed before) is refused.
+#[tokio::test]
+async fn a_signed_link_covers_every_parameter_and_expires() {
+    use base64::Engine as _;
+    let h = Harness::new().await;
+    let link = h.kit.sign_in_link(&authkit_leptos::SignInOptions {
+        state: Some("plan=pro".into()),
+        return_to: Some("/billing".into()),
+        login_hint: Some("ada@example.com".into()),
+        organization_id: Some("org_123".into()),
+        ..Default::default()
+    });
+    let q = query_of(&link);
+    let expires: u64 = q
+        .get("state_expires")
+        .unwrap_or_else(|| panic!("no expiry in {link}"))
+        .parse()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        (now + 23 * 3600..=now + 25 * 3600).contains(&expires),
+        "{expires} vs {now}"
+    );
+    let changed = |key: &str, value: Option<&str>| {
+        let mut url = url::Url::parse("http://x.invalid")
+            .unwrap()
+            .join(&link)
+            .unwrap();
+        let mut pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| k != key)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if let Some(v) = value {
+            pairs.push((key.to_owned(), v.to_owned()));
+        }
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+        format!("{}?{}", url.path(), url.query().unwrap())
+    };
+    for forged in [
+        changed("login_hint", Some("grace@example.com")),
+        changed("login_hint", None),
+        changed("return_to", Some("/admin")),
+        changed("organization_id", Some("org_456")),
+        changed("prompt", Some("consent")),
+        changed("max_age", Some("0")),
+        changed("state_expires", Some(&(expires + 3600).to_string())),
+        changed("state_expires", None),
+    ] {
+        let response = h.get(&forged, None).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{forged}");
+        assert!(set_cookies(response.headers()).is_empty(), "{forged}");
+    }
+    assert_eq!(h.get(&link, None).await.status(), StatusCode::FOUND);
+
+    // A MAC under the cookie password itself, over the state alone.
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, PASSWORD.as_bytes());
+    let mut message = b"authkit-leptos sign-in link custom state\0".to_vec();
+    message.extend_from_slice(b"plan=pro");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(aws_lc_rs::hmac::sign(&key, &message).as_ref());
+    let response = h
+        .get(
+            &format!("/auth/sign-in?state=plan%3Dpro&state_mac={raw}"),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }

@@ -305,25 +305,51 @@ async fn the_per_flow_cookie_wins_over_a_legacy_cookie() {
     assert_eq!(location(&response), "http://localhost:3000/mine");
 }
 
+/// The legacy unsuffixed cookie of authkit-nextjs ≤ 3, holding the state it sealed (no
+/// binding): finished with its own verifier when `accept_nextjs_flows` is on (#23 item 3:
+/// only then; `callback::binding::a_flow_started_by_authkit_nextjs_is_refused_by_default`).
 #[tokio::test]
 async fn a_legacy_cookie_flow_uses_its_own_verifier() {
-    let h = Harness::new().await;
+    let h = accepting_nextjs_flows().await;
     let flow = h.flow("/auth/sign-in?return_to=%2Flegacy").await;
+    let legacy = nextjs_state(&h, &flow, "/legacy");
     h.emulator.reset_counters();
     let response = h
         .send(callback_request(
             Some(&flow.code),
-            Some(&flow.state),
-            Some(&format!("wos-auth-verifier={}", flow.state)),
+            Some(&legacy),
+            Some(&format!("wos-auth-verifier={legacy}")),
         ))
         .await;
     assert_eq!(location(&response), "http://localhost:3000/legacy");
     assert_eq!(code_exchanges(&h), 1);
 }
 
+/// A harness whose callback finishes flows authkit-nextjs started (#23 items 3 and 4).
+async fn accepting_nextjs_flows() -> Harness {
+    Harness::with(Options {
+        builder: |b| b.accept_nextjs_flows(true),
+        ..Options::default()
+    })
+    .await
+}
+
+/// `flow`'s verifier in a state sealed as authkit-nextjs seals it (no binding).
+fn nextjs_state(h: &Harness, flow: &Flow, return_path: &str) -> String {
+    let own = FlowState::unseal(&flow.state, h.kit.config()).unwrap();
+    seal_state(
+        serde_json::json!({
+            "nonce": "nextjs-nonce",
+            "codeVerifier": own.code_verifier,
+            "returnPathname": return_path,
+        }),
+        PASSWORD,
+    )
+}
+
 #[tokio::test]
 async fn a_state_that_differs_from_the_cookie_is_a_mismatch() {
-    let h = Harness::new().await;
+    let h = accepting_nextjs_flows().await;
     let (code, state, _) = code_and_state(&h, "/auth/sign-in").await;
     let (_, other_state, _) = code_and_state(&h, "/auth/sign-in").await;
     // The legacy unsuffixed cookie holding another flow's state.

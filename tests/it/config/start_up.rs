@@ -108,3 +108,44 @@ fn random_cookie_passwords_are_never_predictable() {
     assert_ne!(a.expose(), b.expose());
     assert_ne!(a.expose(), "0".repeat(64));
 }
+
+/// `__Host-` cookie names (#23 item 3), for the session (`WORKOS_COOKIE_NAME`) and the
+/// flow cookies (`WORKOS_FLOW_COOKIE_NAME`): browsers keep such a cookie only when it is
+/// `Secure`, has no `Domain` and `Path=/`, so the configuration must say https and no
+/// domain, or the app refuses to start (naming the variable) instead of losing every
+/// cookie. `__Secure-` needs https.
+#[test]
+fn host_prefixed_cookie_names_need_https_and_no_domain() {
+    const HTTPS: (&str, &str) = ("WORKOS_REDIRECT_URI", "https://app.example.com/callback");
+    for variable in ["WORKOS_COOKIE_NAME", "WORKOS_FLOW_COOKIE_NAME"] {
+        let name = if variable == "WORKOS_COOKIE_NAME" {
+            "__Host-wos-session"
+        } else {
+            "__Host-wos-auth-verifier"
+        };
+        // Over http (the redirect URI of config_from_env).
+        let err = config_from_env(&[(variable, name)]).unwrap_err();
+        assert!(err.contains(variable), "{err}");
+        assert!(err.contains("__Host-") && err.contains("https"), "{err}");
+        // With a cookie domain.
+        let err = config_from_env(&[
+            (variable, name),
+            HTTPS,
+            ("WORKOS_COOKIE_DOMAIN", "example.com"),
+        ])
+        .unwrap_err();
+        assert!(err.contains("WORKOS_COOKIE_DOMAIN"), "{err}");
+        assert!(err.contains("__Host-"), "{err}");
+        // https, host-only: fine.
+        let config = config_from_env(&[(variable, name), HTTPS]).unwrap();
+        if variable == "WORKOS_COOKIE_NAME" {
+            assert_eq!(config.cookie().name, name);
+        }
+    }
+    let err = config_from_env(&[("WORKOS_COOKIE_NAME", "__Secure-wos-session")]).unwrap_err();
+    assert!(err.contains("__Secure-") && err.contains("https"), "{err}");
+    assert!(config_from_env(&[("WORKOS_COOKIE_NAME", "__Secure-wos-session"), HTTPS]).is_ok());
+    // A flow cookie name is a cookie name.
+    let err = config_from_env(&[("WORKOS_FLOW_COOKIE_NAME", "bad name;")]).unwrap_err();
+    assert!(err.contains("WORKOS_FLOW_COOKIE_NAME"), "{err}");
+}

@@ -531,3 +531,74 @@ async fn workos_failures_reach_the_browser_without_workos_diagnostics() {
         assert!(!text.contains("internal_error"), "{text}");
     }
 }
+
+/// The components' WorkOS lookups (#23 item 7): `/api/authkit/organizations` and
+/// `/api/authkit/organization-name` are answered per user from a short-lived memory and
+/// share one call when they arrive together, so one signed-in user calling them 500
+/// times (one after another, and all at once) costs a handful of WorkOS calls — never
+/// enough to push the app into WorkOS's rate limit for everyone.
+#[tokio::test]
+async fn five_hundred_lookups_cost_a_handful_of_workos_calls() {
+    use authkit_leptos::emulator::Endpoint;
+    use tokio::task::JoinSet;
+    let h = harness_as("ada@example.com").await;
+    let cookie = h.sign_in().await;
+    let (_, snapshot, _) = h.call("authkit/snapshot", "", Some(&cookie)).await;
+    let org = snapshot["organization_id"]
+        .as_str()
+        .expect("an organization")
+        .to_owned();
+    h.emulator.reset_counters();
+    let request = |endpoint: &str, args: String| {
+        http::Request::post(format!("/api/{endpoint}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .header(header::COOKIE, format!("wos-session={cookie}"))
+            .body(axum::body::Body::from(args))
+            .unwrap()
+    };
+    for (endpoint, args, upstream) in [
+        (
+            "authkit/organizations",
+            String::new(),
+            Endpoint::ListOrganizationMemberships,
+        ),
+        (
+            "authkit/organization-name",
+            format!("organization_id={org}"),
+            Endpoint::GetOrganization,
+        ),
+    ] {
+        let mut all_at_once = JoinSet::new();
+        for _ in 0..250 {
+            let app = h.app.clone();
+            let request = request(endpoint, args.clone());
+            all_at_once.spawn(async move {
+                tower::ServiceExt::oneshot(app, request)
+                    .await
+                    .unwrap()
+                    .status()
+            });
+        }
+        while let Some(status) = all_at_once.join_next().await {
+            assert_eq!(status.unwrap(), StatusCode::OK, "{endpoint}");
+        }
+        for _ in 0..250 {
+            let response = h.send(request(endpoint, args.clone())).await;
+            assert_eq!(response.status(), StatusCode::OK, "{endpoint}");
+        }
+        let calls = h.emulator.counters().get(upstream);
+        assert!((1..=3).contains(&calls), "{endpoint}: {calls} WorkOS calls");
+    }
+    // The answers are still the right ones.
+    let (_, json, _) = h
+        .call(
+            "authkit/organization-name",
+            &format!("organization_id={org}"),
+            Some(&cookie),
+        )
+        .await;
+    assert!(json.is_string(), "{json}");
+    let (_, json, _) = h.call("authkit/organizations", "", Some(&cookie)).await;
+    assert_eq!(json.as_array().map(Vec::len), Some(3), "{json}");
+}

@@ -535,3 +535,126 @@ async fn a_callback_completed_on_one_replica_is_refused_on_the_other() {
     assert!(body_text(replay).await.contains("invalid_state"));
     assert_eq!(r.a.authenticate_calls(), exchanges, "WorkOS was not asked");
 }
+
+/// `rediss://` works (#23 item 8): two replicas share a refresh through a `redis-server`
+/// that only speaks TLS, its certificate issued by a CA the system trust store is pointed
+/// at (`SSL_CERT_FILE`, which rustls-native-certs reads) — the late request on the other
+/// replica gets the session A stored, without a second WorkOS exchange.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_a_refresh_over_tls() {
+    let dir = std::env::temp_dir().join(format!("authkit-rediss-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let openssl = |args: &[&str]| {
+        let status = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("openssl from the Debian package");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=authkit test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "1",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    // Read once, when the client first builds its TLS configuration (this test's process).
+    std::env::set_var("SSL_CERT_FILE", dir.join("ca.crt"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    struct Server(std::process::Child);
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = Server(
+        std::process::Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", "0", "--tls-port"])
+            .arg(port.to_string())
+            .args([
+                "--tls-cert-file",
+                "server.crt",
+                "--tls-key-file",
+                "server.key",
+            ])
+            .args(["--tls-ca-cert-file", "ca.crt", "--tls-auth-clients", "no"])
+            .args(["--save", "", "--appendonly", "no"])
+            .current_dir(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server from the Debian package"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "redis-server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let url = format!("rediss://localhost:{port}");
+    let r = replicas_with_urls(&url, &url).await;
+    let cookie = r.a.expired_session().await;
+    let first = r.a.whoami("/", Some(&cookie)).await;
+    let new_cookie = cookie_value(&session_set_cookie(&first.0).expect("A refreshed")).to_owned();
+    let late = r.get(true, "/dashboard/x", &cookie).await;
+    assert_eq!(late.email, "ada@example.com");
+    assert_eq!(
+        late.set.as_deref(),
+        Some(new_cookie.as_str()),
+        "the session A stored"
+    );
+    assert_eq!(r.a.refresh_exchanges(), 1, "one WorkOS exchange for both");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -38,12 +38,23 @@ async fn middleware_auth_redirects_signed_out_documents_to_authkit() {
     assert_eq!(q["screen_hint"], "sign-in");
     assert_eq!(q["redirect_uri"], REDIRECT_URI);
     assert_eq!(q["code_challenge_method"], "S256");
-    // The flow's verifier cookie is set, named after the state, with the state as value.
+    // The flow's verifier cookie is set, named after the state, with the flow's secret
+    // (bound into the state) as value — not the state (#23 item 4).
     let verifier = set_cookies(response.headers())
         .into_iter()
         .find(|c| c.starts_with("wos-auth-verifier-"))
         .expect("verifier cookie");
-    assert!(verifier.contains(&format!("={}", q["state"])), "{verifier}");
+    assert!(
+        verifier.starts_with(&format!(
+            "{}=",
+            authkit_leptos::testing::pkce_cookie_name(&q["state"])
+        )),
+        "{verifier}"
+    );
+    assert!(
+        !verifier.contains(&format!("={}", q["state"])),
+        "{verifier}"
+    );
     assert!(verifier.contains("Max-Age=600"));
     // The state returns to the page asked for.
     let state = authkit_leptos::testing::FlowState::unseal(&q["state"], h.kit.config()).unwrap();
@@ -324,7 +335,14 @@ async fn middleware_auth_deletes_a_dead_cookie_and_redirects() {
         .into_iter()
         .find(|c| c.starts_with("wos-auth-verifier-"))
         .expect("a new flow");
-    assert_eq!(cookie_value(&flow_cookie), q["state"]);
+    // The new flow's cookie, named after its state (holding its secret, #23 item 4).
+    assert!(
+        flow_cookie.starts_with(&format!(
+            "{}=",
+            authkit_leptos::testing::pkce_cookie_name(&q["state"])
+        )),
+        "{flow_cookie}"
+    );
 }
 
 #[tokio::test]

@@ -3,3 +3,4 @@
 mod bad_headers;
 mod layer;
 mod middleware_auth;
+mod tossing;

@@ -50,12 +50,14 @@ pub async fn expect_error(
     assert_failure(response, code).await
 }
 
-/// The flow's state with `change` applied, sealed again, and its flow cookie.
+/// The flow's state with `change` applied, sealed again, and its flow cookie: the flow's
+/// own secret (which the re-sealed state is still bound to) under the new state's name.
 pub fn restate(h: &Harness, flow: &Flow, change: impl FnOnce(&mut FlowState)) -> (String, String) {
     let mut state = FlowState::unseal(&flow.state, h.kit.config()).unwrap();
     change(&mut state);
     let sealed = state.seal(h.kit.config()).unwrap();
-    let cookie = format!("{}={sealed}", pkce_cookie_name(&sealed));
+    let secret = flow.verifier_pair.split_once('=').unwrap().1;
+    let cookie = format!("{}={secret}", pkce_cookie_name(&sealed));
     (sealed, cookie)
 }
 
