@@ -16,6 +16,9 @@
 //! - `router/*`: a whole request through an axum router, without the layer, and with it
 //!   (signed in) for a cookie seen before and, alternating two sessions through caches
 //!   of one entry, for a new one;
+//! - `after_refresh` (P1c, printed): the first request with the cookie a refresh on this
+//!   replica just set, beside the same session sealed elsewhere (what that request cost
+//!   before the handle kept its own seals: an unseal, the token already verified);
 //! - `big_session/*` (P5): the same requests for Mary of the demo seed, whose session
 //!   (200 permissions, 50 feature flags) is split over several cookies, beside Ada's.
 //!
@@ -37,7 +40,7 @@ use std::num::NonZeroU32;
 use tower::ServiceExt as _;
 
 struct Fixture {
-    _emulator: Emulator,
+    emulator: Emulator,
     authkit: AuthKit,
     /// Caches of one entry: alternating two cookies, every request is a first one.
     first_kit: AuthKit,
@@ -117,7 +120,7 @@ fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
             token: session.access_token.clone(),
             cookie: cookie.header(),
             big_cookie: big.header(),
-            _emulator: emulator,
+            emulator,
             authkit,
             with_layer,
             without_layer,
@@ -300,6 +303,13 @@ fn bench(c: &mut Criterion) {
     }
     group.finish();
 
+    // ---- P1c: the first request after this replica refreshed the session.
+    let (after, before, ratio) = first_request_after_refresh(&rt, &f);
+    println!(
+        "after_refresh/first  {:.2} µs, the same session sealed elsewhere {:.2} µs: ratio median {:.3} (p10 {:.3}, p90 {:.3}) over {} refreshes",
+        after * 1e6, before * 1e6, ratio.median, ratio.p10, ratio.p90, REFRESH_ROUNDS
+    );
+
     // ---- P5: a big session (split cookies) beside a usual one, same router, same run.
     let mut group = c.benchmark_group("big_session");
     for (name, router, cookie, other) in [
@@ -332,6 +342,93 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// Refreshes timed by [`first_request_after_refresh`].
+const REFRESH_ROUNDS: usize = 300;
+
+/// P1c (#27 item 5): per round, a session in its refresh window (signed in with a 10 s
+/// token) is refreshed by the layer (a request that gets the new cookie), then two requests
+/// are timed once each, in alternating order: the new cookie (what the browser sends next),
+/// and the same session sealed outside the handle (a seal its caches do not hold, its token
+/// verified: what the first request after a refresh cost before the handle kept the seals it
+/// makes). Returns the medians in seconds (new cookie, sealed elsewhere) and the per-round
+/// ratio new ÷ elsewhere.
+fn first_request_after_refresh(rt: &tokio::runtime::Runtime, f: &Fixture) -> (f64, f64, Spread) {
+    use std::time::{Duration, Instant};
+    let request = |value: &str| {
+        Request::get("/dashboard")
+            .header(header::ACCEPT, "text/html")
+            .header(header::COOKIE, format!("wos-session={value}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let passwords = f.authkit.config().passwords();
+    let time = |value: &str| {
+        let r = request(value);
+        let start = Instant::now();
+        let response = rt.block_on(f.with_layer.clone().oneshot(r)).unwrap();
+        let took = start.elapsed().as_secs_f64();
+        assert!(response.status().is_success());
+        assert!(
+            response.headers().get(header::SET_COOKIE).is_none(),
+            "a fresh session: no refresh"
+        );
+        took
+    };
+    let (mut afters, mut befores, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..REFRESH_ROUNDS {
+        f.emulator.set_token_ttl(Duration::from_secs(10));
+        let old = rt
+            .block_on(testing::sign_in(
+                &f.with_layer,
+                &f.authkit,
+                "ada@example.com",
+            ))
+            .unwrap();
+        f.emulator.set_token_ttl(Duration::from_secs(300));
+        let response = rt
+            .block_on(f.with_layer.clone().oneshot(request(old.value())))
+            .unwrap();
+        let new = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok()?.strip_prefix("wos-session="))
+            .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+            .find(|v| !v.is_empty())
+            .expect("the layer refreshed the session and set its new cookie");
+        let elsewhere = Session::unseal(&new, passwords)
+            .unwrap()
+            .seal(passwords)
+            .unwrap();
+        let (a, b) = if round % 2 == 0 {
+            let a = time(&new);
+            (a, time(&elsewhere))
+        } else {
+            let b = time(&elsewhere);
+            (time(&new), b)
+        };
+        afters.push(a);
+        befores.push(b);
+        ratios.push(a / b);
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (median(afters), median(befores), spread(ratios))
+}
+
+/// The median, 10th and 90th percentile of `v`.
+fn spread(mut v: Vec<f64>) -> Spread {
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    Spread {
+        median: at(0.5),
+        p10: at(0.1),
+        p90: at(0.9),
+    }
 }
 
 /// Rounds of the side-by-side measurement, and requests per batch in a round.
@@ -389,15 +486,6 @@ fn paired_ratios(
         firsts.push(took[1] / took[0]);
         repeats.push(took[2] / took[0]);
     }
-    let spread = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
-        Spread {
-            median: at(0.5),
-            p10: at(0.1),
-            p90: at(0.9),
-        }
-    };
     Paired {
         first: spread(firsts),
         repeat: spread(repeats),

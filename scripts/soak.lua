@@ -7,7 +7,8 @@
 -- of request (a cookie kind and a page class, the SLOTS below; run wrk with -t 16) and
 -- checks its own responses. Arguments after `--`: the cookie file (lines `<kind> <value>`
 -- for the kinds valid, expiring, expired and foreign; tampered and garbage cookies are
--- made here from the first valid one), the demo's base URL and the emulator's.
+-- made here from the first valid one), the app's base URL, the emulator's, and which app
+-- (`demo`, the default, or `example`: examples/start-axum, SOAK_APP=example).
 --
 -- What each response must be:
 --   open page (200 for everyone): a signed-in render for a valid cookie, a signed-out one
@@ -30,14 +31,23 @@ local SLOTS = {
   { "garbage", "open" }, { "garbage", "protected" },
 }
 
-local PAGES = {
-  open = { "/", "/about", "/dashboard", "/profile", "/features", "/data" },
-  protected = { "/protected", "/protected/about", "/protected/async", "/protected/in-order", "/team" },
+-- Per app: its open and protected pages, and what only a signed-in render shows (the
+-- nav's account: the demo's `signed-in-as`, the example's user email — the emulator
+-- signs everyone in as ada@example.com there).
+local APPS = {
+  demo = {
+    open = { "/", "/about", "/dashboard", "/profile", "/features", "/data" },
+    protected = { "/protected", "/protected/about", "/protected/async", "/protected/in-order", "/team" },
+    signed_in_mark = 'id="signed-in-as"',
+  },
+  example = {
+    open = { "/" },
+    protected = { "/dashboard" },
+    signed_in_mark = "ada@example.com",
+  },
 }
 
--- What only a signed-in render shows (the nav's account), and what a page shows for an
--- error it rendered.
-local SIGNED_IN_MARK = 'id="signed-in-as"'
+-- What a page shows for an error it rendered.
 local ERROR_MARK = 'class="error"'
 
 -- ---------------------------------------------------------------- setup (main state)
@@ -107,6 +117,9 @@ local next_request = 1
 
 function init(args)
   local file, base, emulator = args[1], args[2], args[3]
+  local app = APPS[args[4] or "demo"]
+  assert(app, "unknown app " .. tostring(args[4]))
+  signed_in_mark = app.signed_in_mark
   kind = SLOTS[slot][1]
   class = SLOTS[slot][2]
   sign_in_prefixes = { emulator .. "/user_management/authorize", "/auth/sign-in", base .. "/auth/sign-in" }
@@ -126,7 +139,7 @@ function init(args)
   cookies.garbage = GARBAGE
 
   local mine = cookies[kind]
-  for _, page in ipairs(PAGES[class]) do
+  for _, page in ipairs(app[class]) do
     if kind == "anonymous" then
       table.insert(requests, wrk.format("GET", page, { Accept = "text/html" }))
     else
@@ -169,7 +182,7 @@ end
 -- Why the response is not what this kind of request must get, or nil.
 local function problem(status, headers, body)
   local location = headers["location"] or headers["Location"]
-  local signed_in = status == 200 and body:find(SIGNED_IN_MARK, 1, true) ~= nil
+  local signed_in = status == 200 and body:find(signed_in_mark, 1, true) ~= nil
   if signed_in then
     n_signed_in = n_signed_in + 1
   end

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# R5 load and soak (#11): the demo's release build under Debian's wrk for SOAK_SECONDS (60)
+# R5 load and soak (#11): the demo's release build (or, with SOAK_APP=example,
+# examples/start-axum's, on its own workos-emulator as its README runs it) under Debian's wrk for SOAK_SECONDS (60)
 # with SOAK_CONNECTIONS (256) connections, sending a mix of requests to open and protected
 # pages with valid, expiring, expired, tampered, foreign and garbage session cookies and
 # with none (scripts/soak.lua: which kind of request gets which answer, checked on every
@@ -9,9 +10,10 @@
 # Reports the demo's memory (VmRSS after warm-up, every 10 s, at the end; VmHWM, the peak),
 # descriptors, threads and tasks, and ends with a summary block for RELIABILITY.md.
 #
-# Tasks: /proc cannot show them, so the demo runs with AUTHKIT_DEMO_RUNTIME_STATS=<file>
-# (app/src/main.rs), which makes it write the tokio runtime's count of alive tasks to that
-# file once a second; the task doing that is one of them.
+# Tasks: /proc cannot show them, so the app writes the tokio runtime's count of alive tasks
+# to a file once a second (authkit_leptos::testing::spawn_runtime_stats_from_env; the task
+# doing that is one of them): the demo with AUTHKIT_DEMO_RUNTIME_STATS=<file>
+# (app/src/main.rs), the example, built with its `soak` feature, with SOAK_RUNTIME_STATS.
 #
 # Cookies: signed in with curl through the demo and its emulator (AUTHKIT_DEMO_AUTO_APPROVE),
 # with the access-token lifetime set through the emulator's /__emulator/token_ttl control:
@@ -21,7 +23,7 @@
 # ciphertext, MAC or IV, a truncated seal, another password id) and garbage ones are made
 # by soak.lua.
 #
-# Knobs: SOAK_SECONDS, SOAK_CONNECTIONS (at least 16: wrk runs 16 threads, one kind of
+# Knobs: SOAK_APP (demo, the default, or example), SOAK_SECONDS, SOAK_CONNECTIONS (at least 16: wrk runs 16 threads, one kind of
 # request each), SOAK_WARMUP_SECONDS (10), SOAK_SKIP_BUILD=1 (use the release build as it
 # is). The first release build takes several minutes.
 set -euo pipefail
@@ -35,19 +37,45 @@ FD_SLACK="${SOAK_FD_SLACK:-8}"
 THREAD_SLACK="${SOAK_THREAD_SLACK:-4}"
 TASK_SLACK="${SOAK_TASK_SLACK:-8}"
 THREADS=16
+APP="${SOAK_APP:-demo}"
+case "$APP" in
+  demo | example) ;;
+  *) echo "soak: SOAK_APP is demo or example, not $APP" >&2; exit 2 ;;
+esac
 if [ "$CONNECTIONS" -lt "$THREADS" ]; then
   echo "soak: SOAK_CONNECTIONS must be at least $THREADS" >&2
   exit 2
 fi
 
+if [ "$APP" = example ]; then
+  # The site's LEPTOS_* settings, as scripts/site.py serves it (from the workspace root);
+  # each process gets its own LEPTOS_SITE_ADDR below.
+  eval "$(python3 scripts/site.py env --release --package start-axum)"
+fi
 if [ "${SOAK_SKIP_BUILD:-0}" != 1 ]; then
   bash scripts/setup.sh
   # shellcheck source=/dev/null
   . scripts/env.sh
-  python3 scripts/site.py build --release --package authkit-demo 2>&1 | tail -3
+  if [ "$APP" = demo ]; then
+    python3 scripts/site.py build --release --package authkit-demo 2>&1 | tail -3
+  else
+    python3 scripts/site.py build --release --package start-axum 2>&1 | tail -3
+    # The server once more with the `soak` feature (its task count), as site.py builds it
+    # otherwise (bin-features, no default features, the site's LEPTOS_* environment below).
+    cargo build --quiet --release -p start-axum --bin start-axum --no-default-features --features soak
+    cargo build --quiet --release -p workos-emulator --features cli --bin workos-emulator
+  fi
 fi
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-DEMO="$TARGET/release/authkit-demo"
+if [ "$APP" = demo ]; then
+  DEMO="$TARGET/release/authkit-demo"
+  CHECK_PAGE=/protected/about SIGNED_IN_MARK='id="signed-in-as"'
+else
+  DEMO="$TARGET/release/start-axum"
+  EMULATOR_BIN="$TARGET/release/workos-emulator"
+  [ -x "$EMULATOR_BIN" ] || { echo "soak: no release build at $EMULATOR_BIN" >&2; exit 2; }
+  CHECK_PAGE=/dashboard SIGNED_IN_MARK='ada@example.com'
+fi
 [ -x "$DEMO" ] || { echo "soak: no release build at $DEMO" >&2; exit 2; }
 
 WORK="$(mktemp -d)"
@@ -62,18 +90,34 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 random_password() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
-# start_demo NAME PORT EMULATOR_PORT PASSWORD: starts a demo process, waits until it answers.
-# Its count of alive tokio tasks is in $WORK/NAME.tasks, renewed every second.
+# start_demo NAME PORT EMULATOR_PORT PASSWORD: starts the app under test (the demo with its
+# built-in emulator, or the example with a workos-emulator process of its own, the app's
+# WORKOS_* settings taken from what the emulator prints), waits until it answers. Its count
+# of alive tokio tasks is in $WORK/NAME.tasks, renewed every second.
 start_demo() {
   local name="$1" port="$2" emulator_port="$3" password="$4"
-  LEPTOS_SITE_ADDR="127.0.0.1:$port" AUTHKIT_DEMO_EMULATOR_PORT="$emulator_port" \
-    AUTHKIT_DEMO_AUTO_APPROVE=ada@example.com WORKOS_COOKIE_PASSWORD="$password" \
-    AUTHKIT_DEMO_RUNTIME_STATS="$WORK/$name.tasks" \
-    "$DEMO" >"$WORK/$name.log" 2>&1 &
+  if [ "$APP" = demo ]; then
+    LEPTOS_SITE_ADDR="127.0.0.1:$port" AUTHKIT_DEMO_EMULATOR_PORT="$emulator_port" \
+      AUTHKIT_DEMO_AUTO_APPROVE=ada@example.com WORKOS_COOKIE_PASSWORD="$password" \
+      AUTHKIT_DEMO_RUNTIME_STATS="$WORK/$name.tasks" \
+      "$DEMO" >"$WORK/$name.log" 2>&1 &
+  else
+    "$EMULATOR_BIN" --port "$emulator_port" --app-url "http://127.0.0.1:$port" \
+      --auto-approve ada@example.com --json >"$WORK/$name.emulator.json" 2>"$WORK/$name.emulator.log" &
+    PIDS+=("$!")
+    for _ in $(seq 100); do [ -s "$WORK/$name.emulator.json" ] && break; sleep 0.1; done
+    [ -s "$WORK/$name.emulator.json" ] || { echo "soak: the $name emulator printed nothing:" >&2; cat "$WORK/$name.emulator.log" >&2; exit 1; }
+    (
+      # The `env` object of the emulator's JSON line, as `export K=V` lines.
+      eval "$(python3 -c 'import json,shlex,sys; [print(f"export {k}={shlex.quote(v)}") for k,v in json.load(open(sys.argv[1]))["env"].items()]' "$WORK/$name.emulator.json")"
+      LEPTOS_SITE_ADDR="127.0.0.1:$port" WORKOS_COOKIE_PASSWORD="$password" \
+        SOAK_RUNTIME_STATS="$WORK/$name.tasks" exec "$DEMO"
+    ) >"$WORK/$name.log" 2>&1 &
+  fi
   PIDS+=("$!")
   LAST_PID=$!
   for _ in $(seq 200); do
-    curl -sf -o /dev/null "http://127.0.0.1:$port/about" && return 0
+    curl -sf -o /dev/null "http://127.0.0.1:$port/" && return 0
     sleep 0.1
   done
   echo "soak: the $name demo did not start:" >&2
@@ -92,7 +136,7 @@ set_ttl() {
 sign_in() {
   local base="$1" jar authorize callback value
   jar="$(mktemp -p "$WORK")"
-  authorize="$(curl -sf -c "$jar" -o /dev/null -w '%{redirect_url}' "$base/auth/sign-in?return_to=%2Fabout")"
+  authorize="$(curl -sf -c "$jar" -o /dev/null -w '%{redirect_url}' "$base/auth/sign-in?return_to=%2F")"
   callback="$(curl -sf -o /dev/null -w '%{redirect_url}' "$authorize")"
   curl -sf -b "$jar" -c "$jar" -o /dev/null "$callback"
   value="$(awk '$6 == "wos-session" { print $7 }' "$jar")"
@@ -135,7 +179,7 @@ set_ttl "$EMULATOR" 300
 for _ in 1 2; do echo "foreign $(sign_in "$FOREIGN_BASE")" >>"$WORK/base-cookies"; done
 kill "$FOREIGN_PID"
 valid="$(awk '$1 == "valid" { print $2; exit }' "$WORK/base-cookies")"
-curl -sf -H "Cookie: wos-session=$valid" "$BASE/protected/about" | grep -q 'id="signed-in-as"' \
+curl -sf -H "Cookie: wos-session=$valid" "$BASE$CHECK_PAGE" | grep -qF "$SIGNED_IN_MARK" \
   || { echo "soak: the protected page did not render for a signed-in user" >&2; exit 1; }
 
 status_field() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$DEMO_PID/status"; }
@@ -158,7 +202,7 @@ sample() { # LABEL: one line of the demo's resources
 # run_wrk NAME SECONDS COOKIE_FILE: the mix for SECONDS; wrk's output in $WORK/NAME.out.
 run_wrk() {
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2s" --timeout 10s -s scripts/soak.lua "$BASE" \
-    -- "$3" "$BASE" "$EMULATOR" >"$WORK/$1.out" 2>&1 || true
+    -- "$3" "$BASE" "$EMULATOR" "$APP" >"$WORK/$1.out" 2>&1 || true
   grep -q '^SOAK_RESULT' "$WORK/$1.out" || { echo "soak: wrk failed ($1):" >&2; cat "$WORK/$1.out" >&2; exit 1; }
 }
 
@@ -239,7 +283,7 @@ cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 echo
 echo "### Soak run ($(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores, ${cpu:-unknown CPU}; $(uname -sr))"
 echo
-echo "scripts/soak.sh: ${SECONDS_RUN} s × ${CONNECTIONS} connections (wrk, ${THREADS} threads) against the demo's release build, after a ${WARMUP} s warm-up (${w_requests} requests)."
+echo "scripts/soak.sh: ${SECONDS_RUN} s × ${CONNECTIONS} connections (wrk, ${THREADS} threads) against the ${APP}'s release build, after a ${WARMUP} s warm-up (${w_requests} requests)."
 echo
 echo "| figure | value |"
 echo "|---|---|"

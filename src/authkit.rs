@@ -626,8 +626,10 @@ impl AuthKit {
     /// request), remembering the result: the same cookie again costs a lookup (by the
     /// seal's MAC, confirmed by comparing the whole value) instead of iron's PBKDF2, HMAC
     /// and AES (a seal's content is a pure function of its bytes and the password map;
-    /// only values that unsealed are stored, bounded by
-    /// [`AuthKitBuilder::verified_cache_entries`]). The session is shared (`Arc`) with
+    /// only values that unsealed, or that this handle sealed itself at a sign-in, a
+    /// refresh or [`save_session`](crate::save_session), are stored, bounded by
+    /// [`AuthKitBuilder::verified_cache_entries`]: the first request after this replica
+    /// refreshed a session is a repeat). The session is shared (`Arc`) with
     /// that cache: a repeat costs a reference count, not a copy of the session.
     ///
     /// # Errors
@@ -891,8 +893,14 @@ impl AuthKit {
         let sealed = session
             .seal(self.inner.config.passwords())
             .map_err(|e| RefreshError::Seal(e.to_string()))?;
+        let session = Arc::new(session);
+        // The next request on this replica carries this seal: it unseals to exactly this
+        // session (a seal's content is a pure function of its bytes and the passwords), so
+        // it goes into the cache of unsealed sessions now and that request is a repeat.
+        // Its access token is already in the verifier's cache (`trusted_claims` above).
+        self.inner.sessions.insert(&sealed, Arc::clone(&session));
         Ok(SessionUpdate {
-            session: Arc::new(session),
+            session,
             claims,
             sealed,
         })
@@ -1053,6 +1061,35 @@ mod tests {
         };
         forged.access_token.replace_range(at..=at, flipped);
         assert!(kit.adopted_claims(&ada, &forged).await.is_none());
+    }
+
+    /// A session this handle sealed itself (sign-in, refresh, `save_session`) is in the
+    /// cache of unsealed sessions before any request carries it back (#27 item 5): the
+    /// first request after a refresh on this replica is a repeat, and it unseals to the
+    /// very session the refresh made.
+    #[tokio::test]
+    async fn a_session_sealed_here_is_a_repeat_on_its_first_request() {
+        let (_emulator, kit, router) = app(Seed::demo().unwrap()).await;
+        let ada = session(&kit, &router, "ada@example.com").await;
+        let refreshed = kit.refresh(&ada, None, false).await.unwrap();
+        let cached = kit
+            .inner
+            .sessions
+            .get(&refreshed.sealed)
+            .expect("the new seal is cached before it is sent");
+        assert!(Arc::ptr_eq(&cached, &refreshed.session));
+        assert!(Arc::ptr_eq(
+            &kit.unseal_session(&refreshed.sealed).unwrap(),
+            &refreshed.session
+        ));
+
+        // With the caches off (`verified_cache_entries(0)`), nothing is kept.
+        let off = AuthKit::builder(kit.config().clone())
+            .verified_cache_entries(0)
+            .build()
+            .unwrap();
+        let refreshed = off.refresh(&refreshed.session, None, false).await.unwrap();
+        assert!(off.inner.sessions.get(&refreshed.sealed).is_none());
     }
 
     /// A token signed with a key this app's JWKS does not hold (another WorkOS — here a

@@ -34,6 +34,13 @@
 //! ([`session_set_cookie`], [`pkce_set_cookie`]), how it reads a request's session cookies
 //! ([`SessionCookies`]) and the `Cache-Control` it sets ([`PRIVATE_NO_STORE`]). The
 //! application API never needs them.
+//!
+//! ## Load runs
+//!
+//! [`spawn_runtime_stats`] (or [`spawn_runtime_stats_from_env`]) keeps the server's count
+//! of alive tokio tasks in a file, once a second, for a load run that checks the count
+//! comes back to where it started (this repository's `scripts/soak.sh` does, against the
+//! demo and `examples/start-axum`).
 
 use crate::authkit::AuthKit;
 use crate::config::{AuthKitConfig, AuthKitConfigBuilder};
@@ -42,6 +49,12 @@ use axum::body::Body;
 use http::{header, Request, StatusCode};
 use std::fmt;
 use tower::ServiceExt as _;
+
+mod runtime_stats;
+
+pub use runtime_stats::{
+    spawn_runtime_stats, spawn_runtime_stats_from_env, RuntimeStatsError, RUNTIME_STATS_INTERVAL,
+};
 
 /// For tests: the `Cache-Control` value on every response that carries a session (or a
 /// redirect to sign in), so no cache stores it.

@@ -10,15 +10,13 @@
 //! `AUTHKIT_DEMO_SEED`, `AUTHKIT_DEMO_EMULATOR_PORT` and `AUTHKIT_DEMO_AUTO_APPROVE` (the
 //! emulator's seed file, port and auto-approved user), and `AUTHKIT_DEMO_RUNTIME_STATS`
 //! (off by default: a file that gets the number of tokio tasks alive once a second, for
-//! `scripts/soak.sh`; see `spawn_runtime_stats`).
+//! `scripts/soak.sh`; `authkit_leptos::testing::spawn_runtime_stats`).
 
 use authkit_demo::mode::{self, Mode};
 use authkit_leptos::emulator::{Emulator, ExposeSecret as _, Seed};
 use authkit_leptos::{AuthKit, AuthKitConfig, RedisRefreshStore, Secret};
 use leptos::config::get_configuration;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// The AuthKit handle; with `WORKOS_REDIS_URL` set, refreshes are coordinated with the
 /// other demo processes on that Redis (README: "Running several replicas").
@@ -32,53 +30,6 @@ fn build_authkit(config: AuthKitConfig) -> Result<AuthKit, Box<dyn std::error::E
         builder = builder.refresh_store(store);
     }
     Ok(builder.build()?)
-}
-
-/// `AUTHKIT_DEMO_RUNTIME_STATS=<file>`: once a second, a background task overwrites `file`
-/// with the number of tokio tasks alive in the runtime (one integer and a newline; the
-/// task itself counts as one), so that a load run (`scripts/soak.sh`) can see task growth,
-/// which `/proc` cannot show. Each value is written to `<file>.tmp` and renamed over
-/// `file`, so a reader never sees a half-written one. The first value is written before
-/// the server listens; a file that cannot be written stops the start-up, a later failure
-/// ends the task with a message. Off when the variable is not set.
-///
-/// # Errors
-/// When the variable is empty or the first value cannot be written.
-fn spawn_runtime_stats(path: PathBuf) -> Result<(), String> {
-    if path.as_os_str().is_empty() {
-        return Err(
-            "AUTHKIT_DEMO_RUNTIME_STATS is set but empty (a file path, or unset it)".into(),
-        );
-    }
-    let metrics = tokio::runtime::Handle::current().metrics();
-    write_alive_tasks(&path, metrics.num_alive_tasks()).map_err(|e| {
-        format!(
-            "AUTHKIT_DEMO_RUNTIME_STATS: cannot write {}: {e}",
-            path.display()
-        )
-    })?;
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        loop {
-            tick.tick().await;
-            if let Err(e) = write_alive_tasks(&path, metrics.num_alive_tasks()) {
-                eprintln!(
-                    "authkit-demo: AUTHKIT_DEMO_RUNTIME_STATS: cannot write {}: {e}; no more task counts",
-                    path.display()
-                );
-                return;
-            }
-        }
-    });
-    Ok(())
-}
-
-/// Replaces the content of `path` with `count` (through `<path>.tmp` and a rename).
-fn write_alive_tasks(path: &Path, count: usize) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    std::fs::write(&tmp, format!("{count}\n"))?;
-    std::fs::rename(&tmp, path)
 }
 
 #[tokio::main]
@@ -182,9 +133,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let app = authkit_demo::server::router(&authkit, leptos_options, public_url.clone());
 
-    if let Some(path) = std::env::var_os("AUTHKIT_DEMO_RUNTIME_STATS") {
-        spawn_runtime_stats(PathBuf::from(path))?;
-    }
+    // For scripts/soak.sh: the count of alive tokio tasks, which /proc cannot show.
+    authkit_leptos::testing::spawn_runtime_stats_from_env("AUTHKIT_DEMO_RUNTIME_STATS")?;
 
     let listener = tokio::net::TcpListener::bind(&addr)
         .await

@@ -27,6 +27,8 @@ async fn main() {
         .merge(authkit.routes()) // AuthKit: /auth/sign-in, /auth/sign-up, /auth/sign-out, /callback
         .layer(authkit.layer()) // AuthKit: the session, for every page and server function
         .with_state(leptos_options);
+    #[cfg(feature = "soak")] // (this repository: scripts/soak.sh reads the tokio task count)
+    authkit_leptos::testing::spawn_runtime_stats_from_env("SOAK_RUNTIME_STATS").unwrap(); // (this repository)
 
     // run our app with hyper
     // `axum::Server` is a re-export of `hyper::Server`
