@@ -19,6 +19,10 @@
 //! - `after_refresh` (P1c, printed): the first request with the cookie a refresh on this
 //!   replica just set, beside the same session sealed elsewhere (what that request cost
 //!   before the handle kept its own seals: an unseal, the token already verified);
+//! - `revocation` (P1b with revocations, printed): the same repeat request through the
+//!   layer beside itself on a handle whose revocation list holds [`REVOKED`] other sessions
+//!   (WorkOS `session.revoked` webhooks), in alternating batches: what the revocation
+//!   check costs once the list is in use (#25);
 //! - `big_session/*` (P5): the same requests for Mary of the demo seed, whose session
 //!   (200 permissions, 50 feature flags) is split over several cookies, beside Ada's.
 //!
@@ -46,6 +50,8 @@ struct Fixture {
     first_kit: AuthKit,
     with_layer: axum::Router,
     with_layer_first: axum::Router,
+    /// The same app on a handle that took [`REVOKED`] `session.revoked` webhooks.
+    with_layer_revoking: axum::Router,
     password: String,
     jwks: serde_json::Value,
     without_layer: axum::Router,
@@ -62,8 +68,15 @@ struct Fixture {
 fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
     rt.block_on(async {
         let emulator = support::demo_emulator().await;
-        let config = support::config(&emulator, Secret::random_cookie_password());
+        let password = Secret::random_cookie_password();
+        let config = support::config(&emulator, password.clone());
         let authkit = AuthKit::new(config.clone()).unwrap();
+        let revoking_kit = AuthKit::new(support::config_with_webhooks(
+            &emulator,
+            password,
+            WEBHOOK_SECRET,
+        ))
+        .unwrap();
         let first_kit = AuthKit::builder(config)
             .verified_cache_entries(1)
             .build()
@@ -84,6 +97,11 @@ fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
             .route("/dashboard", get(signed_in_page))
             .merge(first_kit.routes())
             .layer(first_kit.layer().matcher(["/dashboard"]).unwrap());
+        let with_layer_revoking = axum::Router::new()
+            .route("/dashboard", get(signed_in_page))
+            .merge(revoking_kit.routes())
+            .layer(revoking_kit.layer().matcher(["/dashboard"]).unwrap());
+        revoke_others(&with_layer_revoking).await;
         let sign_in = |email: &'static str| {
             let (router, kit) = (with_layer.clone(), authkit.clone());
             async move { testing::sign_in(&router, &kit, email).await.unwrap() }
@@ -111,6 +129,7 @@ fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
         Fixture {
             first_kit,
             with_layer_first,
+            with_layer_revoking,
             cookie2: cookie2.header(),
             big_cookie2: big2.header(),
             password,
@@ -126,6 +145,35 @@ fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
             without_layer,
         }
     })
+}
+
+/// How many other sessions the revoking handle's list holds.
+const REVOKED: usize = 1000;
+const WEBHOOK_SECRET: &str = "whsec_bench";
+
+/// Delivers [`REVOKED`] signed `session.revoked` events for sessions nobody here holds.
+async fn revoke_others(app: &axum::Router) {
+    let created_at = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+    for i in 0..REVOKED {
+        let body = serde_json::json!({
+            "object": "event",
+            "id": format!("event_bench_{i}"),
+            "event": "session.revoked",
+            "data": { "object": "session", "id": format!("session_revoked_{i}"), "user_id": format!("user_other_{i}"), "status": "revoked" },
+            "created_at": created_at,
+        })
+        .to_string();
+        let request = Request::post("/auth/webhooks")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(
+                "WorkOS-Signature",
+                testing::sign_webhook(WEBHOOK_SECRET, body.as_bytes()),
+            )
+            .body(Body::from(body))
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -302,6 +350,32 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    // ---- P1b with revocations: the repeat request through the layer, on a handle whose
+    // revocation list is unused (one atomic load) and on one holding REVOKED sessions.
+    let layer_batch = |router: &axum::Router, n: u32| {
+        rt.block_on(async {
+            for _ in 0..n {
+                let response = router
+                    .clone()
+                    .oneshot(request(Some(&f.cookie)))
+                    .await
+                    .unwrap();
+                assert!(response.status().is_success());
+                black_box(response);
+            }
+        })
+    };
+    let revocation = paired_ratios(
+        |n| layer_batch(&f.with_layer, n),
+        |n| layer_batch(&f.with_layer_revoking, n),
+        |n| layer_batch(&f.with_layer, n),
+    );
+    println!(
+        "revocation/repeat_over_unused  median {:.3} (p10 {:.3}, p90 {:.3}); unused over itself {:.3}, over {} rounds of {} requests, {} sessions revoked",
+        revocation.first.median, revocation.first.p10, revocation.first.p90,
+        revocation.repeat.median, PAIRED_ROUNDS, PAIRED_BATCH, REVOKED
+    );
 
     // ---- P1c: the first request after this replica refreshed the session.
     let (after, before, ratio) = first_request_after_refresh(&rt, &f);

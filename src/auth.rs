@@ -7,7 +7,8 @@
 //! provides as context, so SSR and server functions in one request see the same session,
 //! including one refreshed earlier in that request.
 
-use crate::authkit::{unix_now, AuthKit};
+use crate::authkit::AuthKit;
+use crate::jwt::unix_now;
 use crate::error::AuthError;
 use crate::headers::is_cross_site;
 use crate::jwt::decode_unverified;

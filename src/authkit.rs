@@ -4,7 +4,7 @@
 
 use crate::cache::ExactCache;
 use crate::config::AuthKitConfig;
-use crate::jwt::{decode_unverified, AccessTokenClaims, JwtError, TokenVerifier};
+use crate::jwt::{decode_unverified, unix_now, AccessTokenClaims, JwtError, TokenVerifier};
 use crate::lookups::{Lookups, DEFAULT_LOOKUP_RATE};
 use crate::refresh::publication::{open_result, seal_result, StoreNames};
 use crate::refresh::shared::Exchanger;
@@ -19,7 +19,7 @@ use crate::workos::{AuthenticateResponse, WorkOsClient, WorkOsError};
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// How many unsealed sessions are remembered (a few KiB each; see
 /// [`AuthKit::unseal_session`]).
@@ -986,13 +986,6 @@ fn unverified_org(token: &str) -> Option<String> {
 fn claims_unverified(token: &str) -> Option<AccessTokenClaims> {
     let (_, claims) = decode_unverified(token).ok()?;
     serde_json::from_value(claims).ok()
-}
-
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
 }
 
 #[cfg(all(test, feature = "testing"))]

@@ -102,7 +102,7 @@ impl AuthKit {
                 state: Some(v),
                 max_age: options.max_age,
             };
-            let expires = crate::authkit::unix_now() + SIGNED_LINK_LIFETIME.as_secs();
+            let expires = crate::jwt::unix_now() + SIGNED_LINK_LIFETIME.as_secs();
             query.append_pair("state", v);
             query.append_pair("state_expires", &expires.to_string());
             query.append_pair(

@@ -216,7 +216,7 @@ fn start(
                 &params,
                 expires,
                 mac,
-                crate::authkit::unix_now(),
+                crate::jwt::unix_now(),
             ),
             _ => false,
         };

@@ -29,6 +29,18 @@ pub fn config(emulator: &Emulator, password: Secret) -> AuthKitConfig {
         .unwrap()
 }
 
+/// [`config`] with a webhook secret: the handle's routes then take WorkOS events at
+/// `/auth/webhooks` (signed with `authkit_leptos::testing::sign_webhook`).
+pub fn config_with_webhooks(emulator: &Emulator, password: Secret, secret: &str) -> AuthKitConfig {
+    emulator
+        .config_builder()
+        .redirect_uri("http://localhost:3000/callback")
+        .cookie_password(password)
+        .webhook_secret(secret)
+        .build()
+        .unwrap()
+}
+
 /// The emulator's key set, as its JWKS endpoint serves it.
 pub async fn jwks(emulator: &Emulator) -> serde_json::Value {
     reqwest::get(emulator.jwks_url())

@@ -74,7 +74,7 @@ pub async fn get_access_token() -> Result<Option<AccessTokenInfo>, AuthError> {
     let expires_in = crate::get_token_claims::<serde_json::Value>()
         .await?
         .and_then(|claims| claims.get("exp").and_then(serde_json::Value::as_u64))
-        .map(|exp| exp.saturating_sub(crate::authkit::unix_now()))
+        .map(|exp| exp.saturating_sub(crate::jwt::unix_now()))
         .unwrap_or_default();
     Ok(Some(AccessTokenInfo {
         token: signed_in.access_token.as_str().to_owned(),

@@ -271,6 +271,12 @@ fn unix_to_system(secs: u64) -> SystemTime {
         .unwrap_or(UNIX_EPOCH)
 }
 
+/// The system clock in whole unix seconds: what `exp`, `iat` and the crate's other
+/// wall-clock times are compared with.
+pub(crate) fn unix_now() -> u64 {
+    system_to_unix(SystemTime::now())
+}
+
 /// Whole unix seconds (times before 1970 count as 0).
 pub(super) fn system_to_unix(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)

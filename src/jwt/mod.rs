@@ -57,6 +57,7 @@ mod jwks;
 mod verify;
 
 pub use claims::{AccessTokenClaims, Actor};
+pub(crate) use claims::unix_now;
 pub use compact::decode_unverified;
 pub use error::{JwksFetchError, JwtError};
 pub use jwks::{BoxError, Clock, JwksCache, JwksFuture, JwksSource};

@@ -37,7 +37,7 @@ pub(crate) fn event_time(created_at: &str) -> Option<u64> {
 /// payload without the ids needed). Events without a readable time are taken as of now:
 /// every token issued until now is affected, which errs on the safe side.
 pub(crate) fn changes(event: &Event) -> Vec<Change> {
-    let at = event_time(&event.created_at).unwrap_or_else(crate::authkit::unix_now);
+    let at = event_time(&event.created_at).unwrap_or_else(crate::jwt::unix_now);
     let field = |name: &str| {
         event
             .data
