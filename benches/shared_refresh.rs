@@ -14,9 +14,9 @@
 //! A `redis-server` (Debian's package) is started on a free loopback port and stopped at
 //! the end. Run: `cargo bench --bench shared_refresh --features testing,redis`.
 
-#[path = "../tests/it/support/redis_server.rs"]
-mod redis_server;
 mod support;
+
+use authkit_test_support::redis_server;
 
 use authkit_leptos::emulator::Emulator;
 use authkit_leptos::{testing, Auth, AuthKit, RedisRefreshStore, Secret};

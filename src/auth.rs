@@ -8,10 +8,10 @@
 //! including one refreshed earlier in that request.
 
 use crate::authkit::AuthKit;
-use crate::jwt::unix_now;
 use crate::error::AuthError;
 use crate::headers::is_cross_site;
 use crate::jwt::decode_unverified;
+use crate::jwt::unix_now;
 use crate::request_auth::{current_request, LayerState, RequestAuth};
 use crate::workos::{AuthenticateResponse, ScreenHint};
 use leptos::prelude::use_context;

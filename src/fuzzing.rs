@@ -203,11 +203,6 @@ pub fn emulator_body(data: &[u8]) {
 }
 
 #[cfg(test)]
-#[allow(unreachable_pub)]
-#[path = "../tests/it/support/checkout.rs"]
-mod checkout;
-
-#[cfg(test)]
 mod tests {
     type Target = fn(&[u8]);
 
@@ -226,7 +221,7 @@ mod tests {
         ];
         #[cfg(feature = "emulator")]
         targets.push(("emulator_body", super::emulator_body));
-        let corpus = super::checkout::manifest_dir().join("fuzz/corpus");
+        let corpus = authkit_test_support::manifest_dir!().join("fuzz/corpus");
         for (name, target) in targets {
             let mut inputs = 0;
             for entry in std::fs::read_dir(corpus.join(name)).expect("the corpus is committed") {

@@ -211,13 +211,9 @@ fn start(
             max_age: query.max_age,
         };
         let signed = match (query.state_expires, query.state_mac.as_deref()) {
-            (Some(expires), Some(mac)) => signed_link_is_valid(
-                kit.config(),
-                &params,
-                expires,
-                mac,
-                crate::jwt::unix_now(),
-            ),
+            (Some(expires), Some(mac)) => {
+                signed_link_is_valid(kit.config(), &params, expires, mac, crate::jwt::unix_now())
+            }
             _ => false,
         };
         if !signed {

@@ -2,8 +2,13 @@
 //! configuration pointed at it.
 #![allow(dead_code, unreachable_pub)]
 
-#[path = "../../tests/it/support/checkout.rs"]
-pub mod checkout;
+/// Where this checkout is.
+pub mod checkout {
+    /// The library's directory (see `authkit_test_support::checkout::manifest_dir_or`).
+    pub fn manifest_dir() -> std::path::PathBuf {
+        authkit_test_support::manifest_dir!()
+    }
+}
 
 use authkit_leptos::emulator::{Emulator, Seed};
 use authkit_leptos::testing::EmulatorConfig as _;

@@ -56,8 +56,8 @@ mod error;
 mod jwks;
 mod verify;
 
-pub use claims::{AccessTokenClaims, Actor};
 pub(crate) use claims::unix_now;
+pub use claims::{AccessTokenClaims, Actor};
 pub use compact::decode_unverified;
 pub use error::{JwksFetchError, JwtError};
 pub use jwks::{BoxError, Clock, JwksCache, JwksFuture, JwksSource};

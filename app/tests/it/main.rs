@@ -1,7 +1,7 @@
 //! The demo's integration tests (one binary): Bearer-token attacks on its API route
 //! (`bearer_attacks`), no secret in its logs or pages (`demo_secrets`), and `Leptos.toml`
 //! agreeing with `app/Cargo.toml` (`leptos_toml`). `support` includes the workspace's
-//! shared test code (`tests/it/support/`) with `#[path]`.
+//! shared test code (the `authkit-test-support` crate).
 
 mod support;
 

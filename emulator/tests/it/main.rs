@@ -5,9 +5,12 @@
 //! in the workspace's `tests/it/`, use the emulator as the stand-in for WorkOS; the real
 //! `@workos-inc/node` SDK against it is `interop::workos_node` there.)
 
-#[allow(unreachable_pub)]
-#[path = "../../../tests/it/support/checkout.rs"]
-mod checkout;
+/// Where this test crate's checkout is.
+mod checkout {
+    pub(crate) fn manifest_dir() -> std::path::PathBuf {
+        authkit_test_support::manifest_dir!()
+    }
+}
 mod support;
 
 mod api;

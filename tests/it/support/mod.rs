@@ -6,28 +6,26 @@
 //! - [`leptos_app`]: the Leptos app (server functions and SSR pages) of the Leptos suites.
 //! - [`callback`]: requests to the callback and checks of its error pages.
 //! - [`config`]: configurations from environment-variable maps.
-//! - [`capture`]: every `tracing` event of the test process, as text.
-//! - [`token`], [`attack`]: test keys and tokens, and the token-attack table (shared with
-//!   the demo's suite through `#[path]`).
-//! - [`redis_server`]: a real `redis-server` per test.
-//! - [`checkout`]: the checkout the test runs in (shared with the other test crates).
-//!
-//! The files other test trees share (`checkout`, `token`, `attack`, `capture`,
-//! `redis_server`) are included there by `#[path]`, not made a test-support crate: each test
-//! binary compiles them either way, a crate would repeat these dev-dependencies in a
-//! manifest of its own, `checkout::manifest_dir`'s build-time fallback must name the
-//! including crate's directory (in a crate it would name the support crate's), and the
-//! includes are eight lines in five files.
+//! - [`capture`], [`token`], [`attack`], [`redis_server`]: from the workspace's
+//!   `authkit-test-support` crate (`test-support/`), which the other test trees use too:
+//!   every `tracing` event as text, test keys and tokens and the token-attack table, a real
+//!   `redis-server` per test.
+//! - [`checkout`]: the checkout the test runs in.
 #![allow(unreachable_pub)]
 
-pub mod attack;
 pub mod callback;
-pub mod capture;
-pub mod checkout;
 pub mod config;
 pub mod harness;
 pub mod leptos_app;
-pub mod redis_server;
-pub mod token;
+
+pub use authkit_test_support::{attack, capture, redis_server, token};
+
+/// Where this test crate's checkout is.
+pub mod checkout {
+    /// This crate's directory (see `authkit_test_support::checkout::manifest_dir_or`).
+    pub fn manifest_dir() -> std::path::PathBuf {
+        authkit_test_support::manifest_dir!()
+    }
+}
 
 pub use harness::*;

@@ -1,8 +1,8 @@
 //! The #11 R2 token attacks, shared by the two suites that run them end to end:
 //! `tokens::attacks` (each attack in a session cookie, through the AuthKit layer)
 //! and the demo's `app/tests/it/bearer_attacks.rs` (each attack as an `Authorization: Bearer` token, at
-//! the demo's `/demo-api/data`). Both include this file (the demo's through `#[path]`) next
-//! to `support::token`, whose keys and signing helpers it uses.
+//! the demo's `/demo-api/data`). Both use it from this crate, next to [`token`](crate::token),
+//! whose keys and signing helpers it uses.
 //!
 //! - [`start_front`]: a loopback **front** standing where WorkOS is. It forwards every call
 //!   to the emulator and adds keys of the test's (the [`TRUSTED`] one under [`WORKOS_KID`])
@@ -15,10 +15,7 @@
 //! - [`Failures`]: collects failed checks so one run reports every failing case.
 #![allow(dead_code, unreachable_pub)]
 
-use crate::support::token::{
-    b64, jwk, key, pem, pkcs1_der, sign, sign_hmac, sign_with_header, spki_der,
-};
-use authkit_leptos::emulator::{Emulator, Seed};
+use crate::token::{b64, jwk, key, pem, pkcs1_der, sign, sign_hmac, sign_with_header, spki_der};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, Request, Response, StatusCode};
@@ -29,6 +26,7 @@ use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+use workos_emulator::{Emulator, Seed};
 
 /// The `kid` of the key the front publishes next to the emulator's: the test's stand-in
 /// for a WorkOS signing key.
@@ -42,6 +40,7 @@ pub const MADE_UP_REFRESH_TOKEN: &str = "refresh_token_made_up_by_the_attacker";
 /// The client id of the other client Grace has a genuine session at.
 pub const OTHER_CLIENT_ID: &str = "client_01ANOTHERAPP";
 
+/// The system clock in unix seconds (for `iat`/`exp` of the tokens the attacks sign).
 pub fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -63,7 +62,9 @@ fn http_client() -> reqwest::Client {
 
 /// The front, serving on a loopback port until dropped.
 pub struct Front {
+    /// The front's base URL (`http://127.0.0.1:PORT`): point the app's WorkOS API here.
     pub base_url: String,
+    /// The front's loopback port.
     pub port: u16,
     task: tokio::task::JoinHandle<()>,
 }
@@ -165,6 +166,8 @@ pub fn other_client_seed() -> Seed {
 // The cast: who the attacks are about, and genuine tokens to start from
 // =======================================================================================
 
+/// Who the attacks are about: Ada (the attacker, with her genuine session) and Grace (whom
+/// the attacker would like to be), with genuine tokens for Grace that each attack starts from.
 pub struct Cast {
     /// The emulator's signing key as its JWKS publishes it.
     pub workos_jwk: Value,
@@ -216,10 +219,12 @@ impl Cast {
         }
     }
 
+    /// Ada's WorkOS user id.
     pub fn ada_id(&self) -> &str {
         self.ada["user"]["id"].as_str().unwrap()
     }
 
+    /// Grace's WorkOS user id.
     pub fn grace_id(&self) -> &str {
         self.grace["id"].as_str().unwrap()
     }
@@ -250,6 +255,7 @@ impl Cast {
         }
     }
 
+    /// The key id the front publishes for the test's trusted key ([`WORKOS_KID`]).
     pub fn workos_kid(&self) -> &str {
         self.workos_jwk["kid"].as_str().unwrap()
     }
@@ -260,6 +266,7 @@ impl Cast {
 // =======================================================================================
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+/// What the layer must do with an attack's token.
 pub enum Verdict {
     /// The token does not verify: the layer tries the cookie's refresh token.
     DoesNotVerify,
@@ -267,8 +274,11 @@ pub enum Verdict {
     AnotherUser,
 }
 
+/// One attack: a genuine token with one thing changed.
 pub struct Attack {
+    /// What was changed (the case's name in failure reports).
     pub name: String,
+    /// The attacked access token.
     pub token: String,
     /// The user sealed next to the token (in a cookie).
     pub user: Value,
@@ -622,12 +632,14 @@ pub fn attacks(cast: &Cast) -> Vec<Attack> {
 pub struct Failures(Vec<String>);
 
 impl Failures {
+    /// Records a failed check: `case` (the attack) and `what` went wrong, unless `ok`.
     pub fn check(&mut self, ok: bool, case: &str, what: impl std::fmt::Display) {
         if !ok {
             self.0.push(format!("[{case}] {what}"));
         }
     }
 
+    /// Panics with every recorded failure, if any, out of `cases` checked.
     pub fn assert_none(self, cases: usize) {
         assert!(
             self.0.is_empty(),

@@ -2,8 +2,8 @@
 //! public JWKs, compact JWTs with any header signed RS256 (or HMAC, for algorithm
 //! confusion), and the DER/PEM forms of an RSA public key an attacker could use as an
 //! HMAC secret. Shared by `tokens::verify` (the verifier alone), and through
-//! `support::attack` by `tokens::attacks` and the demo's `app/tests/it/bearer_attacks.rs`
-//! (the same attacks end to end; the demo includes this file with `#[path]`).
+//! [`attack`](crate::attack) by `tokens::attacks` and the demo's
+//! `app/tests/it/bearer_attacks.rs` (the same attacks end to end).
 #![allow(dead_code, unreachable_pub)]
 
 use std::sync::OnceLock;

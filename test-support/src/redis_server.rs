@@ -13,6 +13,7 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
+    /// Starts `redis-server` on a free 127.0.0.1 port and waits until it answers `PING`.
     pub fn start() -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -23,6 +24,7 @@ impl RedisServer {
         server
     }
 
+    /// The server's URL (`redis://127.0.0.1:PORT`).
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
@@ -61,6 +63,7 @@ impl RedisServer {
         }
     }
 
+    /// Stops the server (also done on drop); a second call does nothing.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -68,6 +71,7 @@ impl RedisServer {
         }
     }
 
+    /// The keys matching `pattern` (Redis `KEYS`), as the test reads what replicas stored.
     pub fn keys(&self, pattern: &str) -> Vec<String> {
         let client = redis::Client::open(self.url()).unwrap();
         let mut c = client.get_connection().unwrap();
