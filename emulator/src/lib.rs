@@ -155,8 +155,8 @@ pub use faults::{Counters, Endpoint, Fault, FaultKind, GrantType};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use seed::Impersonator;
 pub use seed::{
-    MembershipStatus, Seed, SeedApiKey, SeedDomain, SeedError, SeedMembership, SeedOrganization,
-    SeedPermission, SeedRole, SeedUser, SwitchError,
+    MembershipStatus, MfaStep, Requirement, Seed, SeedApiKey, SeedDomain, SeedError,
+    SeedMembership, SeedOrganization, SeedPermission, SeedRole, SeedUser, SwitchError,
 };
 pub use webhooks::WebhookStats;
 
