@@ -14,3 +14,4 @@ mod api;
 mod events;
 mod oauth;
 mod pages;
+mod steps;
