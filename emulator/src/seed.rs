@@ -1326,4 +1326,25 @@ apiKeys:
         );
         assert!(!format!("{built:?}").contains("\"pw\""));
     }
+
+    /// The step fields of a user and the membership-name switch read from YAML (#26).
+    #[test]
+    fn step_fields_parse() {
+        let seed = Seed::from_yaml(
+            "omit_membership_organization_names: true\nusers:\n  - email: a@x.io\n    organization_selection: required\n  - email: b@x.io\n    email_verification: required\n  - email: c@x.io\n    mfa: challenge\n  - email: d@x.io\n    mfa: enrollment\n",
+        )
+        .unwrap();
+        assert!(seed.omit_membership_organization_names);
+        assert_eq!(
+            seed.users[0].organization_selection,
+            Some(Requirement::Required)
+        );
+        assert_eq!(
+            seed.users[1].email_verification,
+            Some(Requirement::Required)
+        );
+        assert_eq!(seed.users[2].mfa, Some(MfaStep::Challenge));
+        assert_eq!(seed.users[3].mfa, Some(MfaStep::Enrollment));
+        assert!(Seed::from_yaml("users:\n  - email: a@x.io\n    mfa: sometimes\n").is_err());
+    }
 }
