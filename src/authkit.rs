@@ -243,7 +243,8 @@ impl AuthKitBuilder {
             // off should never be a surprise at the first click.
             tracing::warn!(
                 features_off = %off.join("; "),
-                "no WORKOS_API_KEY: a public client (sign-in with PKCE, the callback, refresh and                  sign-out use the client id alone); these features need the key and are off"
+                "no WORKOS_API_KEY: a public client (sign-in with PKCE, the callback, refresh and \
+                 sign-out use the client id alone); these features need the key and are off"
             );
         }
         let jwks_client = client.clone();
@@ -586,7 +587,8 @@ impl AuthKit {
     pub fn spawn_event_poller(&self, every: Duration) -> tokio::task::JoinHandle<()> {
         if !self.inner.client.has_api_key() {
             tracing::error!(
-                "the WorkOS Events API poller needs WORKOS_API_KEY, and none is configured:                  not polling (use the webhook route, WORKOS_WEBHOOK_SECRET, instead)"
+                "the WorkOS Events API poller needs WORKOS_API_KEY, and none is configured: \
+                 not polling (use the webhook route, WORKOS_WEBHOOK_SECRET, instead)"
             );
             return tokio::spawn(async {});
         }

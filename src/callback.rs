@@ -485,12 +485,19 @@ pub(crate) async fn choose_organization(
         has_code: false,
         has_state: false,
     };
+    // A refused choice: logged (never the form, the cookie or a token) and answered with
+    // the error page; nothing reaches WorkOS.
+    let refuse = |code: CallbackErrorCode, why: &str, cookies: Vec<String>| {
+        tracing::warn!(
+            code = code.as_str(),
+            "refused an organization choice: {why}"
+        );
+        failure_response(&kit, &options, fail(code), cookies)
+    };
     if crate::headers::is_cross_site(&headers, kit.config().redirect_uri()) {
-        tracing::warn!("refused a cross-site organization choice");
-        return failure_response(
-            &kit,
-            &options,
-            fail(CallbackErrorCode::OauthStateMismatch),
+        return refuse(
+            CallbackErrorCode::OauthStateMismatch,
+            "posted from another site",
             cookies,
         );
     }
@@ -499,10 +506,9 @@ pub(crate) async fn choose_organization(
         .and_then(|sealed| PendingSelection::unseal(&sealed, kit.config()));
     let Some(pending) = pending else {
         // No choice pending in this browser: another browser, an expired or forged cookie.
-        return failure_response(
-            &kit,
-            &options,
-            fail(CallbackErrorCode::InvalidState),
+        return refuse(
+            CallbackErrorCode::InvalidState,
+            "no pending choice in this browser (another browser, an expired or forged cookie)",
             cookies,
         );
     };
@@ -510,26 +516,23 @@ pub(crate) async fn choose_organization(
         form.organization_id.filter(|o| !o.is_empty()),
         form.form_key,
     ) else {
-        return failure_response(
-            &kit,
-            &options,
-            fail(CallbackErrorCode::MissingAuthParams),
+        return refuse(
+            CallbackErrorCode::MissingAuthParams,
+            "the form lacks the organization or its key",
             cookies,
         );
     };
     if !pending.accepts(&key) {
-        return failure_response(
-            &kit,
-            &options,
-            fail(CallbackErrorCode::OauthStateMismatch),
+        return refuse(
+            CallbackErrorCode::OauthStateMismatch,
+            "the form key is not this browser's",
             cookies,
         );
     }
     if !kit.first_use_of_state(&pending.form_key).await {
-        return failure_response(
-            &kit,
-            &options,
-            fail(CallbackErrorCode::InvalidState),
+        return refuse(
+            CallbackErrorCode::InvalidState,
+            "the choice was already used",
             cookies,
         );
     }

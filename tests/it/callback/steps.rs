@@ -306,3 +306,31 @@ async fn a_keyless_app_offers_a_new_sign_in_per_organization() {
         q["organization_id"].as_str()
     );
 }
+
+/// WorkOS's pending token is a credential: it is in the sealed cookie only — not in the
+/// picker's HTML, not in the log of the whole flow (picker, a refused post, the choice).
+#[tokio::test]
+async fn the_pending_token_is_in_no_page_and_no_log() {
+    let log = crate::support::capture::install();
+    let h = harness().await;
+    let (response, html) = callback(&h, "/auth/sign-in").await;
+    let cookie = select_cookie(&response);
+    let sealed = cookie.split_once('=').unwrap().1;
+    let pending =
+        authkit_leptos::seal::unseal_json(sealed, &authkit_leptos::PasswordMap::single(PASSWORD))
+            .expect("the pending choice unseals with the cookie password");
+    let token = pending["token"].as_str().unwrap().to_owned();
+    assert!(token.len() >= 16, "{token}");
+    assert!(!html.contains(&token), "the page holds the token: {html}");
+    let acme = organization_in(&html, "Acme");
+    let refused = choose(&h, &acme, "wrong-key", Some(&cookie)).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let chosen = choose(&h, &acme, &form_key(&html), Some(&cookie)).await;
+    assert_eq!(chosen.status(), StatusCode::SEE_OTHER);
+    let text = log.lock().unwrap().clone();
+    assert!(
+        text.contains("organization"),
+        "the log saw the flow: {text}"
+    );
+    assert!(!text.contains(&token), "the token is in the log: {text}");
+}
