@@ -143,3 +143,18 @@ fn no_key_and_no_client_id_is_refused_clearly() {
     assert_eq!(variables, ["WORKOS_CLIENT_ID"], "{e}");
     assert!(e.to_string().contains("WORKOS_CLIENT_ID: missing"), "{e}");
 }
+
+/// The Events API poller needs the key: for a public client it does nothing (its task
+/// ends at once) and never calls `GET /events`.
+#[tokio::test]
+async fn the_event_poller_does_not_run_without_the_key() {
+    let h = Harness::with(keyless()).await;
+    let task = h
+        .kit
+        .spawn_event_poller(std::time::Duration::from_millis(10));
+    tokio::time::timeout(std::time::Duration::from_secs(5), task)
+        .await
+        .expect("the task ends at once")
+        .unwrap();
+    assert_eq!(h.emulator.counters().get(Endpoint::ListEvents), 0);
+}
