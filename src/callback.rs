@@ -9,6 +9,12 @@
 //! redirects to the return path — reduced to a path and query on this site, whatever the
 //! state says. Failures never show a stack trace: the default error page says what
 //! happened and offers to sign in again; `on_error` replaces it.
+//!
+//! When WorkOS answers the exchange with `organization_selection_required`, the callback
+//! renders the organization picker instead, and a `POST` to the same path completes the
+//! sign-in with the organization the user chose ([`crate::pending`] has the threat model);
+//! the other answers that ask the user to do something first (email verification, MFA,
+//! SSO) get a page that says what to do, with their own [`CallbackErrorCode`].
 
 use crate::authkit::AuthKit;
 use crate::headers::{redirect_with_cookies, PRIVATE_NO_STORE};
