@@ -216,6 +216,11 @@ async fn active_sessions(
     kit: &AuthKit,
     user_id: &str,
 ) -> Result<Vec<crate::workos::UserSession>, AuthError> {
+    if !kit.client().has_api_key() {
+        return Err(AuthError::api_key_required(
+            "the Sessions API (list_user_sessions, sign out everywhere)",
+        ));
+    }
     let mut sessions = Vec::new();
     let mut after: Option<String> = None;
     for _ in 0..10 {
@@ -463,6 +468,9 @@ pub(crate) fn recent_auth(auth_time: Option<u64>, max_age: Duration, now: u64) -
 /// when there is no bearer token or WorkOS does not know the key.
 pub async fn validate_api_key() -> Result<Option<crate::workos::ApiKey>, AuthError> {
     let auth = request_auth()?;
+    if !auth.authkit().client().has_api_key() {
+        return Err(AuthError::api_key_required("validate_api_key"));
+    }
     let Some(key) = auth.authorization().and_then(bearer_token) else {
         return Ok(None);
     };

@@ -237,6 +237,16 @@ impl AuthKitBuilder {
             Some(c) => c,
             None => WorkOsClient::new(&self.config)?,
         };
+        let off = self.config.features_without_api_key();
+        if !off.is_empty() {
+            // Once per AuthKit, at start-up: a public client is a choice, but what it turns
+            // off should never be a surprise at the first click.
+            tracing::warn!(
+                features_off = %off.join("; "),
+                "no WORKOS_API_KEY: a public client (sign-in with PKCE, the callback, refresh and \
+                 sign-out use the client id alone); these features need the key and are off"
+            );
+        }
         let jwks_client = client.clone();
         let mut verifier = TokenVerifier::builder(move || {
             let client = jwks_client.clone();
@@ -571,7 +581,17 @@ impl AuthKit {
     /// request (see [`RefreshStore`] for replicas: with one, a single replica polls and the
     /// cursor survives restarts). Runs until the returned task is aborted; call it once,
     /// inside the tokio runtime.
+    ///
+    /// The Events API needs the API key: for a public client (no `WORKOS_API_KEY`) this
+    /// logs one error saying so and returns a task that has nothing to do (it ends at once).
     pub fn spawn_event_poller(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        if !self.inner.client.has_api_key() {
+            tracing::error!(
+                "the WorkOS Events API poller needs WORKOS_API_KEY, and none is configured: \
+                 not polling (use the webhook route, WORKOS_WEBHOOK_SECRET, instead)"
+            );
+            return tokio::spawn(async {});
+        }
         crate::revocation::poller::spawn(
             self.inner.client.clone(),
             Arc::clone(&self.inner.revocations),

@@ -9,17 +9,24 @@
 //! redirects to the return path — reduced to a path and query on this site, whatever the
 //! state says. Failures never show a stack trace: the default error page says what
 //! happened and offers to sign in again; `on_error` replaces it.
+//!
+//! When WorkOS answers the exchange with `organization_selection_required`, the callback
+//! renders the organization picker instead, and a `POST` to the same path completes the
+//! sign-in with the organization the user chose ([`crate::pending`] has the threat model);
+//! the other answers that ask the user to do something first (email verification, MFA,
+//! SSO) get a page that says what to do, with their own [`CallbackErrorCode`].
 
 use crate::authkit::AuthKit;
 use crate::headers::{redirect_with_cookies, PRIVATE_NO_STORE};
 use crate::oauth_state::{sanitize_return_path, FlowState};
+use crate::pending::{self, PendingSelection};
 use crate::request_auth::AccessToken;
 use crate::session::{
     find_cookie_in_headers, flow_cookie_name, pkce_delete_cookie, session_set_cookies,
     SessionCookies,
 };
 use crate::user::{Impersonator, User};
-use crate::workos::{OauthTokens, WorkOsError};
+use crate::workos::{AuthenticateResponse, AuthenticationErrorCode, OauthTokens, WorkOsError};
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
@@ -53,6 +60,18 @@ pub enum CallbackErrorCode {
     AuthenticationFailed,
     /// WorkOS answered without tokens.
     MissingTokens,
+    /// WorkOS needs the user's email address verified first
+    /// (`email_verification_required`).
+    EmailVerificationRequired,
+    /// WorkOS needs multi-factor authentication first: enrolling a factor
+    /// (`mfa_enrollment`) or passing a challenge (`mfa_challenge`, `mfa_verification`).
+    MfaRequired,
+    /// The user must sign in with their organization's SSO (`sso_required`).
+    SsoRequired,
+    /// WorkOS asks which organization to sign in to (`organization_selection_required`)
+    /// and its answer cannot be turned into the picker (no organizations or token in it,
+    /// or the pending choice could not be kept). The picker itself is not an error.
+    OrganizationSelectionRequired,
 }
 
 impl CallbackErrorCode {
@@ -66,15 +85,49 @@ impl CallbackErrorCode {
             Self::AccessDenied => "access_denied",
             Self::AuthenticationFailed => "authentication_failed",
             Self::MissingTokens => "missing_tokens",
+            Self::EmailVerificationRequired => "email_verification_required",
+            Self::MfaRequired => "mfa_required",
+            Self::SsoRequired => "sso_required",
+            Self::OrganizationSelectionRequired => "organization_selection_required",
         }
     }
 
     fn status(self) -> StatusCode {
         match self {
             Self::AuthenticationFailed | Self::MissingTokens => StatusCode::BAD_GATEWAY,
-            Self::AccessDenied => StatusCode::FORBIDDEN,
+            Self::AccessDenied
+            | Self::EmailVerificationRequired
+            | Self::MfaRequired
+            | Self::SsoRequired
+            | Self::OrganizationSelectionRequired => StatusCode::FORBIDDEN,
             _ => StatusCode::BAD_REQUEST,
         }
+    }
+
+    /// The code for a WorkOS answer that asks for a further step, if it is one of these.
+    fn from_step(step: AuthenticationErrorCode) -> Option<Self> {
+        Some(match step {
+            AuthenticationErrorCode::EmailVerificationRequired => Self::EmailVerificationRequired,
+            AuthenticationErrorCode::MfaEnrollment
+            | AuthenticationErrorCode::MfaChallenge
+            | AuthenticationErrorCode::MfaVerification => Self::MfaRequired,
+            AuthenticationErrorCode::SsoRequired => Self::SsoRequired,
+            AuthenticationErrorCode::OrganizationSelectionRequired => {
+                Self::OrganizationSelectionRequired
+            }
+            _ => return None,
+        })
+    }
+
+    /// For the answers that ask the user to do something first: the page's title.
+    fn step_title(self) -> Option<&'static str> {
+        Some(match self {
+            Self::EmailVerificationRequired => "Verify your email address",
+            Self::MfaRequired => "Two-step verification needed",
+            Self::SsoRequired => "Sign in with your organization",
+            Self::OrganizationSelectionRequired => "Choose an organization",
+            _ => return None,
+        })
     }
 
     fn message(self) -> &'static str {
@@ -87,6 +140,22 @@ impl CallbackErrorCode {
             Self::AccessDenied => "Sign-in was cancelled.",
             Self::AuthenticationFailed => "We couldn't complete your sign-in. Please try again.",
             Self::MissingTokens => "We couldn't complete your sign-in: no session was returned.",
+            Self::EmailVerificationRequired => {
+                "Your email address has to be verified before you can sign in. Sign in again: \
+                 you will be asked for the code sent to your inbox."
+            }
+            Self::MfaRequired => {
+                "Your account needs two-step verification to sign in. Sign in again to set it \
+                 up or to enter your code."
+            }
+            Self::SsoRequired => {
+                "Your organization requires single sign-on. Sign in again and continue with \
+                 your organization's sign-in."
+            }
+            Self::OrganizationSelectionRequired => {
+                "You belong to several organizations and this sign-in did not say which one. \
+                 Sign in again and choose one."
+            }
         }
     }
 
@@ -214,6 +283,7 @@ pub struct CallbackOptions {
     base_url: Option<Url>,
     on_success: Option<SuccessHook>,
     on_error: Option<ErrorHook>,
+    stylesheet: Option<String>,
 }
 
 impl fmt::Debug for CallbackOptions {
@@ -250,6 +320,17 @@ impl CallbackOptions {
         Fut: Future<Output = ()> + Send + 'static,
     {
         self.on_success = Some(Arc::new(move |s| Box::pin(hook(s))));
+        self
+    }
+
+    /// A stylesheet (a URL, e.g. `/pkg/app.css`) the callback's own pages link to: the
+    /// organization picker and the pages that ask the user to verify their email, set up
+    /// MFA or use SSO. They carry stable class names (`authkit-page`,
+    /// `authkit-org-picker`, `authkit-org-list`, `authkit-org`, `authkit-org-choose`,
+    /// `authkit-notice`, `authkit-actions`) and no inline style or script, so a strict
+    /// Content-Security-Policy holds.
+    pub fn stylesheet(mut self, href: impl Into<String>) -> Self {
+        self.stylesheet = Some(href.into());
         self
     }
 
@@ -303,9 +384,13 @@ pub(crate) async fn handle(
         ));
     }
     match complete(&kit, &options, &headers, &query).await {
-        Ok((location, session_cookies)) => {
+        Ok(Completed::SignedIn(location, session_cookies)) => {
             cookies.extend(session_cookies);
             redirect_with_cookies(StatusCode::TEMPORARY_REDIRECT, &location, cookies)
+        }
+        Ok(Completed::ChooseOrganization { html, cookie }) => {
+            cookies.extend(cookie);
+            html_response(StatusCode::OK, html, cookies)
         }
         Err(error) if already_signed_in(&kit, &headers, &error) => {
             // The back button (or a second tab) replays a completed sign-in: the user has
@@ -324,19 +409,190 @@ pub(crate) async fn handle(
                 description = ?error.description.as_deref().map(|d| d.chars().take(200).collect::<String>()),
                 "AuthKit callback failed"
             );
-            let mut response = match &options.on_error {
-                Some(hook) => hook(error),
-                None => error_page(&kit, &error),
-            };
-            let h = response.headers_mut();
-            for c in cookies {
-                if let Ok(v) = HeaderValue::from_str(&c) {
-                    h.append(SET_COOKIE, v);
-                }
-            }
-            h.insert(CACHE_CONTROL, HeaderValue::from_static(PRIVATE_NO_STORE));
-            response
+            failure_response(&kit, &options, error, cookies)
         }
+    }
+}
+
+/// The answer for a failed callback: `on_error`'s, else the default page; with `cookies`
+/// (deletions) and `no-store`.
+fn failure_response(
+    kit: &AuthKit,
+    options: &CallbackOptions,
+    error: CallbackError,
+    cookies: Vec<String>,
+) -> Response {
+    let mut response = match &options.on_error {
+        Some(hook) => hook(error),
+        None => error_page(kit, options, &error),
+    };
+    let h = response.headers_mut();
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            h.append(SET_COOKIE, v);
+        }
+    }
+    h.insert(CACHE_CONTROL, HeaderValue::from_static(PRIVATE_NO_STORE));
+    response
+}
+
+/// An HTML page with `cookies`, never cached.
+fn html_response(status: StatusCode, html: String, cookies: Vec<String>) -> Response {
+    let mut response = Body::from(html).into_response();
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            h.append(SET_COOKIE, v);
+        }
+    }
+    h.insert(CACHE_CONTROL, HeaderValue::from_static(PRIVATE_NO_STORE));
+    h.append(http::header::VARY, HeaderValue::from_static("Cookie"));
+    response
+}
+
+/// What a callback ends with when it does not fail.
+enum Completed {
+    /// Signed in: where to go, and the session cookies.
+    SignedIn(String, Vec<String>),
+    /// WorkOS asks which organization: the picker, and the cookie holding the pending
+    /// choice (none for a public client, whose picker starts new sign-ins).
+    ChooseOrganization {
+        html: String,
+        cookie: Option<String>,
+    },
+}
+
+/// The form the organization picker posts.
+#[derive(Default, Deserialize)]
+pub(crate) struct ChoiceForm {
+    organization_id: Option<String>,
+    form_key: Option<String>,
+}
+
+/// `POST` at the callback's path: the organization picker's choice. Completes the
+/// sign-in with WorkOS's organization-selection grant when the post carries this
+/// browser's pending-choice cookie and the form key sealed in it, and comes from this
+/// site (see [`crate::pending`]); the cookie is deleted whatever happens.
+pub(crate) async fn choose_organization(
+    State((kit, options)): State<(AuthKit, CallbackOptions)>,
+    headers: HeaderMap,
+    form: Result<axum::Form<ChoiceForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let cookies = vec![pending::select_delete_cookie(&kit)];
+    let fail = |code| CallbackError {
+        code,
+        workos: None,
+        description: None,
+        has_code: false,
+        has_state: false,
+    };
+    // A refused choice: logged (never the form, the cookie or a token) and answered with
+    // the error page; nothing reaches WorkOS.
+    let refuse = |code: CallbackErrorCode, why: &str, cookies: Vec<String>| {
+        tracing::warn!(
+            code = code.as_str(),
+            "refused an organization choice: {why}"
+        );
+        failure_response(&kit, &options, fail(code), cookies)
+    };
+    if crate::headers::is_cross_site(&headers, kit.config().redirect_uri()) {
+        return refuse(
+            CallbackErrorCode::OauthStateMismatch,
+            "posted from another site",
+            cookies,
+        );
+    }
+    let form = form.map(|axum::Form(f)| f).unwrap_or_default();
+    let pending = find_cookie_in_headers(&headers, &pending::select_cookie_name(&kit))
+        .and_then(|sealed| PendingSelection::unseal(&sealed, kit.config()));
+    let Some(pending) = pending else {
+        // No choice pending in this browser: another browser, an expired or forged cookie.
+        return refuse(
+            CallbackErrorCode::InvalidState,
+            "no pending choice in this browser (another browser, an expired or forged cookie)",
+            cookies,
+        );
+    };
+    let (Some(organization_id), Some(key)) = (
+        form.organization_id.filter(|o| !o.is_empty()),
+        form.form_key,
+    ) else {
+        return refuse(
+            CallbackErrorCode::MissingAuthParams,
+            "the form lacks the organization or its key",
+            cookies,
+        );
+    };
+    if !pending.accepts(&key) {
+        return refuse(
+            CallbackErrorCode::OauthStateMismatch,
+            "the form key is not this browser's",
+            cookies,
+        );
+    }
+    if !kit.first_use_of_state(&pending.form_key).await {
+        return refuse(
+            CallbackErrorCode::InvalidState,
+            "the choice was already used",
+            cookies,
+        );
+    }
+    let exchanged = kit
+        .client()
+        .authenticate_with_organization_selection(&pending.token, &organization_id)
+        .await;
+    let result = match exchanged {
+        Ok(response) => {
+            finish_sign_in(
+                &kit,
+                &options,
+                &headers,
+                response,
+                pending.return_pathname.as_deref(),
+                pending.custom_state.clone(),
+            )
+            .await
+        }
+        Err(e) => Err(exchange_error(e, fail)),
+    };
+    match result {
+        Ok((location, session_cookies)) => {
+            let mut all = cookies;
+            all.extend(session_cookies);
+            redirect_with_cookies(StatusCode::SEE_OTHER, &location, all)
+        }
+        Err(error) => {
+            tracing::warn!(
+                code = error.code.as_str(),
+                workos = ?error.workos.as_ref().map(ToString::to_string),
+                "AuthKit organization choice failed"
+            );
+            failure_response(&kit, &options, error, cookies)
+        }
+    }
+}
+
+/// The callback error for a failed exchange: a typed step when WorkOS asks for one, else
+/// `missing_tokens` or `authentication_failed`.
+fn exchange_error(
+    e: WorkOsError,
+    fail: impl Fn(CallbackErrorCode) -> CallbackError,
+) -> CallbackError {
+    let code = match &e {
+        WorkOsError::MissingTokens { .. } => CallbackErrorCode::MissingTokens,
+        e => e
+            .authentication_required()
+            .and_then(CallbackErrorCode::from_step)
+            .unwrap_or(CallbackErrorCode::AuthenticationFailed),
+    };
+    CallbackError {
+        workos: Some(e),
+        ..fail(code)
     }
 }
 
@@ -367,7 +623,7 @@ async fn complete(
     options: &CallbackOptions,
     headers: &HeaderMap,
     query: &CallbackQuery,
-) -> Result<(String, Vec<String>), CallbackError> {
+) -> Result<Completed, CallbackError> {
     let fail = |code| CallbackError {
         code,
         workos: None,
@@ -420,20 +676,102 @@ async fn complete(
     if !kit.first_use_of_state(&flow.nonce).await {
         return Err(fail(CallbackErrorCode::InvalidState));
     }
-    let response = kit
+    let response = match kit
         .client()
         .authenticate_with_code(code, Some(&flow.code_verifier))
         .await
-        .map_err(|e| {
-            let code = match e {
-                WorkOsError::MissingTokens { .. } => CallbackErrorCode::MissingTokens,
-                _ => CallbackErrorCode::AuthenticationFailed,
-            };
-            CallbackError {
-                workos: Some(e),
-                ..fail(code)
+    {
+        Ok(response) => response,
+        Err(e) => {
+            if let Some((token, organizations)) = pending::organization_choice(&e) {
+                if let Some(picker) =
+                    organization_picker(kit, options, &flow, token, &organizations)
+                {
+                    return Ok(picker);
+                }
             }
-        })?;
+            return Err(exchange_error(e, fail));
+        }
+    };
+    let (location, cookies) = finish_sign_in(
+        kit,
+        options,
+        headers,
+        response,
+        flow.return_pathname.as_deref(),
+        flow.custom_state.clone(),
+    )
+    .await?;
+    Ok(Completed::SignedIn(location, cookies))
+}
+
+/// The picker for WorkOS's `organization_selection_required`: with the API key, forms
+/// that post the choice back (the token sealed in the pending-choice cookie); without (a
+/// public client), links that start a new sign-in into each organization. `None` when the
+/// pending choice cannot be kept (too big for a cookie, no randomness).
+fn organization_picker(
+    kit: &AuthKit,
+    options: &CallbackOptions,
+    flow: &FlowState,
+    token: String,
+    organizations: &[pending::OfferedOrganization],
+) -> Option<Completed> {
+    let stylesheet = options.stylesheet.as_deref();
+    if !kit.client().has_api_key() {
+        let link = |organization_id: &str| {
+            kit.sign_in_link(&crate::SignInOptions {
+                return_to: flow.return_pathname.clone(),
+                organization_id: Some(organization_id.to_owned()),
+                state: flow.custom_state.clone(),
+                ..Default::default()
+            })
+        };
+        let html = pending::picker_page(organizations, kit.callback_path(), None, link, stylesheet);
+        return Some(Completed::ChooseOrganization { html, cookie: None });
+    }
+    let choice = PendingSelection::new(
+        token,
+        flow.return_pathname.clone(),
+        flow.custom_state.clone(),
+    )?;
+    let sealed = choice.seal(kit.config())?;
+    let cookie = pending::select_set_cookie(kit, &sealed);
+    if cookie.split(';').next().unwrap_or_default().len() > crate::session::MAX_COOKIE_BYTES {
+        tracing::warn!(
+            "the pending organization choice does not fit a cookie (custom state too large?)"
+        );
+        return None;
+    }
+    let html = pending::picker_page(
+        organizations,
+        kit.callback_path(),
+        Some(&choice.form_key),
+        |_| String::new(),
+        stylesheet,
+    );
+    Some(Completed::ChooseOrganization {
+        html,
+        cookie: Some(cookie),
+    })
+}
+
+/// Turns WorkOS's answer into the session: sealed into cookies (deleting stale parts and
+/// host-only leftovers), `on_success` called, and where to go next.
+async fn finish_sign_in(
+    kit: &AuthKit,
+    options: &CallbackOptions,
+    headers: &HeaderMap,
+    response: AuthenticateResponse,
+    return_pathname: Option<&str>,
+    custom_state: Option<String>,
+) -> Result<(String, Vec<String>), CallbackError> {
+    let fail = |code| CallbackError {
+        code,
+        workos: None,
+        description: None,
+        has_code: true,
+        has_state: true,
+    };
     let oauth_tokens = response.oauth_tokens.clone();
     let update = kit
         .session_update(response, None)
@@ -459,12 +797,12 @@ async fn complete(
             authentication_method: update.session.authentication_method.clone(),
             access_token: AccessToken::from_string(update.session.access_token.clone()),
             oauth_tokens,
-            state: flow.custom_state.clone(),
+            state: custom_state,
         })
         .await;
     }
 
-    let location = return_location(kit, options, flow.return_pathname.as_deref());
+    let location = return_location(kit, options, return_pathname);
     Ok((location, session_cookie))
 }
 
@@ -488,7 +826,18 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
 }
 
-fn error_page(kit: &AuthKit, error: &CallbackError) -> Response {
+fn error_page(kit: &AuthKit, options: &CallbackOptions, error: &CallbackError) -> Response {
+    if let Some(title) = error.code.step_title() {
+        // Not "Couldn't sign you in": the user has something to do, and the page says what.
+        let html = pending::step_page(
+            title,
+            error.code.message(),
+            error.code.as_str(),
+            kit.sign_in_path(),
+            options.stylesheet.as_deref(),
+        );
+        return html_response(error.status(), html, Vec::new());
+    }
     let retry = html_escape(kit.sign_in_path());
     // `error_description` comes from the query string: anyone can craft it, so it is
     // logged (by the caller) but never shown on this origin.

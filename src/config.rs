@@ -331,7 +331,7 @@ impl fmt::Display for ConfigError {
 #[derive(Clone, Debug)]
 pub struct AuthKitConfig {
     client_id: String,
-    api_key: Secret,
+    api_key: Option<Secret>,
     redirect_uri: Url,
     passwords: PasswordMap,
     cookie: CookieConfig,
@@ -347,7 +347,7 @@ impl AuthKitConfig {
     /// | variable | meaning | default |
     /// | --- | --- | --- |
     /// | `WORKOS_CLIENT_ID` | your client id (`client_…`) | required |
-    /// | `WORKOS_API_KEY` | your API key (`sk_…`) | required |
+    /// | `WORKOS_API_KEY` | your API key (`sk_…`); leave it unset for a public client (see [`api_key`](Self::api_key)) | none |
     /// | `WORKOS_REDIRECT_URI` | the callback URL registered with WorkOS | required |
     /// | `WORKOS_COOKIE_PASSWORD` | seals the session cookie; at least 32 characters | required |
     /// | `WORKOS_COOKIE_NAME` | the session cookie's name (`__Host-wos-session` recommended for new apps: see below) | `wos-session` |
@@ -458,9 +458,35 @@ impl AuthKitConfig {
     pub fn client_id(&self) -> &str {
         &self.client_id
     }
-    /// The WorkOS API key.
-    pub fn api_key(&self) -> &Secret {
-        &self.api_key
+    /// The WorkOS API key, or `None` for a **public (keyless) client**.
+    ///
+    /// Without a key, sign-in (PKCE), the callback's code exchange (with the PKCE verifier,
+    /// no `client_secret`), refresh and sign-out work with the client id alone, as WorkOS's
+    /// public clients do (`@workos-inc/node` ≥ 8, authkit-react-router 0.13). What needs the
+    /// key is off, said once at start-up ([`AuthKitConfig::features_without_api_key`]), and
+    /// answers [`AuthError::ApiKeyRequired`](crate::AuthError::ApiKeyRequired) at the call:
+    /// organization names and memberships (`OrganizationSwitcher`), `validate_api_key`, the
+    /// Sessions API (`list_user_sessions`, sign out everywhere), the Events API poller, and
+    /// completing an organization choice at the callback (the picker then starts a new
+    /// sign-in into the chosen organization instead).
+    pub fn api_key(&self) -> Option<&Secret> {
+        self.api_key.as_ref()
+    }
+
+    /// What is off without an API key (empty when one is configured): the features
+    /// [`api_key`](Self::api_key) lists, in words for the start-up log.
+    pub fn features_without_api_key(&self) -> &'static [&'static str] {
+        if self.api_key.is_some() {
+            &[]
+        } else {
+            &[
+                "organization names and memberships (OrganizationSwitcher, list_organizations, organization_name)",
+                "validate_api_key",
+                "the Sessions API (list_user_sessions, user_sessions, sign out everywhere)",
+                "the Events API poller",
+                "the organization-selection grant at the callback (the picker starts a new sign-in instead)",
+            ]
+        }
     }
     /// The callback URL.
     pub fn redirect_uri(&self) -> &Url {
@@ -535,9 +561,16 @@ impl AuthKitConfigBuilder {
         self.client_id = Some(v.into());
         self
     }
-    /// `WORKOS_API_KEY`.
+    /// `WORKOS_API_KEY`. Leave it out for a public client (see
+    /// [`AuthKitConfig::api_key`]).
     pub fn api_key(mut self, v: impl Into<Secret>) -> Self {
         self.api_key = Some(v.into());
+        self
+    }
+    /// Drops the API key set so far (e.g. by a test helper): a public client, see
+    /// [`AuthKitConfig::api_key`].
+    pub fn without_api_key(mut self) -> Self {
+        self.api_key = None;
         self
     }
     /// `WORKOS_REDIRECT_URI`.
@@ -614,7 +647,7 @@ impl AuthKitConfigBuilder {
     pub fn build(self) -> Result<AuthKitConfig, ConfigError> {
         let mut problems = Problems(self.problems);
         let client_id = required_client_id(self.client_id, &mut problems);
-        let api_key = required_api_key(self.api_key, &mut problems);
+        let api_key = optional_api_key(self.api_key, &mut problems);
         let redirect_uri = redirect_uri(self.redirect_uri.as_deref(), &mut problems);
         if let Some(uri) = &redirect_uri {
             check_same_site(self.cookie.same_site, uri, &mut problems);
@@ -647,7 +680,7 @@ impl AuthKitConfigBuilder {
         match (client_id, api_key, redirect_uri, passwords, api_base_url) {
             (
                 Some(client_id),
-                Some(api_key),
+                Ok(api_key),
                 Some(redirect_uri),
                 Some(passwords),
                 Some(api_base_url),
@@ -696,16 +729,18 @@ fn required_client_id(value: Option<String>, problems: &mut Problems) -> Option<
     }
 }
 
-/// `WORKOS_API_KEY`: present and not blank.
-fn required_api_key(value: Option<Secret>, problems: &mut Problems) -> Option<Secret> {
+/// `WORKOS_API_KEY`: absent (a public client) or not blank. `Err` when it is set but blank
+/// (`WORKOS_API_KEY=` in a file is unset: [`AuthKitConfig::from_vars`] skips empty values).
+fn optional_api_key(value: Option<Secret>, problems: &mut Problems) -> Result<Option<Secret>, ()> {
     match value {
-        Some(v) if !v.expose().trim().is_empty() => Some(v),
-        _ => {
+        None => Ok(None),
+        Some(v) if !v.expose().trim().is_empty() => Ok(Some(v)),
+        Some(_) => {
             problems.push(
                 "WORKOS_API_KEY",
-                "missing: set it to your WorkOS API key (sk_…)".into(),
+                "is blank: set it to your WorkOS API key (sk_…), or leave it out for a public client".into(),
             );
-            None
+            Err(())
         }
     }
 }
@@ -934,13 +969,40 @@ mod tests {
             problem_vars(&e),
             [
                 "WORKOS_CLIENT_ID",
-                "WORKOS_API_KEY",
                 "WORKOS_REDIRECT_URI",
                 "WORKOS_COOKIE_PASSWORD"
             ]
         );
         let text = e.to_string();
         assert!(text.contains("WORKOS_COOKIE_PASSWORD: missing"), "{text}");
+    }
+
+    /// No API key is a public client; no client id is still refused, naming the variable
+    /// (#26 item 2).
+    #[test]
+    fn a_missing_api_key_is_a_public_client_but_a_missing_client_id_is_not() {
+        let mut v = base();
+        v.retain(|(k, _)| *k != "WORKOS_API_KEY");
+        let c = AuthKitConfig::from_vars(vars(&v)).unwrap();
+        assert!(c.api_key().is_none());
+        assert!(c
+            .features_without_api_key()
+            .iter()
+            .any(|f| f.contains("organization names")));
+        assert!(with(&[]).unwrap().features_without_api_key().is_empty());
+        v.retain(|(k, _)| *k != "WORKOS_CLIENT_ID");
+        let e = AuthKitConfig::from_vars(vars(&v)).unwrap_err();
+        assert_eq!(problem_vars(&e), ["WORKOS_CLIENT_ID"]);
+        assert!(e.to_string().contains("WORKOS_CLIENT_ID: missing"), "{e}");
+        // Set but blank in code is a mistake, not a public client.
+        let e = AuthKitConfig::builder()
+            .client_id("client_1")
+            .api_key("  ")
+            .redirect_uri("http://localhost/callback")
+            .cookie_password(PW)
+            .build()
+            .unwrap_err();
+        assert_eq!(problem_vars(&e), ["WORKOS_API_KEY"]);
     }
 
     #[test]

@@ -71,6 +71,16 @@ pub enum AuthError {
     /// answer (status, body, request id) is logged on the server, never sent to the browser.
     #[error("WorkOS request failed: {0}")]
     WorkOs(String),
+    /// The call needs the WorkOS API key and the app runs as a public client (no
+    /// `WORKOS_API_KEY`): `feature` names what is off. Not a failure of WorkOS, nor worth
+    /// retrying; a server function answers it with status `501 Not Implemented`.
+    #[error(
+        "{feature} needs the WorkOS API key, which this app does not configure (WORKOS_API_KEY)"
+    )]
+    ApiKeyRequired {
+        /// What is off, e.g. `organization names and memberships`.
+        feature: String,
+    },
     /// Something on the server failed. The message is generic; the details are in the
     /// server's log, never sent to the browser.
     #[error("authentication failed on the server: {0}")]

@@ -239,6 +239,8 @@ mod mount;
 #[cfg(feature = "ssr")]
 mod oauth_state;
 #[cfg(feature = "ssr")]
+mod pending;
+#[cfg(feature = "ssr")]
 mod refresh;
 #[cfg(feature = "ssr")]
 mod request_auth;

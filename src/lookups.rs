@@ -46,6 +46,16 @@ pub(crate) enum LookupError<E> {
     Busy,
 }
 
+impl<E> LookupError<E> {
+    /// The same error with the upstream one mapped (for logging).
+    pub(crate) fn map_upstream<F>(self, f: impl FnOnce(E) -> F) -> LookupError<F> {
+        match self {
+            Self::Upstream(e) => LookupError::Upstream(f(e)),
+            Self::Busy => LookupError::Busy,
+        }
+    }
+}
+
 /// At most one "over the rate" warning per this long (a loop of calls must not flood the
 /// log either).
 const WARN_EVERY: Duration = Duration::from_secs(10);

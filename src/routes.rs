@@ -24,7 +24,8 @@ use serde::Deserialize;
 
 /// The AuthKit routes (what [`AuthKit::routes_with`] returns): `GET` at the sign-in and
 /// sign-up paths, `POST /auth/sign-out`, and `GET` at the redirect URI's path with the
-/// callback `options`.
+/// callback `options` (`POST` there is the organization picker's choice, see
+/// [`crate::pending`]).
 pub(crate) fn router<S: Clone + Send + Sync + 'static>(
     kit: &AuthKit,
     options: CallbackOptions,
@@ -35,7 +36,10 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(
         .route(DEFAULT_SIGN_OUT_PATH, post(sign_out_form))
         .with_state(kit.clone());
     let callback = Router::new()
-        .route(kit.callback_path(), get(callback::handle))
+        .route(
+            kit.callback_path(),
+            get(callback::handle).post(callback::choose_organization),
+        )
         .with_state((kit.clone(), options));
     let mut routes = Router::new().merge(start).merge(callback);
     if let Some(path) = kit.webhook_path() {

@@ -25,12 +25,27 @@ impl AuthError {
     /// [`AuthError::WorkOs`] for a failed WorkOS call: the error (with WorkOS's body and
     /// request id) goes to the log; the browser learns only whether to retry.
     pub(crate) fn workos(error: &WorkOsError) -> Self {
+        if let WorkOsError::ApiKeyRequired { endpoint } = error {
+            return Self::api_key_required(endpoint);
+        }
         if error.is_transient() {
             tracing::warn!(error = %error, "a WorkOS call failed (temporary)");
             Self::WorkOs(WORKOS_UNAVAILABLE.to_owned())
         } else {
             tracing::error!(error = %error, "WorkOS refused a call");
             Self::WorkOs(WORKOS_REFUSED.to_owned())
+        }
+    }
+
+    /// [`AuthError::ApiKeyRequired`] for `feature` (a public client): a server function
+    /// answers `501`, not the `500` Leptos gives any `Err`.
+    pub(crate) fn api_key_required(feature: &str) -> Self {
+        tracing::debug!(feature, "a feature that needs WORKOS_API_KEY was called");
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::NOT_IMPLEMENTED);
+        }
+        Self::ApiKeyRequired {
+            feature: feature.to_owned(),
         }
     }
 

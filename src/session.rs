@@ -487,6 +487,27 @@ pub(crate) fn flow_set_cookie(
     )
 }
 
+/// The `Set-Cookie` value of a flow cookie with its own `name` (the flow cookies'
+/// attributes: `HttpOnly`, `SameSite` Lax unless None, ten minutes), e.g. the cookie that
+/// holds a pending organization choice.
+pub(crate) fn named_flow_set_cookie(
+    config: &CookieConfig,
+    name: &str,
+    value: &str,
+    url: Option<&str>,
+) -> String {
+    let same_site = pkce_same_site(config.same_site);
+    let secure = is_secure(same_site, url);
+    set_cookie(
+        name,
+        value,
+        same_site,
+        PKCE_COOKIE_MAX_AGE,
+        config.domain.as_deref(),
+        secure,
+    )
+}
+
 /// The `Set-Cookie` value that deletes the PKCE cookie called `name` (from
 /// [`flow_cookie_name`], or the legacy unsuffixed base name).
 pub(crate) fn pkce_delete_cookie(config: &CookieConfig, name: &str, url: Option<&str>) -> String {

@@ -34,6 +34,10 @@ use leptos_router::{
 };
 use serde::{Deserialize, Serialize};
 
+/// The demo's stylesheet (cargo-leptos writes `style/main.css` there); the callback's own
+/// pages link it too (`CallbackOptions::stylesheet`).
+pub const STYLESHEET: &str = "/pkg/authkit-demo.css";
+
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -58,7 +62,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/authkit-demo.css" />
+        <Stylesheet id="leptos" href=STYLESHEET />
         <Title text="Notebook · authkit-leptos demo" />
         <AuthKitProvider>
             <Router>

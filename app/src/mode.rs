@@ -3,7 +3,8 @@
 //! - No WorkOS connection setting at all: the built-in emulator (zero configuration).
 //! - Any of them: real WorkOS, and then every required one must be there and valid; a
 //!   mistyped or missing variable stops the demo with what to fix, instead of quietly
-//!   signing people into seeded test users.
+//!   signing people into seeded test users. `WORKOS_API_KEY` is not required: without it
+//!   the demo is a public client (authkit-leptos logs at start-up which features are off).
 
 use authkit_leptos::{AuthKitConfig, ConfigError};
 
@@ -110,25 +111,30 @@ mod tests {
 
     #[test]
     fn a_partial_or_mistyped_configuration_refuses_to_start_naming_what_is_missing() {
-        // The API key is missing (the case that used to fall back to the emulator).
+        // Only the client id (the case that used to fall back to the emulator).
         let e = decide(vars(&FULL[..1])).unwrap_err();
         let text = e.to_string();
         assert_eq!(e.present, ["WORKOS_CLIENT_ID"]);
-        for missing in [
-            "WORKOS_API_KEY",
-            "WORKOS_REDIRECT_URI",
-            "WORKOS_COOKIE_PASSWORD",
-        ] {
+        for missing in ["WORKOS_REDIRECT_URI", "WORKOS_COOKIE_PASSWORD"] {
             assert!(text.contains(missing), "{text}");
         }
         assert!(text.contains("built-in emulator"), "{text}");
 
-        // A typo: WORKOS_API_KEY spelled wrong, the rest right.
+        // A typo: WORKOS_REDIRECT_URI spelled wrong, the rest right.
         let mut typo: Vec<(&str, &str)> = FULL.to_vec();
-        typo[1].0 = "WORKOS_APIKEY";
+        typo[2].0 = "WORKOS_REDIRECT_URL";
         let e = decide(vars(&typo)).unwrap_err();
         assert_eq!(e.config.problems.len(), 1);
-        assert_eq!(e.config.problems[0].variable, "WORKOS_API_KEY");
+        assert_eq!(e.config.problems[0].variable, "WORKOS_REDIRECT_URI");
+
+        // No API key (or a misspelt one) is a public client, not a refusal (#26 item 2):
+        // authkit-leptos says at start-up what is off without it.
+        let mut keyless: Vec<(&str, &str)> = FULL.to_vec();
+        keyless[1].0 = "WORKOS_APIKEY";
+        match decide(vars(&keyless)) {
+            Ok(Mode::WorkOs(config)) => assert!(config.api_key().is_none()),
+            other => panic!("{other:?}"),
+        }
 
         // Only an API host (someone pointing at a local WorkOS and forgetting the rest).
         assert!(decide(vars(&[("WORKOS_API_HOSTNAME", "127.0.0.1")])).is_err());

@@ -4,7 +4,7 @@
 
 use crate::app::{shell, App};
 use crate::DemoContext;
-use authkit_leptos::{AuthKit, FinishAbandonedRendersLayer};
+use authkit_leptos::{AuthKit, CallbackOptions, FinishAbandonedRendersLayer};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -35,7 +35,9 @@ pub fn router(authkit: &AuthKit, leptos_options: LeptosOptions, public_url: Stri
         // Leptos 0.8 keeps an abandoned render's tasks alive; this runs it to its end.
         .layer(FinishAbandonedRendersLayer::new())
         .route("/demo-api/data", get(demo_api).with_state(authkit.clone()))
-        .merge(authkit.routes())
+        // The callback's own pages (the organization picker, "verify your email", …) wear
+        // the demo's stylesheet; they have no inline style, so a strict CSP holds.
+        .merge(authkit.routes_with(CallbackOptions::default().stylesheet(crate::app::STYLESHEET)))
         .layer(authkit.layer().site(&leptos_options))
         .with_state(leptos_options)
 }

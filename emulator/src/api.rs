@@ -102,11 +102,12 @@ fn authenticate_inner(
     let grant = match grant_type {
         "authorization_code" => GrantType::AuthorizationCode,
         "refresh_token" => GrantType::RefreshToken,
+        "urn:workos:oauth:grant-type:organization-selection" => GrantType::OrganizationSelection,
         other => {
             return Err(ApiError::oauth(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
-                format!("grant_type `{other}` is not supported by the emulator; use authorization_code or refresh_token."),
+                format!("grant_type `{other}` is not supported by the emulator; use authorization_code, refresh_token or urn:workos:oauth:grant-type:organization-selection."),
             ))
         }
     };
@@ -157,6 +158,30 @@ fn authenticate_inner(
                 let org = str_field(&fields, "organization_id");
                 store.refresh(token, org)
             }
+            GrantType::OrganizationSelection => {
+                // As `@workos-inc/node` sends it: only a confidential client (the API
+                // key as `client_secret`).
+                if !confidential {
+                    return Err(ApiError::oauth(
+                        StatusCode::UNAUTHORIZED,
+                        "invalid_client",
+                        "The organization-selection grant needs the client_secret (API key).",
+                    ));
+                }
+                let token = str_field(&fields, "pending_authentication_token")
+                    .ok_or_else(|| bad("pending_authentication_token is required.".to_owned()))?;
+                let org = str_field(&fields, "organization_id")
+                    .ok_or_else(|| bad("organization_id is required.".to_owned()))?;
+                let client = ClientInfo {
+                    ip_address: str_field(&fields, "ip_address")
+                        .filter(|v| !v.is_empty())
+                        .map(str::to_owned),
+                    user_agent: str_field(&fields, "user_agent")
+                        .filter(|v| !v.is_empty())
+                        .map(str::to_owned),
+                };
+                store.select_organization(token, client_id, org, client)
+            }
         };
         result.map_err(grant_error)?
     };
@@ -203,6 +228,51 @@ fn grant_error(error: GrantError) -> ApiError {
                     "organization_id": org_id,
                 }),
             )
+        }
+        GrantError::Step(step) => {
+            let message = match step.code {
+                "email_verification_required" => {
+                    "Email ownership must be verified before authentication."
+                }
+                "mfa_enrollment" => "The user must enroll in MFA to finish authenticating.",
+                "mfa_challenge" => {
+                    "The user must complete an MFA challenge to finish authenticating."
+                }
+                _ => "The user must choose an organization to finish their authentication.",
+            };
+            // WorkOS's shapes (reference/authkit/authentication-errors): `code`,
+            // `message`, `pending_authentication_token`, and per code the `email` and
+            // `email_verification_id`, the `user`, the enrolled `authentication_factors`,
+            // or the `organizations` to choose among.
+            let mut body = json!({
+                "code": step.code,
+                "message": message,
+                "pending_authentication_token": step.token,
+            });
+            match step.code {
+                "email_verification_required" => {
+                    body["email"] = json!(step.user.email);
+                    body["email_verification_id"] =
+                        json!(crate::ids::stable_id("email_verification", &step.user.id));
+                }
+                "mfa_challenge" => {
+                    body["authentication_factors"] = json!([{
+                        "id": crate::ids::stable_id("auth_factor", &step.user.id),
+                        "type": "totp",
+                    }]);
+                    body["user"] = wire::user_json(&step.user);
+                }
+                "organization_selection_required" => {
+                    body["organizations"] = step
+                        .organizations
+                        .iter()
+                        .map(|(id, name)| json!({ "id": id, "name": name }))
+                        .collect();
+                    body["user"] = wire::user_json(&step.user);
+                }
+                _ => body["user"] = wire::user_json(&step.user),
+            }
+            ApiError::with_body(StatusCode::FORBIDDEN, body)
         }
         GrantError::Random(_) => ApiError::oauth(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -396,7 +466,13 @@ pub(crate) async fn list_memberships(
     let page = items.get(from..to).unwrap_or_default();
     let data: Vec<Value> = page
         .iter()
-        .map(|m| wire::membership(m, store.org(&m.org_id).map(|o| o.name.as_str())))
+        .map(|m| {
+            let name = store
+                .org(&m.org_id)
+                .map(|o| o.name.as_str())
+                .filter(|_| !store.omit_membership_names);
+            wire::membership(m, name)
+        })
         .collect();
     let before = if from > 0 {
         page.first().map(|m| m.id.clone())

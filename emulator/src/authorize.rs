@@ -130,8 +130,23 @@ pub(crate) async fn authorize(
             impersonator: user.impersonator.clone(),
             method: method_of(user.authentication_method.as_deref()),
         };
+        let selects = store
+            .user(&chosen.user_id)
+            .is_some_and(|u| u.organization_selection_required);
         let org = match store.landing_org(&chosen.user_id, params.organization_id.as_deref()) {
             Ok(org) => org,
+            // The app asks at the code exchange (`organization_selection_required`).
+            Err(Landing::Choose(orgs)) if selects => {
+                return finish(
+                    &mut store,
+                    None,
+                    &params,
+                    chosen,
+                    None,
+                    Some(orgs),
+                    StatusCode::FOUND,
+                )
+            }
             Err(Landing::Choose(orgs)) => orgs.into_iter().next(),
             Err(Landing::NotMember(org)) => {
                 return redirect_error(
@@ -142,7 +157,15 @@ pub(crate) async fn authorize(
                 )
             }
         };
-        return finish(&mut store, None, &params, chosen, org, StatusCode::FOUND);
+        return finish(
+            &mut store,
+            None,
+            &params,
+            chosen,
+            org,
+            None,
+            StatusCode::FOUND,
+        );
     }
 
     let sign_up = params.screen_hint.as_deref() == Some("sign-up");
@@ -480,6 +503,7 @@ fn choose_organization(
                 &pending.params,
                 chosen,
                 org,
+                None,
                 StatusCode::SEE_OTHER,
             )
         }
@@ -497,8 +521,25 @@ fn proceed(store: &mut Store, request_id: &str, pending: &PendingRec, chosen: Ch
             params,
             chosen,
             org,
+            None,
             StatusCode::SEE_OTHER,
         ),
+        // The user's seed says the app asks at the code exchange, not this page.
+        Err(Landing::Choose(orgs))
+            if store
+                .user(&chosen.user_id)
+                .is_some_and(|u| u.organization_selection_required) =>
+        {
+            finish(
+                store,
+                Some(request_id),
+                params,
+                chosen,
+                None,
+                Some(orgs),
+                StatusCode::SEE_OTHER,
+            )
+        }
         Err(Landing::Choose(_)) => {
             let response = render_org_choice(store, request_id, &chosen, StatusCode::OK);
             if let Some(p) = store.pending.get_mut(request_id) {
@@ -516,13 +557,15 @@ fn proceed(store: &mut Store, request_id: &str, pending: &PendingRec, chosen: Ch
     }
 }
 
-/// Issues the code and sends the browser back to the application.
+/// Issues the code and sends the browser back to the application; `choices` are the
+/// organizations the code exchange will ask the user to choose among.
 fn finish(
     store: &mut Store,
     request_id: Option<&str>,
     params: &AuthorizeParams,
     chosen: Chosen,
     org_id: Option<String>,
+    choices: Option<Vec<String>>,
     status: StatusCode,
 ) -> Response {
     if let Some(id) = request_id {
@@ -534,6 +577,7 @@ fn finish(
         impersonator: chosen.impersonator,
         method: chosen.method,
         code_challenge: params.code_challenge.clone(),
+        organization_choices: choices,
     });
     match code {
         Ok(code) => redirect_to(params, &[("code", &code)], status),

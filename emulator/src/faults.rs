@@ -124,6 +124,8 @@ pub enum GrantType {
     AuthorizationCode,
     /// `refresh_token`
     RefreshToken,
+    /// `urn:workos:oauth:grant-type:organization-selection`
+    OrganizationSelection,
 }
 
 impl GrantType {
@@ -132,6 +134,7 @@ impl GrantType {
         match self {
             Self::AuthorizationCode => "authorization_code",
             Self::RefreshToken => "refresh_token",
+            Self::OrganizationSelection => "urn:workos:oauth:grant-type:organization-selection",
         }
     }
 }
@@ -259,7 +262,11 @@ impl Counters {
         for endpoint in Endpoint::ALL {
             map.insert(endpoint.as_str().to_owned(), self.get(endpoint).into());
         }
-        for grant in [GrantType::AuthorizationCode, GrantType::RefreshToken] {
+        for grant in [
+            GrantType::AuthorizationCode,
+            GrantType::RefreshToken,
+            GrantType::OrganizationSelection,
+        ] {
             map.insert(
                 format!("authenticate.{}", grant.as_str()),
                 self.grant(grant).into(),

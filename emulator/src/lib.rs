@@ -44,6 +44,9 @@
 //!   member; an organization can be seeded to answer `sso_required` or `mfa_enrollment`.
 //! - Logout and revocation end the session (`session.revoked`); its refresh tokens stop
 //!   working. A session expires 30 days after sign-in.
+//! - A seeded user can require a step at the code exchange, answered in WorkOS's shapes:
+//!   `organization_selection_required` (completed by the organization-selection grant),
+//!   `email_verification_required`, `mfa_enrollment`, `mfa_challenge` (see [`SeedUser`]).
 //! - A member removed from an organization can no longer refresh in it; a changed role
 //!   shows in the next refresh.
 //! - `GET /events` lists the [events](Event) of the last 30 days, oldest first unless
@@ -155,8 +158,8 @@ pub use faults::{Counters, Endpoint, Fault, FaultKind, GrantType};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use seed::Impersonator;
 pub use seed::{
-    MembershipStatus, Seed, SeedApiKey, SeedDomain, SeedError, SeedMembership, SeedOrganization,
-    SeedPermission, SeedRole, SeedUser, SwitchError,
+    MembershipStatus, MfaStep, Requirement, Seed, SeedApiKey, SeedDomain, SeedError,
+    SeedMembership, SeedOrganization, SeedPermission, SeedRole, SeedUser, SwitchError,
 };
 pub use webhooks::WebhookStats;
 

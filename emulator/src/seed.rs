@@ -180,6 +180,10 @@ pub struct Seed {
     /// Organization API keys that `POST /api_keys/validations` recognizes.
     #[serde(default, alias = "apiKeys", deserialize_with = "de_api_keys")]
     pub api_keys: Vec<SeedApiKey>,
+    /// List memberships without `organization_name` (`null`), as older WorkOS answers do,
+    /// so clients that show names must fetch the organizations.
+    #[serde(default)]
+    pub omit_membership_organization_names: bool,
 }
 
 /// A seeded user.
@@ -230,6 +234,41 @@ pub struct SeedUser {
     /// Every sign-in of this user is reported as impersonated by this admin.
     #[serde(default)]
     pub impersonator: Option<Impersonator>,
+    /// `required`: when this user belongs to several organizations and the sign-in names
+    /// none, the hosted page does not ask; the code exchange answers
+    /// `organization_selection_required` (with a `pending_authentication_token`, the
+    /// `organizations` and the `user`), as WorkOS does for an app that lets users choose,
+    /// and the organization-selection grant completes it.
+    #[serde(default)]
+    pub organization_selection: Option<Requirement>,
+    /// `required`: the code exchange answers `email_verification_required` (with a
+    /// `pending_authentication_token`, the `email` and an `email_verification_id`).
+    #[serde(default)]
+    pub email_verification: Option<Requirement>,
+    /// `enrollment` or `challenge`: the code exchange answers `mfa_enrollment` or
+    /// `mfa_challenge` (with a `pending_authentication_token` and the `user`).
+    #[serde(default)]
+    pub mfa: Option<MfaStep>,
+}
+
+/// A step the code exchange requires of a seeded user (`required`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Requirement {
+    /// The step is required.
+    Required,
+}
+
+/// Which MFA answer the code exchange gives a seeded user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MfaStep {
+    /// `mfa_enrollment`: the user has no factor yet.
+    Enrollment,
+    /// `mfa_challenge`: the user must pass a challenge.
+    Challenge,
 }
 
 /// A seeded organization.
@@ -522,6 +561,13 @@ impl Seed {
     /// Adds an organization API key.
     pub fn api_key(mut self, key: SeedApiKey) -> Self {
         self.api_keys.push(key);
+        self
+    }
+
+    /// Lists memberships without `organization_name` (see
+    /// [`Seed::omit_membership_organization_names`]).
+    pub fn without_membership_organization_names(mut self) -> Self {
+        self.omit_membership_organization_names = true;
         self
     }
 
@@ -893,7 +939,29 @@ impl SeedUser {
             can_impersonate: false,
             authentication_method: None,
             impersonator: None,
+            organization_selection: None,
+            email_verification: None,
+            mfa: None,
         }
+    }
+
+    /// Makes the code exchange answer `organization_selection_required` when this user
+    /// belongs to several organizations (see [`SeedUser::organization_selection`]).
+    pub fn organization_selection_required(mut self) -> Self {
+        self.organization_selection = Some(Requirement::Required);
+        self
+    }
+
+    /// Makes the code exchange answer `email_verification_required`.
+    pub fn email_verification_required(mut self) -> Self {
+        self.email_verification = Some(Requirement::Required);
+        self
+    }
+
+    /// Makes the code exchange answer `mfa_enrollment` or `mfa_challenge`.
+    pub fn mfa(mut self, step: MfaStep) -> Self {
+        self.mfa = Some(step);
+        self
     }
 
     /// Pins the id.
@@ -1257,5 +1325,26 @@ apiKeys:
             crate::ids::stable_id("user", "ada@example.com")
         );
         assert!(!format!("{built:?}").contains("\"pw\""));
+    }
+
+    /// The step fields of a user and the membership-name switch read from YAML (#26).
+    #[test]
+    fn step_fields_parse() {
+        let seed = Seed::from_yaml(
+            "omit_membership_organization_names: true\nusers:\n  - email: a@x.io\n    organization_selection: required\n  - email: b@x.io\n    email_verification: required\n  - email: c@x.io\n    mfa: challenge\n  - email: d@x.io\n    mfa: enrollment\n",
+        )
+        .unwrap();
+        assert!(seed.omit_membership_organization_names);
+        assert_eq!(
+            seed.users[0].organization_selection,
+            Some(Requirement::Required)
+        );
+        assert_eq!(
+            seed.users[1].email_verification,
+            Some(Requirement::Required)
+        );
+        assert_eq!(seed.users[2].mfa, Some(MfaStep::Challenge));
+        assert_eq!(seed.users[3].mfa, Some(MfaStep::Enrollment));
+        assert!(Seed::from_yaml("users:\n  - email: a@x.io\n    mfa: sometimes\n").is_err());
     }
 }

@@ -29,7 +29,7 @@ use crate::faults::{Counters, Faults};
 use crate::ids::{self, RandomError};
 use crate::keys::SigningKey;
 use crate::pkce;
-use crate::seed::{Impersonator, MembershipStatus, Resolved, Seed, SwitchError};
+use crate::seed::{Impersonator, MembershipStatus, MfaStep, Resolved, Seed, SwitchError};
 
 /// How long an authorization code can be redeemed.
 pub(crate) const CODE_TTL_MS: i64 = 10 * 60 * 1000;
@@ -64,6 +64,12 @@ pub(crate) struct UserRec {
     pub(crate) created_ms: i64,
     pub(crate) updated_ms: i64,
     pub(crate) last_sign_in_ms: Option<i64>,
+    /// The code exchange answers `organization_selection_required` for several memberships.
+    pub(crate) organization_selection_required: bool,
+    /// The code exchange answers `email_verification_required`.
+    pub(crate) email_verification_required: bool,
+    /// The code exchange answers `mfa_enrollment` / `mfa_challenge`.
+    pub(crate) mfa: Option<MfaStep>,
 }
 
 impl UserRec {
@@ -158,6 +164,9 @@ pub(crate) struct Authorization {
     pub(crate) impersonator: Option<Impersonator>,
     pub(crate) method: String,
     pub(crate) code_challenge: Option<String>,
+    /// The organizations the user must choose among at the code exchange
+    /// (`organization_selection_required`); `None` when the sign-in landed somewhere.
+    pub(crate) organization_choices: Option<Vec<String>>,
 }
 
 #[derive(Debug)]
@@ -211,6 +220,29 @@ impl SessionRec {
 pub(crate) struct ClientInfo {
     pub(crate) ip_address: Option<String>,
     pub(crate) user_agent: Option<String>,
+}
+
+/// A sign-in waiting for one more step, named by its `pending_authentication_token`.
+#[derive(Debug, Clone)]
+struct PendingAuthRec {
+    auth: Authorization,
+    client_id: String,
+    expires_ms: i64,
+}
+
+/// How long a `pending_authentication_token` can be redeemed.
+const PENDING_AUTH_TTL_MS: i64 = 10 * 60 * 1000;
+
+/// A step the code exchange requires first, with what its error body carries.
+#[derive(Debug, Clone)]
+pub(crate) struct Step {
+    /// `email_verification_required`, `mfa_enrollment`, `mfa_challenge` or
+    /// `organization_selection_required`.
+    pub(crate) code: &'static str,
+    pub(crate) token: String,
+    pub(crate) user: UserRec,
+    /// `(id, name)` of the organizations to choose among.
+    pub(crate) organizations: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -270,6 +302,9 @@ pub(crate) enum GrantError {
         /// The user's email.
         email: String,
     },
+    /// The sign-in needs one more step (email verification, MFA, organization selection).
+    #[error("{}", .0.code)]
+    Step(Box<Step>),
     /// Randomness failed.
     #[error(transparent)]
     Random(#[from] RandomError),
@@ -331,6 +366,10 @@ pub(crate) struct Store {
     codes: HashMap<String, CodeRec>,
     pub(crate) sessions: HashMap<String, SessionRec>,
     refresh_tokens: HashMap<String, RefreshRec>,
+    /// Sign-ins waiting for a step, by `pending_authentication_token`.
+    pending_auth: HashMap<String, PendingAuthRec>,
+    /// Memberships are listed without `organization_name`.
+    pub(crate) omit_membership_names: bool,
     pub(crate) pending: HashMap<String, PendingRec>,
     /// The key that signs new tokens.
     pub(crate) signing_key: Arc<SigningKey>,
@@ -391,6 +430,9 @@ impl Store {
                 created_ms: now,
                 updated_ms: now,
                 last_sign_in_ms: None,
+                organization_selection_required: u.organization_selection.is_some(),
+                email_verification_required: u.email_verification.is_some(),
+                mfa: u.mfa,
             })
             .collect();
         let orgs: Vec<OrgRec> = seed
@@ -463,6 +505,8 @@ impl Store {
             codes: HashMap::new(),
             sessions: HashMap::new(),
             refresh_tokens: HashMap::new(),
+            pending_auth: HashMap::new(),
+            omit_membership_names: seed.omit_membership_organization_names,
             pending: HashMap::new(),
             signing_key: Arc::new(key),
             retired_keys: Vec::new(),
@@ -600,9 +644,102 @@ impl Store {
             (None, _) => {}
         }
         let auth = rec.auth;
-        if self.user(&auth.user_id).is_none() {
+        let Some(user) = self.user(&auth.user_id).cloned() else {
             return Err(invalid());
+        };
+        // The steps WorkOS asks for before a session, in its order.
+        let step = if user.email_verification_required {
+            Some("email_verification_required")
+        } else if let Some(mfa) = user.mfa {
+            Some(match mfa {
+                MfaStep::Enrollment => "mfa_enrollment",
+                MfaStep::Challenge => "mfa_challenge",
+            })
+        } else if auth.organization_choices.is_some() {
+            Some("organization_selection_required")
+        } else {
+            None
+        };
+        if let Some(code) = step {
+            return Err(self.pend(code, user, auth, client_id)?);
         }
+        self.open_session(auth, client)
+    }
+
+    /// Keeps `auth` under a new `pending_authentication_token` and builds the step's error.
+    fn pend(
+        &mut self,
+        code: &'static str,
+        user: UserRec,
+        auth: Authorization,
+        client_id: &str,
+    ) -> Result<GrantError, GrantError> {
+        let token = ids::token(24)?;
+        let organizations = auth
+            .organization_choices
+            .iter()
+            .flatten()
+            .filter_map(|id| self.org(id).map(|o| (o.id.clone(), o.name.clone())))
+            .collect();
+        self.pending_auth.insert(
+            token.clone(),
+            PendingAuthRec {
+                auth,
+                client_id: client_id.to_owned(),
+                expires_ms: self.clock.now_ms().saturating_add(PENDING_AUTH_TTL_MS),
+            },
+        );
+        Ok(GrantError::Step(Box::new(Step {
+            code,
+            token,
+            user,
+            organizations,
+        })))
+    }
+
+    /// The organization-selection grant: completes a sign-in that answered
+    /// `organization_selection_required`, in one of the organizations it offered. The
+    /// token is used up by a success; a choice outside the offer is refused without
+    /// using it up.
+    pub(crate) fn select_organization(
+        &mut self,
+        token: &str,
+        client_id: &str,
+        org_id: &str,
+        client: ClientInfo,
+    ) -> Result<Issue, GrantError> {
+        let invalid = || {
+            GrantError::InvalidGrant(
+                "The pending authentication token is invalid, expired or already used.".to_owned(),
+            )
+        };
+        let now = self.clock.now_ms();
+        let rec = self
+            .pending_auth
+            .get(token)
+            .filter(|p| p.expires_ms > now && p.client_id == client_id)
+            .cloned()
+            .ok_or_else(invalid)?;
+        let offered = rec.auth.organization_choices.as_deref().unwrap_or_default();
+        if !offered.iter().any(|o| o == org_id) {
+            return Err(GrantError::NotMember(format!(
+                "Organization `{org_id}` is not one this sign-in can choose."
+            )));
+        }
+        self.require_membership(&rec.auth.user_id, org_id)?;
+        self.pending_auth.remove(token);
+        let mut auth = rec.auth;
+        auth.org_id = Some(org_id.to_owned());
+        auth.organization_choices = None;
+        self.open_session(auth, client)
+    }
+
+    /// Opens a session for a completed sign-in (`session.created`) and issues its tokens.
+    fn open_session(
+        &mut self,
+        auth: Authorization,
+        client: ClientInfo,
+    ) -> Result<Issue, GrantError> {
         // The membership may have been removed since the sign-in page.
         if let Some(org_id) = &auth.org_id {
             self.require_membership(&auth.user_id, org_id)?;
@@ -838,6 +975,7 @@ impl Store {
     fn prune(&mut self) {
         let now = self.clock.now_ms();
         self.codes.retain(|_, c| c.expires_ms > now);
+        self.pending_auth.retain(|_, p| p.expires_ms > now);
         self.pending
             .retain(|_, p| p.created_ms.saturating_add(PENDING_TTL_MS) > now);
         self.refresh_tokens.retain(|_, r| {
@@ -898,6 +1036,9 @@ impl Store {
             created_ms: now,
             updated_ms: now,
             last_sign_in_ms: None,
+            organization_selection_required: false,
+            email_verification_required: false,
+            mfa: None,
         });
         if let Some(user) = self.user(&id) {
             let data = crate::wire::user_json(user);
@@ -973,6 +1114,7 @@ mod tests {
                 impersonator: None,
                 method: "Password".to_owned(),
                 code_challenge: challenge.map(str::to_owned),
+                organization_choices: None,
             })
             .unwrap()
     }

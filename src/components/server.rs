@@ -104,33 +104,57 @@ pub async fn list_organizations() -> Result<Vec<OrganizationChoice>, AuthError> 
         return Ok(Vec::new());
     };
     let kit = auth.authkit();
+    if !kit.client().has_api_key() {
+        return Err(AuthError::api_key_required(
+            "organization names and memberships (list_organizations)",
+        ));
+    }
     let user_id = &signed_in.user.id;
-    let choices = kit
+    let memberships = kit
         .lookups()
         .memberships(user_id, || async {
             let list = kit
                 .client()
                 .list_organization_memberships(user_id, None)
                 .await?;
-            let mut choices: Vec<OrganizationChoice> = list
+            let choices: Vec<OrganizationChoice> = list
                 .data
                 .into_iter()
                 .filter(|m| m.status == "active")
                 .map(|m| OrganizationChoice {
-                    name: m
-                        .organization_name
-                        .clone()
-                        .unwrap_or_else(|| m.organization_id.clone()),
+                    // Filled in below when WorkOS's list carries no name.
+                    name: m.organization_name.clone().unwrap_or_default(),
                     id: m.organization_id,
                     role: m.role.map(|r| r.slug),
                 })
                 .collect();
-            choices.sort_by(|a, b| a.name.cmp(&b.name));
             Ok(std::sync::Arc::from(choices))
         })
         .await
         .map_err(lookup_error)?;
-    Ok(choices.to_vec())
+    let mut choices = memberships.to_vec();
+    // Older WorkOS answers (and other API versions) list memberships without the
+    // organization's name: each missing one is fetched once (`GET /organizations/{id}`)
+    // and remembered with the other lookups, so the switcher never shows bare ids. A name
+    // that cannot be fetched right now falls back to the id.
+    for choice in choices.iter_mut().filter(|c| c.name.is_empty()) {
+        let id = choice.id.clone();
+        choice.name = match kit
+            .lookups()
+            .organization_name(&id, || async {
+                Ok::<_, crate::workos::WorkOsError>(kit.client().get_organization(&id).await?.name)
+            })
+            .await
+        {
+            Ok(name) => name,
+            Err(e) => {
+                tracing::debug!(organization_id = %id, error = ?e.map_upstream(|e| e.to_string()), "no organization name; showing the id");
+                id
+            }
+        };
+    }
+    choices.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(choices)
 }
 
 /// What the browser learns of a failed lookup: whether to retry (details in the log).
@@ -165,6 +189,11 @@ pub async fn organization_name(organization_id: String) -> Result<Option<String>
         return Ok(None);
     }
     let kit = auth.authkit();
+    if !kit.client().has_api_key() {
+        return Err(AuthError::api_key_required(
+            "organization names (organization_name)",
+        ));
+    }
     let name = kit
         .lookups()
         .organization_name(&organization_id, || async {

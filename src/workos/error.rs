@@ -77,6 +77,15 @@ pub enum WorkOsError {
         /// What did not match (quoted values elided).
         detail: String,
     },
+    /// The call needs the API key and this is a public client (no `WORKOS_API_KEY`): it
+    /// was not sent. Sign-in with PKCE, the code exchange, refresh and sign-out work
+    /// without the key; organization lookups, memberships, API-key validation, the Sessions
+    /// API, the Events API and the organization-selection grant do not.
+    #[error("{endpoint} needs the WorkOS API key, and none is configured (set WORKOS_API_KEY to use it)")]
+    ApiKeyRequired {
+        /// The call that was not made, e.g. `GET /organizations/{id}`.
+        endpoint: &'static str,
+    },
     /// The authentication succeeded but the response lacks a token; the session cannot be
     /// stored. authkit-nextjs reports this as the callback error `missing_tokens`.
     #[error("WorkOS authenticated the user but returned no {missing} (missing_tokens)")]

@@ -96,7 +96,8 @@ struct Inner {
     http: reqwest::Client,
     base_url: Url,
     client_id: String,
-    api_key: Secret,
+    /// `None` for a public (keyless) client: PKCE sign-in and refresh only.
+    api_key: Option<Secret>,
     timeout: Duration,
     jwks_url: Url,
 }
@@ -117,7 +118,8 @@ impl fmt::Debug for WorkOsClient {
 struct CodeGrant<'a> {
     grant_type: &'static str,
     client_id: &'a str,
-    client_secret: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<&'a str>,
     code: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     code_verifier: Option<&'a str>,
@@ -128,11 +130,26 @@ struct CodeGrant<'a> {
 struct RefreshGrant<'a> {
     grant_type: &'static str,
     client_id: &'a str,
-    client_secret: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<&'a str>,
     refresh_token: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     organization_id: Option<&'a str>,
 }
+
+/// The body of `POST /user_management/authenticate` for WorkOS's organization-selection
+/// grant, in the key order of `@workos-inc/node`'s serializer.
+#[derive(Serialize)]
+struct OrganizationSelectionGrant<'a> {
+    grant_type: &'static str,
+    client_id: &'a str,
+    client_secret: &'a str,
+    pending_authentication_token: &'a str,
+    organization_id: &'a str,
+}
+
+/// The `grant_type` of the organization-selection grant.
+pub const ORGANIZATION_SELECTION_GRANT: &str = "urn:workos:oauth:grant-type:organization-selection";
 
 /// A 2xx answer, body read.
 struct Success {
@@ -152,26 +169,48 @@ impl Success {
 }
 
 impl WorkOsClient {
-    /// The client for a validated configuration: its API base URL, client id, API key and
-    /// timeout.
+    /// The client for a validated configuration: its API base URL, client id, API key (or
+    /// none: a public client) and timeout.
     pub fn new(config: &AuthKitConfig) -> Result<Self, WorkOsError> {
-        Self::from_parts(
+        Self::build(
             config.api_base_url().clone(),
-            config.client_id(),
-            config.api_key().clone(),
+            config.client_id().to_owned(),
+            config.api_key().cloned(),
             config.http_timeout(),
         )
     }
 
-    /// A client from its parts, e.g. for a test server on `http://127.0.0.1:<port>`.
+    /// A client from its parts, e.g. for a test server on `http://127.0.0.1:<port>`. An
+    /// empty `api_key` makes a public (keyless) client, as [`WorkOsClient::public`].
     pub fn from_parts(
         base_url: Url,
         client_id: impl Into<String>,
         api_key: impl Into<Secret>,
         timeout: Duration,
     ) -> Result<Self, WorkOsError> {
-        let client_id = client_id.into();
         let api_key = api_key.into();
+        let api_key = (!api_key.expose().is_empty()).then_some(api_key);
+        Self::build(base_url, client_id.into(), api_key, timeout)
+    }
+
+    /// A public client: the client id alone, no API key (WorkOS's PKCE flow for apps that
+    /// hold no secret). The code exchange needs the PKCE verifier and sends no
+    /// `client_secret`, refreshes send none either; every call that needs the key answers
+    /// [`WorkOsError::ApiKeyRequired`] without reaching WorkOS.
+    pub fn public(
+        base_url: Url,
+        client_id: impl Into<String>,
+        timeout: Duration,
+    ) -> Result<Self, WorkOsError> {
+        Self::build(base_url, client_id.into(), None, timeout)
+    }
+
+    fn build(
+        base_url: Url,
+        client_id: String,
+        api_key: Option<Secret>,
+        timeout: Duration,
+    ) -> Result<Self, WorkOsError> {
         let setup = |reason: &str| WorkOsError::Setup {
             reason: reason.to_owned(),
         };
@@ -186,11 +225,14 @@ impl WorkOsClient {
         let jwks_path = path_segment("client id", &client_id)?;
         let jwks_url = endpoint_url(&base_url, &format!("/sso/jwks/{jwks_path}"));
 
-        let mut auth = HeaderValue::try_from(format!("Bearer {}", api_key.expose()))
-            .map_err(|_| setup("the API key contains characters that cannot be sent in an HTTP header (check WORKOS_API_KEY)"))?;
-        auth.set_sensitive(true);
         let mut headers = HeaderMap::new();
-        headers.insert(AUTHORIZATION, auth);
+        // A public client sends no `Authorization` header at all (as the WorkOS SDK).
+        if let Some(api_key) = &api_key {
+            let mut auth = HeaderValue::try_from(format!("Bearer {}", api_key.expose()))
+                .map_err(|_| setup("the API key contains characters that cannot be sent in an HTTP header (check WORKOS_API_KEY)"))?;
+            auth.set_sensitive(true);
+            headers.insert(AUTHORIZATION, auth);
+        }
         // As the WorkOS SDK: JSON content type on every call, GETs included.
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
@@ -232,6 +274,21 @@ impl WorkOsClient {
         self.inner.timeout
     }
 
+    /// Whether the client has an API key; without one it is a public client (see
+    /// [`WorkOsClient::public`]).
+    pub fn has_api_key(&self) -> bool {
+        self.inner.api_key.is_some()
+    }
+
+    /// The API key, or [`WorkOsError::ApiKeyRequired`] for `endpoint` on a public client.
+    fn api_key(&self, endpoint: &'static str) -> Result<&str, WorkOsError> {
+        self.inner
+            .api_key
+            .as_ref()
+            .map(Secret::expose)
+            .ok_or(WorkOsError::ApiKeyRequired { endpoint })
+    }
+
     /// The AuthKit sign-in URL (`GET /user_management/authorize`) to send the browser to.
     /// Query keys are sorted and encoded as the WorkOS Node SDK does; see
     /// [`AuthorizationUrlParams`] for what can be set.
@@ -254,6 +311,8 @@ impl WorkOsClient {
     /// `POST /user_management/authenticate` with `grant_type=authorization_code`.
     ///
     /// Fails with [`WorkOsError::MissingTokens`] when WorkOS returns no access or refresh token.
+    /// A public client (no API key) must pass the verifier ([`WorkOsError::ApiKeyRequired`]
+    /// otherwise, as `@workos-inc/node` refuses it): it sends no `client_secret`.
     pub async fn authenticate_with_code(
         &self,
         code: &str,
@@ -265,10 +324,16 @@ impl WorkOsClient {
                 reason: "it is empty",
             });
         }
+        let client_secret = self.inner.api_key.as_ref().map(Secret::expose);
+        if client_secret.is_none() && code_verifier.is_none_or(str::is_empty) {
+            return Err(WorkOsError::ApiKeyRequired {
+                endpoint: "POST /user_management/authenticate (authorization_code without a PKCE verifier)",
+            });
+        }
         let body = CodeGrant {
             grant_type: "authorization_code",
             client_id: &self.inner.client_id,
-            client_secret: self.inner.api_key.expose(),
+            client_secret,
             code,
             code_verifier,
         };
@@ -295,11 +360,49 @@ impl WorkOsClient {
         let body = RefreshGrant {
             grant_type: "refresh_token",
             client_id: &self.inner.client_id,
-            client_secret: self.inner.api_key.expose(),
+            client_secret: self.inner.api_key.as_ref().map(Secret::expose),
             refresh_token,
             organization_id,
         };
         self.authenticate(&body, &[refresh_token]).await
+    }
+
+    /// Completes a sign-in that WorkOS answered with `organization_selection_required`:
+    /// `POST /user_management/authenticate` with
+    /// `grant_type=urn:workos:oauth:grant-type:organization-selection`, the error's
+    /// `pending_authentication_token` and the organization the user chose (one of the
+    /// error's `organizations`).
+    ///
+    /// Needs the API key: `@workos-inc/node` sends this grant only with one, so a public
+    /// client gets [`WorkOsError::ApiKeyRequired`] (start a new sign-in with
+    /// `organization_id` instead).
+    pub async fn authenticate_with_organization_selection(
+        &self,
+        pending_authentication_token: &str,
+        organization_id: &str,
+    ) -> Result<AuthenticateResponse, WorkOsError> {
+        if pending_authentication_token.is_empty() {
+            return Err(WorkOsError::InvalidArgument {
+                what: "pending authentication token",
+                reason: "it is empty",
+            });
+        }
+        if organization_id.is_empty() {
+            return Err(WorkOsError::InvalidArgument {
+                what: "organization id",
+                reason: "it is empty",
+            });
+        }
+        let body = OrganizationSelectionGrant {
+            grant_type: ORGANIZATION_SELECTION_GRANT,
+            client_id: &self.inner.client_id,
+            client_secret: self
+                .api_key("POST /user_management/authenticate (organization selection)")?,
+            pending_authentication_token,
+            organization_id,
+        };
+        self.authenticate(&body, &[pending_authentication_token])
+            .await
     }
 
     async fn authenticate(
@@ -328,6 +431,7 @@ impl WorkOsClient {
 
     /// A user by id (`GET /user_management/users/{id}`).
     pub async fn get_user(&self, user_id: &str) -> Result<User, WorkOsError> {
+        self.api_key("GET /user_management/users/{id}")?;
         let path = format!(
             "/user_management/users/{}",
             path_segment("user id", user_id)?
@@ -340,6 +444,7 @@ impl WorkOsClient {
         &self,
         organization_id: &str,
     ) -> Result<Organization, WorkOsError> {
+        self.api_key("GET /organizations/{id}")?;
         let path = format!(
             "/organizations/{}",
             path_segment("organization id", organization_id)?
@@ -354,6 +459,7 @@ impl WorkOsClient {
         user_id: &str,
         organization_id: Option<&str>,
     ) -> Result<OrganizationMembershipList, WorkOsError> {
+        self.api_key("GET /user_management/organization_memberships")?;
         if user_id.is_empty() {
             return Err(WorkOsError::InvalidArgument {
                 what: "user id",
@@ -372,6 +478,7 @@ impl WorkOsClient {
     /// Checks an API key presented to your app (e.g. a `Bearer` token):
     /// `POST /api_keys/validations`. `None` when WorkOS does not know the key (or it is empty).
     pub async fn validate_api_key(&self, value: &str) -> Result<Option<ApiKey>, WorkOsError> {
+        self.api_key("POST /api_keys/validations")?;
         if value.is_empty() {
             return Ok(None);
         }
@@ -389,6 +496,7 @@ impl WorkOsClient {
     /// Ends a WorkOS session server-side, so its refresh tokens stop working
     /// (`POST /user_management/sessions/revoke`).
     pub async fn revoke_session(&self, session_id: &str) -> Result<(), WorkOsError> {
+        self.api_key("POST /user_management/sessions/revoke")?;
         if session_id.is_empty() {
             return Err(WorkOsError::InvalidArgument {
                 what: "session id",
@@ -412,6 +520,7 @@ impl WorkOsClient {
         user_id: &str,
         after: Option<&str>,
     ) -> Result<UserSessionList, WorkOsError> {
+        self.api_key("GET /user_management/users/{id}/sessions")?;
         let path = format!(
             "/user_management/users/{}/sessions",
             path_segment("user id", user_id)?
@@ -433,6 +542,7 @@ impl WorkOsClient {
         range_start: Option<&str>,
         limit: u8,
     ) -> Result<EventList, WorkOsError> {
+        self.api_key("GET /events")?;
         let limit = limit.clamp(1, 100).to_string();
         let mut query: Vec<(&str, &str)> = events.iter().map(|e| ("events", *e)).collect();
         query.push(("limit", &limit));
@@ -518,7 +628,7 @@ impl WorkOsClient {
             });
         }
 
-        let mut all_secrets = vec![self.inner.api_key.expose()];
+        let mut all_secrets: Vec<&str> = self.inner.api_key.iter().map(Secret::expose).collect();
         all_secrets.extend_from_slice(secrets);
         let json = if too_large {
             None

@@ -17,3 +17,4 @@ mod api;
 mod events;
 mod oauth;
 mod pages;
+mod steps;

@@ -8,3 +8,4 @@ mod flow_cookies;
 mod replays;
 mod start;
 mod state;
+mod steps;

@@ -2,6 +2,7 @@
 //! fix), the `authkit` command-line tool, and the `testing` helpers for users' tests.
 
 mod cli;
+mod keyless;
 mod rotation;
 mod start_up;
 mod testing;

@@ -1,7 +1,8 @@
 //! The real `@workos-inc/node` SDK and `jose`, unchanged, against the emulator: runs
-//! `tests/interop/workos_node.mjs` (sign-in, tokens, the read endpoints) and
-//! `tests/interop/workos_events.mjs` (webhooks, the Events and Sessions APIs) with Node.js
-//! (installed by `scripts/setup.sh`).
+//! `tests/interop/workos_node.mjs` (sign-in, tokens, the read endpoints),
+//! `tests/interop/workos_events.mjs` (webhooks, the Events and Sessions APIs) and
+//! `tests/interop/workos_steps.mjs` (organization selection, email verification, a public
+//! client) with Node.js (installed by `scripts/setup.sh`).
 
 use authkit_leptos::emulator::{Emulator, Endpoint, GrantType, Seed};
 
@@ -51,6 +52,59 @@ async fn workos_node_sdk_and_jose_work_against_the_emulator_unchanged() {
     assert_eq!(counters.grant(GrantType::RefreshToken), 3);
     assert_eq!(counters.get(Endpoint::Logout), 1);
     assert!(counters.get(Endpoint::Jwks) >= 1);
+}
+
+/// The SDK reads the emulator's step answers as its own `AuthenticationException`s,
+/// completes an organization selection with `authenticateWithOrganizationSelection`, and
+/// signs in and refreshes as a public client with no API key (#26 items 2 and 6).
+#[tokio::test]
+async fn workos_node_sdk_handles_the_emulators_step_answers_and_public_clients() {
+    use authkit_leptos::emulator::{Requirement, SeedUser};
+    let interop = crate::support::checkout::manifest_dir().join("tests/interop");
+    assert!(
+        interop.join("node_modules/@workos-inc/node").is_dir(),
+        "tests/interop/node_modules/@workos-inc/node is missing: run scripts/setup.sh (it runs `npm ci` in tests/interop)"
+    );
+    let mut seed = Seed::demo().unwrap();
+    for user in &mut seed.users {
+        if user.email == "ada@example.com" {
+            user.organization_selection = Some(Requirement::Required);
+        }
+    }
+    let seed = seed.user(SeedUser::new("eve@example.com").email_verification_required());
+    let emu = Emulator::builder()
+        .seed(seed)
+        .auto_approve()
+        .start()
+        .await
+        .unwrap();
+    let output = tokio::process::Command::new("node")
+        .arg("workos_steps.mjs")
+        .current_dir(&interop)
+        .env("EMULATOR_BASE_URL", emu.base_url())
+        .env("EMULATOR_CLIENT_ID", emu.client_id())
+        .env("EMULATOR_API_KEY", emu.api_key())
+        // The SDK falls back to this variable: the public client must have no key at all.
+        .env_remove("WORKOS_API_KEY")
+        .output()
+        .await
+        .unwrap_or_else(|e| {
+            panic!("cannot run `node` ({e}): install Node.js 20+ (scripts/setup.sh)")
+        });
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "workos_steps.mjs failed ({}):\n{stderr}\n{stdout}",
+        output.status
+    );
+    let report: serde_json::Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("unexpected output ({e}): {stdout}"));
+    assert_eq!(report["steps"].as_array().unwrap().len(), 4, "{report}");
+    let counters = emu.counters();
+    assert_eq!(counters.grant(GrantType::OrganizationSelection), 1);
+    assert_eq!(counters.grant(GrantType::AuthorizationCode), 3);
+    assert_eq!(counters.grant(GrantType::RefreshToken), 1);
 }
 
 /// The SDK's side of the emulator's events (`tests/interop/workos_events.mjs`): its

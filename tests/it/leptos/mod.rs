@@ -5,6 +5,7 @@
 mod components;
 mod coverage;
 mod links;
+mod organization_names;
 mod refresh_session;
 mod server_fns;
 mod ssr;

@@ -264,6 +264,105 @@ async fn code_exchange_without_verifier_omits_the_key() {
     );
 }
 
+/// A public client (no API key, #26 item 2) sends the code with its verifier and the
+/// refresh token with no `client_secret` and no `Authorization` header, as
+/// `@workos-inc/node` does without a key; a code without a verifier, and every call that
+/// needs the key, is refused before anything is sent.
+#[tokio::test]
+async fn a_public_client_sends_no_secret_and_refuses_what_needs_the_key() {
+    let stub = Stub::replying(Reply::json(200, auth_body())).await;
+    let client =
+        WorkOsClient::public(stub.base.clone(), CLIENT_ID, Duration::from_secs(5)).unwrap();
+    assert!(!client.has_api_key());
+    client
+        .authenticate_with_code("code_1", Some("verifier_1"))
+        .await
+        .unwrap();
+    client
+        .authenticate_with_refresh_token("refresh_1", Some("org_1"))
+        .await
+        .unwrap();
+    let requests = stub.requests();
+    assert_eq!(
+        requests[0].body,
+        format!(
+            r#"{{"grant_type":"authorization_code","client_id":"{CLIENT_ID}","code":"code_1","code_verifier":"verifier_1"}}"#
+        )
+    );
+    assert_eq!(
+        requests[1].body,
+        format!(
+            r#"{{"grant_type":"refresh_token","client_id":"{CLIENT_ID}","refresh_token":"refresh_1","organization_id":"org_1"}}"#
+        )
+    );
+    assert!(requests.iter().all(|r| r.header("authorization").is_none()));
+    // An empty key is a public client too.
+    assert!(
+        !WorkOsClient::from_parts(stub.base.clone(), CLIENT_ID, "", Duration::from_secs(5))
+            .unwrap()
+            .has_api_key()
+    );
+
+    let refused = [
+        client
+            .authenticate_with_code("code_2", None)
+            .await
+            .map(drop),
+        client.get_organization("org_1").await.map(drop),
+        client.get_user("user_1").await.map(drop),
+        client
+            .list_organization_memberships("user_1", None)
+            .await
+            .map(drop),
+        client.validate_api_key("sk_x").await.map(drop),
+        client.revoke_session("session_1").await.map(drop),
+        client.list_sessions("user_1", None).await.map(drop),
+        client
+            .list_events(&["session.revoked"], None, None, 10)
+            .await
+            .map(drop),
+        client
+            .authenticate_with_organization_selection("pat_1", "org_1")
+            .await
+            .map(drop),
+    ];
+    for result in refused {
+        let e = result.unwrap_err();
+        assert!(matches!(e, WorkOsError::ApiKeyRequired { .. }), "{e:?}");
+        assert!(e.to_string().contains("WORKOS_API_KEY"), "{e}");
+        assert!(!e.is_transient());
+    }
+    assert_eq!(stub.requests().len(), 2, "nothing more reached WorkOS");
+}
+
+/// The organization-selection grant in `@workos-inc/node`'s key order, with the pending
+/// token redacted from errors.
+#[tokio::test]
+async fn the_organization_selection_grant_sends_the_sdk_body() {
+    let stub = Stub::replying(Reply::json(200, auth_body())).await;
+    stub.client()
+        .authenticate_with_organization_selection("pat_secret_1", "org_9")
+        .await
+        .unwrap();
+    assert_eq!(
+        stub.only_request().body,
+        format!(
+            r#"{{"grant_type":"urn:workos:oauth:grant-type:organization-selection","client_id":"{CLIENT_ID}","client_secret":"{API_KEY}","pending_authentication_token":"pat_secret_1","organization_id":"org_9"}}"#
+        )
+    );
+    let stub = Stub::replying(Reply::json(
+        400,
+        json!({"error": "invalid_grant", "error_description": "pat_secret_1 is spent"}),
+    ))
+    .await;
+    let e = stub
+        .client()
+        .authenticate_with_organization_selection("pat_secret_1", "org_9")
+        .await
+        .unwrap_err();
+    assert_no_secrets(&e, &["pat_secret_1"]);
+}
+
 #[tokio::test]
 async fn refresh_passes_the_organization_through() {
     let mut body = auth_body();
