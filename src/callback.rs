@@ -492,11 +492,13 @@ fn error_page(kit: &AuthKit, error: &CallbackError) -> Response {
     let retry = html_escape(kit.sign_in_path());
     // `error_description` comes from the query string: anyone can craft it, so it is
     // logged (by the caller) but never shown on this origin.
+    // No inline style or script: the page renders under a strict Content-Security-Policy
+    // (`style-src 'self'`), with the crate's stylesheet from this origin.
     let html = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>Sign-in problem</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1c2024}}\
-a{{color:#6e56cf}}code{{color:#60646c}}</style></head><body><h1>Couldn't sign you in</h1><p>{message}</p>{hint}\
+<title>Sign-in problem</title><link rel=\"stylesheet\" href=\"{stylesheet}\"></head><body class=\"authkit-page\"><h1>Couldn't sign you in</h1><p>{message}</p>{hint}\
 <p><a href=\"{retry}\">Sign in again</a> · <a href=\"/\">Home</a></p><p><code>{code}</code></p></body></html>",
+        stylesheet = crate::csp::AUTHKIT_STYLESHEET_PATH,
         message = error.code.message(),
         hint = error
             .code

@@ -249,6 +249,7 @@ impl AuthKit {
             || path == self.sign_up_path()
             || path == self.callback_path()
             || path == DEFAULT_SIGN_OUT_PATH
+            || path == crate::csp::AUTHKIT_STYLESHEET_PATH
             || self.webhook_path() == Some(path)
     }
 }

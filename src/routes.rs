@@ -23,8 +23,8 @@ use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 
 /// The AuthKit routes (what [`AuthKit::routes_with`] returns): `GET` at the sign-in and
-/// sign-up paths, `POST /auth/sign-out`, and `GET` at the redirect URI's path with the
-/// callback `options`.
+/// sign-up paths, `POST /auth/sign-out`, `GET /auth/authkit.css` (the stylesheet of the
+/// callback's error page), and `GET` at the redirect URI's path with the callback `options`.
 pub(crate) fn router<S: Clone + Send + Sync + 'static>(
     kit: &AuthKit,
     options: CallbackOptions,
@@ -33,6 +33,10 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(
         .route(kit.sign_in_path(), get(sign_in))
         .route(kit.sign_up_path(), get(sign_up))
         .route(DEFAULT_SIGN_OUT_PATH, post(sign_out_form))
+        .route(
+            crate::csp::AUTHKIT_STYLESHEET_PATH,
+            get(crate::csp::stylesheet),
+        )
         .with_state(kit.clone());
     let callback = Router::new()
         .route(kit.callback_path(), get(callback::handle))
