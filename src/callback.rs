@@ -287,11 +287,15 @@ impl fmt::Debug for CallbackQuery {
 /// The callback route (`GET` at the redirect URI's path, mounted by [`AuthKit::routes`]).
 pub(crate) async fn handle(
     State((kit, options)): State<(AuthKit, CallbackOptions)>,
+    uri: http::Uri,
     headers: HeaderMap,
     query: Result<Query<CallbackQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    let secure_url = Some(kit.config().redirect_uri().as_str().to_owned());
+    // The configured redirect URI, or this request's preview origin when it is listed
+    // (`WORKOS_REDIRECT_ORIGINS`): where this callback runs and finishes.
+    let redirect_uri = kit.config().redirect_uri_for(&headers, &uri).into_owned();
+    let secure_url = Some(redirect_uri.as_str().to_owned());
     let cookie = kit.config().cookie();
     // Whatever happens, the flow's verifier cookie is spent.
     let mut cookies = Vec::new();
@@ -302,7 +306,7 @@ pub(crate) async fn handle(
             secure_url.as_deref(),
         ));
     }
-    match complete(&kit, &options, &headers, &query).await {
+    match complete(&kit, &options, &headers, &query, &redirect_uri).await {
         Ok((location, session_cookies)) => {
             cookies.extend(session_cookies);
             redirect_with_cookies(StatusCode::TEMPORARY_REDIRECT, &location, cookies)
@@ -314,7 +318,7 @@ pub(crate) async fn handle(
                 code = error.code.as_str(),
                 "callback replayed by a signed-in browser; sending it to the return path"
             );
-            let location = replay_location(&kit, &options, query.state.as_deref());
+            let location = replay_location(&kit, &options, query.state.as_deref(), &redirect_uri);
             redirect_with_cookies(StatusCode::SEE_OTHER, &location, cookies)
         }
         Err(error) => {
@@ -355,11 +359,16 @@ fn already_signed_in(kit: &AuthKit, headers: &HeaderMap, error: &CallbackError) 
 
 /// Where a replayed sign-in goes: the return path sealed in its state when it still
 /// unseals, else the callback's default.
-fn replay_location(kit: &AuthKit, options: &CallbackOptions, state: Option<&str>) -> String {
+fn replay_location(
+    kit: &AuthKit,
+    options: &CallbackOptions,
+    state: Option<&str>,
+    redirect_uri: &Url,
+) -> String {
     let sealed_path = state
         .and_then(|s| FlowState::unseal(s, kit.config()).ok())
         .and_then(|flow| flow.return_pathname);
-    return_location(kit, options, sealed_path.as_deref())
+    return_location(options, sealed_path.as_deref(), redirect_uri)
 }
 
 async fn complete(
@@ -367,6 +376,7 @@ async fn complete(
     options: &CallbackOptions,
     headers: &HeaderMap,
     query: &CallbackQuery,
+    redirect_uri: &Url,
 ) -> Result<(String, Vec<String>), CallbackError> {
     let fail = |code| CallbackError {
         code,
@@ -413,6 +423,16 @@ async fn complete(
     if !from_this_browser {
         return Err(fail(CallbackErrorCode::OauthStateMismatch));
     }
+    // The flow finishes on the origin it was started for (a preview origin sealed in the
+    // state, else the configured redirect URI's), never on another one a cookie domain
+    // shared its cookie with.
+    let flow_redirect_uri = flow
+        .redirect_uri
+        .as_deref()
+        .unwrap_or(kit.config().redirect_uri().as_str());
+    if flow_redirect_uri != redirect_uri.as_str() {
+        return Err(fail(CallbackErrorCode::OauthStateMismatch));
+    }
     // Single-use, before WorkOS is asked and only once the browser is known to be the
     // one that started the flow (a forged cookie never spends the user's state): a
     // replayed callback (or a second code obtained for the same state) never reaches the
@@ -439,7 +459,7 @@ async fn complete(
         .session_update(response, None)
         .await
         .map_err(|_| fail(CallbackErrorCode::AuthenticationFailed))?;
-    let secure_url = kit.config().redirect_uri().as_str();
+    let secure_url = redirect_uri.as_str();
     // The session (split into parts when it is too big for one cookie), and deletions of
     // session cookies the browser already holds that the new ones do not overwrite.
     let mut session_cookie =
@@ -464,14 +484,18 @@ async fn complete(
         .await;
     }
 
-    let location = return_location(kit, options, flow.return_pathname.as_deref());
+    let location = return_location(options, flow.return_pathname.as_deref(), redirect_uri);
     Ok((location, session_cookie))
 }
 
 /// Where a completed sign-in goes: the return path sealed in the flow's state, else the
 /// callback's `return_pathname`, else `/` — reduced to this site, on `base_url` (default:
-/// the redirect URI's origin).
-fn return_location(kit: &AuthKit, options: &CallbackOptions, sealed_path: Option<&str>) -> String {
+/// the origin of the request's redirect URI: the configured one, or a listed preview one).
+fn return_location(
+    options: &CallbackOptions,
+    sealed_path: Option<&str>,
+    redirect_uri: &Url,
+) -> String {
     let path = sanitize_return_path(
         sealed_path
             .or(options.return_pathname.as_deref())
@@ -480,7 +504,7 @@ fn return_location(kit: &AuthKit, options: &CallbackOptions, sealed_path: Option
     let base = options
         .base_url
         .clone()
-        .unwrap_or_else(|| kit.config().redirect_uri().clone());
+        .unwrap_or_else(|| redirect_uri.clone());
     base.join(&path).map(String::from).unwrap_or(path)
 }
 

@@ -245,6 +245,8 @@ mod mount;
 #[cfg(feature = "ssr")]
 mod oauth_state;
 #[cfg(feature = "ssr")]
+mod origins;
+#[cfg(feature = "ssr")]
 mod refresh;
 #[cfg(feature = "ssr")]
 mod request_auth;
