@@ -243,7 +243,6 @@ pub(crate) fn sign_in_href(start_path: &str, return_to: &str) -> String {
     format!("{start_path}?{query}")
 }
 
-
 /// `url` is an absolute URL on `origin` (`scheme://host[:port]`, exactly, then `/`, `?` or
 /// the end), with no backslash, whitespace or control character.
 #[cfg_attr(
@@ -257,7 +256,6 @@ pub(crate) fn is_on_origin(url: &str, origin: &str) -> bool {
     url.strip_prefix(origin)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
 }
-
 
 #[cfg(test)]
 mod tests {
