@@ -226,6 +226,15 @@ impl ContentSecurityPolicyLayer {
         self
     }
 
+    /// The policy with every `'nonce-{nonce}'` source left out (and any other `{nonce}`
+    /// empty): what goes out when no nonce could be drawn.
+    fn without_nonce(&self) -> String {
+        self.pieces
+            .join("\0")
+            .replace("'nonce-\0'", "")
+            .replace('\0', "")
+    }
+
     /// The policy with `nonce` in place of every `{nonce}`.
     fn render(&self, nonce: &CspNonce) -> Option<HeaderValue> {
         let value = self.pieces.join(nonce.as_str());
@@ -275,11 +284,9 @@ where
                  without a nonce, so its inline scripts are refused"
             ),
         }
-        // No nonce: the policy still goes out, with no nonce any script could carry.
-        let header = header.or_else(|| {
-            let fallback = self.layer.pieces.join("unavailable");
-            HeaderValue::from_str(&fallback).ok()
-        });
+        // No nonce: the policy still goes out, without its nonce sources, so no inline
+        // script runs (never a guessable nonce in their place).
+        let header = header.or_else(|| HeaderValue::from_str(&self.layer.without_nonce()).ok());
         let name = if self.layer.report_only {
             CONTENT_SECURITY_POLICY_REPORT_ONLY
         } else {
@@ -440,6 +447,11 @@ mod tests {
         );
         let layer =
             ContentSecurityPolicyLayer::new("script-src 'nonce-{nonce}' 'nonce-{nonce}'").unwrap();
+        assert_eq!(
+            ContentSecurityPolicyLayer::strict().without_nonce(),
+            "default-src 'self'; script-src 'self'  'wasm-unsafe-eval'; style-src 'self'; \
+             object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+        );
         let nonce = CspNonce("abc".into());
         assert_eq!(
             layer.render(&nonce).unwrap(),
