@@ -181,7 +181,7 @@ pub(crate) fn request_host<'a>(
         let mut forwarded = headers.get_all("x-forwarded-host").iter();
         if let Some(first) = forwarded.next() {
             // The nearest proxy's value is the last one, in the last header.
-            let last = forwarded.last().unwrap_or(first);
+            let last = forwarded.next_back().unwrap_or(first);
             let text = last.to_str().ok()?;
             return Some(text.rsplit(',').next().unwrap_or_default().trim());
         }
@@ -311,6 +311,30 @@ mod tests {
             "-.preview.example.com",
         ] {
             assert_eq!(on(&list, hostile), None, "{hostile:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 4096, ..Default::default() })]
+
+        /// Whatever the host text, a redirect URI is either none or on a listed origin:
+        /// one label under the wildcard's domain, or the exact listed host and port, and it
+        /// always parses back to the very host it was built from.
+        #[test]
+        fn nothing_leaves_the_allow_list(host in "[a-zA-Z0-9.:@%/\\\\ _\\-\\[\\]\u{e4}\\x00-\\x1f]{0,40}(\\.preview\\.example\\.com|localhost)?(:[0-9]{1,6})?") {
+            let list = ["https://*.preview.example.com", "http://localhost:3000"];
+            if let Some(uri) = on(&list, &host) {
+                let url = Url::parse(&uri).unwrap();
+                let name = url.host_str().unwrap();
+                let listed = (url.scheme() == "https"
+                    && url.port().is_none()
+                    && name
+                        .strip_suffix(".preview.example.com")
+                        .is_some_and(is_label))
+                    || (url.scheme() == "http" && name == "localhost" && url.port() == Some(3000));
+                proptest::prop_assert!(listed, "{host:?} gave {uri}");
+                proptest::prop_assert_eq!(url.path(), "/auth/callback");
+            }
         }
     }
 

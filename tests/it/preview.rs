@@ -337,10 +337,7 @@ async fn nothing_an_unlisted_host_asks_for_leaves_the_allow_list() {
         };
         let host = url.host_str().unwrap_or_default().to_owned();
         host == "localhost"
-            || url.origin()
-                == url::Url::parse(&h.emulator.base_url().to_string())
-                    .unwrap()
-                    .origin()
+            || url.origin() == url::Url::parse(h.emulator.base_url()).unwrap().origin()
             || host
                 .strip_suffix(".preview.example.com")
                 .is_some_and(|label| !label.contains('.'))
