@@ -365,3 +365,32 @@ async fn nothing_an_unlisted_host_asks_for_leaves_the_allow_list() {
         }
     }
 }
+
+#[tokio::test]
+async fn middleware_auth_sends_a_preview_visitor_to_sign_in_on_its_own_origin() {
+    let h = Harness::with(Options {
+        config: |c| c.redirect_origins([PREVIEWS]),
+        layer: |l| l.middleware_auth(["/"]).unwrap(),
+        ..Options::default()
+    })
+    .await;
+    h.emulator.register_redirect_uri(REDIRECT_URI);
+    h.emulator.register_redirect_uri(PREVIEW_CALLBACK);
+    let response = h
+        .send(on_host("/dashboard", b"pr-5.preview.example.com", None))
+        .await;
+    assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT);
+    let loc = location(&response);
+    assert_eq!(
+        query_of(&loc)["redirect_uri"],
+        "https://pr-5.preview.example.com/callback"
+    );
+    for (why, host) in hostile_hosts() {
+        let response = h.send(on_host("/dashboard", host, None)).await;
+        assert_eq!(
+            query_of(&location(&response))["redirect_uri"],
+            REDIRECT_URI,
+            "{why}"
+        );
+    }
+}
