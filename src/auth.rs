@@ -149,7 +149,10 @@ pub(crate) async fn sign_out_impl(return_to: Option<String>) -> Result<(), AuthE
     let state = LayerState::of(&parts);
     let request_auth = state.request_auth().cloned();
     let kit = state.authkit().ok_or_else(|| state.not_covered())?;
-    if is_cross_site(&parts.headers, kit.config().redirect_uri()) {
+    if is_cross_site(
+        &parts.headers,
+        &kit.config().redirect_uri_for(&parts.headers, &parts.uri),
+    ) {
         return Err(AuthError::InvalidInput(
             "cross-site sign-out refused".into(),
         ));
@@ -163,6 +166,7 @@ pub(crate) async fn sign_out_impl(return_to: Option<String>) -> Result<(), AuthE
         .or_else(|| kit.session_from_cookie(&parts.headers));
     let plan = kit.sign_out_plan(
         &parts.headers,
+        &parts.uri,
         session.as_ref().map(|(s, sid)| (&**s, sid.clone())),
         return_to.as_deref(),
     );

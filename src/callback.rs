@@ -368,11 +368,15 @@ impl fmt::Debug for CallbackQuery {
 /// The callback route (`GET` at the redirect URI's path, mounted by [`AuthKit::routes`]).
 pub(crate) async fn handle(
     State((kit, options)): State<(AuthKit, CallbackOptions)>,
+    uri: http::Uri,
     headers: HeaderMap,
     query: Result<Query<CallbackQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    let secure_url = Some(kit.config().redirect_uri().as_str().to_owned());
+    // The configured redirect URI, or this request's preview origin when it is listed
+    // (`WORKOS_REDIRECT_ORIGINS`): where this callback runs and finishes.
+    let redirect_uri = kit.config().redirect_uri_for(&headers, &uri).into_owned();
+    let secure_url = Some(redirect_uri.as_str().to_owned());
     let cookie = kit.config().cookie();
     // Whatever happens, the flow's verifier cookie is spent.
     let mut cookies = Vec::new();
@@ -383,7 +387,7 @@ pub(crate) async fn handle(
             secure_url.as_deref(),
         ));
     }
-    match complete(&kit, &options, &headers, &query).await {
+    match complete(&kit, &options, &headers, &query, &redirect_uri).await {
         Ok(Completed::SignedIn(location, session_cookies)) => {
             cookies.extend(session_cookies);
             redirect_with_cookies(StatusCode::TEMPORARY_REDIRECT, &location, cookies)
@@ -399,7 +403,7 @@ pub(crate) async fn handle(
                 code = error.code.as_str(),
                 "callback replayed by a signed-in browser; sending it to the return path"
             );
-            let location = replay_location(&kit, &options, query.state.as_deref());
+            let location = replay_location(&kit, &options, query.state.as_deref(), &redirect_uri);
             redirect_with_cookies(StatusCode::SEE_OTHER, &location, cookies)
         }
         Err(error) => {
@@ -480,6 +484,7 @@ pub(crate) struct ChoiceForm {
 /// site (see [`crate::pending`]); the cookie is deleted whatever happens.
 pub(crate) async fn choose_organization(
     State((kit, options)): State<(AuthKit, CallbackOptions)>,
+    uri: http::Uri,
     headers: HeaderMap,
     form: Result<axum::Form<ChoiceForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
@@ -500,7 +505,10 @@ pub(crate) async fn choose_organization(
         );
         failure_response(&kit, &options, fail(code), cookies)
     };
-    if crate::headers::is_cross_site(&headers, kit.config().redirect_uri()) {
+    // The configured redirect URI, or this request's listed preview origin (as the
+    // callback that showed the picker).
+    let redirect_uri = kit.config().redirect_uri_for(&headers, &uri).into_owned();
+    if crate::headers::is_cross_site(&headers, &redirect_uri) {
         return refuse(
             CallbackErrorCode::OauthStateMismatch,
             "posted from another site",
@@ -552,6 +560,7 @@ pub(crate) async fn choose_organization(
                 &kit,
                 &options,
                 &headers,
+                &redirect_uri,
                 response,
                 pending.return_pathname.as_deref(),
                 pending.custom_state.clone(),
@@ -611,11 +620,16 @@ fn already_signed_in(kit: &AuthKit, headers: &HeaderMap, error: &CallbackError) 
 
 /// Where a replayed sign-in goes: the return path sealed in its state when it still
 /// unseals, else the callback's default.
-fn replay_location(kit: &AuthKit, options: &CallbackOptions, state: Option<&str>) -> String {
+fn replay_location(
+    kit: &AuthKit,
+    options: &CallbackOptions,
+    state: Option<&str>,
+    redirect_uri: &Url,
+) -> String {
     let sealed_path = state
         .and_then(|s| FlowState::unseal(s, kit.config()).ok())
         .and_then(|flow| flow.return_pathname);
-    return_location(kit, options, sealed_path.as_deref())
+    return_location(options, sealed_path.as_deref(), redirect_uri)
 }
 
 async fn complete(
@@ -623,6 +637,7 @@ async fn complete(
     options: &CallbackOptions,
     headers: &HeaderMap,
     query: &CallbackQuery,
+    redirect_uri: &Url,
 ) -> Result<Completed, CallbackError> {
     let fail = |code| CallbackError {
         code,
@@ -669,6 +684,16 @@ async fn complete(
     if !from_this_browser {
         return Err(fail(CallbackErrorCode::OauthStateMismatch));
     }
+    // The flow finishes on the origin it was started for (a preview origin sealed in the
+    // state, else the configured redirect URI's), never on another one a cookie domain
+    // shared its cookie with.
+    let flow_redirect_uri = flow
+        .redirect_uri
+        .as_deref()
+        .unwrap_or(kit.config().redirect_uri().as_str());
+    if flow_redirect_uri != redirect_uri.as_str() {
+        return Err(fail(CallbackErrorCode::OauthStateMismatch));
+    }
     // Single-use, before WorkOS is asked and only once the browser is known to be the
     // one that started the flow (a forged cookie never spends the user's state): a
     // replayed callback (or a second code obtained for the same state) never reaches the
@@ -697,6 +722,7 @@ async fn complete(
         kit,
         options,
         headers,
+        redirect_uri,
         response,
         flow.return_pathname.as_deref(),
         flow.custom_state.clone(),
@@ -761,6 +787,7 @@ async fn finish_sign_in(
     kit: &AuthKit,
     options: &CallbackOptions,
     headers: &HeaderMap,
+    redirect_uri: &Url,
     response: AuthenticateResponse,
     return_pathname: Option<&str>,
     custom_state: Option<String>,
@@ -777,7 +804,7 @@ async fn finish_sign_in(
         .session_update(response, None)
         .await
         .map_err(|_| fail(CallbackErrorCode::AuthenticationFailed))?;
-    let secure_url = kit.config().redirect_uri().as_str();
+    let secure_url = redirect_uri.as_str();
     // The session (split into parts when it is too big for one cookie), and deletions of
     // session cookies the browser already holds that the new ones do not overwrite.
     let mut session_cookie =
@@ -802,14 +829,18 @@ async fn finish_sign_in(
         .await;
     }
 
-    let location = return_location(kit, options, return_pathname);
+    let location = return_location(options, return_pathname, redirect_uri);
     Ok((location, session_cookie))
 }
 
 /// Where a completed sign-in goes: the return path sealed in the flow's state, else the
 /// callback's `return_pathname`, else `/` — reduced to this site, on `base_url` (default:
-/// the redirect URI's origin).
-fn return_location(kit: &AuthKit, options: &CallbackOptions, sealed_path: Option<&str>) -> String {
+/// the origin of the request's redirect URI: the configured one, or a listed preview one).
+fn return_location(
+    options: &CallbackOptions,
+    sealed_path: Option<&str>,
+    redirect_uri: &Url,
+) -> String {
     let path = sanitize_return_path(
         sealed_path
             .or(options.return_pathname.as_deref())
@@ -818,7 +849,7 @@ fn return_location(kit: &AuthKit, options: &CallbackOptions, sealed_path: Option
     let base = options
         .base_url
         .clone()
-        .unwrap_or_else(|| kit.config().redirect_uri().clone());
+        .unwrap_or_else(|| redirect_uri.clone());
     base.join(&path).map(String::from).unwrap_or(path)
 }
 
@@ -841,11 +872,12 @@ fn error_page(kit: &AuthKit, options: &CallbackOptions, error: &CallbackError) -
     let retry = html_escape(kit.sign_in_path());
     // `error_description` comes from the query string: anyone can craft it, so it is
     // logged (by the caller) but never shown on this origin.
+    // No inline style or script: the page renders under a strict Content-Security-Policy
+    // (`style-src 'self'`), with the crate's stylesheet (and the app's) from this origin.
     let html = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>Sign-in problem</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1c2024}}\
-a{{color:#6e56cf}}code{{color:#60646c}}</style></head><body><h1>Couldn't sign you in</h1><p>{message}</p>{hint}\
+        "{head}<body class=\"authkit-page\"><h1>Couldn't sign you in</h1><p>{message}</p>{hint}\
 <p><a href=\"{retry}\">Sign in again</a> · <a href=\"/\">Home</a></p><p><code>{code}</code></p></body></html>",
+        head = pending::page_head("Sign-in problem", options.stylesheet.as_deref()),
         message = error.code.message(),
         hint = error
             .code

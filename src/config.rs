@@ -339,6 +339,8 @@ pub struct AuthKitConfig {
     http_timeout: Duration,
     webhook_secret: Option<Secret>,
     issuers: Vec<String>,
+    redirect_origins: Vec<crate::origins::OriginPattern>,
+    trust_forwarded_host: bool,
 }
 
 impl AuthKitConfig {
@@ -360,6 +362,8 @@ impl AuthKitConfig {
     /// | `WORKOS_API_PORT` | the API port | the scheme's |
     /// | `WORKOS_ISSUER` | the access tokens' accepted `iss` values, comma-separated (custom auth domains) | the API host's own ([`issuers`](Self::issuers)) |
     /// | `WORKOS_WEBHOOK_SECRET` | the secret of your webhook endpoint (WorkOS dashboard → *Webhooks*); mounts the webhook route | none |
+    /// | `WORKOS_REDIRECT_ORIGINS` | other origins (preview deploys) whose requests get a redirect URI on their own origin, comma-separated: `https://app.example.com`, `https://*.preview.example.com` ([`redirect_uri_for`](Self::redirect_uri_for)) | none |
+    /// | `WORKOS_TRUST_FORWARDED_HOST` | `true` when a proxy in front of every request sets `X-Forwarded-Host`: then it names the request's origin instead of `Host` | `false` |
     ///
     /// `NEXT_PUBLIC_WORKOS_REDIRECT_URI` is read when `WORKOS_REDIRECT_URI` is unset, so an
     /// `.env` file shared with a Next.js app works as it is.
@@ -435,6 +439,19 @@ impl AuthKitConfig {
         }
         if let Some(v) = get("WORKOS_WEBHOOK_SECRET") {
             b = b.webhook_secret(v);
+        }
+        if let Some(v) = get("WORKOS_REDIRECT_ORIGINS") {
+            b = b.redirect_origins(v.split(',').map(str::trim).filter(|o| !o.is_empty()));
+        }
+        if let Some(v) = get("WORKOS_TRUST_FORWARDED_HOST") {
+            match v.trim() {
+                "true" => b = b.trust_forwarded_host(true),
+                "false" => b = b.trust_forwarded_host(false),
+                _ => problems.push(ConfigProblem {
+                    variable: "WORKOS_TRUST_FORWARDED_HOST",
+                    message: format!("`{v}` is neither `true` nor `false`"),
+                }),
+            }
         }
         if let Some(v) = get("WORKOS_API_PORT") {
             match v.trim().parse::<u16>() {
@@ -526,6 +543,73 @@ impl AuthKitConfig {
     pub fn webhook_secret(&self) -> Option<&Secret> {
         self.webhook_secret.as_ref()
     }
+
+    /// The origins whose requests get a redirect URI of their own (`WORKOS_REDIRECT_ORIGINS`),
+    /// as validated and lower-cased at start-up: `https://*.preview.example.com`, ….
+    pub fn redirect_origins(&self) -> Vec<String> {
+        self.redirect_origins
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    /// Whether `X-Forwarded-Host` names the request's origin (`WORKOS_TRUST_FORWARDED_HOST`).
+    pub fn trusts_forwarded_host(&self) -> bool {
+        self.trust_forwarded_host
+    }
+
+    /// The redirect URI for one request — for preview deploys, where each deployment has
+    /// an origin of its own (authkit-nextjs #103, #82). When the request's host matches an
+    /// origin of [`redirect_origins`](Self::redirect_origins) — exactly, or by one leading
+    /// `*.` label — it is [`redirect_uri`](Self::redirect_uri) moved to that origin (same
+    /// path and query; the scheme is the entry's); otherwise, whatever the request says,
+    /// it is [`redirect_uri`](Self::redirect_uri) itself. The host is `Host` (or HTTP/2's
+    /// authority), or the last `X-Forwarded-Host` value when
+    /// [`trusts_forwarded_host`](Self::trusts_forwarded_host). It is matched as browsers
+    /// send it: a value with upper case, a trailing dot, a port the entry does not name,
+    /// userinfo or any character a browser would not send falls back.
+    ///
+    /// Sign-in uses it for the `redirect_uri` sent to WorkOS (register each preview's
+    /// callback URL, or a wildcard one, in the WorkOS dashboard), the callback for the
+    /// origin it finishes on, and sign-out for the `return_to` it gives WorkOS.
+    ///
+    /// ```
+    /// # use authkit_leptos::AuthKitConfig;
+    /// let config = AuthKitConfig::builder()
+    ///     .client_id("client_123")
+    ///     .api_key("sk_test_123")
+    ///     .redirect_uri("https://app.example.com/callback")
+    ///     .cookie_password("x".repeat(32))
+    ///     .redirect_origins(["https://*.preview.example.com"])
+    ///     .build()?;
+    /// let request = |host: &str| {
+    ///     let mut headers = http::HeaderMap::new();
+    ///     headers.insert(http::header::HOST, host.parse().unwrap());
+    ///     let uri: http::Uri = "/auth/sign-in".parse().unwrap();
+    ///     config.redirect_uri_for(&headers, &uri).to_string()
+    /// };
+    /// assert_eq!(request("pr-7.preview.example.com"), "https://pr-7.preview.example.com/callback");
+    /// assert_eq!(request("a.b.preview.example.com"), "https://app.example.com/callback");
+    /// assert_eq!(request("evil.example.net"), "https://app.example.com/callback");
+    /// # Ok::<(), authkit_leptos::ConfigError>(())
+    /// ```
+    pub fn redirect_uri_for(
+        &self,
+        headers: &http::HeaderMap,
+        uri: &http::Uri,
+    ) -> std::borrow::Cow<'_, Url> {
+        if self.redirect_origins.is_empty() {
+            return std::borrow::Cow::Borrowed(&self.redirect_uri);
+        }
+        crate::origins::request_host(headers, uri, self.trust_forwarded_host)
+            .and_then(|host| {
+                crate::origins::redirect_uri_on(&self.redirect_origins, &self.redirect_uri, host)
+            })
+            .map_or(
+                std::borrow::Cow::Borrowed(&self.redirect_uri),
+                std::borrow::Cow::Owned,
+            )
+    }
 }
 
 /// Builds an [`AuthKitConfig`]; [`build`](Self::build) validates everything at once.
@@ -543,6 +627,8 @@ pub struct AuthKitConfigBuilder {
     http_timeout: Option<Duration>,
     webhook_secret: Option<Secret>,
     issuers: Vec<String>,
+    redirect_origins: Vec<String>,
+    trust_forwarded_host: bool,
     problems: Vec<ConfigProblem>,
 }
 
@@ -643,6 +729,31 @@ impl AuthKitConfigBuilder {
         self
     }
 
+    /// `WORKOS_REDIRECT_ORIGINS`: origins (preview deploys) whose requests get a redirect URI
+    /// on their own origin (see [`AuthKitConfig::redirect_uri_for`]). Each is
+    /// `scheme://host[:port]`, and the host may start with `*.` to match exactly one label
+    /// of any value: `https://*.preview.example.com` matches
+    /// `https://pr-42.preview.example.com`, not `https://a.b.preview.example.com` nor
+    /// `https://evilpreview.example.com`. Checked by [`build`](Self::build): no path,
+    /// query or userinfo, `*` only as the whole first label, and at least two labels
+    /// after it. List only domains you control: every host under a `*.` entry can receive
+    /// a sign-in's code.
+    pub fn redirect_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.redirect_origins = origins.into_iter().map(Into::into).collect();
+        self
+    }
+    /// `WORKOS_TRUST_FORWARDED_HOST`: the app runs behind a proxy that sets
+    /// `X-Forwarded-Host` on every request, so its last value (not `Host`) names the
+    /// request's origin for [`redirect_origins`](Self::redirect_origins). Default `false`.
+    pub fn trust_forwarded_host(mut self, trust: bool) -> Self {
+        self.trust_forwarded_host = trust;
+        self
+    }
+
     /// Validates and returns the configuration, or every problem found.
     pub fn build(self) -> Result<AuthKitConfig, ConfigError> {
         let mut problems = Problems(self.problems);
@@ -677,6 +788,17 @@ impl AuthKitConfigBuilder {
             &mut problems,
         );
         check_issuers(&self.issuers, &mut problems);
+        let redirect_origins: Vec<crate::origins::OriginPattern> = self
+            .redirect_origins
+            .iter()
+            .filter_map(|o| match crate::origins::OriginPattern::parse(o) {
+                Ok(p) => Some(p),
+                Err(message) => {
+                    problems.push("WORKOS_REDIRECT_ORIGINS", message);
+                    None
+                }
+            })
+            .collect();
         match (client_id, api_key, redirect_uri, passwords, api_base_url) {
             (
                 Some(client_id),
@@ -687,6 +809,8 @@ impl AuthKitConfigBuilder {
             ) if problems.0.is_empty() => Ok(AuthKitConfig {
                 http_timeout: self.http_timeout.unwrap_or(Duration::from_secs(10)),
                 webhook_secret: self.webhook_secret,
+                redirect_origins,
+                trust_forwarded_host: self.trust_forwarded_host,
                 issuers: if self.issuers.is_empty() {
                     default_issuers(&api_base_url, &client_id)
                 } else {
@@ -1170,6 +1294,41 @@ mod tests {
         // 31 two-byte characters are 31 code units: too short.
         assert!(build("é".repeat(31)).is_err());
         assert!(build("é".repeat(32)).is_ok());
+    }
+
+    #[test]
+    fn redirect_origins_are_validated_at_start_up_with_every_bad_entry_named() {
+        let c = with(&[
+            (
+                "WORKOS_REDIRECT_ORIGINS",
+                "https://*.Preview.example.com, http://localhost:4000",
+            ),
+            ("WORKOS_TRUST_FORWARDED_HOST", "true"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.redirect_origins(),
+            ["https://*.preview.example.com", "http://localhost:4000"]
+        );
+        assert!(c.trusts_forwarded_host());
+        assert!(!with(&[]).unwrap().trusts_forwarded_host());
+        let e = with(&[
+            (
+                "WORKOS_REDIRECT_ORIGINS",
+                "https://*.com,https://ok.example.com,https://x.example.com/callback",
+            ),
+            ("WORKOS_TRUST_FORWARDED_HOST", "yes"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            problem_vars(&e),
+            [
+                "WORKOS_TRUST_FORWARDED_HOST",
+                "WORKOS_REDIRECT_ORIGINS",
+                "WORKOS_REDIRECT_ORIGINS"
+            ]
+        );
+        assert!(e.to_string().contains("https://*.com"), "{e}");
     }
 
     #[test]

@@ -119,12 +119,15 @@ impl AuthKit {
     }
 
     /// Starts a sign-in flow: a new PKCE pair and sealed state, the authorization URL, and
-    /// the verifier cookie(s) to set on the redirect.
+    /// the verifier cookie(s) to set on the redirect. `redirect_uri` is the request's
+    /// ([`AuthKitConfig::redirect_uri_for`](crate::AuthKitConfig::redirect_uri_for)): sent
+    /// to WorkOS and sealed into the state, so the callback finishes on that origin.
     pub(crate) fn authorization_redirect(
         &self,
         screen: ScreenHint,
         options: &SignInOptions,
         request_cookie_header: &str,
+        redirect_uri: &url::Url,
     ) -> Result<(url::Url, Vec<String>), AuthError> {
         let pkce = PkcePair::generate().map_err(AuthError::internal)?;
         let mut state = FlowState::new(
@@ -138,6 +141,11 @@ impl AuthKit {
             }
             e => AuthError::internal(e),
         })?;
+        // A flow for another origin than the configured one says which (authkit-session's
+        // `redirectUri`); a flow for the configured one stays authkit-nextjs's shape.
+        if redirect_uri != self.config().redirect_uri() {
+            state.redirect_uri = Some(redirect_uri.to_string());
+        }
         // The flow cookie holds a secret whose digest the state seals: the callback URL
         // (which carries the state) is not enough to finish the sign-in elsewhere.
         let secret = state.bind().map_err(AuthError::internal)?;
@@ -155,7 +163,7 @@ impl AuthKit {
             )));
         }
         let url = self.client().authorization_url(&AuthorizationUrlParams {
-            redirect_uri: Some(self.config().redirect_uri().to_string()),
+            redirect_uri: Some(redirect_uri.to_string()),
             code_challenge: Some(pkce.code_challenge().to_owned()),
             state: Some(sealed.clone()),
             screen_hint: Some(screen),
@@ -169,7 +177,7 @@ impl AuthKit {
             self.config().cookie(),
             &sealed,
             &secret,
-            Some(self.config().redirect_uri().as_str()),
+            Some(redirect_uri.as_str()),
             Some(request_cookie_header),
         );
         Ok((url, cookies))
@@ -181,11 +189,14 @@ impl AuthKit {
     pub(crate) fn sign_out_plan(
         &self,
         headers: &HeaderMap,
+        uri: &http::Uri,
         session: Option<(&Session, String)>,
         return_to: Option<&str>,
     ) -> SignOutPlan {
         let config = self.config();
-        let secure_url = Some(config.redirect_uri().as_str());
+        // On a preview origin (`WORKOS_REDIRECT_ORIGINS`), WorkOS sends the browser back there.
+        let redirect_uri = config.redirect_uri_for(headers, uri);
+        let secure_url = Some(redirect_uri.as_str());
         let verifier_deletes =
             verifier_cookie_names(&cookie_header(headers), &config.cookie().flow_name)
                 .iter()
@@ -203,8 +214,7 @@ impl AuthKit {
                 self.forget_refresh(&session.refresh_token);
                 self.forget_session(&sid);
                 // Absolute URL on this site: WorkOS checks it against the allowed logout URLs.
-                let return_url = config
-                    .redirect_uri()
+                let return_url = redirect_uri
                     .join(&return_path)
                     .map(String::from)
                     .unwrap_or_else(|_| "/".to_owned());
@@ -249,6 +259,7 @@ impl AuthKit {
             || path == self.sign_up_path()
             || path == self.callback_path()
             || path == DEFAULT_SIGN_OUT_PATH
+            || path == crate::csp::AUTHKIT_STYLESHEET_PATH
             || self.webhook_path() == Some(path)
     }
 }

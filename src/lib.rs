@@ -66,6 +66,10 @@
 //!   [`AuthKitService`] and [`ResponseFuture`]), which resolves one [`RequestAuth`] per
 //!   request; [`AuthKit::routes`] mounts sign-in, sign-up, sign-out and the callback
 //!   ([`CallbackOptions`], [`CallbackSuccess`]). Errors: [`MatcherError`], [`CallbackError`].
+//! - **A strict Content-Security-Policy**: [`ContentSecurityPolicyLayer`] writes one with a
+//!   fresh [`CspNonce`] per response, and [`provide_csp_nonce`] makes it Leptos's nonce, so
+//!   the page hydrates under `script-src 'self' 'nonce-…'; style-src 'self'` with no
+//!   `'unsafe-inline'` ([`STRICT_POLICY`]; errors: [`CspError`]).
 //! - **The server API**, for server functions and SSR: [`with_auth`], [`ensure_signed_in`],
 //!   [`request_auth`], [`get_sign_in_url`], [`get_sign_up_url`], [`refresh_session`],
 //!   [`switch_to_organization`], [`save_session`], [`get_token_claims`],
@@ -223,6 +227,8 @@ mod callback;
 #[cfg(feature = "ssr")]
 mod config;
 #[cfg(feature = "ssr")]
+mod csp;
+#[cfg(feature = "ssr")]
 mod encoding;
 #[cfg(feature = "ssr")]
 mod flow;
@@ -238,6 +244,8 @@ mod middleware;
 mod mount;
 #[cfg(feature = "ssr")]
 mod oauth_state;
+#[cfg(feature = "ssr")]
+mod origins;
 #[cfg(feature = "ssr")]
 mod pending;
 #[cfg(feature = "ssr")]
@@ -313,6 +321,12 @@ pub use matcher::MatcherError;
 pub use middleware::{AuthKitLayer, AuthKitService, ResponseFuture};
 #[cfg(feature = "ssr")]
 pub use request_auth::RequestAuth;
+// A strict Content-Security-Policy with a per-request nonce that Leptos's scripts carry.
+#[cfg(feature = "ssr")]
+pub use csp::{
+    provide_csp_nonce, ContentSecurityPolicyLayer, ContentSecurityPolicyService, CspError,
+    CspNonce, CspResponseFuture, AUTHKIT_STYLESHEET_PATH, NONCE_PLACEHOLDER, STRICT_POLICY,
+};
 // Leptos 0.8's abandoned-render leak, fixed where the crate's own widgets trigger it.
 #[cfg(feature = "ssr")]
 pub use abandoned_renders::{FinishAbandonedRenders, FinishAbandonedRendersLayer};

@@ -69,6 +69,11 @@ pub struct FlowState {
     /// authkit-nextjs seals (its cookie holds the state itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub binding: Option<String>,
+    /// The redirect URI the flow was started with, when it is not the configured one (a
+    /// preview origin of `WORKOS_REDIRECT_ORIGINS`; authkit-session's `redirectUri`): the
+    /// callback finishes only on that origin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
 }
 
 impl fmt::Debug for FlowState {
@@ -78,6 +83,7 @@ impl fmt::Debug for FlowState {
             .field("custom_state", &self.custom_state)
             .field("return_pathname", &self.return_pathname)
             .field("bound", &self.binding.is_some())
+            .field("redirect_uri", &self.redirect_uri)
             .finish_non_exhaustive()
     }
 }
@@ -130,6 +136,7 @@ impl FlowState {
                 }
             }),
             binding: None,
+            redirect_uri: None,
         })
     }
 

@@ -162,17 +162,20 @@ pub(crate) fn organization_choice(
     (!token.is_empty() && !organizations.is_empty()).then_some((token, organizations))
 }
 
-/// The head of the crate's own small pages: no inline style or script; the app's
-/// stylesheet when it gave one.
+/// The head of the crate's own small pages: no inline style or script (they render under a
+/// strict Content-Security-Policy), the crate's stylesheet
+/// ([`AUTHKIT_STYLESHEET_PATH`](crate::AUTHKIT_STYLESHEET_PATH)), then the app's when it
+/// gave one.
 pub(crate) fn page_head(title: &str, stylesheet: Option<&str>) -> String {
-    let link = stylesheet
+    let link = std::iter::once(crate::csp::AUTHKIT_STYLESHEET_PATH)
+        .chain(stylesheet)
         .map(|href| {
             format!(
                 "<link rel=\"stylesheet\" href=\"{}\">",
                 encode_quoted_attribute(href)
             )
         })
-        .unwrap_or_default();
+        .collect::<String>();
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -291,7 +294,10 @@ mod tests {
         let html = picker_page(&orgs, "/callback", Some("k"), |_| String::new(), None);
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("<img"), "{html}");
-        assert!(!html.contains("style"), "{html}");
+        assert!(
+            !html.contains("<style") && !html.contains("style="),
+            "{html}"
+        );
         let html = step_page("T", "<b>m</b>", "c", "/auth/sign-in", Some("/s.css"));
         assert!(html.contains("&lt;b&gt;m&lt;/b&gt;"), "{html}");
         assert!(

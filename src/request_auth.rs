@@ -222,7 +222,13 @@ impl RequestAuth {
         sign_up_paths: Arc<Matcher>,
     ) -> Self {
         let referer_path = referer_path(headers);
-        let cross_site = is_cross_site(headers, kit.config().redirect_uri());
+        // The app's origin: the configured one, or a listed preview origin the request is on
+        // (`WORKOS_REDIRECT_ORIGINS`; the `Host` header names it here).
+        let cross_site = is_cross_site(
+            headers,
+            &kit.config()
+                .redirect_uri_for(headers, &http::Uri::default()),
+        );
         let authorization = headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())

@@ -23,9 +23,9 @@ use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 
 /// The AuthKit routes (what [`AuthKit::routes_with`] returns): `GET` at the sign-in and
-/// sign-up paths, `POST /auth/sign-out`, and `GET` at the redirect URI's path with the
-/// callback `options` (`POST` there is the organization picker's choice, see
-/// [`crate::pending`]).
+/// sign-up paths, `POST /auth/sign-out`, `GET /auth/authkit.css` (the stylesheet of the
+/// callback's own pages), and `GET` at the redirect URI's path with the callback `options`
+/// (`POST` there is the organization picker's choice, see [`crate::pending`]).
 pub(crate) fn router<S: Clone + Send + Sync + 'static>(
     kit: &AuthKit,
     options: CallbackOptions,
@@ -34,6 +34,10 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(
         .route(kit.sign_in_path(), get(sign_in))
         .route(kit.sign_up_path(), get(sign_up))
         .route(DEFAULT_SIGN_OUT_PATH, post(sign_out_form))
+        .route(
+            crate::csp::AUTHKIT_STYLESHEET_PATH,
+            get(crate::csp::stylesheet),
+        )
         .with_state(kit.clone());
     let callback = Router::new()
         .route(
@@ -145,8 +149,15 @@ const MOVED_PARAM: &str = "authkit_moved";
 /// Hosts are compared as browsers compare origins' hosts: parsed as WHATWG URL hosts
 /// (ASCII case-folded, IDNA, IPv4 forms normalized) with the port defaulted by the
 /// redirect URI's scheme. The request's host is `X-Forwarded-Host` when a proxy set it,
-/// else `Host` (or the URI's authority, for HTTP/2).
+/// else `Host` (or the URI's authority, for HTTP/2): the move only ever goes to the
+/// configured origin, so any value is safe here. A request on a listed preview origin
+/// (`WORKOS_REDIRECT_ORIGINS`, [`AuthKitConfig::redirect_uri_for`](crate::AuthKitConfig::redirect_uri_for))
+/// is not moved.
 fn move_to_redirect_origin(kit: &AuthKit, uri: &http::Uri, headers: &HeaderMap) -> Option<String> {
+    // A listed preview origin (`WORKOS_REDIRECT_ORIGINS`) signs in where it is.
+    if kit.config().redirect_uri_for(headers, uri).as_ref() != kit.config().redirect_uri() {
+        return None;
+    }
     let query = uri.query().unwrap_or_default();
     if query
         .split('&')
@@ -230,7 +241,8 @@ fn start(
         }
     }
     let options: SignInOptions = query.into();
-    match kit.authorization_redirect(screen, &options, &cookie_header(headers)) {
+    let redirect_uri = kit.config().redirect_uri_for(headers, uri);
+    match kit.authorization_redirect(screen, &options, &cookie_header(headers), &redirect_uri) {
         Ok((url, cookies)) => redirect_with_cookies(StatusCode::FOUND, url.as_str(), cookies),
         Err(e) => sign_in_unavailable(&e),
     }
@@ -245,16 +257,18 @@ struct SignOutForm {
 /// Refused (403) when the form was posted from another site.
 async fn sign_out_form(
     State(kit): State<AuthKit>,
+    uri: http::Uri,
     headers: HeaderMap,
     form: Result<Form<SignOutForm>, FormRejection>,
 ) -> Response {
-    if is_cross_site(&headers, kit.config().redirect_uri()) {
+    if is_cross_site(&headers, &kit.config().redirect_uri_for(&headers, &uri)) {
         return (StatusCode::FORBIDDEN, "Cross-site sign-out refused.").into_response();
     }
     let return_to = form.ok().and_then(|Form(f)| f.return_to);
     let session = kit.session_from_cookie(&headers);
     let plan = kit.sign_out_plan(
         &headers,
+        &uri,
         session.as_ref().map(|(s, sid)| (&**s, sid.clone())),
         return_to.as_deref(),
     );

@@ -4,7 +4,10 @@
 
 use crate::app::{shell, App};
 use crate::DemoContext;
-use authkit_leptos::{AuthKit, CallbackOptions, FinishAbandonedRendersLayer};
+use authkit_leptos::{
+    provide_csp_nonce, AuthKit, CallbackOptions, ContentSecurityPolicyLayer,
+    FinishAbandonedRendersLayer,
+};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -18,6 +21,11 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 ///
 /// The layer covers every page and server function the app renders (no list of pages)
 /// and never the site's files under `leptos_options` (`/pkg/…`, `favicon.ico`).
+///
+/// Every response carries a strict Content-Security-Policy
+/// ([`authkit_leptos::STRICT_POLICY`]: inline script only with the response's nonce, no
+/// inline style at all), whose nonce the pages' scripts carry ([`provide_csp_nonce`] in
+/// both render contexts: the routes and the not-found fallback).
 pub fn router(authkit: &AuthKit, leptos_options: LeptosOptions, public_url: String) -> Router {
     let routes = generate_route_list(App);
     let demo = DemoContext { public_url };
@@ -25,13 +33,19 @@ pub fn router(authkit: &AuthKit, leptos_options: LeptosOptions, public_url: Stri
         .leptos_routes_with_context(
             &leptos_options,
             routes,
-            move || provide_context(demo.clone()),
+            move || {
+                provide_csp_nonce();
+                provide_context(demo.clone());
+            },
             {
                 let leptos_options = leptos_options.clone();
                 move || shell(leptos_options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            provide_csp_nonce,
+            shell,
+        ))
         // Leptos 0.8 keeps an abandoned render's tasks alive; this runs it to its end.
         .layer(FinishAbandonedRendersLayer::new())
         .route("/demo-api/data", get(demo_api).with_state(authkit.clone()))
@@ -39,6 +53,9 @@ pub fn router(authkit: &AuthKit, leptos_options: LeptosOptions, public_url: Stri
         // the demo's stylesheet; they have no inline style, so a strict CSP holds.
         .merge(authkit.routes_with(CallbackOptions::default().stylesheet(crate::app::STYLESHEET)))
         .layer(authkit.layer().site(&leptos_options))
+        // Outermost: the pages, the server functions, the site's files and the AuthKit
+        // routes' own pages all carry the policy.
+        .layer(ContentSecurityPolicyLayer::strict())
         .with_state(leptos_options)
 }
 

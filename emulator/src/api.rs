@@ -317,14 +317,13 @@ pub(crate) async fn logout(State(app): State<AppState>, RawQuery(query): RawQuer
     let mut store = app.lock();
     if let Some(url) = return_to {
         let allowed = &store.settings.redirect_uris;
-        let origin = |u: &str| url::Url::parse(u).ok().map(|u| u.origin());
         let permitted = if allowed.is_empty() {
             // Unregistered: this machine only (no open redirect).
             crate::seed::is_loopback_uri(url)
         } else {
             allowed
                 .iter()
-                .any(|a| origin(a).is_some() && origin(a) == origin(url))
+                .any(|a| crate::seed::matches_registered(a, url, false))
         };
         if !permitted {
             return html_error(

@@ -63,7 +63,10 @@ pub(crate) async fn authorize(
     // must not redirect a browser to any site a crafted link names.
     if !is_valid_redirect_uri(redirect_uri)
         || (allowed.is_empty() && !crate::seed::is_loopback_uri(redirect_uri))
-        || (!allowed.is_empty() && !allowed.iter().any(|a| a == redirect_uri))
+        || (!allowed.is_empty()
+            && !allowed
+                .iter()
+                .any(|a| crate::seed::matches_registered(a, redirect_uri, true)))
     {
         return reject(
             html,

@@ -34,8 +34,10 @@
 //!
 //! # What it enforces
 //!
-//! - `authorize` checks `client_id`, `redirect_uri` (any http(s) URL unless the seed lists
-//!   them), `response_type=code` and PKCE (`S256` only), and echoes `state` byte for byte.
+//! - `authorize` checks `client_id`, `redirect_uri` (only localhost URLs unless the seed
+//!   lists them; a listed `https://*.example.com/callback` accepts one label of any value in
+//!   the `*`'s place, as WorkOS's wildcard redirect URIs), `response_type=code` and PKCE
+//!   (`S256` only), and echoes `state` byte for byte.
 //! - Codes are single use, expire after ten minutes and are bound to the client and the
 //!   PKCE challenge. The API key is checked as `client_secret` or `Authorization: Bearer`.
 //! - Refresh tokens are **single use** and rotated, as WorkOS does: using one twice answers

@@ -156,7 +156,11 @@ pub struct Seed {
     /// Pins the API key (`WORKOS_API_KEY`); the builder's value wins over it.
     #[serde(default, deserialize_with = "de_opt_secret")]
     pub api_key: Option<SecretString>,
-    /// The only redirect URIs `authorize` accepts; empty accepts any http(s) URL.
+    /// The only redirect URIs `authorize` accepts; empty accepts only this machine's
+    /// (localhost) URLs. As WorkOS's wildcard redirect URIs, a host that starts with `*.`
+    /// (`https://*.preview.example.com/callback`) accepts exactly one label of any value
+    /// there (`https://pr-1.preview.example.com/callback`, not
+    /// `https://a.b.preview.example.com/callback`).
     #[serde(default)]
     pub redirect_uris: Vec<String>,
     /// Access-token lifetime in seconds (default 300).
@@ -898,6 +902,42 @@ pub(crate) fn is_valid_redirect_uri(uri: &str) -> bool {
     }
 }
 
+/// Whether `uri` is the registered redirect URI `registered` (`whole`), or on its origin
+/// (not `whole`: a logout `return_to`): equal, or — for a registered URI whose host starts
+/// with `*.`, WorkOS's wildcard redirect URIs — equal but for exactly one label of any value
+/// in the wildcard's place.
+pub(crate) fn matches_registered(registered: &str, uri: &str, whole: bool) -> bool {
+    if whole && registered == uri {
+        return true;
+    }
+    let (Ok(pattern), Ok(url)) = (url::Url::parse(registered), url::Url::parse(uri)) else {
+        return false;
+    };
+    if pattern.scheme() != url.scheme()
+        || pattern.port_or_known_default() != url.port_or_known_default()
+    {
+        return false;
+    }
+    if whole
+        && pattern[url::Position::BeforePath..url::Position::AfterQuery]
+            != url[url::Position::BeforePath..url::Position::AfterQuery]
+    {
+        return false;
+    }
+    let (Some(pattern_host), Some(host)) = (pattern.host_str(), url.host_str()) else {
+        return false;
+    };
+    match pattern_host.strip_prefix("*.") {
+        Some(suffix) => host
+            .strip_suffix(suffix)
+            .and_then(|head| head.strip_suffix('.'))
+            .is_some_and(|label| {
+                !label.is_empty() && !label.contains(['.', '*']) && !label.starts_with('-')
+            }),
+        None => pattern_host == host && !whole,
+    }
+}
+
 /// Whether `uri` points at this machine (`localhost`, `*.localhost`, 127.0.0.0/8, `[::1]`):
 /// the only redirect and `return_to` targets accepted while no redirect URI is registered,
 /// so an emulator reachable from a browser is no open redirect to the rest of the web.
@@ -1188,6 +1228,55 @@ impl SeedApiKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wildcard_redirect_uris_accept_exactly_one_label_as_workos_does() {
+        let registered = "https://*.preview.example.com/callback";
+        assert!(is_valid_redirect_uri(registered));
+        assert!(matches_registered(
+            registered,
+            "https://pr-1.preview.example.com/callback",
+            true
+        ));
+        for refused in [
+            "https://a.b.preview.example.com/callback",
+            "https://preview.example.com/callback",
+            "https://evilpreview.example.com/callback",
+            "https://pr-1.preview.example.com/other",
+            "https://pr-1.preview.example.com:8443/callback",
+            "http://pr-1.preview.example.com/callback",
+            "https://pr-1.preview.example.com.evil.net/callback",
+        ] {
+            assert!(!matches_registered(registered, refused, true), "{refused}");
+        }
+        // A logout `return_to` needs only the origin.
+        assert!(matches_registered(
+            registered,
+            "https://pr-1.preview.example.com/bye",
+            false
+        ));
+        assert!(!matches_registered(
+            registered,
+            "https://x.y.preview.example.com/",
+            false
+        ));
+        // Without a wildcard: the exact URI, or (for a return_to) its origin.
+        assert!(matches_registered(
+            "http://localhost:3000/callback",
+            "http://localhost:3000/callback",
+            true
+        ));
+        assert!(!matches_registered(
+            "http://localhost:3000/callback",
+            "http://localhost:3000/callback2",
+            true
+        ));
+        assert!(matches_registered(
+            "http://localhost:3000/callback",
+            "http://localhost:3000/",
+            false
+        ));
+    }
 
     #[test]
     fn loopback_uris_are_this_machine_only() {

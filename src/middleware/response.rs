@@ -105,6 +105,7 @@ pub(super) fn sign_in_response(
     kit: &AuthKit,
     method: &Method,
     headers: &HeaderMap,
+    uri: &http::Uri,
     path_and_query: &str,
     screen: ScreenHint,
 ) -> Response<Body> {
@@ -130,7 +131,8 @@ pub(super) fn sign_in_response(
         return_to: Some(path_and_query.to_owned()),
         ..Default::default()
     };
-    match kit.authorization_redirect(screen, &options, &cookie_header(headers)) {
+    let redirect_uri = kit.config().redirect_uri_for(headers, uri);
+    match kit.authorization_redirect(screen, &options, &cookie_header(headers), &redirect_uri) {
         Ok((url, cookies)) => {
             let status = if method == Method::GET || method == Method::HEAD {
                 StatusCode::TEMPORARY_REDIRECT

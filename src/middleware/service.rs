@@ -146,8 +146,14 @@ where
             } else {
                 ScreenHint::SignIn
             };
-            let mut response =
-                sign_in_response(kit, req.method(), req.headers(), &path_and_query, screen);
+            let mut response = sign_in_response(
+                kit,
+                req.method(),
+                req.headers(),
+                req.uri(),
+                &path_and_query,
+                screen,
+            );
             finish(kit, &mut response, &resolved.cookie, &cookies, true, false);
             return Ok(response);
         }

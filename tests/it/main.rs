@@ -8,6 +8,7 @@
 //! | [`cookies`] | the `Set-Cookie` attributes of the session and flow cookies, the flow cookie's name |
 //! | [`refresh`] | refreshing a session: on expiry, proactively, failures (transient, refused, terminal), hooks, concurrent requests, shared through Redis |
 //! | [`callback`] | the sign-in start route, signed links, the callback, the sealed state and PKCE, the flow cookie's binding (a leaked callback URL), flow-cookie cleanup, replays |
+//! | [`preview`] | preview deploys: redirect URIs on a listed request origin (`WORKOS_REDIRECT_ORIGINS`), hostile `Host` / `X-Forwarded-Host` values falling back |
 //! | [`return_paths`] | where a browser is sent back: return paths, `base_url`, hostile values everywhere a return path enters |
 //! | [`leptos`] | the session API in Leptos server functions and SSR, sign-in links, `refresh_session` / `switch_to_organization`, the components |
 //! | [`sign_out`] | signing out: cookies deleted, the WorkOS session ended, remembered refreshes forgotten |
@@ -30,6 +31,7 @@ mod config;
 mod cookies;
 mod interop;
 mod leptos;
+mod preview;
 mod refresh;
 mod return_paths;
 mod revocation;
