@@ -321,8 +321,7 @@ struct Inner {
 }
 
 /// The components' lookups: the organizations a user can switch to, and organization names.
-pub(crate) type ComponentLookups =
-    Lookups<Arc<[crate::components::server::OrganizationChoice]>, String>;
+pub(crate) type ComponentLookups = Lookups<Arc<[crate::user::OrganizationChoice]>, String>;
 
 /// The AuthKit handle: configuration, WorkOS client, token verifier and refresh gate.
 /// Cheap to clone; build one per process. It hands out the axum layer and routes:

@@ -83,6 +83,19 @@ pub struct Impersonator {
     pub reason: Option<String>,
 }
 
+/// An organization the user can switch to (what
+/// the `OrganizationSwitcher` component lists): one of the user's active
+/// WorkOS organization memberships.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationChoice {
+    /// `org_…`.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The user's role there, when WorkOS says.
+    pub role: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -82,16 +82,7 @@ pub async fn get_access_token() -> Result<Option<AccessTokenInfo>, AuthError> {
     }))
 }
 
-/// An organization the user can switch to.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrganizationChoice {
-    /// `org_…`.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-    /// The user's role there, when WorkOS says.
-    pub role: Option<String>,
-}
+pub use crate::user::OrganizationChoice;
 
 /// The organizations the signed-in user belongs to (active memberships, as WorkOS lists
 /// them), for [`OrganizationSwitcher`](crate::OrganizationSwitcher). Empty when signed out.

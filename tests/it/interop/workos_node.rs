@@ -22,26 +22,7 @@ async fn workos_node_sdk_and_jose_work_against_the_emulator_unchanged() {
         .start()
         .await
         .unwrap();
-    let output = tokio::process::Command::new("node")
-        .arg("workos_node.mjs")
-        .current_dir(&interop)
-        .env("EMULATOR_BASE_URL", emu.base_url())
-        .env("EMULATOR_CLIENT_ID", emu.client_id())
-        .env("EMULATOR_API_KEY", emu.api_key())
-        .output()
-        .await
-        .unwrap_or_else(|e| {
-            panic!("cannot run `node` ({e}): install Node.js 20+ (scripts/setup.sh)")
-        });
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "workos_node.mjs failed ({}):\n{stderr}\n{stdout}",
-        output.status
-    );
-    let report: serde_json::Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("unexpected output ({e}): {stdout}"));
+    let report = run_script(&interop, "workos_node.mjs", &emu, &[]).await;
     assert_eq!(report["ok"], true);
     assert_eq!(report["steps"].as_array().unwrap().len(), 7, "{report}");
 
@@ -78,28 +59,9 @@ async fn workos_node_sdk_handles_the_emulators_step_answers_and_public_clients()
         .start()
         .await
         .unwrap();
-    let output = tokio::process::Command::new("node")
-        .arg("workos_steps.mjs")
-        .current_dir(&interop)
-        .env("EMULATOR_BASE_URL", emu.base_url())
-        .env("EMULATOR_CLIENT_ID", emu.client_id())
-        .env("EMULATOR_API_KEY", emu.api_key())
-        // The SDK falls back to this variable: the public client must have no key at all.
-        .env_remove("WORKOS_API_KEY")
-        .output()
-        .await
-        .unwrap_or_else(|e| {
-            panic!("cannot run `node` ({e}): install Node.js 20+ (scripts/setup.sh)")
-        });
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "workos_steps.mjs failed ({}):\n{stderr}\n{stdout}",
-        output.status
-    );
-    let report: serde_json::Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("unexpected output ({e}): {stdout}"));
+    // (`run_script` removes WORKOS_API_KEY, which the SDK falls back to: the public client
+    // must have no key at all.)
+    let report = run_script(&interop, "workos_steps.mjs", &emu, &[]).await;
     assert_eq!(report["steps"].as_array().unwrap().len(), 4, "{report}");
     let counters = emu.counters();
     assert_eq!(counters.grant(GrantType::OrganizationSelection), 1);
@@ -133,28 +95,16 @@ async fn workos_node_sdk_accepts_the_emulators_webhooks_events_and_sessions() {
         .start()
         .await
         .unwrap();
-    let output = tokio::process::Command::new("node")
-        .arg("workos_events.mjs")
-        .current_dir(&interop)
-        .env("EMULATOR_BASE_URL", emu.base_url())
-        .env("EMULATOR_CLIENT_ID", emu.client_id())
-        .env("EMULATOR_API_KEY", emu.api_key())
-        .env("WEBHOOK_PORT", port.to_string())
-        .env("WEBHOOK_SECRET", secret)
-        .output()
-        .await
-        .unwrap_or_else(|e| {
-            panic!("cannot run `node` ({e}): install Node.js 20+ (scripts/setup.sh)")
-        });
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "workos_events.mjs failed ({}):\n{stderr}\n{stdout}",
-        output.status
-    );
-    let report: serde_json::Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("unexpected output ({e}): {stdout}"));
+    let report = run_script(
+        &interop,
+        "workos_events.mjs",
+        &emu,
+        &[
+            ("WEBHOOK_PORT", port.to_string()),
+            ("WEBHOOK_SECRET", secret.to_owned()),
+        ],
+    )
+    .await;
     assert_eq!(report["ok"], true);
     assert_eq!(report["steps"].as_array().unwrap().len(), 6, "{report}");
     assert_eq!(report["deliveries"], 3, "{report}");
@@ -170,4 +120,38 @@ async fn workos_node_sdk_accepts_the_emulators_webhooks_events_and_sessions() {
     assert_eq!(counters.get(Endpoint::ListSessions), 5);
     assert_eq!(counters.get(Endpoint::RevokeSession), 1);
     assert!(counters.get(Endpoint::ListEvents) >= 6);
+}
+
+/// Runs `script` (in `interop`) with Node.js against `emu` (its base URL, client id and API
+/// key in `EMULATOR_*`, and `env`); `WORKOS_API_KEY` is removed, so the SDK never falls back
+/// to a key of the environment. Fails the test unless the script exits 0; returns the JSON
+/// report it prints.
+async fn run_script(
+    interop: &std::path::Path,
+    script: &str,
+    emu: &Emulator,
+    env: &[(&str, String)],
+) -> serde_json::Value {
+    let output = tokio::process::Command::new("node")
+        .arg(script)
+        .current_dir(interop)
+        .env("EMULATOR_BASE_URL", emu.base_url())
+        .env("EMULATOR_CLIENT_ID", emu.client_id())
+        .env("EMULATOR_API_KEY", emu.api_key())
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env_remove("WORKOS_API_KEY")
+        .output()
+        .await
+        .unwrap_or_else(|e| {
+            panic!("cannot run `node` ({e}): install Node.js 20+ (scripts/setup.sh)")
+        });
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{script} failed ({}):\n{stderr}\n{stdout}",
+        output.status
+    );
+    serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("unexpected output ({e}): {stdout}"))
 }
