@@ -345,7 +345,7 @@ pub(crate) const AUTHKIT_STYLESHEET: &str = "\
 .authkit-page code{color:#60646c}\n\
 .authkit-org-list{list-style:none;padding:0}\n\
 .authkit-org{margin:.5rem 0}\n\
-.authkit-org-choose{font:inherit;width:100%;text-align:left;padding:.6rem .8rem;border:1px solid #d9d9e0;border-radius:6px;background:#fff;cursor:pointer}\n\
+.authkit-org-choose{font:inherit;width:100%;text-align:left;padding:.6rem .8rem;border:1px solid #d9d9e0;border-radius:6px;background:#fff;color:#1c2024;cursor:pointer}\n\
 .authkit-org-choose:hover{border-color:#6e56cf}\n\
 .authkit-notice{color:#60646c}\n";
 
