@@ -220,3 +220,29 @@ test("sign out everywhere: the account page lists both browsers, and the other o
     await other.close();
   }
 });
+
+test("a user in several organizations picks one on the crate's page at the callback, and lands signed in there", async ({ page }) => {
+  await page.goto(`/auth/sign-in?return_to=${encodeURIComponent("/profile")}`);
+  await expect(page.locator("h1")).toHaveText("Sign in");
+  // Emmy's seed makes WorkOS (the emulator) answer the code exchange with
+  // organization_selection_required: the page below is the crate's, not the emulator's.
+  await page.getByRole("button", { name: /Emmy Noether/ }).click();
+  await expect(page).toHaveURL(/\/callback\?/);
+  await expect(page.locator("h1")).toHaveText("Choose an organization");
+  const globex = page.getByRole("button", { name: "Globex" });
+  await expect(page.getByRole("button", { name: "Acme" })).toBeVisible();
+  await expect(globex).toBeVisible();
+  // Readable under the app's own button style: its text colour is not its background's.
+  const [color, background] = await globex.evaluate((el) => {
+    const style = getComputedStyle(el);
+    return [style.color, style.backgroundColor];
+  });
+  expect(color).not.toBe(background);
+  await screenshot(page, "organization-picker");
+
+  await globex.click();
+  await expect(page).toHaveURL(/\/profile$/);
+  await hydrated(page);
+  await expect(page.locator("header.nav")).toContainText("emmy@example.com");
+  await expect(page.locator(".authkit-organization-switcher select option:checked")).toHaveText("Globex");
+});

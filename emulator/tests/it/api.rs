@@ -121,7 +121,8 @@ async fn memberships_list_filters_and_pages() {
         key,
     )
     .await;
-    assert_eq!(by_org["data"].as_array().unwrap().len(), 3);
+    // Acme's members in the demo seed: Ada, Grace, Alan and Emmy.
+    assert_eq!(by_org["data"].as_array().unwrap().len(), 4);
 
     let (_, page1) = get_json(
         &emu,
