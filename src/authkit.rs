@@ -513,8 +513,11 @@ impl AuthKit {
             return SessionCookie::None;
         };
         let single = candidates.next().is_none();
-        if single && cookies.joined.is_none() {
-            // The common case costs nothing here: `resolve` unseals it.
+        // The common cases cost nothing here: one plain cookie (`resolve` unseals it), or
+        // one split session whose parts unseal as the browser sent them (a cache lookup
+        // after its first request). Junk parts tossed beside a split session, or several
+        // candidates, take the checks below.
+        if single && (cookies.joined.is_none() || self.unseal_session(first).is_ok()) {
             return SessionCookie::One(Cow::Borrowed(first));
         }
         let mut found: Vec<(Cow<'a, str>, Arc<Session>)> = cookies

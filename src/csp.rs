@@ -54,8 +54,6 @@
 //! `style:` directive in `view!`) are refused, while styles set from the browser through
 //! the CSSOM (what Leptos does after hydration) are not: put styles in a stylesheet.
 
-use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
-use base64::Engine as _;
 use http::header::{HeaderValue, CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_REPORT_ONLY};
 use http::{Request, Response};
 use pin_project_lite::pin_project;
@@ -96,13 +94,7 @@ impl CspNonce {
     /// A new random nonce, or `None` when the operating system's random number generator
     /// fails (never a predictable one).
     fn generate() -> Option<Self> {
-        let mut bytes = [0u8; 16];
-        SystemRandom::new().fill(&mut bytes).ok()?;
-        Some(Self(
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(bytes)
-                .into(),
-        ))
+        Some(Self(crate::encoding::random_base64url::<16>()?.into()))
     }
 
     /// The nonce, as it appears in `'nonce-…'` and in `nonce="…"` attributes.

@@ -14,6 +14,27 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     base16ct::lower::encode_string(bytes)
 }
 
+/// `N` bytes from the operating system's CSPRNG, base64url without padding: the form of
+/// PKCE verifiers, flow-cookie secrets, form keys and CSP nonces. `None` when the generator
+/// fails (never a predictable value in its place).
+pub(crate) fn random_base64url<const N: usize>() -> Option<String> {
+    use base64::Engine as _;
+    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<N>()?))
+}
+
+/// `N` bytes from the operating system's CSPRNG, in lowercase hexadecimal (sign-in nonces,
+/// lock owners); `None` when the generator fails.
+pub(crate) fn random_hex<const N: usize>() -> Option<String> {
+    Some(hex(&random_bytes::<N>()?))
+}
+
+fn random_bytes<const N: usize>() -> Option<[u8; N]> {
+    use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
+    let mut bytes = [0u8; N];
+    SystemRandom::new().fill(&mut bytes).ok()?;
+    Some(bytes)
+}
+
 /// What `encodeURIComponent` escapes: everything but ASCII letters, digits and
 /// `-_.!~*'()` (ECMA-262 §19.2.6.5).
 const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC

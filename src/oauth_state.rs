@@ -28,11 +28,9 @@
 //! again before it is used, so `returnTo=https://evil.example` cannot send a user away.
 
 use crate::config::{AuthKitConfig, CookieConfig};
-use crate::encoding::hex;
 use crate::seal::{self, SealError};
 use crate::session::{flow_cookie_name, PKCE_STATE_TTL};
 use aws_lc_rs::hmac;
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use url::Url;
@@ -119,12 +117,8 @@ impl FlowState {
                 return Err(StateError::CustomStateTooLarge(s.len()));
             }
         }
-        let mut bytes = [0u8; 16];
-        SystemRandom::new()
-            .fill(&mut bytes)
-            .map_err(|_| StateError::Random)?;
         Ok(Self {
-            nonce: hex(&bytes),
+            nonce: crate::encoding::random_hex::<16>().ok_or(StateError::Random)?,
             code_verifier,
             custom_state,
             return_pathname: return_pathname.map(|p| {
@@ -143,12 +137,7 @@ impl FlowState {
     /// Binds the flow to a browser: a new random secret (32 bytes, base64url) for the
     /// flow's cookie, whose digest goes into the state. Returns the secret.
     pub(crate) fn bind(&mut self) -> Result<String, StateError> {
-        use base64::Engine as _;
-        let mut secret = [0u8; 32];
-        SystemRandom::new()
-            .fill(&mut secret)
-            .map_err(|_| StateError::Random)?;
-        let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+        let secret = crate::encoding::random_base64url::<32>().ok_or(StateError::Random)?;
         self.binding = Some(binding_digest(&secret));
         Ok(secret)
     }

@@ -35,7 +35,6 @@ use crate::config::AuthKitConfig;
 use crate::seal;
 use crate::session::{named_flow_set_cookie, pkce_delete_cookie, PKCE_STATE_TTL};
 use crate::workos::{AuthenticationErrorCode, WorkOsError};
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use html_escape::{encode_quoted_attribute, encode_text};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -86,12 +85,9 @@ impl PendingSelection {
         return_pathname: Option<String>,
         custom_state: Option<String>,
     ) -> Option<Self> {
-        use base64::Engine as _;
-        let mut key = [0u8; 32];
-        SystemRandom::new().fill(&mut key).ok()?;
         Some(Self {
             token,
-            form_key: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key),
+            form_key: crate::encoding::random_base64url::<32>()?,
             return_pathname,
             custom_state,
         })

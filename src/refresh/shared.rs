@@ -325,10 +325,7 @@ async fn unlock(store: &dyn RefreshStore, key: &StoreKey, owner: &str) {
 
 /// A random id for a shared refresh lock (`None` if the system RNG fails).
 fn random_owner() -> Option<String> {
-    use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-    let mut bytes = [0u8; 16];
-    SystemRandom::new().fill(&mut bytes).ok()?;
-    Some(crate::encoding::hex(&bytes))
+    crate::encoding::random_hex::<16>()
 }
 
 fn is_invalid_grant(e: &RefreshError) -> bool {

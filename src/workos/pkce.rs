@@ -10,7 +10,6 @@
 use std::fmt;
 
 use aws_lc_rs::digest::{digest, SHA256};
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
@@ -30,11 +29,8 @@ pub struct PkcePair {
 impl PkcePair {
     /// A new pair from the system CSPRNG.
     pub fn generate() -> Result<Self, PkceError> {
-        let mut bytes = [0u8; VERIFIER_BYTES];
-        SystemRandom::new()
-            .fill(&mut bytes)
-            .map_err(|_| PkceError::RandomUnavailable)?;
-        let verifier = URL_SAFE_NO_PAD.encode(bytes);
+        let verifier = crate::encoding::random_base64url::<VERIFIER_BYTES>()
+            .ok_or(PkceError::RandomUnavailable)?;
         let challenge = challenge_for(&verifier);
         Ok(Self {
             verifier,
